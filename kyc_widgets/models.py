@@ -1,0 +1,369 @@
+"""Pydantic models for the KYC API contract (``shared/CONTRACT.md``).
+
+These models are the single source of truth: the form generator reads their
+titles and descriptions, the batch path validates spreadsheet rows with them,
+and the sandbox server validates request bodies with them. Change a rule here
+and every surface follows.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any, Optional
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+)
+from pydantic.fields import FieldInfo
+
+__all__ = [
+    "RelationshipType",
+    "UserType",
+    "CreateStatus",
+    "CasePriority",
+    "CREATE_STATUSES",
+    "KycCaseCreateInput",
+    "KycCaseRecord",
+    "CaseEnvelope",
+    "ErrorBody",
+    "ErrorEnvelope",
+    "FieldError",
+    "HealthStatus",
+    "ReadinessCheck",
+    "ReadinessStatus",
+    "SERVER_OWNED_FIELDS",
+    "REQUIRED_CREATE_FIELDS",
+    "KYC_CASE_ID_MAX_LENGTH",
+]
+
+
+def _title_from_name(name: str, _info: FieldInfo | Any = None) -> str:
+    """``legal_first_name`` -> ``Legal first name``: reads as words, not Title Case."""
+    return name.replace("_", " ").capitalize()
+
+
+class RelationshipType(str, Enum):
+    """Why the case exists: a new customer, a periodic refresh, a remediation..."""
+
+    NEW_ONBOARDING = "NEW_ONBOARDING"
+    KYC_REFRESH = "KYC_REFRESH"
+    LIMIT_INCREASE = "LIMIT_INCREASE"
+    REMEDIATION = "REMEDIATION"
+    REACTIVATION = "REACTIVATION"
+
+
+class UserType(str, Enum):
+    """The role the subject plays for the regulated provider."""
+
+    INDIVIDUAL = "INDIVIDUAL"
+    SOLE_TRADER = "SOLE_TRADER"
+    LEGAL_REPRESENTATIVE = "LEGAL_REPRESENTATIVE"
+    BENEFICIAL_OWNER = "BENEFICIAL_OWNER"
+
+
+class CreateStatus(str, Enum):
+    """Statuses a case may be *created* in.
+
+    Final outcomes (approved, rejected, closed) are deliberately absent: they
+    result from human review decisions, never from case creation.
+    """
+
+    DRAFT = "DRAFT"
+    DOCUMENTS_SUBMITTED = "DOCUMENTS_SUBMITTED"
+    EXTRACTION_IN_PROGRESS = "EXTRACTION_IN_PROGRESS"
+    EXTRACTION_FAILED = "EXTRACTION_FAILED"
+    PENDING = "PENDING"
+    PENDING_REVIEW = "PENDING_REVIEW"
+    WAITING_FOR_CUSTOMER = "WAITING_FOR_CUSTOMER"
+    ESCALATED = "ESCALATED"
+    SUSPENDED = "SUSPENDED"
+
+
+CREATE_STATUSES: frozenset[str] = frozenset(s.value for s in CreateStatus)
+
+
+class CasePriority(str, Enum):
+    """How urgently the case should be worked."""
+
+    LOW = "LOW"
+    NORMAL = "NORMAL"
+    HIGH = "HIGH"
+    URGENT = "URGENT"
+
+
+KYC_CASE_ID_MAX_LENGTH = 100
+_KYC_CASE_ID_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def _blank_to_none(value: Any) -> Any:
+    """Optional fields: an empty (or all-whitespace) input means "not given"."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _check_kyc_case_id(value: str) -> str:
+    if _KYC_CASE_ID_FORBIDDEN.search(value):
+        raise ValueError("must not contain spaces, tabs, line breaks or control characters")
+    return value
+
+
+RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+"""A required free-text field: surrounding whitespace is stripped, blank is invalid."""
+
+OptionalText = Annotated[
+    Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]],
+    BeforeValidator(_blank_to_none),
+]
+OptionalEmail = Annotated[Optional[EmailStr], BeforeValidator(_blank_to_none)]
+ExternalCaseId = Annotated[
+    Optional[
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True, min_length=1, max_length=KYC_CASE_ID_MAX_LENGTH
+            ),
+            AfterValidator(_check_kyc_case_id),
+        ]
+    ],
+    BeforeValidator(_blank_to_none),
+]
+
+
+class _ContractModel(BaseModel):
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        field_title_generator=_title_from_name,
+        use_enum_values=False,
+        populate_by_name=True,
+    )
+
+
+class KycCaseCreateInput(_ContractModel):
+    """The body of ``POST /api/v1/kyc-cases``.
+
+    Field order is the order an analyst fills them in; the form follows it.
+    Unknown fields are rejected so a typo in a column or key is caught before
+    anything reaches the API.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    legal_first_name: RequiredText = Field(
+        description="The subject's first name exactly as on their identity document."
+    )
+    legal_last_name: RequiredText = Field(
+        description="The subject's last name exactly as on their identity document."
+    )
+    user_internal_id: RequiredText = Field(
+        title="User internal ID",
+        description="The provider's own identifier for the subject (keep leading zeros).",
+    )
+    user_type: UserType = Field(description="The role the subject plays for the provider.")
+    relationship_type: RelationshipType = Field(
+        description="Why this case exists: onboarding, refresh, limit increase, remediation..."
+    )
+    current_status: CreateStatus = Field(
+        default=CreateStatus.DRAFT,
+        description="Where the case starts; final outcomes come from review, never from creation.",
+    )
+    case_priority: CasePriority = Field(description="How urgently the case should be worked.")
+    agency_name: RequiredText = Field(description="The agency that operates the case.")
+    regulated_provider_name: RequiredText = Field(
+        description="The regulated firm the customer relationship belongs to."
+    )
+    programme_name: RequiredText = Field(
+        description="The product or programme the subject is onboarding to."
+    )
+    country_of_onboarding: RequiredText = Field(
+        description="Country where the relationship is onboarded (e.g. GB, FR)."
+    )
+    assigned_team: RequiredText = Field(description="The team that will work the case.")
+    assigned_analyst_name: OptionalText = Field(
+        default=None, description="The analyst who owns the case, if already known."
+    )
+    assigned_analyst_email: OptionalEmail = Field(
+        default=None,
+        title="Assigned analyst e-mail",
+        description="The owning analyst's work e-mail address, if already known.",
+    )
+    kyc_case_id: ExternalCaseId = Field(
+        default=None,
+        title="External case ID",
+        description=(
+            "Only when your product owns a stable external case id; "
+            "leave empty and the API generates one."
+        ),
+    )
+
+    def to_request_json(self) -> dict[str, Any]:
+        """The JSON body to send: enum values as strings, absent ``kyc_case_id`` omitted."""
+        data = self.model_dump(mode="json")
+        if data.get("kyc_case_id") is None:
+            data.pop("kyc_case_id", None)
+        return data
+
+
+REQUIRED_CREATE_FIELDS: tuple[str, ...] = tuple(
+    name for name, info in KycCaseCreateInput.model_fields.items() if info.is_required()
+)
+
+
+def _described_as(name: str) -> Any:
+    """The create field's title and description, without its input rules.
+
+    The record shows the same words as the form but must not re-validate what
+    the server already stored.
+    """
+    info = KycCaseCreateInput.model_fields[name]
+    default = ... if info.is_required() else None
+    return Field(default, title=info.title, description=info.description)
+
+
+class KycCaseRecord(_ContractModel):
+    """A case as the API stores it: the input plus server-owned fields.
+
+    Parsing is tolerant (plain strings for enums and e-mail, unknown fields
+    ignored) because the record side may hold more values than the create side
+    (e.g. final statuses) and a newer API may add fields: displaying a case
+    must never fail because the server knows more than we do.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(title="Internal ID", description="Server-generated internal identifier.")
+    kyc_case_id: str = Field(title="KYC case ID", description="The case's external identifier.")
+    row_version: int = Field(description="Optimistic concurrency counter; starts at 1.")
+    created_by: str = Field(description="The principal that created the case.")
+    created_at: datetime = Field(description="When the case was created (UTC).")
+    updated_at: datetime = Field(description="When the case was last changed (UTC).")
+
+    legal_first_name: str = _described_as("legal_first_name")
+    legal_last_name: str = _described_as("legal_last_name")
+    user_internal_id: str = _described_as("user_internal_id")
+    user_type: str = _described_as("user_type")
+    relationship_type: str = _described_as("relationship_type")
+    current_status: str = Field(description="The case's status now (may be a final status).")
+    case_priority: str = _described_as("case_priority")
+    agency_name: str = _described_as("agency_name")
+    regulated_provider_name: str = _described_as("regulated_provider_name")
+    programme_name: str = _described_as("programme_name")
+    country_of_onboarding: str = _described_as("country_of_onboarding")
+    assigned_team: str = _described_as("assigned_team")
+    assigned_analyst_name: Optional[str] = _described_as("assigned_analyst_name")
+    assigned_analyst_email: Optional[str] = _described_as("assigned_analyst_email")
+
+
+SERVER_OWNED_FIELDS: tuple[str, ...] = (
+    "id",
+    "kyc_case_id",
+    "row_version",
+    "created_by",
+    "created_at",
+    "updated_at",
+)
+
+
+class CaseEnvelope(_ContractModel):
+    """What ``POST`` and ``GET /api/v1/kyc-cases...`` return: the case and who asked."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    principal: str = Field(description="Who the API believes the caller is.")
+    case: KycCaseRecord
+
+    # Transport facts the client fills in; not part of the JSON contract.
+    _request_id: Optional[str] = PrivateAttr(default=None)
+    _attempts: int = PrivateAttr(default=1)
+    _recovered: bool = PrivateAttr(default=False)
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """The ``X-Request-ID`` of the answer this envelope came from, if any."""
+        return self._request_id
+
+    @property
+    def attempts(self) -> int:
+        """How many HTTP attempts the client needed (retries included)."""
+        return self._attempts
+
+    @property
+    def recovered(self) -> bool:
+        """True when a create's answer was lost and the case was confirmed by loading it."""
+        return self._recovered
+
+
+class FieldError(BaseModel):
+    """One entry of ``details.errors`` in a 400 answer."""
+
+    field: Optional[str] = None
+    message: str = ""
+
+
+class ErrorBody(BaseModel):
+    """The contract's error envelope body (``{"error": {...}}``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    code: str = "UNKNOWN_ERROR"
+    message: str = "The KYC API returned an error."
+    developer_message: Optional[str] = None
+    category: Optional[str] = None
+    http_status: Optional[int] = None
+    request_id: Optional[str] = None
+    trace_id: Optional[str] = None
+    retryable: bool = False
+    docs_url: Optional[str] = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorEnvelope(BaseModel):
+    """``{"error": ErrorBody}``."""
+
+    error: ErrorBody
+
+
+class HealthStatus(BaseModel):
+    """``GET /healthz``: is the process up."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: str
+    release: Optional[str] = None
+
+
+class ReadinessCheck(BaseModel):
+    """One dependency check reported by ``/readyz``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    ok: bool
+    detail: Optional[str] = None
+
+
+class ReadinessStatus(BaseModel):
+    """``GET /readyz``: can the service do its work right now."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: str
+    release: Optional[str] = None
+    checks: list[ReadinessCheck] = Field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "ready"
+
+    @property
+    def failed_checks(self) -> list[str]:
+        return [c.name for c in self.checks if not c.ok]
