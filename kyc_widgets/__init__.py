@@ -1,1 +1,73 @@
-"""kyc-widgets."""
+"""kyc-widgets: create durable KYC cases from Jupyter notebooks.
+
+The public API is re-exported here; each concept lives in its own module
+(``models``, ``errors``, ``client``, ``form``, ``intake``, ``workspace``,
+``status``, ``batch``, ``sandbox``).
+"""
+
+from .client import AsyncKycApiClient, Diagnosis, KycApiClient
+from .errors import (
+    ApiConnectError,
+    ApiTimeoutError,
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    KycApiError,
+    KycConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    ServiceUnavailableError,
+    TransportError,
+    UnexpectedResponseError,
+)
+from .models import (
+    CREATE_STATUSES,
+    CaseEnvelope,
+    CasePriority,
+    CreateStatus,
+    ErrorBody,
+    ErrorEnvelope,
+    HealthStatus,
+    KycCaseCreateInput,
+    KycCaseRecord,
+    ReadinessStatus,
+    RelationshipType,
+    UserType,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "KycApiClient",
+    "AsyncKycApiClient",
+    "Diagnosis",
+    "KycApiError",
+    "KycConfigurationError",
+    "TransportError",
+    "ApiConnectError",
+    "ApiTimeoutError",
+    "InvalidRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "RateLimitedError",
+    "ServerError",
+    "ServiceUnavailableError",
+    "UnexpectedResponseError",
+    "KycCaseCreateInput",
+    "KycCaseRecord",
+    "CaseEnvelope",
+    "ErrorBody",
+    "ErrorEnvelope",
+    "HealthStatus",
+    "ReadinessStatus",
+    "RelationshipType",
+    "UserType",
+    "CreateStatus",
+    "CasePriority",
+    "CREATE_STATUSES",
+]

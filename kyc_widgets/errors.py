@@ -47,7 +47,9 @@ class KycApiError(Exception):
 
     ``status`` is None when no HTTP answer arrived. ``outcome_unknown`` is True
     when a create may have been applied although no answer came back: such a
-    request must not be re-sent blindly.
+    request must not be re-sent blindly. ``attempts`` counts the HTTP attempts
+    the client made (retries included); ``retry_after`` is the API's
+    ``Retry-After`` in seconds, when it sent one.
     """
 
     kind: ClassVar[str] = "error"
@@ -81,6 +83,7 @@ class KycApiError(Exception):
         self.details: dict[str, Any] = dict(details or {})
         self.outcome_unknown = outcome_unknown
         self.retry_after = retry_after
+        self.attempts = 1
         super().__init__(self.message)
 
     @property

@@ -1,0 +1,815 @@
+"""One KYC API client, sync and async, sharing a single base.
+
+Like httpx, :class:`KycApiClient` and :class:`AsyncKycApiClient` differ only in
+how they send bytes; everything that decides *what* to send and *what an
+answer means* lives in :class:`_BaseClient` so the two can never drift apart:
+
+- the bearer token is attached per request (a string, or a callable so a
+  notebook can refresh it) and never appears in a repr, an exception or a log;
+- every failure becomes a :class:`~kyc_widgets.errors.KycApiError` that keeps
+  ``request_id``;
+- retries follow the contract's rules (see :class:`_RetryPolicy`), driven by
+  tenacity rather than a hand-written loop;
+- a 429 closes a gate shared by every request of the same client, so
+  concurrent callers (batch workers) all pause for ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional, TypeVar, Union
+from urllib.parse import quote, urlsplit
+
+import httpx
+import pydantic
+import tenacity
+from tenacity import wait_exponential_jitter
+
+from .errors import (
+    ApiConnectError,
+    ApiTimeoutError,
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    KycApiError,
+    KycConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+    error_from_response,
+)
+from .models import CaseEnvelope, HealthStatus, KycCaseCreateInput, ReadinessStatus
+
+__all__ = [
+    "KycApiClient",
+    "AsyncKycApiClient",
+    "Diagnosis",
+    "DEFAULT_TIMEOUT",
+    "TokenLike",
+]
+
+logger = logging.getLogger("kyc_widgets.client")
+
+TokenLike = Union[str, Callable[[], Optional[str]], None]
+"""A bearer token, or a zero-argument callable returning the current one."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=30.0)
+"""Connect fails fast (a wrong URL should not hang a notebook); reads allow a slow create."""
+
+CASES_PATH = "/api/v1/kyc-cases"
+CASE_PATH_TEMPLATE = "/api/v1/kyc-cases/{case_id}"
+_RETRYABLE_READ_STATUSES = frozenset({429, 500, 502, 503, 504})
+_T = TypeVar("_T")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_base_url(base_url: str, allow_insecure_http: bool) -> str:
+    """Refuse URLs that would send a bearer token in clear text over a network."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise KycConfigurationError(
+            "base_url must be an absolute http(s) URL such as https://kyc.example.com"
+        )
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+        raise KycConfigurationError(
+            "Refusing plain http:// for a non-loopback host: the bearer token would travel "
+            "unencrypted. Use https://, or pass allow_insecure_http=True if you really mean it."
+        )
+    return base_url.strip().rstrip("/")
+
+
+class _RateGate:
+    """Shared pause: after a 429, no request of this client leaves before ``open_at``.
+
+    Monotonic-clock based; safe to read from many threads or tasks (a float
+    assignment is atomic, and we only ever move ``open_at`` forward).
+    """
+
+    def __init__(self) -> None:
+        self._open_at = 0.0
+        self._lock = threading.Lock()
+
+    def close_for(self, seconds: float) -> None:
+        with self._lock:
+            self._open_at = max(self._open_at, time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        return max(0.0, self._open_at - time.monotonic())
+
+    def wait_sync(self) -> None:
+        while (left := self.remaining()) > 0:
+            time.sleep(left)
+
+    async def wait_async(self) -> None:
+        while (left := self.remaining()) > 0:
+            await asyncio.sleep(left)
+
+
+@dataclass
+class _RetryPolicy:
+    """Which failures may be retried for one logical call.
+
+    Reads (GET) are idempotent: retry connection errors, timeouts, 429 and 5xx.
+    A create is retried only where that cannot duplicate a case:
+
+    - the request never reached the server (connection refused, connect timeout);
+    - 429 (the API refused before doing anything);
+    - a 503 whose envelope says ``retryable: true`` (the API declares nothing was
+      done; an HTML 502/503/504 from a proxy declares nothing);
+    - the input carries its own ``kyc_case_id``: then re-sending is safe because a
+      duplicate is refused with 409, which we resolve by loading the case.
+
+    A create without its own id whose answer was lost is never re-sent.
+    """
+
+    is_create: bool
+    has_own_id: bool = False
+    answer_lost: bool = False
+
+    def should_retry(self, exc: BaseException) -> bool:
+        if not isinstance(exc, KycApiError):
+            return False
+        if isinstance(exc, ApiConnectError):
+            return True
+        if isinstance(exc, RateLimitedError):
+            return True
+        if not self.is_create:
+            if isinstance(exc, TransportError):
+                return True
+            return exc.status in _RETRYABLE_READ_STATUSES
+        if exc.outcome_unknown:
+            if self.has_own_id:
+                self.answer_lost = True
+                return True
+            return False
+        return exc.status == 503 and exc.retryable
+
+
+@dataclass
+class Diagnosis:
+    """What :meth:`KycApiClient.diagnose` found, as separate facts.
+
+    An analyst can tell a wrong URL (not reachable) from a degraded service
+    (reachable, not ready) from an expired token (ready, not authenticated).
+    Never contains the token.
+    """
+
+    base_url: str
+    token_configured: bool
+    reachable: bool = False
+    reach_error: Optional[str] = None
+    ready: Optional[bool] = None
+    release: Optional[str] = None
+    failed_checks: list[str] = field(default_factory=list)
+    ready_error: Optional[str] = None
+    authenticated: Optional[bool] = None
+    principal: Optional[str] = None
+    auth_error: Optional[str] = None
+    request_ids: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.reachable and self.ready and self.authenticated)
+
+    def __str__(self) -> str:
+        def yn(value: Optional[bool]) -> str:
+            return "unknown" if value is None else ("yes" if value else "no")
+
+        lines = [
+            f"base URL: {self.base_url} (token {'set' if self.token_configured else 'not set'})",
+            f"reachable: {yn(self.reachable)}" + (f" ({self.reach_error})" if self.reach_error else ""),
+            f"ready: {yn(self.ready)}"
+            + (f" release {self.release}" if self.release else "")
+            + (f" failed checks: {', '.join(self.failed_checks)}" if self.failed_checks else "")
+            + (f" ({self.ready_error})" if self.ready_error else ""),
+            f"authenticated: {yn(self.authenticated)}"
+            + (f" as {self.principal}" if self.principal else "")
+            + (f" ({self.auth_error})" if self.auth_error else ""),
+        ]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- shared base
+
+
+class _BaseClient:
+    """Everything the sync and async clients share: settings, headers, meaning of answers."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: TokenLike = None,
+        *,
+        timeout: Union[float, httpx.Timeout] = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        allow_insecure_http: bool = False,
+        backoff_base: float = 0.25,
+        backoff_max: float = 8.0,
+        retry_after_cap: float = 30.0,
+    ) -> None:
+        if max_retries < 0:
+            raise KycConfigurationError("max_retries must be >= 0")
+        self._base_url = _check_base_url(base_url, allow_insecure_http)
+        self._token: TokenLike = token
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.max_retries = max_retries
+        self._allow_insecure_http = allow_insecure_http
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._retry_after_cap = retry_after_cap
+        self._gate = _RateGate()
+        self._backoff = wait_exponential_jitter(
+            initial=backoff_base, max=backoff_max, jitter=backoff_base
+        )
+
+    # -- configuration -------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self._current_token())
+
+    def set_token(self, token: TokenLike) -> None:
+        """Replace the token (string or callable), e.g. after signing in again."""
+        self._token = token
+
+    def _current_token(self) -> Optional[str]:
+        token = self._token() if callable(self._token) else self._token
+        return token or None
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "base_url": self._base_url,
+            "token": self._token,
+            "timeout": self._timeout,
+            "max_retries": self.max_retries,
+            "allow_insecure_http": self._allow_insecure_http,
+            "backoff_base": self._backoff_base,
+            "backoff_max": self._backoff_max,
+            "retry_after_cap": self._retry_after_cap,
+        }
+
+    def __repr__(self) -> str:
+        token_state = "set" if self._token else "None"
+        return f"{type(self).__name__}(base_url={self._base_url!r}, token=<{token_state}>)"
+
+    # -- requests ------------------------------------------------------------
+
+    def _headers(self, *, auth: bool, has_body: bool) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        if auth:
+            token = self._current_token()
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    @staticmethod
+    def _case_path(kyc_case_id: str) -> str:
+        if not isinstance(kyc_case_id, str) or not kyc_case_id.strip():
+            raise KycConfigurationError("kyc_case_id must be a non-empty string")
+        return CASE_PATH_TEMPLATE.format(case_id=quote(kyc_case_id.strip(), safe=""))
+
+    @staticmethod
+    def _coerce_input(data: Union[KycCaseCreateInput, Mapping[str, Any]]) -> KycCaseCreateInput:
+        """Validate a dict before anything is sent; bad input never reaches the API."""
+        if isinstance(data, KycCaseCreateInput):
+            return data
+        try:
+            return KycCaseCreateInput.model_validate(dict(data))
+        except pydantic.ValidationError as exc:
+            errors = [
+                {"field": ".".join(str(p) for p in err["loc"]) or None, "message": err["msg"]}
+                for err in exc.errors()
+            ]
+            raise InvalidRequestError(
+                "The case input is invalid; nothing was sent.",
+                code="CLIENT_VALIDATION",
+                details={"field": errors[0]["field"] if errors else None, "errors": errors},
+            ) from None
+
+    def _retrying_kwargs(self, policy: _RetryPolicy, max_retries: Optional[int]) -> dict[str, Any]:
+        retries = self.max_retries if max_retries is None else max_retries
+        return {
+            "retry": tenacity.retry_if_exception(policy.should_retry),
+            "stop": tenacity.stop_after_attempt(retries + 1),
+            "wait": self._wait_for,
+            "before_sleep": self._log_retry,
+            "reraise": True,
+        }
+
+    def _wait_for(self, retry_state: tenacity.RetryCallState) -> float:
+        """Retry-After when the API gave one (capped), else exponential backoff with jitter."""
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, KycApiError) and exc.retry_after is not None:
+            return min(exc.retry_after, self._retry_after_cap)
+        return float(self._backoff(retry_state))
+
+    @staticmethod
+    def _log_retry(retry_state: tenacity.RetryCallState) -> None:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        sleep = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        logger.warning(
+            "retrying after %s (attempt %d, waiting %.2f s, request_id=%s)",
+            getattr(exc, "code", type(exc).__name__),
+            retry_state.attempt_number,
+            sleep,
+            getattr(exc, "request_id", None),
+        )
+
+    def _transport_error(self, exc: httpx.TransportError, *, is_create: bool) -> KycApiError:
+        """Map httpx's failures; for a create, anything after connecting leaves the outcome unknown."""
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return ApiConnectError(code="CONNECT_ERROR")
+        unknown = is_create
+        note = (
+            " The case may or may not have been created." if unknown else ""
+        )
+        if isinstance(exc, httpx.TimeoutException):
+            return ApiTimeoutError(
+                ApiTimeoutError.default_message + note, code="TIMEOUT", outcome_unknown=unknown
+            )
+        return TransportError(
+            "The connection to the KYC API was lost before an answer arrived." + note,
+            code="CONNECTION_LOST",
+            outcome_unknown=unknown,
+        )
+
+    def _handle_response(
+        self, response: httpx.Response, *, method: str, path_template: str, started: float, is_create: bool
+    ) -> httpx.Response:
+        """Log the call (no bodies, no personal data) and raise for anything but 2xx."""
+        error = None if response.is_success else error_from_response(response)
+        logger.debug(
+            "%s %s -> %d in %.1f ms request_id=%s",
+            method,
+            path_template,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+            error.request_id if error else response.headers.get("x-request-id"),
+        )
+        if error is None:
+            return response
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+            self._gate.close_for(min(error.retry_after, self._retry_after_cap))
+        if is_create and isinstance(error, ServerError) and not (error.status == 503 and error.retryable):
+            # A 5xx that does not declare "nothing was done" may hide a stored case.
+            error.outcome_unknown = True
+        raise error
+
+    def _log_failure(self, method: str, path_template: str, started: float, exc: KycApiError) -> None:
+        logger.debug(
+            "%s %s -> %s in %.1f ms", method, path_template, exc.code, (time.perf_counter() - started) * 1000
+        )
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[_T]) -> _T:
+        try:
+            return model.model_validate_json(response.content)  # type: ignore[attr-defined, no-any-return]
+        except (pydantic.ValidationError, ValueError):
+            raise UnexpectedResponseError(
+                f"The KYC API answered HTTP {response.status_code} with a body this client "
+                "does not understand.",
+                status=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            ) from None
+
+    def _envelope(self, response: httpx.Response, attempts: int, recovered: bool = False) -> CaseEnvelope:
+        envelope = self._parse(response, CaseEnvelope)
+        envelope._request_id = response.headers.get("x-request-id")
+        envelope._attempts = attempts
+        envelope._recovered = recovered
+        return envelope
+
+    @staticmethod
+    def _same_case(wanted: KycCaseCreateInput, found: CaseEnvelope) -> bool:
+        """Is the stored case the one we tried to create (not someone else's with our id)?"""
+        record = found.case.model_dump(mode="json")
+        return all(record.get(k) == v for k, v in wanted.to_request_json().items())
+
+    @staticmethod
+    def _finish_failure(exc: KycApiError, policy: _RetryPolicy, attempts: int) -> KycApiError:
+        if policy.answer_lost:
+            exc.outcome_unknown = True
+        exc.attempts = max(attempts, 1)
+        return exc
+
+    @staticmethod
+    def _readiness_from(response: httpx.Response) -> Optional[ReadinessStatus]:
+        """/readyz answers 503 with its checks when not ready: keep them."""
+        try:
+            return ReadinessStatus.model_validate_json(response.content)
+        except (pydantic.ValidationError, ValueError):
+            return None
+
+    def _readiness_or_raise(self, response: httpx.Response, started: float) -> ReadinessStatus:
+        status = self._readiness_from(response) if response.status_code in (200, 503) else None
+        if status is not None:
+            logger.debug("GET /readyz -> %d in %.1f ms", response.status_code,
+                         (time.perf_counter() - started) * 1000)
+            return status
+        self._handle_response(response, method="GET", path_template="/readyz", started=started,
+                              is_create=False)
+        return self._parse(response, ReadinessStatus)
+
+    def _probe_path(self) -> str:
+        return self._case_path(f"diagnose-probe-{uuid.uuid4().hex}")
+
+    @staticmethod
+    def _auth_fact(diagnosis: Diagnosis, exc: Optional[KycApiError], principal: Optional[str]) -> None:
+        if exc is None:
+            diagnosis.authenticated, diagnosis.principal = True, principal
+        elif isinstance(exc, NotFoundError):
+            diagnosis.authenticated = True  # the probe id does not exist: the token was accepted
+        elif isinstance(exc, AuthenticationError):
+            diagnosis.authenticated, diagnosis.auth_error = False, exc.message
+        elif isinstance(exc, PermissionDeniedError):
+            diagnosis.authenticated, diagnosis.auth_error = True, exc.message
+        else:
+            diagnosis.auth_error = exc.message
+        if exc is not None and exc.request_id:
+            diagnosis.request_ids.append(exc.request_id)
+
+
+def _env_token() -> Optional[str]:
+    return os.environ.get("KYC_API_TOKEN") or None
+
+
+def _env_base_url() -> str:
+    base_url = os.environ.get("KYC_API_BASE_URL")
+    if not base_url:
+        raise KycConfigurationError("KYC_API_BASE_URL is not set")
+    return base_url
+
+
+# --------------------------------------------------------------------------- sync client
+
+
+class KycApiClient(_BaseClient):
+    """Synchronous KYC API client (notebooks, scripts, the form widgets).
+
+    ``token`` may be a string or a callable returning the current token; it is
+    read on every request so a refreshed token is picked up without rebuilding
+    anything.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: TokenLike = None,
+        *,
+        timeout: Union[float, httpx.Timeout] = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        transport: Optional[httpx.BaseTransport] = None,
+        allow_insecure_http: bool = False,
+        backoff_base: float = 0.25,
+        backoff_max: float = 8.0,
+        retry_after_cap: float = 30.0,
+    ) -> None:
+        super().__init__(
+            base_url,
+            token,
+            timeout=timeout,
+            max_retries=max_retries,
+            allow_insecure_http=allow_insecure_http,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+            retry_after_cap=retry_after_cap,
+        )
+        self._http = httpx.Client(base_url=self._base_url, timeout=self._timeout, transport=transport)
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> "KycApiClient":
+        """``KYC_API_BASE_URL`` and ``KYC_API_TOKEN`` (re-read on each request, so it can be refreshed)."""
+        kwargs.setdefault("token", _env_token)
+        return cls(_env_base_url(), **kwargs)
+
+    def async_twin(self, **overrides: Any) -> "AsyncKycApiClient":
+        """An :class:`AsyncKycApiClient` with the same URL, token and retry settings."""
+        return AsyncKycApiClient(**{**self._settings(), **overrides})
+
+    # -- plumbing ------------------------------------------------------------
+
+    def _send_once(
+        self, method: str, path: str, path_template: str, *, json: Any = None, auth: bool = True
+    ) -> httpx.Response:
+        self._gate.wait_sync()
+        is_create = method == "POST"
+        started = time.perf_counter()
+        try:
+            response = self._http.request(
+                method, path, json=json, headers=self._headers(auth=auth, has_body=json is not None)
+            )
+        except httpx.TransportError as exc:
+            error = self._transport_error(exc, is_create=is_create)
+            self._log_failure(method, path_template, started, error)
+            raise error from None
+        return self._handle_response(
+            response, method=method, path_template=path_template, started=started, is_create=is_create
+        )
+
+    def _call(
+        self,
+        policy: _RetryPolicy,
+        method: str,
+        path: str,
+        path_template: str,
+        *,
+        json: Any = None,
+        auth: bool = True,
+        max_retries: Optional[int] = None,
+    ) -> tuple[httpx.Response, int]:
+        attempts = 0
+        try:
+            for attempt in tenacity.Retrying(**self._retrying_kwargs(policy, max_retries)):
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    return self._send_once(method, path, path_template, json=json, auth=auth), attempts
+        except KycApiError as exc:
+            raise self._finish_failure(exc, policy, attempts) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- API -----------------------------------------------------------------
+
+    def create_case(self, data: Union[KycCaseCreateInput, Mapping[str, Any]]) -> CaseEnvelope:
+        """``POST /api/v1/kyc-cases``. Accepts the model or a dict (validated before sending).
+
+        Raises :class:`~kyc_widgets.errors.ConflictError` on a duplicate external id,
+        and a :class:`~kyc_widgets.errors.KycApiError` with ``outcome_unknown=True``
+        when the case may have been created but no answer came back.
+        """
+        wanted = self._coerce_input(data)
+        policy = _RetryPolicy(is_create=True, has_own_id=wanted.kyc_case_id is not None)
+        try:
+            response, attempts = self._call(
+                policy, "POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json()
+            )
+        except ConflictError as conflict:
+            if not policy.answer_lost or wanted.kyc_case_id is None:
+                raise
+            # Our own earlier attempt most likely landed: confirm it by loading the case.
+            try:
+                found = self.get_case(wanted.kyc_case_id)
+            except KycApiError:
+                raise conflict from None
+            if not self._same_case(wanted, found):
+                raise conflict
+            found._attempts, found._recovered = conflict.attempts, True
+            return found
+        return self._envelope(response, attempts)
+
+    def get_case(self, kyc_case_id: str) -> CaseEnvelope:
+        """``GET /api/v1/kyc-cases/{kyc_case_id}``; :class:`NotFoundError` when absent."""
+        response, attempts = self._call(
+            _RetryPolicy(is_create=False), "GET", self._case_path(kyc_case_id), CASE_PATH_TEMPLATE
+        )
+        return self._envelope(response, attempts)
+
+    def health(self) -> HealthStatus:
+        """``GET /healthz`` (public)."""
+        response, _ = self._call(_RetryPolicy(is_create=False), "GET", "/healthz", "/healthz", auth=False)
+        return self._parse(response, HealthStatus)
+
+    def readiness(self) -> ReadinessStatus:
+        """``GET /readyz`` (public), one attempt: a not-ready answer is returned, not raised.
+
+        Not retried on purpose: readiness is a diagnostic, and a retry would hide
+        exactly the flapping it is meant to show.
+        """
+        started = time.perf_counter()
+        try:
+            response = self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc, is_create=False) from None
+        return self._readiness_or_raise(response, started)
+
+    def diagnose(self) -> Diagnosis:
+        """Reachability, readiness and token acceptance as separate facts; never raises."""
+        diagnosis = Diagnosis(base_url=self._base_url, token_configured=self.has_token)
+        try:
+            response = self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
+        except httpx.TransportError as exc:
+            diagnosis.reach_error = self._transport_error(exc, is_create=False).message
+            return diagnosis
+        _fill_readiness(diagnosis, response, self._readiness_from(response))
+        if not diagnosis.token_configured:
+            diagnosis.authenticated, diagnosis.auth_error = False, "No token is configured."
+            return diagnosis
+        try:
+            self._call(_RetryPolicy(is_create=False), "GET", self._probe_path(), CASE_PATH_TEMPLATE, max_retries=0)
+            self._auth_fact(diagnosis, None, None)
+        except KycApiError as exc:
+            self._auth_fact(diagnosis, exc, None)
+        return diagnosis
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "KycApiClient":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- async client
+
+
+class AsyncKycApiClient(_BaseClient):
+    """Asynchronous twin of :class:`KycApiClient` (batch creation, async apps)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: TokenLike = None,
+        *,
+        timeout: Union[float, httpx.Timeout] = DEFAULT_TIMEOUT,
+        max_retries: int = 3,
+        transport: Optional[httpx.AsyncBaseTransport] = None,
+        allow_insecure_http: bool = False,
+        backoff_base: float = 0.25,
+        backoff_max: float = 8.0,
+        retry_after_cap: float = 30.0,
+        limits: Optional[httpx.Limits] = None,
+    ) -> None:
+        super().__init__(
+            base_url,
+            token,
+            timeout=timeout,
+            max_retries=max_retries,
+            allow_insecure_http=allow_insecure_http,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+            retry_after_cap=retry_after_cap,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=self._base_url,
+            timeout=self._timeout,
+            transport=transport,
+            limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=100),
+        )
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> "AsyncKycApiClient":
+        """``KYC_API_BASE_URL`` and ``KYC_API_TOKEN`` (re-read on each request)."""
+        kwargs.setdefault("token", _env_token)
+        return cls(_env_base_url(), **kwargs)
+
+    def async_twin(self, **overrides: Any) -> "AsyncKycApiClient":
+        """A new async client with the same settings (for symmetry with the sync client)."""
+        return AsyncKycApiClient(**{**self._settings(), **overrides})
+
+    async def _send_once(
+        self, method: str, path: str, path_template: str, *, json: Any = None, auth: bool = True
+    ) -> httpx.Response:
+        await self._gate.wait_async()
+        is_create = method == "POST"
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(
+                method, path, json=json, headers=self._headers(auth=auth, has_body=json is not None)
+            )
+        except httpx.TransportError as exc:
+            error = self._transport_error(exc, is_create=is_create)
+            self._log_failure(method, path_template, started, error)
+            raise error from None
+        return self._handle_response(
+            response, method=method, path_template=path_template, started=started, is_create=is_create
+        )
+
+    async def _call(
+        self,
+        policy: _RetryPolicy,
+        method: str,
+        path: str,
+        path_template: str,
+        *,
+        json: Any = None,
+        auth: bool = True,
+        max_retries: Optional[int] = None,
+    ) -> tuple[httpx.Response, int]:
+        attempts = 0
+        try:
+            async for attempt in tenacity.AsyncRetrying(**self._retrying_kwargs(policy, max_retries)):
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    return await self._send_once(method, path, path_template, json=json, auth=auth), attempts
+        except KycApiError as exc:
+            raise self._finish_failure(exc, policy, attempts) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def create_case(self, data: Union[KycCaseCreateInput, Mapping[str, Any]]) -> CaseEnvelope:
+        """Async :meth:`KycApiClient.create_case`: same rules, same errors."""
+        wanted = self._coerce_input(data)
+        policy = _RetryPolicy(is_create=True, has_own_id=wanted.kyc_case_id is not None)
+        try:
+            response, attempts = await self._call(
+                policy, "POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json()
+            )
+        except ConflictError as conflict:
+            if not policy.answer_lost or wanted.kyc_case_id is None:
+                raise
+            try:
+                found = await self.get_case(wanted.kyc_case_id)
+            except KycApiError:
+                raise conflict from None
+            if not self._same_case(wanted, found):
+                raise conflict
+            found._attempts, found._recovered = conflict.attempts, True
+            return found
+        return self._envelope(response, attempts)
+
+    async def get_case(self, kyc_case_id: str) -> CaseEnvelope:
+        """Async :meth:`KycApiClient.get_case`."""
+        response, attempts = await self._call(
+            _RetryPolicy(is_create=False), "GET", self._case_path(kyc_case_id), CASE_PATH_TEMPLATE
+        )
+        return self._envelope(response, attempts)
+
+    async def health(self) -> HealthStatus:
+        """Async :meth:`KycApiClient.health`."""
+        response, _ = await self._call(
+            _RetryPolicy(is_create=False), "GET", "/healthz", "/healthz", auth=False
+        )
+        return self._parse(response, HealthStatus)
+
+    async def readiness(self) -> ReadinessStatus:
+        """Async :meth:`KycApiClient.readiness`."""
+        started = time.perf_counter()
+        try:
+            response = await self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc, is_create=False) from None
+        return self._readiness_or_raise(response, started)
+
+    async def diagnose(self) -> Diagnosis:
+        """Async :meth:`KycApiClient.diagnose`; never raises."""
+        diagnosis = Diagnosis(base_url=self._base_url, token_configured=self.has_token)
+        try:
+            response = await self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
+        except httpx.TransportError as exc:
+            diagnosis.reach_error = self._transport_error(exc, is_create=False).message
+            return diagnosis
+        _fill_readiness(diagnosis, response, self._readiness_from(response))
+        if not diagnosis.token_configured:
+            diagnosis.authenticated, diagnosis.auth_error = False, "No token is configured."
+            return diagnosis
+        try:
+            await self._call(
+                _RetryPolicy(is_create=False), "GET", self._probe_path(), CASE_PATH_TEMPLATE, max_retries=0
+            )
+            self._auth_fact(diagnosis, None, None)
+        except KycApiError as exc:
+            self._auth_fact(diagnosis, exc, None)
+        return diagnosis
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "AsyncKycApiClient":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.aclose()
+
+
+def _fill_readiness(
+    diagnosis: Diagnosis, response: httpx.Response, status: Optional[ReadinessStatus]
+) -> None:
+    """Any HTTP answer proves reachability; the body (if it parses) says readiness."""
+    diagnosis.reachable = True
+    request_id = response.headers.get("x-request-id")
+    if request_id:
+        diagnosis.request_ids.append(request_id)
+    if status is None:
+        diagnosis.ready = False
+        diagnosis.ready_error = f"/readyz answered HTTP {response.status_code} without a readiness body"
+        return
+    diagnosis.ready = status.ready
+    diagnosis.release = status.release
+    diagnosis.failed_checks = status.failed_checks
