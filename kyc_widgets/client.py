@@ -390,7 +390,7 @@ class _BaseClient:
     @staticmethod
     def _parse(response: httpx.Response, model: type[_T]) -> _T:
         try:
-            return model.model_validate_json(response.content)  # type: ignore[attr-defined, no-any-return]
+            return model.model_validate_json(response.content)  # type: ignore[attr-defined]
         except (pydantic.ValidationError, ValueError):
             raise UnexpectedResponseError(
                 f"The KYC API answered HTTP {response.status_code} with a body this client "
@@ -578,6 +578,7 @@ class KycApiClient(_BaseClient):
             except KycApiError:
                 raise conflict from None
             if not self._same_case(wanted, found):
+                conflict.outcome_unknown = False  # ours would match: someone else owns this id
                 raise conflict
             found._attempts, found._recovered = conflict.attempts, True
             return found
@@ -739,6 +740,7 @@ class AsyncKycApiClient(_BaseClient):
             except KycApiError:
                 raise conflict from None
             if not self._same_case(wanted, found):
+                conflict.outcome_unknown = False  # ours would match: someone else owns this id
                 raise conflict
             found._attempts, found._recovered = conflict.attempts, True
             return found
