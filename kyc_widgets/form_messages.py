@@ -1,0 +1,96 @@
+"""Plain-language messages for :class:`kyc_widgets.form.SchemaForm`.
+
+Why: pydantic's messages are written for developers ("String should have at
+least 1 character", "Input should be 'LOW', 'NORMAL'..."). An analyst needs
+to know what to do. Messages are text with a "⚠ Error:" prefix, never colour
+alone.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from pydantic_core import ErrorDetails
+
+from kyc_widgets.form_fields import FieldSpec
+
+__all__ = [
+    "CHOICE_MESSAGE",
+    "EMAIL_MESSAGE",
+    "REQUIRED_MESSAGE",
+    "error_html",
+    "help_html",
+    "humanize_error",
+]
+
+REQUIRED_MESSAGE = "This field is required."
+CHOICE_MESSAGE = "Choose one of the options."
+EMAIL_MESSAGE = "Enter a valid e-mail address (e.g. name@example.com)."
+
+_TYPE_MESSAGES: dict[str, str] = {
+    "missing": REQUIRED_MESSAGE,
+    "enum": CHOICE_MESSAGE,
+    "literal_error": CHOICE_MESSAGE,
+    "int_parsing": "Enter a whole number.",
+    "int_from_float": "Enter a whole number.",
+    "int_type": "Enter a whole number.",
+    "float_parsing": "Enter a number.",
+    "float_type": "Enter a number.",
+    "decimal_parsing": "Enter a number.",
+    "date_parsing": "Enter a valid date.",
+    "date_type": "Enter a valid date.",
+    "date_from_datetime_parsing": "Enter a valid date.",
+    "datetime_parsing": "Enter a valid date and time.",
+    "datetime_type": "Enter a valid date and time.",
+    "time_parsing": "Enter a valid time.",
+    "bool_parsing": CHOICE_MESSAGE,
+    "extra_forbidden": "This field is not accepted here.",
+}
+
+
+def humanize_error(error: ErrorDetails, spec: FieldSpec | None = None, raw: Any = None) -> str:
+    """One pydantic error as a sentence an analyst can act on.
+
+    A blank input counts as missing whatever rule caught it (``min_length``,
+    enum, ...): "This field is required." says what to do; "String should have
+    at least 1 character" does not. Messages from the model's own validators
+    are kept, minus pydantic's "Value error, " prefix.
+    """
+    kind = error["type"]
+    if kind == "missing" or (spec is not None and spec.required and _is_blank(raw)):
+        return REQUIRED_MESSAGE
+    if spec is not None and spec.kind == "email" and kind == "value_error":
+        return EMAIL_MESSAGE
+    if kind in _TYPE_MESSAGES:
+        return _TYPE_MESSAGES[kind]
+    ctx = error.get("ctx") or {}
+    if kind == "string_too_short" and "min_length" in ctx:
+        n = ctx["min_length"]
+        return REQUIRED_MESSAGE if n == 1 else f"Use at least {n} characters."
+    if kind == "string_too_long" and "max_length" in ctx:
+        return f"Use at most {ctx['max_length']} characters."
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def help_html(text: str) -> str:
+    return (
+        '<div style="font-size:var(--jp-content-font-size0, 0.85em);'
+        "color:var(--jp-ui-font-color2, #555);line-height:1.3;"
+        f'white-space:normal">{html.escape(text)}</div>'
+    )
+
+
+def error_html(message: str) -> str:
+    return (
+        '<div style="color:var(--jp-error-color1, #b00020);line-height:1.3;white-space:normal">'
+        f"<strong>⚠ Error:</strong> {html.escape(message)}</div>"
+    )
