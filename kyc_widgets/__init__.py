@@ -22,6 +22,7 @@ from .errors import (
     TransportError,
     UnexpectedResponseError,
 )
+from .form import SchemaForm
 from .models import (
     CREATE_STATUSES,
     CaseEnvelope,
@@ -58,6 +59,7 @@ __all__ = [
     "ServerError",
     "ServiceUnavailableError",
     "UnexpectedResponseError",
+    "SchemaForm",
     "KycCaseCreateInput",
     "KycCaseRecord",
     "CaseEnvelope",
