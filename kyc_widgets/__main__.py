@@ -1,0 +1,7 @@
+"""``python -m kyc_widgets``: the same as the ``kyc-widgets`` command."""
+
+import sys
+
+from kyc_widgets.cli import main
+
+sys.exit(main())

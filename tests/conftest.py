@@ -1,0 +1,44 @@
+"""Shared fixtures: a real sandbox KYC API per test, and a client for it."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from kyc_widgets.sandbox import Sandbox
+
+if TYPE_CHECKING:
+    from kyc_widgets.client import KycApiClient
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A fresh sandbox (temporary SQLite file) on a free loopback port, stopped after the test."""
+    with Sandbox() as sb:
+        yield sb
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> Iterator[KycApiClient]:
+    """A :class:`~kyc_widgets.client.KycApiClient` for the ``sandbox`` fixture (demo token)."""
+    api = sandbox.client()
+    try:
+        yield api
+    finally:
+        api.close()
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback port that was free a moment ago (for subprocess servers)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
