@@ -30,7 +30,6 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pydantic
 import tenacity
-from tenacity import wait_exponential_jitter
 
 from .errors import (
     ApiConnectError,
@@ -239,9 +238,9 @@ class _BaseClient:
         self._backoff_max = backoff_max
         self._retry_after_cap = retry_after_cap
         self._gate = _RateGate()
-        self._backoff = wait_exponential_jitter(
-            initial=backoff_base, max=backoff_max, jitter=backoff_base
-        )
+        self._backoff = tenacity.wait_exponential(
+            multiplier=backoff_base, max=backoff_max
+        ) + tenacity.wait_random(0, backoff_base)
 
     # -- configuration -------------------------------------------------------
 
