@@ -22,7 +22,11 @@ from .errors import (
     TransportError,
     UnexpectedResponseError,
 )
+from .auth import TokenSource, prompt_token, token_from_env
 from .form import SchemaForm
+from .intake import CaseCreator, CreatorState
+from .status import ApiStatus
+from .workspace import CaseWorkspace
 from .models import (
     CREATE_STATUSES,
     CaseEnvelope,
@@ -60,6 +64,13 @@ __all__ = [
     "ServiceUnavailableError",
     "UnexpectedResponseError",
     "SchemaForm",
+    "CaseCreator",
+    "CreatorState",
+    "CaseWorkspace",
+    "ApiStatus",
+    "TokenSource",
+    "prompt_token",
+    "token_from_env",
     "KycCaseCreateInput",
     "KycCaseRecord",
     "CaseEnvelope",

@@ -1,0 +1,174 @@
+"""``ApiStatus``: can this notebook talk to the KYC API, and as whom?
+
+Why: "it does not work" has four different causes that need four different
+fixes: a wrong base URL (configuration), a network or server down
+(reachable), a degraded service (ready), an expired or wrong token
+(authenticated). Showing them as separate rows lets an analyst tell them apart
+without reading a traceback. The rows come from ``client.diagnose()``, which
+reports them as separate facts.
+
+The token itself is never displayed, only whether one is configured: widget
+values are saved into the notebook file.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Protocol
+
+import ipywidgets as widgets
+
+from .errors import KycApiError
+
+__all__ = ["STATUS_ROWS", "ApiStatus"]
+
+STATUS_ROWS: tuple[str, ...] = ("Configuration", "Reachable", "Ready", "Authenticated")
+
+
+class _Diagnosable(Protocol):
+    base_url: str
+
+    def diagnose(self) -> Any: ...
+
+
+def token_configured(client: Any) -> bool | None:
+    """Whether ``client`` holds a token (or token callable), without reading the token out.
+
+    Returns None when the client does not say.
+    """
+    for attr in ("has_token", "token_configured"):
+        value = getattr(client, attr, None)
+        if isinstance(value, bool):
+            return value
+        if callable(value):
+            try:
+                result = value()
+            except Exception:  # noqa: BLE001 - a broken callable means "cannot tell"
+                return None
+            if isinstance(result, bool):
+                return result
+    private = getattr(client, "_token", ...)
+    if private is not ...:
+        return private is not None
+    return None
+
+
+class ApiStatus(widgets.VBox):
+    """Four rows (configuration, reachable, ready, authenticated) and a "Check again" button.
+
+    The check runs on construction and on every click of ``check_button``
+    (or :meth:`refresh`); every error is caught and shown in the rows.
+    ``rows`` maps each row name to its visible text (tests read it).
+    """
+
+    def __init__(self, client: _Diagnosable, *, check_now: bool = True, **kwargs: Any) -> None:
+        self._client = client
+        self.diagnosis: Any = None
+        self.row_widgets: dict[str, widgets.Label] = {}
+        lines: list[widgets.Widget] = []
+        for name in STATUS_ROWS:
+            value = widgets.Label(value="not checked yet")
+            self.row_widgets[name] = value
+            title = widgets.Label(
+                value=f"{name}:", layout=widgets.Layout(width="9em"), style={"font_weight": "bold"}
+            )
+            lines.append(widgets.HBox([title, value]))
+        self.support = widgets.HTML(value="")
+        self.check_button = widgets.Button(
+            description="Check again", icon="refresh", tooltip="Run the API checks again"
+        )
+        self.check_button.on_click(lambda _b: self.refresh())
+        heading = widgets.HTML(value="<b>KYC API status</b>")
+        super().__init__(children=[heading, *lines, self.support, self.check_button], **kwargs)
+        if check_now:
+            self.refresh()
+
+    @property
+    def rows(self) -> dict[str, str]:
+        """Row name -> the text shown in that row right now."""
+        return {name: label.value for name, label in self.row_widgets.items()}
+
+    def refresh(self) -> None:
+        """Run ``client.diagnose()`` and update every row; never raises."""
+        self.check_button.disabled = True
+        for label in self.row_widgets.values():
+            label.value = "checking…"
+        self.support.value = ""
+        try:
+            self._show_configuration()
+            try:
+                diagnosis = self._client.diagnose()
+            except KycApiError as exc:
+                self._show_failure(f"Error: the check failed: {exc.message}", exc.support_details())
+                return
+            except Exception as exc:  # noqa: BLE001 - a status widget must never raise
+                # Only the exception type: arbitrary exception text may carry URLs or data.
+                self._show_failure(f"Error: the check failed ({type(exc).__name__}).", None)
+                return
+            self.diagnosis = diagnosis
+            self._show_diagnosis(diagnosis)
+        finally:
+            self.check_button.disabled = False
+
+    # -- rendering ----------------------------------------------------------------------------
+    def _show_configuration(self) -> None:
+        base_url = getattr(self._client, "base_url", None) or "not set"
+        configured = token_configured(self._client)
+        token = {True: "set", False: "not set", None: "unknown"}[configured]
+        self.row_widgets["Configuration"].value = f"base URL: {base_url}; token: {token}"
+
+    def _show_failure(self, message: str, support: str | None) -> None:
+        for name in STATUS_ROWS[1:]:
+            self.row_widgets[name].value = f"unknown. {message}"
+        self._show_support(support)
+
+    def _show_diagnosis(self, d: Any) -> None:
+        rows = self.row_widgets
+        if d.reachable:
+            rows["Reachable"].value = "OK: the API answered"
+        else:
+            why = d.reach_error or "Check the base URL and your network."
+            rows["Reachable"].value = f"Problem: not reachable. {why}"
+
+        release = f" (release {d.release})" if d.release else ""
+        if d.ready is True:
+            rows["Ready"].value = f"OK: ready{release}"
+        elif d.ready is False:
+            failed = ", ".join(d.failed_checks) if d.failed_checks else "none reported"
+            why = f" ({d.ready_error})" if getattr(d, "ready_error", None) else ""
+            rows["Ready"].value = f"Problem: not ready{release}; failed checks: {failed}{why}"
+        elif getattr(d, "ready_error", None):
+            rows["Ready"].value = f"unknown ({d.ready_error})"
+        else:
+            rows["Ready"].value = "unknown (the API could not be reached)"
+
+        if d.authenticated is True:
+            who = f" as {d.principal}" if d.principal else ""
+            rows["Authenticated"].value = f"OK: signed in{who}"
+        elif getattr(d, "token_configured", True) is False:
+            rows["Authenticated"].value = (
+                "Problem: no token is configured. Set one with client.set_token(...) "
+                "(see docs/tokens.md)."
+            )
+        elif d.authenticated is False:
+            why = d.auth_error or "Sign in again or set a fresh token."
+            rows["Authenticated"].value = f"Problem: the token was not accepted. {why}"
+        elif d.reachable and d.auth_error:
+            rows["Authenticated"].value = f"unknown: the check failed. {d.auth_error}"
+        else:
+            rows["Authenticated"].value = "unknown (the API could not be reached)"
+
+        ids = [rid for rid in (getattr(d, "request_ids", None) or []) if rid]
+        self._show_support("request_ids: " + ", ".join(ids) if ids else None)
+
+    def _show_support(self, text: str | None) -> None:
+        if not text:
+            self.support.value = ""
+            return
+        self.support.value = (
+            '<details><summary>Support details</summary><pre style="user-select:text">'
+            f"{html.escape(text)}</pre></details>"
+        )
+
+    def __repr__(self) -> str:
+        return f"ApiStatus(base_url={getattr(self._client, 'base_url', None)!r})"

@@ -1,0 +1,255 @@
+"""The read-only case workspace: where an analyst lands after creating or opening a case.
+
+Why a separate widget: the product brief says "created: route the user to the
+case workspace" and "server-owned fields are displayed, never edited". In a
+notebook the "route" is this panel. It is built from HTML only (no input
+widgets), so nothing in it can be edited by accident, and the same HTML is
+served by :meth:`CaseWorkspace._repr_html_` so exported notebooks and plain
+viewers (nbconvert, GitHub) still show the case without a widget frontend.
+
+Every value is escaped with :func:`html.escape`: names are user input and may
+contain markup such as ``<script>``.
+
+Failures never surface as tracebacks: :meth:`CaseWorkspace.load` turns a 404
+into a *missing* state and any other :class:`~kyc_widgets.errors.KycApiError`
+into an *error* state, both with copyable support details (``request_id``,
+status, code) for a support handoff.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import ipywidgets as widgets
+
+from .errors import KycApiError, NotFoundError
+from .models import CaseEnvelope, KycCaseRecord
+
+__all__ = ["WORKSPACE_GROUPS", "CaseWorkspace", "WorkspaceState"]
+
+WorkspaceState = Literal["loaded", "missing", "error"]
+
+WORKSPACE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Subject", ("legal_first_name", "legal_last_name", "user_internal_id", "user_type")),
+    ("Case", ("kyc_case_id", "relationship_type", "current_status", "case_priority")),
+    (
+        "Provider and programme",
+        ("agency_name", "regulated_provider_name", "programme_name", "country_of_onboarding"),
+    ),
+    ("Assignment", ("assigned_team", "assigned_analyst_name", "assigned_analyst_email")),
+    (
+        "Server record",
+        ("id", "kyc_case_id", "row_version", "created_by", "created_at", "updated_at", "principal"),
+    ),
+)
+"""Display groups, in reading order. ``principal`` comes from the envelope, not the record."""
+
+MISSING_MESSAGE = "No case with this ID was found"
+
+_NOT_SET = "not set"
+
+_STYLE = """
+<style>
+.kyc-case-workspace { font-family: inherit; max-width: 56em; }
+.kyc-case-workspace h3 { margin: 0.2em 0 0.5em 0; }
+.kyc-case-workspace .kyc-ws-groups { display: flex; flex-wrap: wrap; gap: 0.5em 2em; }
+.kyc-case-workspace fieldset { border: 1px solid #ccc; border-radius: 4px; padding: 0.3em 0.8em;
+  margin: 0; min-width: 20em; }
+.kyc-case-workspace legend { font-weight: bold; padding: 0 0.3em; }
+.kyc-case-workspace table { border-collapse: collapse; }
+.kyc-case-workspace th { text-align: left; font-weight: normal; color: #555; padding: 0.1em 1em 0.1em 0;
+  vertical-align: top; }
+.kyc-case-workspace td { padding: 0.1em 0; word-break: break-word; }
+.kyc-case-workspace .kyc-ws-unset { color: #777; font-style: italic; }
+.kyc-case-workspace pre.kyc-support { user-select: text; background: #f6f6f6; padding: 0.4em;
+  border: 1px solid #ddd; white-space: pre-wrap; }
+</style>
+"""
+
+
+class _CaseReader(Protocol):
+    """What :meth:`CaseWorkspace.load` needs from a client (sync :class:`KycApiClient`)."""
+
+    def get_case(self, kyc_case_id: str) -> CaseEnvelope: ...
+
+
+class _AsyncCaseReader(Protocol):
+    async def get_case(self, kyc_case_id: str) -> CaseEnvelope: ...
+
+
+def field_label(name: str) -> str:
+    """The label shown for a record field: the model's own title, so form and panel agree."""
+    if name == "principal":
+        title = CaseEnvelope.model_fields["principal"].title
+        return title or "Principal"
+    info = KycCaseRecord.model_fields[name]
+    return info.title or name.replace("_", " ").capitalize()
+
+
+def _display_value(value: Any) -> str | None:
+    """A record value as display text; None means "not set"."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if hasattr(value, "value") and isinstance(value.value, str):  # an Enum
+        return str(value.value)
+    text = str(value)
+    return text if text.strip() else None
+
+
+class CaseWorkspace(widgets.VBox):
+    """A read-only panel for one KYC case, grouped the way an analyst reads a case.
+
+    ``state`` is ``"loaded"`` (``envelope`` holds the case), ``"missing"`` (the
+    API answered 404) or ``"error"`` (any other failure); the last two carry
+    support details instead of a traceback. Build it from an envelope you
+    already have, or with :meth:`load` from a client and an id.
+    """
+
+    def __init__(
+        self,
+        envelope: CaseEnvelope | None = None,
+        *,
+        error: KycApiError | None = None,
+        kyc_case_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if envelope is None and error is None:
+            raise ValueError("CaseWorkspace needs an envelope (or, from load(), an error)")
+        self.envelope: CaseEnvelope | None = envelope
+        self.error: KycApiError | None = error if envelope is None else None
+        self.kyc_case_id: str | None = (
+            envelope.case.kyc_case_id if envelope is not None else kyc_case_id
+        )
+        self.state: WorkspaceState
+        if envelope is not None:
+            self.state = "loaded"
+        elif isinstance(error, NotFoundError):
+            self.state = "missing"
+        else:
+            self.state = "error"
+        self.panel = widgets.HTML(value=self.to_html())
+        kwargs.setdefault("layout", widgets.Layout(width="100%"))
+        super().__init__(children=[self.panel], **kwargs)
+        self.add_class("kyc-case-workspace-widget")
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def load(cls, client: _CaseReader, kyc_case_id: str) -> CaseWorkspace:
+        """Load a case by its ``kyc_case_id``; failures become a missing/error state, never raise."""
+        try:
+            envelope = client.get_case(kyc_case_id)
+        except KycApiError as exc:
+            return cls(error=exc, kyc_case_id=kyc_case_id)
+        return cls(envelope)
+
+    @classmethod
+    async def aload(cls, client: _AsyncCaseReader, kyc_case_id: str) -> CaseWorkspace:
+        """:meth:`load` for an :class:`~kyc_widgets.client.AsyncKycApiClient`."""
+        try:
+            envelope = await client.get_case(kyc_case_id)
+        except KycApiError as exc:
+            return cls(error=exc, kyc_case_id=kyc_case_id)
+        return cls(envelope)
+
+    # -- read-only views ----------------------------------------------------------------------
+    @property
+    def values(self) -> dict[str, str | None]:
+        """Field name -> the text displayed for it (None when not set); empty unless loaded."""
+        if self.envelope is None:
+            return {}
+        record = self.envelope.case
+        shown: dict[str, str | None] = {}
+        for _group, names in WORKSPACE_GROUPS:
+            for name in names:
+                raw = self.envelope.principal if name == "principal" else getattr(record, name)
+                shown[name] = _display_value(raw)
+        return shown
+
+    @property
+    def message(self) -> str | None:
+        """The plain-text message of a missing/error state (None when loaded)."""
+        if self.state == "missing":
+            return MISSING_MESSAGE
+        if self.state == "error" and self.error is not None:
+            return f"Error: the case could not be loaded. {self.error.message}"
+        return None
+
+    @property
+    def support_details(self) -> str | None:
+        """request_id/status/code text for support (None when loaded)."""
+        return self.error.support_details() if self.error is not None else None
+
+    # -- rendering ----------------------------------------------------------------------------
+    def to_html(self) -> str:
+        """The panel as standalone HTML (every value escaped); also what the widget displays."""
+        if self.envelope is None:
+            return _STYLE + self._problem_html()
+        return _STYLE + self._case_html(self.envelope)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def _case_html(self, envelope: CaseEnvelope) -> str:
+        esc = html.escape
+        case_id = esc(envelope.case.kyc_case_id)
+        values = self.values
+        parts = [
+            (f'<section class="kyc-case-workspace" data-state="loaded" '
+            f'data-kyc-case-id="{case_id}" aria-label="Case {case_id}">'),
+            f'<h3>Case <span class="kyc-case-id" data-testid="kyc-case-id">{case_id}</span></h3>',
+            '<div class="kyc-ws-groups">',
+        ]
+        for group, names in WORKSPACE_GROUPS:
+            slug = group.split()[0].lower()
+            parts.append(f'<fieldset class="kyc-ws-group" data-group="{esc(slug)}">')
+            parts.append(f"<legend>{esc(group)}</legend><table>")
+            for name in names:
+                shown = values.get(name)
+                cell = (
+                    esc(shown)
+                    if shown is not None
+                    else f'<span class="kyc-ws-unset">{_NOT_SET}</span>'
+                )
+                parts.append(
+                    f'<tr><th scope="row">{esc(field_label(name))}</th>'
+                    f'<td data-field="{esc(name)}">{cell}</td></tr>'
+                )
+            parts.append("</table></fieldset>")
+        parts.append("</div></section>")
+        return "".join(parts)
+
+    def _problem_html(self) -> str:
+        esc = html.escape
+        requested = esc(self.kyc_case_id or "")
+        if self.state == "missing":
+            heading = MISSING_MESSAGE
+            explain = (
+                "Check the external case ID for typos. The case may also live in another "
+                "environment (the base URL of this client decides which one)."
+            )
+        else:
+            heading = "Error: the case could not be loaded"
+            explain = self.error.message if self.error is not None else ""
+        parts = [
+            (f'<section class="kyc-case-workspace" data-state="{self.state}" '
+            f'data-kyc-case-id="{requested}" role="alert">'),
+            f"<h3>{esc(heading)}</h3>",
+        ]
+        if requested:
+            parts.append(f"<p>Requested case ID: <code>{requested}</code></p>")
+        parts.append(f"<p>{esc(explain)}</p>")
+        if self.support_details:
+            parts.append(
+                "<p>Support details (copy them into a support ticket):</p>"
+                f'<pre class="kyc-support">{esc(self.support_details)}</pre>'
+            )
+        parts.append("</section>")
+        return "".join(parts)
+
+    def __repr__(self) -> str:
+        # No case data in a repr: reprs end up in logs and tracebacks.
+        return f"CaseWorkspace(state={self.state!r})"
