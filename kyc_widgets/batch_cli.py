@@ -1,17 +1,142 @@
-"""`kyc-widgets batch`: create cases from a spreadsheet on the command line (stub, being built)."""
+"""`kyc-widgets batch`: create cases from a CSV/XLSX sheet on the command line.
+
+Exit codes: 0 when every row was created or already existed (duplicates in the
+sheet are fine: their case is the first occurrence's), 1 when some rows need
+attention (invalid, failed, outcome unknown, not attempted, conflict), 2 for
+usage or configuration errors (missing file, missing columns, no token, no
+base URL, a campaign name needed). Progress goes to stderr, the summary to
+stdout; nothing printed contains names, e-mails or user ids.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["add_batch_parser", "run_batch"]
+
+EXIT_OK = 0
+EXIT_ATTENTION = 1
+EXIT_USAGE = 2
 
 
-def add_batch_parser(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``batch`` subcommand on the main parser."""
-    parser = subparsers.add_parser("batch", help="create cases from a CSV/XLSX sheet")
-    parser.add_argument("sheet")
+    from kyc_widgets.batch.sending import DEFAULT_CONCURRENCY
+
+    parser = subparsers.add_parser(
+        "batch",
+        help="create cases from a CSV/XLSX sheet",
+        description=(
+            "Create one case per row of a campaign sheet. The token comes from "
+            "KYC_API_TOKEN. Exit 0: every row created or already there; 1: some rows "
+            "need attention (see --report); 2: usage or configuration error."
+        ),
+    )
+    parser.add_argument("sheet", help="the campaign file (.csv or .xlsx)")
+    parser.add_argument("--sheet", dest="sheet_name", metavar="NAME", help="worksheet of an .xlsx file")
+    parser.add_argument("--base-url", help="API base URL (default: $KYC_API_BASE_URL)")
+    parser.add_argument(
+        "--report", metavar="OUT", help="write the report joined with the sheet (.csv or .xlsx)"
+    )
+    parser.add_argument(
+        "--no-personal-data",
+        action="store_true",
+        help="leave names, e-mails, user ids and unrecognised columns out of --report",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="validate and report; send nothing")
+    parser.add_argument(
+        "--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
+        help=f"requests in flight (default {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--journal", metavar="PATH",
+        help="append each outcome here; a later run with the same journal resumes",
+    )
+    parser.add_argument(
+        "--campaign", metavar="NAME",
+        help="campaign name; required when rows have no kyc_case_id (their stable ids derive from it)",
+    )
+    parser.add_argument(
+        "--on-conflict", choices=("report", "load"), default="report",
+        help="'load' compares an existing case with the row and reports differences",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run_batch)
+
+
+def _error(message: str) -> int:
+    print(f"kyc-widgets batch: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the batch subcommand; returns the process exit code."""
-    raise NotImplementedError
+    from kyc_widgets.batch import (
+        CampaignColumnsError,
+        CampaignRequiredError,
+        batch_create,
+        read_campaign,
+    )
+    from kyc_widgets.client import KycApiClient
+    from kyc_widgets.errors import KycConfigurationError
+
+    report_path: Path | None = Path(args.report) if getattr(args, "report", None) else None
+    if report_path is not None and report_path.suffix.lower() not in (".csv", ".xlsx"):
+        return _error("--report must end in .csv or .xlsx")
+    if args.concurrency < 1:
+        return _error("--concurrency must be at least 1")
+    try:
+        frame = read_campaign(args.sheet, sheet=args.sheet_name)
+    except (OSError, ValueError) as exc:
+        return _error(str(exc))
+
+    base_url = args.base_url or os.environ.get("KYC_API_BASE_URL")
+    token = os.environ.get("KYC_API_TOKEN")
+    client: KycApiClient | None = None
+    if not args.dry_run:
+        if not base_url:
+            return _error("no API base URL: pass --base-url or set KYC_API_BASE_URL")
+        if not token:
+            return _error("no token: set KYC_API_TOKEN (the token is never read from the command line)")
+    try:
+        if base_url:
+            client = KycApiClient(base_url, token=lambda: os.environ.get("KYC_API_TOKEN") or None)
+        report = batch_create(
+            client,
+            frame,
+            concurrency=args.concurrency,
+            dry_run=args.dry_run,
+            campaign=args.campaign,
+            on_conflict=args.on_conflict,
+            progress=not args.quiet,
+            journal=args.journal,
+        )
+    except (CampaignColumnsError, KycConfigurationError) as exc:
+        return _error(str(exc))
+    except CampaignRequiredError as exc:
+        return _error(str(exc).replace("campaign='<name>'", "--campaign NAME"))
+    finally:
+        if client is not None:
+            client.close()
+
+    for warning in report.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    print(("Dry run: " if report.dry_run else "") + f"{len(report.results)} rows")
+    print(report.summary_text())
+    if report_path is not None:
+        personal = not args.no_personal_data
+        if report_path.suffix.lower() == ".xlsx":
+            report.to_excel(report_path, include_personal_data=personal)
+        else:
+            report.to_csv(report_path, include_personal_data=personal)
+        print(f"Report written to {report_path}")
+    if not report.ok:
+        print(
+            f"{report.needs_attention} row(s) need attention"
+            + ("; see the report." if report_path else "; use --report OUT.csv to list them."),
+        )
+        return EXIT_ATTENTION
+    return EXIT_OK

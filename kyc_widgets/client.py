@@ -273,7 +273,8 @@ class _BaseClient:
         }
 
     def __repr__(self) -> str:
-        token_state = "set" if self._token else "None"
+        # Never call a token callable here: a repr must not prompt or refresh anything.
+        token_state = "callable" if callable(self._token) else ("set" if self._token else "none")
         return f"{type(self).__name__}(base_url={self._base_url!r}, token=<{token_state}>)"
 
     # -- requests ------------------------------------------------------------
