@@ -5,6 +5,15 @@ The public API is re-exported here; each concept lives in its own module
 ``status``, ``batch``, ``sandbox``).
 """
 
+from .batch import (
+    BatchCreator,
+    BatchReport,
+    CampaignColumnsError,
+    CampaignRequiredError,
+    abatch_create,
+    batch_create,
+    read_campaign,
+)
 from .client import AsyncKycApiClient, Diagnosis, KycApiClient
 from .errors import (
     ApiConnectError,
@@ -64,6 +73,13 @@ __all__ = [
     "ServiceUnavailableError",
     "UnexpectedResponseError",
     "SchemaForm",
+    "batch_create",
+    "abatch_create",
+    "read_campaign",
+    "BatchReport",
+    "BatchCreator",
+    "CampaignColumnsError",
+    "CampaignRequiredError",
     "CaseCreator",
     "CreatorState",
     "CaseWorkspace",

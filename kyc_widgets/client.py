@@ -272,6 +272,12 @@ class _BaseClient:
             "retry_after_cap": self._retry_after_cap,
         }
 
+    def _twin(self, share_rate_gate: bool, overrides: dict[str, Any]) -> "AsyncKycApiClient":
+        twin = AsyncKycApiClient(**{**self._settings(), **overrides})
+        if share_rate_gate:
+            twin._gate = self._gate
+        return twin
+
     def __repr__(self) -> str:
         # Never call a token callable here: a repr must not prompt or refresh anything.
         token_state = "callable" if callable(self._token) else ("set" if self._token else "none")
@@ -509,9 +515,15 @@ class KycApiClient(_BaseClient):
         kwargs.setdefault("token", _env_token)
         return cls(_env_base_url(), **kwargs)
 
-    def async_twin(self, **overrides: Any) -> "AsyncKycApiClient":
-        """An :class:`AsyncKycApiClient` with the same URL, token and retry settings."""
-        return AsyncKycApiClient(**{**self._settings(), **overrides})
+    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> "AsyncKycApiClient":
+        """An :class:`AsyncKycApiClient` with the same URL, token and retry settings.
+
+        By default the twin shares this client's 429 gate: a ``Retry-After``
+        seen by any of them pauses all of them, which is what lets a batch
+        split its workers over several small connection pools and still back
+        off as one.
+        """
+        return self._twin(share_rate_gate, overrides)
 
     # -- plumbing ------------------------------------------------------------
 
@@ -681,9 +693,9 @@ class AsyncKycApiClient(_BaseClient):
         kwargs.setdefault("token", _env_token)
         return cls(_env_base_url(), **kwargs)
 
-    def async_twin(self, **overrides: Any) -> "AsyncKycApiClient":
-        """A new async client with the same settings (for symmetry with the sync client)."""
-        return AsyncKycApiClient(**{**self._settings(), **overrides})
+    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> "AsyncKycApiClient":
+        """A new async client with the same settings and, by default, the same 429 gate."""
+        return self._twin(share_rate_gate, overrides)
 
     async def _send_once(
         self, method: str, path: str, path_template: str, *, json: Any = None, auth: bool = True

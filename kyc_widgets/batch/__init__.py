@@ -1,0 +1,52 @@
+"""Batch case creation from DataFrames and spreadsheets (issue 4).
+
+Small modules, one concept each:
+
+- :mod:`.reading`: :func:`read_campaign` (CSV/XLSX as text, sheet row numbers as index)
+- :mod:`.preflight`: normalise and validate every row before anything is sent
+- :mod:`.identity`: stable external ids for rows without ``kyc_case_id``
+- :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`
+- :mod:`.journal`: append-only outcomes for resuming after a crash
+- :mod:`.report`: :class:`BatchReport`
+- :mod:`.creator`: :class:`BatchCreator`, the notebook UI
+"""
+
+from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
+from .journal import Journal, JournalEntry
+from .preflight import CampaignColumnsError, Preflight, preflight
+from .reading import CampaignReadError, SheetNotFoundError, read_campaign
+from .report import ATTENTION_STATUSES, STATUS_LABELS, STATUSES, BatchReport
+from .sending import DEFAULT_CONCURRENCY, BatchProgress, abatch_create, batch_create
+
+__all__ = [
+    "ATTENTION_STATUSES",
+    "DEFAULT_CONCURRENCY",
+    "IDENTITY_FIELDS",
+    "STATUSES",
+    "STATUS_LABELS",
+    "BatchCreator",
+    "BatchProgress",
+    "BatchReport",
+    "CampaignColumnsError",
+    "CampaignReadError",
+    "CampaignRequiredError",
+    "Journal",
+    "JournalEntry",
+    "Preflight",
+    "SheetNotFoundError",
+    "abatch_create",
+    "batch_create",
+    "derive_case_id",
+    "preflight",
+    "read_campaign",
+]
+
+
+def __getattr__(name: str) -> object:
+    # The widget pulls in ipywidgets; load it only when asked for, so scripts and
+    # the command line do not pay for (or depend on) a notebook stack.
+    if name == "BatchCreator":
+        from .creator import BatchCreator
+
+        return BatchCreator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,345 @@
+"""``BatchCreator``: the notebook UI for a campaign sheet.
+
+Preview first (how many rows are valid, invalid or duplicated, and the first
+problems) so the analyst fixes the sheet before anything is sent; then a
+"Create N cases" button, live progress, a Cancel button, and the report with a
+per-status filter and a download.
+
+Why a background thread: the batch runs on its own event loop in a worker
+thread, so the kernel stays free to handle the Cancel click (a widget event is
+a kernel message; a cell blocked on the batch could not receive it). Cancel
+sets a ``threading.Event`` that the sender checks before each row; requests in
+flight finish and every row is still reported. Progress comes back from the
+worker thread through a callback the sender calls at most every 0.25 s, so a
+100k-row run does not flood the front end with widget updates.
+
+The download is a ``data:`` link holding the report CSV, built without
+personal-data columns unless the analyst ticks the box: a link's bytes live
+in the notebook's saved widget state and output, and a notebook is shared far
+more widely than a campaign sheet. Past :data:`DATA_URI_LIMIT` bytes the CSV
+is written next to the notebook instead and linked, so a 100k-row report does
+not bloat the notebook.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from .identity import CampaignRequiredError
+from .preflight import CampaignColumnsError, Preflight, preflight
+from .reading import read_campaign
+from .report import STATUS_LABELS, STATUSES, BatchReport
+from .sending import DEFAULT_CONCURRENCY, BatchProgress, batch_create
+
+__all__ = ["DATA_URI_LIMIT", "BatchCreator"]
+
+DATA_URI_LIMIT = 2_000_000
+"""Largest CSV (bytes) offered as an inline ``data:`` link."""
+
+_PROBLEMS_SHOWN = 10
+_TABLE_ROWS = 50
+
+
+class BatchCreator(widgets.VBox):
+    """Preview, create, follow and download a campaign batch in a notebook.
+
+    ``df_or_path`` is a DataFrame or a CSV/XLSX path (read with
+    :func:`~.reading.read_campaign`, ``sheet`` picks the worksheet).
+    ``state`` is one of ``"error"`` (the sheet cannot be used), ``"blocked"``
+    (a campaign name is needed), ``"ready"``, ``"running"``, ``"cancelling"``,
+    ``"done"``; :meth:`wait` blocks until the batch thread ends.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        df_or_path: pd.DataFrame | str | Path,
+        *,
+        sheet: str | None = None,
+        campaign: str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_conflict: str = "report",
+        journal: str | Path | None = None,
+    ) -> None:
+        self.client = client
+        self.concurrency = concurrency
+        self.on_conflict = on_conflict
+        self.journal = journal
+        self.state = "ready"
+        self.report: BatchReport | None = None
+        self.preflight_result: Preflight | None = None
+        self.error: str | None = None
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._frame: pd.DataFrame | None = None
+        self._source_name = "DataFrame"
+
+        self.title = widgets.HTML()
+        self.campaign = widgets.Text(
+            value=campaign or "",
+            description="Campaign",
+            placeholder="e.g. KYC refresh 2025 Q1",
+            continuous_update=False,
+            layout=widgets.Layout(display="none", width="28em"),
+        )
+        self.campaign_help = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.preview = widgets.HTML()
+        self.create_button = widgets.Button(
+            description="Create cases", button_style="primary", icon="upload", disabled=True
+        )
+        self.cancel_button = widgets.Button(
+            description="Cancel", button_style="warning", icon="stop",
+            layout=widgets.Layout(display="none"),
+        )
+        self.progress_bar = widgets.IntProgress(
+            value=0, min=0, max=1, description="Progress",
+            layout=widgets.Layout(display="none", width="28em"),
+        )
+        self.progress_label = widgets.HTML()
+        self.summary = widgets.HTML()
+        self.status_filter = widgets.Dropdown(
+            description="Show", options=[("All rows", "")], value="",
+            layout=widgets.Layout(display="none"),
+        )
+        self.table = widgets.HTML()
+        self.include_personal_data = widgets.Checkbox(
+            value=False, description="Include personal data in the download", indent=False,
+            layout=widgets.Layout(display="none"),
+        )
+        self.download = widgets.HTML()
+
+        self.campaign.observe(self._on_campaign, names="value")
+        self.create_button.on_click(self._on_create)
+        self.cancel_button.on_click(self._on_cancel)
+        self.status_filter.observe(self._on_filter, names="value")
+        self.include_personal_data.observe(self._on_include_personal, names="value")
+
+        super().__init__(
+            [
+                self.title,
+                widgets.HBox([self.campaign, self.campaign_help]),
+                self.preview,
+                widgets.HBox([self.create_button, self.cancel_button]),
+                widgets.HBox([self.progress_bar, self.progress_label]),
+                self.summary,
+                self.status_filter,
+                self.table,
+                widgets.HBox([self.download, self.include_personal_data]),
+            ]
+        )
+        self._load(df_or_path, sheet)
+
+    # -- loading and preview ---------------------------------------------------
+
+    def _load(self, df_or_path: pd.DataFrame | str | Path, sheet: str | None) -> None:
+        try:
+            if isinstance(df_or_path, pd.DataFrame):
+                self._frame = df_or_path
+            else:
+                self._source_name = Path(df_or_path).name
+                self._frame = read_campaign(df_or_path, sheet=sheet)
+        except (OSError, ValueError) as exc:
+            self._fail(str(exc))
+            return
+        self.title.value = (
+            f"<h4>Campaign sheet: {html.escape(self._source_name)} "
+            f"({len(self._frame)} rows)</h4>"
+        )
+        self._refresh_preview()
+
+    def _campaign_value(self) -> str | None:
+        value = self.campaign.value.strip()
+        return value or None
+
+    def _refresh_preview(self) -> None:
+        if self._frame is None or self.state in ("running", "cancelling", "done"):
+            return
+        try:
+            result = preflight(self._frame, campaign=self._campaign_value())
+        except (CampaignColumnsError, CampaignRequiredError, ValueError, TypeError) as exc:
+            self._fail(str(exc))
+            return
+        self.preflight_result = result
+        counts = result.counts()
+        needs_campaign = bool(result.derived_id.any())
+        self.campaign.layout.display = "" if needs_campaign else "none"
+        self.campaign_help.layout.display = "" if needs_campaign else "none"
+        self.campaign_help.value = (
+            "<small>Rows without an external case ID get a stable one derived from the "
+            "campaign name, so running the sheet again never creates a case twice. Use the "
+            "same name for re-runs.</small>"
+        )
+        parts = [
+            "<ul>",
+            f"<li>{counts['rows']} rows</li>",
+            f"<li><strong>{counts['ready']}</strong> ready to send</li>",
+            f"<li>{counts['invalid']} invalid (not sent)</li>",
+            f"<li>{counts['duplicate_in_sheet']} duplicate in the sheet (not sent)</li>",
+            "</ul>",
+        ]
+        if result.unknown_columns:
+            parts.append(
+                "<p>Ignored columns: " + html.escape(", ".join(result.unknown_columns)) + "</p>"
+            )
+        problems = result.status != "ready"
+        if problems.any():
+            first = pd.DataFrame(
+                {
+                    "Sheet row": result.sheet_row[problems],
+                    "Status": result.status[problems].map(STATUS_LABELS),
+                    "Field": result.error_field[problems],
+                    "Problem": result.error_message[problems],
+                }
+            ).head(_PROBLEMS_SHOWN)
+            parts.append("<p>First problems:</p>")
+            parts.append(first.to_html(index=False, escape=True, na_rep=""))
+        if result.missing_ids:
+            parts.append(
+                f"<p><strong>{result.missing_ids} rows have no external case ID: enter a "
+                "campaign name to create them.</strong></p>"
+            )
+            self.state = "blocked"
+        else:
+            self.state = "ready"
+        self.preview.value = "".join(parts)
+        ready = counts["ready"]
+        self.create_button.description = f"Create {ready} case{'s' if ready != 1 else ''}"
+        self.create_button.disabled = ready == 0 or bool(result.missing_ids)
+
+    def _fail(self, message: str) -> None:
+        self.state = "error"
+        self.error = message
+        self.preview.value = f"<p style='color:#b00020'>{html.escape(message)}</p>"
+        self.create_button.disabled = True
+
+    def _on_campaign(self, _change: Any) -> None:
+        self._refresh_preview()
+
+    # -- running -------------------------------------------------------------
+
+    def _on_create(self, _button: Any = None) -> None:
+        if self.state != "ready" or self._frame is None or self.preflight_result is None:
+            return
+        total = self.preflight_result.counts()["ready"]
+        self.state = "running"
+        self._cancel.clear()
+        self.create_button.disabled = True
+        self.campaign.disabled = True
+        self.cancel_button.layout.display = ""
+        self.cancel_button.disabled = False
+        self.progress_bar.max = max(total, 1)
+        self.progress_bar.value = 0
+        self.progress_bar.layout.display = ""
+        self.progress_label.value = f"0 / {total}"
+        self._thread = threading.Thread(target=self._run, name="kyc-batch-creator", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            report = batch_create(
+                self.client,
+                self._frame,
+                campaign=self._campaign_value(),
+                concurrency=self.concurrency,
+                on_conflict=self.on_conflict,
+                journal=self.journal,
+                progress=False,
+                cancel=self._cancel,
+                on_progress=self._on_progress,
+            )
+        except Exception as exc:  # noqa: BLE001 - shown in the widget; the batch itself never logs row data
+            self._fail(f"The batch could not run: {exc}")
+            self.cancel_button.layout.display = "none"
+            return
+        self._show_report(report)
+
+    def _on_progress(self, progress: BatchProgress) -> None:
+        self.progress_bar.max = max(progress.total, 1)
+        self.progress_bar.value = progress.done
+        counts = ", ".join(f"{STATUS_LABELS[s].split(':')[0].lower()} {n}" for s, n in progress.counts.items() if n)
+        left = progress.total - progress.done
+        eta = f", about {left / progress.rate:.0f} s left" if progress.rate > 0 and left else ""
+        self.progress_label.value = f"{progress.done} / {progress.total} ({counts}){eta}"
+
+    def _on_cancel(self, _button: Any = None) -> None:
+        if self.state != "running":
+            return
+        self._cancel.set()
+        self.state = "cancelling"
+        self.cancel_button.disabled = True
+        self.progress_label.value += " - cancelling, waiting for requests in flight..."
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the batch thread ends; True if it did within ``timeout``."""
+        thread = self._thread
+        if thread is None:
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not thread.is_alive()
+
+    # -- report ----------------------------------------------------------------
+
+    def _show_report(self, report: BatchReport) -> None:
+        self.report = report
+        self.cancel_button.layout.display = "none"
+        done = report.summary()
+        self.progress_bar.value = self.progress_bar.max
+        self.progress_label.value = (
+            "Stopped early." if report.stopped_reason else "Finished."
+        )
+        self.summary.value = "<pre>" + html.escape(report.summary_text()) + "</pre>"
+        options = [(f"All rows ({len(report.results)})", "")] + [
+            (f"{STATUS_LABELS[s]} ({n})", s) for s in STATUSES if (n := done[s])
+        ]
+        self.status_filter.options = options
+        self.status_filter.value = ""
+        self.status_filter.layout.display = ""
+        self.include_personal_data.layout.display = ""
+        self._render_table()
+        self._render_download()
+        self.create_button.description = "Done"
+        self.state = "done"
+
+    def _on_filter(self, _change: Any) -> None:
+        self._render_table()
+
+    def _on_include_personal(self, _change: Any) -> None:
+        self._render_download()
+
+    def _render_table(self) -> None:
+        if self.report is None:
+            return
+        status = self.status_filter.value or None
+        shown = self.report.readable(status, limit=_TABLE_ROWS)
+        total = (
+            len(self.report.results)
+            if status is None
+            else int((self.report.results["status"] == status).sum())
+        )
+        more = f"<p>First {len(shown)} of {total} rows.</p>" if total > len(shown) else ""
+        self.table.value = shown.to_html(index=False, escape=True, na_rep="") + more
+
+    def _render_download(self) -> None:
+        if self.report is None:
+            return
+        personal = self.include_personal_data.value
+        text = self.report.to_csv_string(include_personal_data=personal)
+        data = ("\ufeff" + text).encode("utf-8")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        name = f"batch-report-{stamp}.csv"
+        if len(data) <= DATA_URI_LIMIT:
+            href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
+        else:
+            Path(name).write_bytes(data)
+            href = html.escape(name)
+        label = "Download the report (CSV" + (", with personal data)" if personal else ")")
+        self.download.value = f"<a download='{name}' href='{href}' target='_blank'>{label}</a>"

@@ -1,0 +1,118 @@
+"""Stable external case ids for rows that do not carry one.
+
+Why: a campaign must create each case once even when it is run twice, resumed
+after a crash, or when only its failed rows are retried. The API can only
+refuse a duplicate (409) when the request carries an external ``kyc_case_id``;
+a case whose id the API generates is indistinguishable from a new one. So a
+row without ``kyc_case_id`` gets an id derived from
+
+* the **campaign name** (required in that case: it is what separates "the same
+  case again" on a re-run from "a new case for the same person" in next year's
+  refresh campaign; a default such as the file name would silently change when
+  the file is renamed, and a fixed default would make next year's campaign
+  collide with this one), and
+* the row's **identifying columns**: :data:`IDENTITY_FIELDS`.
+
+The id is ``CMP-<campaign-slug>-<16 hex digits of SHA-256>``: readable enough
+to tell campaigns apart in the case list, stable across Python and pandas
+versions (hashlib, not ``hash()`` or pandas hashing), and free of personal data
+in clear (the user id only enters the hash). Two rows with the same identity
+get the same id and the later one is reported as a duplicate in the sheet.
+
+Values are normalised before hashing the way people type them differently:
+surrounding whitespace is ignored everywhere; provider and programme names also
+ignore case and inner runs of whitespace; enum members are already canonical
+(``kyc refresh`` -> ``KYC_REFRESH``); ``user_internal_id`` keeps its case and
+its leading zeros (ids are exact).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "IDENTITY_FIELDS",
+    "CampaignRequiredError",
+    "campaign_slug",
+    "derive_case_id",
+    "derive_case_ids",
+]
+
+IDENTITY_FIELDS: tuple[str, ...] = (
+    "regulated_provider_name",
+    "programme_name",
+    "user_internal_id",
+    "user_type",
+    "relationship_type",
+)
+"""The columns that say which case a row is: whose relationship, with which firm, why."""
+
+_FOLDED_FIELDS = frozenset({"regulated_provider_name", "programme_name"})
+_SLUG_MAX = 40
+_HASH_HEX_DIGITS = 16  # 64 bits: collisions are negligible for millions of rows per campaign
+_ID_PREFIX = "CMP"
+_SEPARATOR = "\x1f"  # unit separator: cannot be typed into a cell, so fields cannot run into each other
+
+
+class CampaignRequiredError(ValueError):
+    """Rows without ``kyc_case_id`` need a campaign name to get a stable external id."""
+
+
+def campaign_slug(campaign: str) -> str:
+    """``"KYC Refresh 2025 Q1"`` -> ``"kyc-refresh-2025-q1"`` (ASCII letters, digits, hyphens).
+
+    Variants of the same name that differ only in case, spaces, punctuation or
+    accents give the same slug, and therefore the same ids.
+    """
+    ascii_text = unicodedata.normalize("NFKD", campaign).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:_SLUG_MAX].strip("-")
+    if not slug:
+        raise CampaignRequiredError(
+            "The campaign name must contain letters or digits (it becomes part of the case ids)."
+        )
+    return slug
+
+
+def _fold(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def derive_case_id(campaign: str, identity: dict[str, str | None]) -> str:
+    """The stable external id of one row (see the module docstring)."""
+    slug = campaign_slug(campaign)
+    return _id_from_parts(slug, [_part(name, identity.get(name)) for name in IDENTITY_FIELDS])
+
+
+def derive_case_ids(campaign: str, frame: pd.DataFrame) -> pd.Series:
+    """:func:`derive_case_id` for every row of ``frame`` (normalised text columns, NA = missing)."""
+    slug = campaign_slug(campaign)
+    columns = []
+    for name in IDENTITY_FIELDS:
+        if name in frame.columns:
+            column = frame[name]
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            fold = _fold if name in _FOLDED_FIELDS else str.strip
+            table = np.array([fold(str(value)) for value in uniques.tolist()] + [""], dtype=object)
+            columns.append(table[codes].tolist())
+        else:
+            columns.append([""] * len(frame))
+    ids = [_id_from_parts(slug, parts) for parts in zip(*columns)]
+    return pd.Series(ids, index=frame.index, dtype=object, name="kyc_case_id")
+
+
+def _part(name: str, value: str | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = str(value)
+    return _fold(text) if name in _FOLDED_FIELDS else text.strip()
+
+
+def _id_from_parts(slug: str, parts: list[str] | tuple[str, ...]) -> str:
+    digest = hashlib.sha256(_SEPARATOR.join((slug, *parts)).encode("utf-8")).hexdigest()
+    return f"{_ID_PREFIX}-{slug}-{digest[:_HASH_HEX_DIGITS]}"

@@ -1,0 +1,202 @@
+"""One row's create request, and what its answer means for the report.
+
+Kept apart from the scheduling in :mod:`.sending`: this is where HTTP facts
+become row statuses (201 -> created, 409 -> exists or conflict, 400 -> invalid,
+401/403 -> failed and stop the batch, a lost answer -> outcome_unknown unless
+the client's own-id rule confirmed the case).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kyc_widgets.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    KycApiError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
+from kyc_widgets.models import KycCaseCreateInput
+
+__all__ = ["RATE_LIMIT_ROUNDS", "Outcome", "send_row"]
+
+logger = logging.getLogger("kyc_widgets.batch")
+
+RATE_LIMIT_ROUNDS = 50
+"""How often one row may go back through the 429 gate after the client's own
+retries were spent. A 429 means nothing was done, so going round again is safe."""
+
+_COMPARE_EXCLUDED = frozenset({"kyc_case_id", "current_status"})
+"""Not compared with an existing case: the id is what matched, and the status
+moves with the workflow after creation, so a difference there is expected."""
+
+
+class _Settable(Protocol):
+    def is_set(self) -> bool: ...
+
+
+@dataclass
+class Outcome:
+    """What happened to one row (the report's columns; ``stop`` asks the batch to stop)."""
+
+    status: str
+    case_id: str | None = None
+    http_status: int | None = None
+    error_code: str | None = None
+    error_field: str | None = None
+    error_message: str | None = None
+    request_id: str | None = None
+    attempts: int = 0
+    note: str | None = None
+    stop: str | None = None
+
+
+async def send_row(aclient: Any, body: dict[str, Any], *, on_conflict: str, stop: _Settable) -> Outcome:
+    """Create one case and classify the answer; never raises for an API failure.
+
+    A 429 after the client's own retries goes back through the client's gate
+    (up to :data:`RATE_LIMIT_ROUNDS` times) unless the batch is stopping, in
+    which case the row is ``not_attempted`` (a 429 means nothing was created).
+    """
+    attempts = 0
+    last: RateLimitedError | None = None
+    for _ in range(RATE_LIMIT_ROUNDS):
+        try:
+            envelope = await aclient.create_case(body)
+        except RateLimitedError as exc:
+            attempts += _attempts(exc)
+            last = exc
+            if stop.is_set():
+                return Outcome(
+                    "not_attempted",
+                    http_status=429,
+                    error_code=exc.code,
+                    request_id=exc.request_id,
+                    attempts=attempts,
+                    note="stopped while waiting for the API's rate limit; nothing was created",
+                )
+            if exc.retry_after is None:  # the client's gate only closes on a Retry-After
+                await asyncio.sleep(1.0)
+            continue
+        except ConflictError as exc:
+            attempts += _attempts(exc)
+            if on_conflict == "load":
+                return await _compare_existing(aclient, body, exc, attempts)
+            return Outcome(
+                "exists",
+                http_status=exc.status,
+                error_code=exc.code,
+                request_id=exc.request_id,
+                attempts=attempts,
+                note="a case with this external id already exists (re-run or earlier import)",
+            )
+        except KycApiError as exc:
+            return _from_error(exc, attempts + _attempts(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug must not lose the other rows' outcomes
+            logger.error("unexpected %s while creating a case", type(exc).__name__)
+            return Outcome(
+                "failed",
+                error_code="CLIENT_ERROR",
+                error_message=f"Unexpected {type(exc).__name__} in the client; see the log.",
+                attempts=attempts + 1,
+            )
+        return Outcome(
+            "created",
+            case_id=envelope.case.id,
+            http_status=200 if envelope.recovered else 201,
+            request_id=envelope.request_id,
+            attempts=attempts + envelope.attempts,
+            note=(
+                "the answer was lost; the client confirmed the case by loading it"
+                if envelope.recovered
+                else None
+            ),
+        )
+    assert last is not None
+    return _from_error(last, attempts)
+
+
+def _attempts(exc: KycApiError) -> int:
+    value = getattr(exc, "attempts", None)
+    return int(value) if isinstance(value, int) and value > 0 else 1
+
+
+def _from_error(exc: KycApiError, attempts: int) -> Outcome:
+    outcome = Outcome(
+        "failed",
+        http_status=exc.status,
+        error_code=exc.code,
+        error_field=exc.field,
+        error_message=exc.message,
+        request_id=exc.request_id,
+        attempts=attempts,
+    )
+    if isinstance(exc, AuthenticationError):
+        outcome.stop = "authentication"
+    elif isinstance(exc, PermissionDeniedError):
+        outcome.stop = "permission"
+    elif isinstance(exc, InvalidRequestError):
+        outcome.status = "invalid"
+        problems = exc.field_errors
+        fields = [f for f, _ in problems if f]
+        if fields:
+            outcome.error_field = ", ".join(dict.fromkeys(fields))
+        if problems:
+            outcome.error_message = "; ".join(
+                f"{_title(f)}: {m}" if f else m for f, m in problems
+            )
+    elif exc.outcome_unknown:
+        outcome.status = "outcome_unknown"
+    return outcome
+
+
+def _title(name: str) -> str:
+    info = KycCaseCreateInput.model_fields.get(name)
+    return info.title if info is not None and info.title else name
+
+
+async def _compare_existing(
+    aclient: Any, body: dict[str, Any], conflict: ConflictError, attempts: int
+) -> Outcome:
+    try:
+        found = await aclient.get_case(body["kyc_case_id"])
+    except KycApiError as exc:
+        outcome = Outcome(
+            "exists",
+            http_status=conflict.status,
+            error_code=conflict.code,
+            request_id=conflict.request_id,
+            attempts=attempts + _attempts(exc),
+            note=f"already exists; loading it to compare failed ({exc.code})",
+        )
+        if isinstance(exc, AuthenticationError):
+            outcome.stop = "authentication"
+        return outcome
+    wanted = KycCaseCreateInput.model_validate(body).to_request_json()
+    stored = found.case.model_dump(mode="json")
+    differing = [
+        name
+        for name in KycCaseCreateInput.model_fields
+        if name not in _COMPARE_EXCLUDED and wanted.get(name) != stored.get(name)
+    ]
+    common: dict[str, Any] = {
+        "case_id": found.case.id,
+        "http_status": conflict.status,
+        "error_code": conflict.code,
+        "request_id": found.request_id or conflict.request_id,
+        "attempts": attempts + found.attempts,
+    }
+    if not differing:
+        return Outcome("exists", note="already exists with the same data", **common)
+    return Outcome(
+        "conflict",
+        error_field=", ".join(differing),
+        error_message="A case with this external id exists with different data in: "
+        + ", ".join(_title(name) for name in differing),
+        **common,
+    )

@@ -1,0 +1,170 @@
+"""Reading a campaign spreadsheet (CSV or XLSX) as text, the way a person sees it.
+
+Every column is read as text: ids such as ``00123`` keep their leading zeros
+and nothing is turned into a float behind the analyst's back. Empty cells
+become missing values (``NA``), never the string ``"nan"``.
+
+The returned frame's index is the *spreadsheet row number* (the header is row
+1, so the first data row is 2), named ``sheet_row``. Every report built from
+it therefore points at the row a person sees in Excel, even after filtering,
+and after fully blank rows (which people leave as gaps) have been dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import IO, Union
+
+import pandas as pd
+
+__all__ = ["SHEET_ROW_INDEX_NAME", "CampaignReadError", "SheetNotFoundError", "read_campaign"]
+
+SHEET_ROW_INDEX_NAME = "sheet_row"
+"""Index name marking a frame whose index is already the spreadsheet row number."""
+
+FIRST_DATA_ROW = 2
+"""Row 1 is the header, so the first data row a person sees is row 2."""
+
+_CSV_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
+_EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
+
+PathOrBuffer = Union[str, "os.PathLike[str]", IO[bytes], IO[str]]
+
+
+class CampaignReadError(ValueError):
+    """The campaign file cannot be read as a CSV/XLSX sheet."""
+
+
+class SheetNotFoundError(CampaignReadError, KeyError):
+    """The requested worksheet does not exist; the message lists the ones that do."""
+
+    def __init__(self, sheet: str, available: list[str]) -> None:
+        self.sheet = sheet
+        self.available = available
+        listed = ", ".join(repr(name) for name in available) or "none"
+        super().__init__(f"No worksheet named {sheet!r}. Available sheets: {listed}.")
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0])
+
+
+def read_campaign(path_or_buffer: PathOrBuffer, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read a campaign sheet (CSV or XLSX) with every cell as text.
+
+    ``path_or_buffer`` is a path (the extension picks the reader) or an open
+    file/buffer (sniffed: XLSX files are ZIP archives starting with ``PK``).
+    ``sheet`` names the worksheet of an XLSX file (default: the first one).
+
+    Returns a DataFrame of ``str`` columns where empty cells are ``NA``, fully
+    blank rows are dropped, and the index is the spreadsheet row number
+    (named ``sheet_row``). Raises ``FileNotFoundError`` naming the file,
+    :class:`CampaignReadError` (a ``ValueError``) for an unknown extension, and
+    :class:`SheetNotFoundError` listing the available worksheets.
+    """
+    kind, source = _resolve(path_or_buffer)
+    if kind == "csv":
+        if sheet is not None:
+            raise CampaignReadError("A CSV file has no worksheets; leave out the sheet name.")
+        frame = _read_csv(source)
+    else:
+        frame = _read_excel(source, sheet)
+    return _tidy(frame)
+
+
+def _resolve(path_or_buffer: PathOrBuffer) -> tuple[str, PathOrBuffer]:
+    if isinstance(path_or_buffer, (str, os.PathLike)):
+        path = Path(path_or_buffer)
+        suffix = path.suffix.lower()
+        if suffix in _CSV_EXTENSIONS:
+            kind = "csv"
+        elif suffix in _EXCEL_EXTENSIONS:
+            kind = "xlsx"
+        elif suffix == ".xls":
+            raise CampaignReadError(
+                f"{path.name}: old .xls workbooks are not supported; save the sheet as .xlsx or .csv."
+            )
+        else:
+            raise CampaignReadError(
+                f"{path.name}: unknown file type {suffix or '(no extension)'!r}; "
+                "use a .csv or .xlsx file."
+            )
+        if not path.is_file():
+            raise FileNotFoundError(f"Campaign file not found: {path.name} (looked in {path.parent}).")
+        return kind, path
+    return _sniff(path_or_buffer), path_or_buffer
+
+
+def _sniff(buffer: IO[bytes] | IO[str]) -> str:
+    if isinstance(buffer, io.TextIOBase):
+        return "csv"
+    try:
+        position = buffer.tell()
+        head = buffer.read(4)
+        buffer.seek(position)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return "csv"
+    return "xlsx" if isinstance(head, bytes) and head.startswith(b"PK") else "csv"
+
+
+def _read_csv(source: PathOrBuffer) -> pd.DataFrame:
+    # The delimiter is taken from the header line (commas, or the semicolons of
+    # European Excel exports, or tabs) so the fast C parser can be used;
+    # utf-8-sig drops the BOM Excel writes. Blank lines are kept so that row
+    # positions stay equal to spreadsheet rows; _tidy drops them afterwards.
+    try:
+        return pd.read_csv(
+            source,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            sep=_delimiter(source),
+            encoding="utf-8-sig",
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise CampaignReadError("The campaign file is empty: no header row was found.") from exc
+    except UnicodeDecodeError as exc:
+        raise CampaignReadError(
+            "The campaign file is not UTF-8 text; save it as 'CSV UTF-8' or as .xlsx."
+        ) from exc
+
+
+def _delimiter(source: PathOrBuffer) -> str:
+    """The most frequent of ``,``, ``;`` and tab in the header line (``,`` by default)."""
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            with open(source, "rb") as handle:
+                head: str | bytes = handle.readline(65536)
+        else:
+            position = source.tell()
+            head = source.readline(65536)
+            source.seek(position)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return ","
+    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
+    counts = {sep: text.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _read_excel(source: PathOrBuffer, sheet: str | None) -> pd.DataFrame:
+    with pd.ExcelFile(source, engine="openpyxl") as book:
+        names = [str(name) for name in book.sheet_names]
+        if sheet is not None and sheet not in names:
+            raise SheetNotFoundError(sheet, names)
+        return pd.read_excel(
+            book,
+            sheet_name=sheet if sheet is not None else 0,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+        )
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.columns = [str(c) for c in frame.columns]
+    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name=SHEET_ROW_INDEX_NAME)
+    frame = frame.astype(str).replace("", pd.NA) if len(frame.columns) else frame
+    return frame.dropna(how="all")

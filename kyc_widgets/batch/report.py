@@ -1,0 +1,305 @@
+"""The outcome of a batch: one row per input row, aligned on the input's index.
+
+``BatchReport.results`` never contains personal data: statuses, ids, HTTP
+facts and messages that name fields, never cell values. The personal data
+stays in the input frame; exports join the two on the index and can leave the
+personal columns out.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "ATTENTION_STATUSES",
+    "DONE_STATUSES",
+    "PERSONAL_DATA_FIELDS",
+    "RESULT_COLUMNS",
+    "STATUSES",
+    "STATUS_LABELS",
+    "BatchReport",
+    "neutralise_formulas",
+]
+
+STATUSES: tuple[str, ...] = (
+    "created",
+    "exists",
+    "conflict",
+    "invalid",
+    "duplicate_in_sheet",
+    "failed",
+    "outcome_unknown",
+    "not_attempted",
+    "would_create",
+)
+"""Every row ends in exactly one of these."""
+
+STATUS_LABELS: dict[str, str] = {
+    "created": "Created",
+    "exists": "Already existed",
+    "conflict": "Exists with different data",
+    "invalid": "Invalid: fix the row",
+    "duplicate_in_sheet": "Duplicate in sheet (not sent)",
+    "failed": "Failed",
+    "outcome_unknown": "Outcome unknown: check before re-sending",
+    "not_attempted": "Not attempted",
+    "would_create": "Would be created (dry run)",
+}
+"""Statuses as words, for people."""
+
+DONE_STATUSES = frozenset({"created", "exists"})
+"""The case exists on the API: nothing left to do for the row."""
+
+ATTENTION_STATUSES: tuple[str, ...] = (
+    "invalid",
+    "failed",
+    "outcome_unknown",
+    "not_attempted",
+    "conflict",
+)
+"""Rows someone has to look at (fix, re-run or check). Duplicates are not among
+them: the case of a duplicate row is the one of its first occurrence."""
+
+PERSONAL_DATA_FIELDS: frozenset[str] = frozenset(
+    {
+        "legal_first_name",
+        "legal_last_name",
+        "user_internal_id",
+        "assigned_analyst_name",
+        "assigned_analyst_email",
+    }
+)
+"""Contract fields that identify a person; exports can leave them out."""
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "source_index",
+    "sheet_row",
+    "kyc_case_id",
+    "status",
+    "case_id",
+    "http_status",
+    "error_code",
+    "error_field",
+    "error_message",
+    "request_id",
+    "attempts",
+    "note",
+)
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_HTML_ROWS = 50
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells (and headers) a spreadsheet would run as a formula with ``'``.
+
+    Cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR are the OWASP
+    "CSV injection" set: ``=HYPERLINK(...)`` typed into a name column must not
+    become a live link in whoever opens the report. Numbers are left alone.
+    """
+    out = frame.copy()
+    out.columns = [_neutralise(str(c)) for c in out.columns]
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            text = column.astype(object)
+            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_STARTS))
+            if risky.any():
+                out.isetitem(position, text.where(~risky, "'" + text.where(risky, "")))
+    return out
+
+
+def _neutralise(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+@dataclass
+class BatchReport:
+    """What happened to every row of a batch (see :data:`STATUSES`).
+
+    ``results`` is indexed like the input frame (labels, never positions), with
+    :data:`RESULT_COLUMNS`. ``summary()`` returns a ``dict`` of counts for
+    every status, zeros included, in :data:`STATUSES` order (a dict so that
+    scripts can write ``report.summary()["created"]`` without a KeyError).
+    """
+
+    results: pd.DataFrame
+    source: pd.DataFrame
+    column_map: dict[str, str] = field(default_factory=dict)
+    unknown_columns: list[str] = field(default_factory=list)
+    campaign: str | None = None
+    dry_run: bool = False
+    stopped_reason: str | None = None
+    """``"cancelled"``, ``"authentication"`` or ``"permission"`` when the batch stopped early."""
+    elapsed: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    # -- counting ----------------------------------------------------------------
+
+    def summary(self) -> dict[str, int]:
+        """Rows per status, every status present (zeros included), in :data:`STATUSES` order."""
+        counted = self.results["status"].value_counts()
+        return {status: int(counted.get(status, 0)) for status in STATUSES}
+
+    @property
+    def needs_attention(self) -> int:
+        """How many rows are in an :data:`ATTENTION_STATUSES` status."""
+        return int(self.results["status"].isin(ATTENTION_STATUSES).sum())
+
+    @property
+    def ok(self) -> bool:
+        """True when no row needs attention (the CLI's exit code 0)."""
+        return self.needs_attention == 0
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped_reason is not None
+
+    # -- rows to fix -----------------------------------------------------------
+
+    def failed_rows(self) -> pd.DataFrame:
+        """The input rows to fix and re-run, with their external id filled in.
+
+        Rows that may have reached the API (failed, outcome unknown, not
+        attempted, conflict) get the ``kyc_case_id`` the batch used, so that a
+        retry of just these rows cannot create a second case even if the
+        campaign name or the file changes. Invalid rows keep their own id (or
+        none): they were never sent, and after a fix their derived id should be
+        derived again from the corrected values.
+        """
+        mask = self.results["status"].isin(ATTENTION_STATUSES)
+        rows = self.source.loc[mask[mask].index].copy()
+        id_column = self._source_id_column()
+        sent_like = self.results.loc[rows.index, "status"] != "invalid"
+        ids = self.results.loc[rows.index, "kyc_case_id"]
+        if id_column is None:
+            id_column = "kyc_case_id"
+            rows[id_column] = pd.Series(pd.NA, index=rows.index, dtype=object)
+        else:
+            rows[id_column] = rows[id_column].astype(object)
+        rows.loc[sent_like[sent_like].index, id_column] = ids[sent_like]
+        return rows
+
+    def _source_id_column(self) -> str | None:
+        for header, name in self.column_map.items():
+            if name == "kyc_case_id":
+                return header
+        return None
+
+    # -- exports -----------------------------------------------------------------
+
+    def to_frame(self, *, include_personal_data: bool = True) -> pd.DataFrame:
+        """The report joined with the input (on the index), as people read it.
+
+        With ``include_personal_data=False``, the personal contract columns
+        (:data:`PERSONAL_DATA_FIELDS`) *and every column the batch did not
+        recognise* are left out: an unknown column may hold anything.
+        """
+        report = self.results.drop(columns=["source_index"])
+        source_id = self._source_id_column()
+        keep = []
+        for header in self.source.columns:
+            name = self.column_map.get(header)
+            if header == source_id:
+                continue  # the report's kyc_case_id (given or derived) replaces it
+            if not include_personal_data and (name is None or name in PERSONAL_DATA_FIELDS):
+                continue
+            keep.append(header)
+        data = self.source[keep]
+        clash = [c for c in data.columns if c in report.columns]
+        data = data.rename(columns={c: f"input_{c}" for c in clash})
+        return report.join(data, how="left")
+
+    def export_frame(self, *, include_personal_data: bool = True) -> pd.DataFrame:
+        """:meth:`to_frame` with formula-looking cells neutralised, ready to write."""
+        return neutralise_formulas(self.to_frame(include_personal_data=include_personal_data))
+
+    def to_csv(
+        self, path: str | Path | Any, *, include_personal_data: bool = True
+    ) -> None:
+        """Write the report joined with the input as UTF-8 CSV (with BOM, so Excel reads accents)."""
+        frame = self.export_frame(include_personal_data=include_personal_data)
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+    def to_csv_string(self, *, include_personal_data: bool = True) -> str:
+        """:meth:`to_csv` into a string (for a download link)."""
+        frame = self.export_frame(include_personal_data=include_personal_data)
+        return str(frame.to_csv(index=False))
+
+    def to_excel(
+        self,
+        path: str | Path | Any,
+        *,
+        include_personal_data: bool = True,
+        sheet_name: str = "report",
+    ) -> None:
+        """Write the report joined with the input as XLSX; every text cell is stored as text."""
+        frame = self.export_frame(include_personal_data=include_personal_data)
+        frame.to_excel(path, index=False, sheet_name=sheet_name, engine="openpyxl")
+
+    # -- display -------------------------------------------------------------------
+
+    def readable(self, status: str | None = None, *, limit: int | None = None) -> pd.DataFrame:
+        """The results for people: statuses as words, empty cells blank, optional status filter."""
+        frame = self.results
+        if status is not None:
+            frame = frame[frame["status"] == status]
+        if limit is not None:
+            frame = frame.head(limit)
+        shown = frame.drop(columns=["source_index"]).copy()
+        shown["status"] = shown["status"].map(STATUS_LABELS)
+        return shown.astype(object).where(shown.notna(), "")
+
+    def summary_text(self) -> str:
+        """One line per non-zero status, e.g. ``Created: 120``."""
+        lines = [
+            f"{STATUS_LABELS[status]}: {count}" for status, count in self.summary().items() if count
+        ]
+        if self.stopped_reason:
+            lines.append(f"Stopped early: {_STOP_WORDS.get(self.stopped_reason, self.stopped_reason)}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.summary().items() if v)
+        stopped = f", stopped_reason={self.stopped_reason!r}" if self.stopped_reason else ""
+        return f"BatchReport(rows={len(self.results)}, {counts}{stopped})"
+
+    def _repr_html_(self) -> str:
+        counts = [(STATUS_LABELS[s], n) for s, n in self.summary().items() if n]
+        rows = "".join(
+            f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{n}</td></tr>"
+            for label, n in counts
+        )
+        title = "Dry run" if self.dry_run else "Batch report"
+        parts = [
+            f"<div class='kyc-batch-report'><h4>{title}: {len(self.results)} rows</h4>",
+            f"<table><thead><tr><th>Status</th><th>Rows</th></tr></thead><tbody>{rows}</tbody></table>",
+        ]
+        if self.stopped_reason:
+            parts.append(
+                "<p><strong>Stopped early:</strong> "
+                f"{html.escape(_STOP_WORDS.get(self.stopped_reason, self.stopped_reason))}</p>"
+            )
+        if self.unknown_columns:
+            parts.append(
+                "<p>Ignored columns: " + html.escape(", ".join(self.unknown_columns)) + "</p>"
+            )
+        shown = self.readable(limit=_HTML_ROWS)
+        more = len(self.results) - len(shown)
+        parts.append(shown.to_html(index=False, escape=True, na_rep=""))
+        if more > 0:
+            parts.append(f"<p>... and {more} more rows (see <code>report.results</code>).</p>")
+        parts.append("</div>")
+        return "".join(parts)
+
+
+_STOP_WORDS = {
+    "cancelled": "cancelled by the user; unsent rows are 'not attempted'",
+    "authentication": "the API rejected the token (401); sign in again and re-run",
+    "permission": "the API refused access (403); unsent rows are 'not attempted'",
+}

@@ -1,0 +1,104 @@
+"""`kyc-widgets batch`: exit codes, report files, privacy of what is printed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from kyc_widgets.batch_cli import add_batch_parser
+
+DATA = Path(__file__).parent / "data"
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="kyc-widgets")
+    add_batch_parser(parser.add_subparsers())
+    args = parser.parse_args(["batch", *argv])
+    return int(args.handler(args))
+
+
+def clean_sheet(tmp_path: Path, n: int = 4) -> Path:
+    frame = pd.DataFrame(
+        {
+            "legal_first_name": [f"Testa{i}" for i in range(n)],
+            "legal_last_name": "Li",
+            "user_internal_id": [f"C{i:04d}" for i in range(n)],
+            "user_type": "individual",
+            "relationship_type": "remediation",
+            "case_priority": "normal",
+            "agency_name": "Agency",
+            "regulated_provider_name": "Provider",
+            "programme_name": "Cards",
+            "country_of_onboarding": "GB",
+            "assigned_team": "Team",
+        }
+    )
+    path = tmp_path / "clean.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def env(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("KYC_API_TOKEN", sandbox.token)
+    monkeypatch.setenv("KYC_API_BASE_URL", sandbox.base_url)
+    return sandbox
+
+
+def test_clean_sheet_exits_0_and_rerun_too(env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sheet = clean_sheet(tmp_path)
+    assert run([str(sheet), "--campaign", "cli", "--quiet"]) == 0
+    assert env.case_count() == 4
+    assert "Created: 4" in capsys.readouterr().out
+    assert run([str(sheet), "--campaign", "cli", "--quiet"]) == 0
+    assert "Already existed: 4" in capsys.readouterr().out
+    assert env.case_count() == 4
+
+
+def test_messy_sheet_exits_1_and_writes_a_report(env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "report.xlsx"
+    code = run([str(DATA / "messy_campaign.csv"), "--campaign", "cli", "--report", str(out),
+                "--journal", str(tmp_path / "j.jsonl")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert out.exists()
+    assert "3 row(s) need attention" in captured.out
+    assert "Creating cases" in captured.err  # progress on stderr
+    for personal in ("Zoë", "00123", "Müller"):
+        assert personal not in captured.out + captured.err
+
+
+def test_dry_run_needs_no_token_and_sends_nothing(sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("KYC_API_TOKEN", raising=False)
+    monkeypatch.delenv("KYC_API_BASE_URL", raising=False)
+    assert run([str(clean_sheet(tmp_path)), "--campaign", "dry", "--dry-run", "--quiet"]) == 0
+    assert "Would be created (dry run): 4" in capsys.readouterr().out
+    assert sandbox.request_count() == 0
+
+
+def test_configuration_errors_exit_2(env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    sheet = clean_sheet(tmp_path)
+    assert run([str(tmp_path / "missing.csv"), "--campaign", "x"]) == 2
+    assert run([str(sheet), "--quiet"]) == 2  # rows without ids need --campaign
+    assert "--campaign" in capsys.readouterr().err
+    assert run([str(sheet), "--campaign", "x", "--report", str(tmp_path / "r.pdf")]) == 2
+    bad = tmp_path / "bad.csv"
+    pd.read_csv(sheet).drop(columns=["assigned_team"]).to_csv(bad, index=False)
+    assert run([str(bad), "--campaign", "x"]) == 2
+    monkeypatch.delenv("KYC_API_TOKEN")
+    assert run([str(sheet), "--campaign", "x"]) == 2
+    assert "KYC_API_TOKEN" in capsys.readouterr().err
+    assert env.request_count(method="POST") == 0
+
+
+def test_registered_on_the_main_command(env: Any, tmp_path: Path) -> None:
+    from kyc_widgets.cli import main
+
+    assert main(["batch", str(clean_sheet(tmp_path, 2)), "--campaign", "main", "--quiet"]) == 0
+    assert env.case_count() == 2

@@ -1,0 +1,122 @@
+"""BatchCreator driven as an analyst would: look at the preview, click, wait, read."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kyc_widgets.batch import BatchCreator
+
+DATA = Path(__file__).parent / "data"
+
+
+def campaign(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "legal_first_name": [f"Testa{i}" for i in range(n)],
+            "legal_last_name": "Ólafsdóttir",
+            "user_internal_id": [f"W{i:05d}" for i in range(n)],
+            "user_type": "individual",
+            "relationship_type": "remediation",
+            "case_priority": "normal",
+            "agency_name": "Agency",
+            "regulated_provider_name": "Provider",
+            "programme_name": "Cards",
+            "country_of_onboarding": "GB",
+            "assigned_team": "Team",
+        }
+    )
+
+
+def test_preview_needs_a_campaign_then_creates_and_reports(sandbox: Any, client: Any) -> None:
+    ui = BatchCreator(client, DATA / "messy_campaign.csv")
+    assert "messy_campaign.csv" in ui.title.value and "11 rows" in ui.title.value
+    # rows without ids: the campaign box shows and the button waits for a name
+    assert ui.state == "blocked"
+    assert ui.campaign.layout.display == ""
+    assert ui.create_button.disabled
+    assert "3 invalid" in ui.preview.value
+    assert "Assigned analyst e-mail" in ui.preview.value  # first problems listed
+    assert "Notes" in ui.preview.value  # ignored column reported
+
+    ui.campaign.value = "Widget campaign"
+    assert ui.state == "ready"
+    assert "2 duplicate" in ui.preview.value  # derived ids make rows 2 and 6 the same case
+    assert ui.create_button.description == "Create 6 cases"
+    assert not ui.create_button.disabled
+
+    ui.create_button.click()
+    assert ui.wait(30)
+    assert ui.state == "done"
+    assert ui.report is not None and ui.report.summary()["created"] == 6
+    assert sandbox.case_count() == 6
+    assert ui.create_button.disabled
+    assert ui.cancel_button.layout.display == "none"
+    assert "Created: 6" in ui.summary.value
+    assert ui.progress_bar.value == ui.progress_bar.max
+
+    # the per-status filter shows only that status
+    ui.status_filter.value = "invalid"
+    assert ui.table.value.count("Invalid: fix the row") == 3
+    assert "Created" not in ui.table.value
+
+    # the download is personal-data-free unless asked for
+    href = ui.download.value.split("href='")[1].split("'")[0]
+    text = base64.b64decode(href.split("base64,")[1]).decode("utf-8-sig")
+    assert "status" in text and "Zoë" not in text and "00123" not in text
+    ui.include_personal_data.value = True
+    href = ui.download.value.split("href='")[1].split("'")[0]
+    assert "Zoë" in base64.b64decode(href.split("base64,")[1]).decode("utf-8-sig")
+    assert urllib.parse.urlparse(href).scheme == "data"
+
+
+def test_cancel_while_running_keeps_the_kernel_free(sandbox: Any, client: Any) -> None:
+    sandbox.settings.latency_ms = 20
+    ui = BatchCreator(client, campaign(60), campaign="cancel", concurrency=2)
+    assert ui.create_button.description == "Create 60 cases"
+    ui.create_button.click()
+    assert ui.state == "running"  # click returned at once: the batch runs in a thread
+    assert ui.cancel_button.layout.display == "" and not ui.cancel_button.disabled
+    deadline = time.monotonic() + 10
+    while ui.progress_bar.value == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    ui.cancel_button.click()
+    assert ui.state == "cancelling" and ui.cancel_button.disabled
+    assert ui.wait(30)
+    assert ui.state == "done"
+    assert ui.report is not None
+    summary = ui.report.summary()
+    assert ui.report.stopped_reason == "cancelled"
+    assert summary["not_attempted"] > 0
+    assert summary["created"] + summary["not_attempted"] == 60
+    assert sandbox.case_count() == summary["created"]
+    assert "Stopped early" in ui.summary.value
+
+
+def test_missing_columns_show_an_error_and_nothing_can_be_sent(sandbox: Any, client: Any) -> None:
+    ui = BatchCreator(client, campaign(3).drop(columns=["programme_name"]), campaign="x")
+    assert ui.state == "error"
+    assert "programme_name" in ui.preview.value
+    assert ui.create_button.disabled
+    ui.create_button.click()
+    assert ui._thread is None and sandbox.request_count(method="POST") == 0
+
+
+def test_missing_file_is_shown_not_raised(client: Any, tmp_path: Path) -> None:
+    ui = BatchCreator(client, tmp_path / "gone.xlsx")
+    assert ui.state == "error" and "gone.xlsx" in ui.preview.value
+
+
+def test_progress_updates_come_from_the_worker_thread(sandbox: Any, client: Any) -> None:
+    seen: list[str] = []
+    ui = BatchCreator(client, campaign(10), campaign="progress")
+    ui.progress_bar.observe(lambda change: seen.append(threading.current_thread().name), "value")
+    ui.create_button.click()
+    assert ui.wait(30) and ui.state == "done"
+    assert "kyc-batch-creator" in seen

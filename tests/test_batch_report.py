@@ -1,0 +1,98 @@
+"""BatchReport exports and display: no live formulas, optional personal data, bounded HTML."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from kyc_widgets.batch import BatchReport, batch_create, read_campaign
+from kyc_widgets.batch.report import neutralise_formulas
+
+DATA = Path(__file__).parent / "data"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.fixture
+def messy_report(sandbox: Any, client: Any) -> BatchReport:
+    return batch_create(client, read_campaign(DATA / "messy_campaign.csv"), campaign="Export",
+                        progress=False)
+
+
+def test_csv_export_has_no_cell_starting_a_formula(messy_report: BatchReport, tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    messy_report.to_csv(path)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [c for c in cells if c.startswith(FORMULA_STARTS)]
+    assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in cells
+    assert "'+44 20 7946 0000" in cells
+    assert "Zoë" in cells and "李" in cells  # personal data included by default
+
+
+def test_xlsx_export_has_no_formula_cells(messy_report: BatchReport, tmp_path: Path) -> None:
+    path = tmp_path / "report.xlsx"
+    messy_report.to_excel(path)
+    sheet = load_workbook(path).active
+    values = [cell for row in sheet.iter_rows() for cell in row]
+    assert not [c for c in values if c.data_type == "f"]
+    assert not [c for c in values if isinstance(c.value, str) and c.value.startswith(FORMULA_STARTS)]
+    headers = [c.value for c in next(sheet.iter_rows())]
+    assert headers[:3] == ["sheet_row", "kyc_case_id", "status"]
+
+
+def test_export_without_personal_data(messy_report: BatchReport, tmp_path: Path) -> None:
+    path = tmp_path / "safe.csv"
+    messy_report.to_csv(path, include_personal_data=False)
+    text = path.read_text(encoding="utf-8-sig")
+    for personal in ("Zoë", "李", "Müller", "00123", "analyst@example.org", "HYPERLINK"):
+        assert personal not in text
+    frame = pd.read_csv(path, dtype=str)
+    assert "Notes" not in frame.columns  # unknown columns may hold anything
+    assert "programme_name" in frame.columns and "status" in frame.columns
+    assert len(frame) == 11
+
+
+def test_report_joined_with_input_on_index(messy_report: BatchReport) -> None:
+    frame = messy_report.to_frame()
+    assert frame.loc[8, "status"] == "created"
+    assert frame.loc[8, " Legal first name "].startswith("=HYPERLINK")  # raw in memory
+    assert "kyc_case_id" in frame.columns and frame.loc[10, "kyc_case_id"] == "GIVEN-1"
+
+
+def test_summary_is_a_dict_of_every_status(messy_report: BatchReport) -> None:
+    summary = messy_report.summary()
+    assert list(summary) == ["created", "exists", "conflict", "invalid", "duplicate_in_sheet",
+                             "failed", "outcome_unknown", "not_attempted", "would_create"]
+    assert summary["created"] == 6 and summary["invalid"] == 3 and summary["exists"] == 0
+    assert sum(summary.values()) == 11
+
+
+def test_html_shows_words_and_stays_bounded() -> None:
+    n = 500
+    results = pd.DataFrame(
+        {
+            "source_index": range(n), "sheet_row": range(2, n + 2), "kyc_case_id": "X",
+            "status": ["created"] * (n - 1) + ["outcome_unknown"], "case_id": None,
+            "http_status": 201, "error_code": None, "error_field": None,
+            "error_message": ["<script>alert(1)</script>"] + [None] * (n - 1),
+            "request_id": None, "attempts": 1, "note": None,
+        }
+    )
+    report = BatchReport(results=results, source=pd.DataFrame(index=range(n)))
+    page = report._repr_html_()
+    assert "Created" in page and "Outcome unknown" in page
+    assert "<script>" not in page
+    assert page.count("<tr>") <= 60
+    assert "450 more rows" in page
+
+
+def test_neutralise_formulas_leaves_numbers_alone() -> None:
+    frame = pd.DataFrame({"a": ["=1+1", "ok", None, "-x", "@SUM", "\tx"], "n": [-1, 2, 3, 4, 5, 6]})
+    out = neutralise_formulas(frame)
+    assert out["a"].fillna("<NA>").tolist() == ["'=1+1", "ok", "<NA>", "'-x", "'@SUM", "'\tx"]
+    assert out["n"].tolist() == [-1, 2, 3, 4, 5, 6]
