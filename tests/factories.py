@@ -7,7 +7,10 @@ Import from tests with ``from factories import valid_case_input`` (pytest puts
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from kyc_widgets.sandbox.examples import synthetic_case_input
 
@@ -29,3 +32,30 @@ def valid_case_input(**overrides: Any) -> dict[str, Any]:
     )
     data.update(overrides)
     return data
+
+
+def campaign_frame(
+    n: int,
+    *,
+    prefix: str = "U",
+    relationship_type: str = "kyc refresh",
+    legal_last_name: str = "Ólafsdóttir",
+) -> "pd.DataFrame":
+    """``n`` valid spreadsheet rows as people type them (lower-case enums), without ids."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "legal_first_name": [f"Testa{i}" for i in range(n)],
+            "legal_last_name": legal_last_name,
+            "user_internal_id": [f"{prefix}{i:05d}" for i in range(n)],
+            "user_type": "individual",
+            "relationship_type": relationship_type,
+            "case_priority": "normal",
+            "agency_name": "Agency",
+            "regulated_provider_name": "Provider",
+            "programme_name": "Cards",
+            "country_of_onboarding": "GB",
+            "assigned_team": "Team",
+        }
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from factories import campaign_frame
 
 from kyc_widgets.batch_cli import add_batch_parser
 
@@ -22,21 +23,7 @@ def run(argv: list[str]) -> int:
 
 
 def clean_sheet(tmp_path: Path, n: int = 4) -> Path:
-    frame = pd.DataFrame(
-        {
-            "legal_first_name": [f"Testa{i}" for i in range(n)],
-            "legal_last_name": "Li",
-            "user_internal_id": [f"C{i:04d}" for i in range(n)],
-            "user_type": "individual",
-            "relationship_type": "remediation",
-            "case_priority": "normal",
-            "agency_name": "Agency",
-            "regulated_provider_name": "Provider",
-            "programme_name": "Cards",
-            "country_of_onboarding": "GB",
-            "assigned_team": "Team",
-        }
-    )
+    frame = campaign_frame(n, prefix="C", relationship_type="remediation", legal_last_name="Li")
     path = tmp_path / "clean.csv"
     frame.to_csv(path, index=False)
     return path

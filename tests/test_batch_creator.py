@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from factories import campaign_frame
 
 from kyc_widgets.batch import BatchCreator
 
@@ -17,21 +18,7 @@ DATA = Path(__file__).parent / "data"
 
 
 def campaign(n: int) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "legal_first_name": [f"Testa{i}" for i in range(n)],
-            "legal_last_name": "Ólafsdóttir",
-            "user_internal_id": [f"W{i:05d}" for i in range(n)],
-            "user_type": "individual",
-            "relationship_type": "remediation",
-            "case_priority": "normal",
-            "agency_name": "Agency",
-            "regulated_provider_name": "Provider",
-            "programme_name": "Cards",
-            "country_of_onboarding": "GB",
-            "assigned_team": "Team",
-        }
-    )
+    return campaign_frame(n, prefix="W", relationship_type="remediation")
 
 
 def test_preview_needs_a_campaign_then_creates_and_reports(sandbox: Any, client: Any) -> None:

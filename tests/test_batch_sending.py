@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from factories import campaign_frame
 
 from kyc_widgets.batch import (
     BatchProgress,
@@ -26,21 +27,7 @@ DATA = Path(__file__).parent / "data"
 
 def campaign(n: int, prefix: str = "U") -> pd.DataFrame:
     """``n`` valid rows without external ids (made-up people)."""
-    return pd.DataFrame(
-        {
-            "legal_first_name": [f"Testa{i}" for i in range(n)],
-            "legal_last_name": "Ólafsdóttir",
-            "user_internal_id": [f"{prefix}{i:05d}" for i in range(n)],
-            "user_type": "individual",
-            "relationship_type": "kyc refresh",
-            "case_priority": "normal",
-            "agency_name": "Agency",
-            "regulated_provider_name": "Provider",
-            "programme_name": "Cards",
-            "country_of_onboarding": "GB",
-            "assigned_team": "Team",
-        }
-    )
+    return campaign_frame(n, prefix=prefix)
 
 
 def existing_case(sandbox: Sandbox, kyc_case_id: str) -> None:

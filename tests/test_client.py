@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import httpx
 import pytest
+from factories import valid_case_input
 
 from kyc_widgets import (
     ApiConnectError,
@@ -40,24 +41,17 @@ POSTS = {"method": "POST", "path": "/api/v1/kyc-cases"}
 
 
 def case_input(**overrides: object) -> dict[str, object]:
-    data: dict[str, object] = {
-        "legal_first_name": "Mireille",
-        "legal_last_name": "Okonkwo-Larsen",
-        "user_internal_id": "000417",
-        "user_type": "INDIVIDUAL",
-        "relationship_type": "REMEDIATION",
-        "current_status": "DRAFT",
-        "case_priority": "HIGH",
-        "agency_name": "Northgate Agency",
-        "regulated_provider_name": "Example Bank plc",
-        "programme_name": "Everyday Account",
-        "country_of_onboarding": "GB",
-        "assigned_team": "Remediation Team 3",
-        "assigned_analyst_name": "Tobias Quill",
-        "assigned_analyst_email": "tobias.quill@example.com",
-    }
-    data.update(overrides)
-    return data
+    """A valid body with distinctive personal data, so the privacy test can look for it."""
+    return valid_case_input(
+        **{
+            "legal_first_name": "Mireille",
+            "legal_last_name": "Okonkwo-Larsen",
+            "user_internal_id": "000417",
+            "assigned_analyst_name": "Tobias Quill",
+            "assigned_analyst_email": "tobias.quill@example.com",
+            **overrides,
+        }
+    )
 
 
 def closed_port() -> int:
