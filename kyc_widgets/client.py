@@ -413,10 +413,29 @@ class _BaseClient:
         return envelope
 
     @staticmethod
-    def _same_case(wanted: KycCaseCreateInput, found: CaseEnvelope) -> bool:
-        """Is the stored case the one we tried to create (not someone else's with our id)?"""
+    def _recovery_id(policy: _RetryPolicy, wanted: KycCaseCreateInput, conflict: ConflictError) -> str:
+        """The id to load when a 409 may be our own lost create; re-raise the 409 otherwise."""
+        if not policy.answer_lost or wanted.kyc_case_id is None:
+            raise conflict
+        return wanted.kyc_case_id
+
+    @staticmethod
+    def _confirm_recovered(
+        wanted: KycCaseCreateInput, found: Optional[CaseEnvelope], conflict: ConflictError
+    ) -> CaseEnvelope:
+        """Return the loaded case if it is the one we tried to create, else the 409.
+
+        Our own earlier attempt, had it landed, would match the input field for
+        field; a case that differs belongs to someone else, so ours did not land.
+        """
+        if found is None:
+            raise conflict
         record = found.case.model_dump(mode="json")
-        return all(record.get(k) == v for k, v in wanted.to_request_json().items())
+        if any(record.get(k) != v for k, v in wanted.to_request_json().items()):
+            conflict.outcome_unknown = False
+            raise conflict
+        found._attempts, found._recovered = conflict.attempts, True
+        return found
 
     @staticmethod
     def _finish_failure(exc: KycApiError, policy: _RetryPolicy, attempts: int) -> KycApiError:
@@ -447,9 +466,9 @@ class _BaseClient:
         return self._case_path(f"diagnose-probe-{uuid.uuid4().hex}")
 
     @staticmethod
-    def _auth_fact(diagnosis: Diagnosis, exc: Optional[KycApiError], principal: Optional[str]) -> None:
+    def _auth_fact(diagnosis: Diagnosis, exc: Optional[KycApiError]) -> None:
         if exc is None:
-            diagnosis.authenticated, diagnosis.principal = True, principal
+            diagnosis.authenticated = True
         elif isinstance(exc, NotFoundError):
             diagnosis.authenticated = True  # the probe id does not exist: the token was accepted
         elif isinstance(exc, AuthenticationError):
@@ -582,18 +601,12 @@ class KycApiClient(_BaseClient):
                 policy, "POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json()
             )
         except ConflictError as conflict:
-            if not policy.answer_lost or wanted.kyc_case_id is None:
-                raise
-            # Our own earlier attempt most likely landed: confirm it by loading the case.
+            case_id = self._recovery_id(policy, wanted, conflict)
             try:
-                found = self.get_case(wanted.kyc_case_id)
+                found: Optional[CaseEnvelope] = self.get_case(case_id)
             except KycApiError:
-                raise conflict from None
-            if not self._same_case(wanted, found):
-                conflict.outcome_unknown = False  # ours would match: someone else owns this id
-                raise conflict
-            found._attempts, found._recovered = conflict.attempts, True
-            return found
+                found = None
+            return self._confirm_recovered(wanted, found, conflict)
         return self._envelope(response, attempts)
 
     def get_case(self, kyc_case_id: str) -> CaseEnvelope:
@@ -635,9 +648,9 @@ class KycApiClient(_BaseClient):
             return diagnosis
         try:
             self._call(_RetryPolicy(is_create=False), "GET", self._probe_path(), CASE_PATH_TEMPLATE, max_retries=0)
-            self._auth_fact(diagnosis, None, None)
+            self._auth_fact(diagnosis, None)
         except KycApiError as exc:
-            self._auth_fact(diagnosis, exc, None)
+            self._auth_fact(diagnosis, exc)
         return diagnosis
 
     def close(self) -> None:
@@ -745,17 +758,12 @@ class AsyncKycApiClient(_BaseClient):
                 policy, "POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json()
             )
         except ConflictError as conflict:
-            if not policy.answer_lost or wanted.kyc_case_id is None:
-                raise
+            case_id = self._recovery_id(policy, wanted, conflict)
             try:
-                found = await self.get_case(wanted.kyc_case_id)
+                found: Optional[CaseEnvelope] = await self.get_case(case_id)
             except KycApiError:
-                raise conflict from None
-            if not self._same_case(wanted, found):
-                conflict.outcome_unknown = False  # ours would match: someone else owns this id
-                raise conflict
-            found._attempts, found._recovered = conflict.attempts, True
-            return found
+                found = None
+            return self._confirm_recovered(wanted, found, conflict)
         return self._envelope(response, attempts)
 
     async def get_case(self, kyc_case_id: str) -> CaseEnvelope:
@@ -797,9 +805,9 @@ class AsyncKycApiClient(_BaseClient):
             await self._call(
                 _RetryPolicy(is_create=False), "GET", self._probe_path(), CASE_PATH_TEMPLATE, max_retries=0
             )
-            self._auth_fact(diagnosis, None, None)
+            self._auth_fact(diagnosis, None)
         except KycApiError as exc:
-            self._auth_fact(diagnosis, exc, None)
+            self._auth_fact(diagnosis, exc)
         return diagnosis
 
     async def aclose(self) -> None:
