@@ -1,0 +1,110 @@
+"""The ``make demo`` launcher (``python -m kyc_widgets.app``), started as a user starts it.
+
+``--exit-after-start`` brings up the sandbox and Voila, prints the URLs and stops: the
+launch path is exercised for real (processes, ports, environment), without a browser.
+What the page then shows is the browser test's job.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from kyc_widgets.app import (
+    DEFAULT_NOTEBOOK,
+    free_port,
+    kernel_environment,
+    port_is_free,
+    voila_command,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run_app(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kyc_widgets.app", "--port", "0", "--exit-after-start", *args],
+        env=env,
+        cwd=ROOT,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def _clean_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("KYC_API_BASE_URL", "KYC_API_TOKEN", "KYC_API_IS_SANDBOX"):
+        env.pop(name, None)
+    return env
+
+
+def test_demo_starts_sandbox_voila_and_lab_on_loopback_and_prints_the_urls() -> None:
+    done = _run_app("--lab", "--lab-port", "0", env=_clean_env())
+    assert done.returncode == 0, done.stdout + done.stderr
+    app = re.search(r"Open the app:\s+http://127\.0\.0\.1:(\d+)/\?token=[\w-]+", done.stdout)
+    lab = re.search(r"JupyterLab:\s+http://127\.0\.0\.1:(\d+)/lab\?token=[\w-]+", done.stdout)
+    api = re.search(r"API URL: http://127\.0\.0\.1:(\d+)", done.stdout)
+    assert app and lab and api, done.stdout
+    assert "sandbox KYC API" in done.stdout
+    # Everything was stopped on the way out: the ports are free again.
+    for port in (app.group(1), lab.group(1), api.group(1)):
+        assert port_is_free(int(port))
+
+
+def test_demo_with_a_configured_api_starts_no_sandbox_and_never_prints_the_token() -> None:
+    env = _clean_env()
+    env["KYC_API_BASE_URL"] = "http://127.0.0.1:9"
+    env["KYC_API_TOKEN"] = "secret-token-not-for-output-123"
+    done = _run_app(env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "secret-token-not-for-output-123" not in done.stdout + done.stderr
+    assert "KYC_API_BASE_URL" in done.stdout and "KYC_API_TOKEN is set" in done.stdout
+    assert "sandbox" not in done.stdout.split("Open the app")[0].lower()
+
+
+def test_missing_notebook_is_a_usage_error() -> None:
+    done = _run_app("--notebook", "no-such.ipynb", env=_clean_env())
+    assert done.returncode == 2
+    assert "notebook not found" in done.stderr
+
+
+def test_token_travels_in_the_environment_not_on_the_command_line() -> None:
+    env = kernel_environment("http://127.0.0.1:1", "tok-123", is_sandbox=True, base={})
+    assert env["KYC_API_TOKEN"] == "tok-123"
+    assert env["KYC_API_IS_SANDBOX"] == "1"
+    command = voila_command(DEFAULT_NOTEBOOK, port=free_port(), token="access")
+    assert not any("tok-123" in part for part in command)
+    assert "--Voila.ip=127.0.0.1" in command
+    without = kernel_environment("https://kyc.example.com", None, base={"KYC_API_TOKEN": "old"})
+    assert "KYC_API_TOKEN" not in without and "KYC_API_IS_SANDBOX" not in without
+
+
+def test_voila_serves_the_notebook_page(tmp_path: Path) -> None:
+    """The page itself (no browser): Voila answers with the app's HTML shell."""
+    from kyc_widgets.app import start_voila
+    from kyc_widgets.sandbox import Sandbox
+
+    with Sandbox() as sandbox:
+        app = start_voila(
+            DEFAULT_NOTEBOOK,
+            env=kernel_environment(sandbox.base_url, sandbox.token, is_sandbox=True),
+            log_path=tmp_path / "voila.log",
+        )
+        try:
+            refused = httpx.get(f"http://127.0.0.1:{app.port}/", timeout=60)
+            assert refused.status_code in (302, 401, 403), "Voila must require its access token"
+            if refused.status_code == 302:
+                assert "login" in refused.headers["location"]
+            page = httpx.get(app.url, timeout=120)
+            assert page.status_code == 200
+            assert "Create a KYC case" in page.text or "voila" in page.text.lower()
+        finally:
+            app.stop()

@@ -1,0 +1,288 @@
+"""End to end in a real browser: the Voila app of ``make demo``, driven by headless Chromium.
+
+What it proves that the widget tests cannot: the widget frontends load from the
+installed bundles (no CDN), the form's labels are real ``<label for>`` elements a
+person (and a screen reader) can use, the kernel round trip works, and the states
+the analyst sees (form, workspace, conflict, batch report) render. The screenshots
+it takes are the ones in the README: ``make screenshots`` (``KYC_UPDATE_SCREENSHOTS=1``)
+copies them into ``docs/``.
+
+Chromium is Debian's (``.ci/run`` installs it): Playwright cannot download its own
+browsers here. Every request that is not for the loopback servers is aborted, so a
+slow DNS or a missing network cannot stall the test (Voila optionally asks a CDN for
+an icon font; nothing else leaves the machine).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kyc_widgets.app import NOTEBOOKS_DIR, ServedApp, kernel_environment, start_voila
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("KYC_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+UPDATE_SCREENSHOTS = os.environ.get("KYC_UPDATE_SCREENSHOTS") == "1"
+
+FIRST_RENDER_MS = 90_000  # Voila starts a kernel and runs the notebook before the widgets show
+ACTION_MS = 30_000
+
+EXTERNAL_ID = "BRW-2024-0001"
+PERSON = {  # synthetic
+    "Legal first name": "Ada",
+    "Legal last name": "Example",
+    "User internal ID": "000417",
+    "Agency name": "Northwind Compliance Services",
+    "Regulated provider name": "Example Bank plc",
+    "Programme name": "Everyday Current Account",
+    "Country of onboarding": "GB",
+    "Assigned team": "Periodic Review",
+}
+CHOICES = {  # dropdown label -> visible option
+    "User type": "Individual",
+    "Relationship type": "Kyc refresh",
+    "Case priority": "High",
+}
+
+if not CHROMIUM.exists():  # CI installs it; a developer machine may not have it
+    pytest.skip(
+        f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+        "or point KYC_CHROMIUM at one",
+        allow_module_level=True,
+    )
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def api() -> Iterator[Any]:
+    """A fresh sandbox KYC API for the app under test (its own throw-away database)."""
+    from kyc_widgets.sandbox import Sandbox
+
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
+    """A browser page that can reach the loopback servers only."""
+    context = browser.new_context(viewport={"width": 1000, "height": 1800}, device_scale_factor=1)
+    page = context.new_page()
+    page.set_default_timeout(ACTION_MS)
+    page.blocked_requests = []
+    page.console_errors = []
+
+    def only_loopback(route: Any) -> None:
+        host = re.sub(r"^\w+://([^/:]+).*$", r"\1", route.request.url)
+        if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            page.blocked_requests.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_loopback)
+    page.on(
+        "console",
+        lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def serve(notebook: Path, api: Any, tmp_path: Path) -> ServedApp:
+    """Voila for ``notebook`` against ``api``, as ``make demo`` starts it."""
+    env = kernel_environment(api.base_url, api.token, is_sandbox=True)
+    return start_voila(notebook, env=env, log_path=tmp_path / f"voila-{notebook.stem}.log")
+
+
+def voila_log(app: ServedApp) -> str:
+    if app.log_path is None or not app.log_path.exists():
+        return ""
+    return app.log_path.read_text(errors="replace")[-4000:]
+
+
+def shoot(locator: Any, name: str, tmp_path: Path, *, max_height: int = 1700) -> Path:
+    """Screenshot ``locator`` into the test's folder (and into docs/ when asked to).
+
+    At most ``max_height`` pixels from its top: the README wants the gist, not 50 rows.
+    """
+    target = tmp_path / name
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    assert box is not None, f"{name}: nothing to photograph"
+    clip = {**box, "height": min(box["height"], max_height)}
+    locator.page.screenshot(path=str(target), clip=clip, full_page=True, animations="disabled")
+    assert target.stat().st_size > 2_000, f"{name} looks empty"
+    if UPDATE_SCREENSHOTS:
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(target, DOCS / name)
+    return target
+
+
+def fill_case_form(creator: Any, *, external_id: str | None) -> None:
+    """Fill the case form as a person would: by the visible labels."""
+    for label, value in PERSON.items():
+        creator.get_by_label(label, exact=False).first.fill(value)
+    for label, option in CHOICES.items():
+        creator.get_by_label(label, exact=False).first.select_option(label=option)
+    if external_id is not None:
+        id_input = creator.get_by_label("External case ID", exact=False).last
+        if not id_input.is_visible():
+            creator.get_by_text("External case ID (optional)").first.click()
+        id_input.fill(external_id)
+
+
+def expect_no_widget_errors(page: Any) -> None:
+    body = page.locator("body").inner_text()
+    assert "Error displaying widget" not in body
+    assert "Traceback" not in body, body[-2000:]
+
+
+# ------------------------------------------------------------------------------ tests
+
+
+def test_create_a_case_then_the_conflict_and_both_recoveries(
+    page: Any, api: Any, tmp_path: Path
+) -> None:
+    app = serve(NOTEBOOKS_DIR / "01-create-a-case.ipynb", api, tmp_path)
+    try:
+        page.goto(app.url)
+        creator = page.locator(".kyc-case-creator").first
+        creator.get_by_role("button", name="Create case").wait_for(timeout=FIRST_RENDER_MS)
+        expect_no_widget_errors(page)
+        cases_before = api.case_count()  # the notebook opened its own example case
+
+        # Draft -> created, with an external id typed into the disclosure.
+        fill_case_form(creator, external_id=EXTERNAL_ID)
+        shoot(creator, "form.png", tmp_path)
+        creator.get_by_role("button", name="Create case").click()
+        workspace = creator.locator(".kyc-case-workspace-widget")
+        workspace.wait_for()
+        creator.get_by_role("button", name="Create another case").wait_for()
+        assert EXTERNAL_ID in workspace.inner_text()
+        assert api.client().get_case(EXTERNAL_ID).case.legal_last_name == "Example"
+        shoot(creator, "workspace.png", tmp_path)
+
+        # Same external id again -> conflict, with its two recovery actions.
+        creator.get_by_role("button", name="Create another case").click()
+        creator.get_by_role("button", name="Create case").wait_for()
+        fill_case_form(creator, external_id=EXTERNAL_ID)
+        creator.get_by_role("button", name="Create case").click()
+        open_existing = creator.get_by_role("button", name="Open the existing case")
+        new_id = creator.get_by_role("button", name="Use a new external ID")
+        open_existing.wait_for()
+        expect(new_id).to_be_visible()
+        expect(creator).to_contain_text("Conflict")
+        expect(creator).to_contain_text(EXTERNAL_ID)
+        shoot(creator, "conflict.png", tmp_path)
+
+        # Recovery 1: a new external id -> the id is cleared, every other value kept;
+        # left empty, the API generates one, which the page then shows.
+        new_id.click()
+        expect(creator.get_by_label("External case ID", exact=False).last).to_have_value("")
+        expect(creator.get_by_label("Legal first name", exact=False).first).to_have_value("Ada")
+        expect(open_existing).to_be_hidden()
+        creator.get_by_role("button", name="Create case").click()
+        creator.get_by_role("button", name="Create another case").wait_for()
+        text = creator.locator(".kyc-case-workspace-widget").inner_text()
+        generated = re.search(r"KYC case ID\s*:?\s*(\S+)", text)
+        assert generated, text
+        new_case_id = generated.group(1)
+        assert new_case_id != EXTERNAL_ID
+        assert api.client().get_case(new_case_id).case.legal_first_name == "Ada"
+
+        # Recovery 2: the conflict again, then open the case that holds the id.
+        creator.get_by_role("button", name="Create another case").click()
+        creator.get_by_role("button", name="Create case").wait_for()
+        fill_case_form(creator, external_id=EXTERNAL_ID)
+        creator.get_by_role("button", name="Create case").click()
+        creator.get_by_role("button", name="Open the existing case").click()
+        creator.locator(".kyc-case-workspace-widget").wait_for()
+        creator.get_by_role("button", name="Create another case").wait_for()
+        assert EXTERNAL_ID in creator.locator(".kyc-case-workspace-widget").inner_text()
+
+        assert api.case_count() == cases_before + 2  # the conflicts created nothing
+        expect_no_widget_errors(page)
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+        print("voila log:\n" + voila_log(app))
+        print("blocked requests:", page.blocked_requests)
+        print("console errors:", page.console_errors[-20:])
+        raise
+    finally:
+        app.stop()
+
+
+def test_campaign_app_creates_the_sheet_and_shows_the_report(
+    page: Any, api: Any, tmp_path: Path
+) -> None:
+    app = serve(NOTEBOOKS_DIR / "03-campaign-app.ipynb", api, tmp_path)
+    try:
+        page.goto(app.url)
+        create = page.get_by_role("button", name=re.compile(r"Create \d+ cases?"))
+        create.wait_for(timeout=FIRST_RENDER_MS)
+        expect_no_widget_errors(page)
+        # The panel: the notebook output holding the preview.
+        panel = page.locator(".jp-OutputArea-output").filter(has_text="ready to send").last
+        expect(panel).to_contain_text("40 rows")
+        expect(panel).to_contain_text("4 invalid")
+        expect(create).to_contain_text("Create 35 cases")
+        assert api.case_count() == 0  # the preview sends nothing
+
+        create.click()
+        expect(panel).to_contain_text("Finished.", timeout=FIRST_RENDER_MS)
+        expect(panel).to_contain_text("Created: 35")
+        expect(panel).to_contain_text("Invalid: fix the row: 4")
+        expect(
+            panel.get_by_role("link", name=re.compile("Download", re.IGNORECASE))
+        ).to_be_visible()
+        assert api.case_count() == 35  # 40 rows: 4 invalid, 1 duplicate in the sheet
+
+        # The per-status filter: the rows to fix, as the analyst would look for them.
+        panel.get_by_label("Show").select_option(label="Invalid: fix the row (4)")
+        expect(panel.locator("table").last.locator("tbody tr")).to_have_count(4)
+        shoot(panel, "batch-report.png", tmp_path, max_height=1250)
+        expect_no_widget_errors(page)
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+        print("voila log:\n" + voila_log(app))
+        print("blocked requests:", page.blocked_requests)
+        print("console errors:", page.console_errors[-20:])
+        raise
+    finally:
+        app.stop()
