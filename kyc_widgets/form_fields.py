@@ -23,6 +23,8 @@ from pydantic import BaseModel, EmailStr, NameEmail, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from .labels import words
+
 __all__ = [
     "REQUIRED_MARK",
     "SECRET_NAME_HINTS",
@@ -102,13 +104,13 @@ class FieldSpec:
 
 
 def choice_label(value: Any) -> str:
-    """``KYC_REFRESH`` -> ``Kyc refresh``: options read as words, not constants."""
+    """``KYC_REFRESH`` -> ``KYC refresh``: options read as words, not constants."""
     raw = value.value if isinstance(value, Enum) else value
     if isinstance(raw, Enum):  # pragma: no cover - nested enums are unusual
         raw = raw.name
     if not isinstance(raw, str):
         raw = value.name if isinstance(value, Enum) else str(raw)
-    return raw.replace("_", " ").strip().capitalize() or str(raw)
+    return words(raw.strip()) or str(raw)
 
 
 def _strip_annotated(tp: Any) -> Any:
@@ -176,7 +178,7 @@ def _spec_for(name: str, info: FieldInfo) -> FieldSpec:
     return FieldSpec(
         name=name,
         key=alias if isinstance(alias, str) else name,
-        title=info.title or name.replace("_", " ").capitalize(),
+        title=info.title or words(name),
         description=info.description,
         kind=kind,
         required=info.is_required(),
@@ -217,7 +219,7 @@ def _unsupported(name: str, info: FieldInfo, exc: TypeError) -> FieldSpec:
     return _UnsupportedSpec(
         name=name,
         key=name,
-        title=info.title or name.replace("_", " ").capitalize(),
+        title=info.title or words(name),
         description=info.description,
         kind="text",
         required=info.is_required(),

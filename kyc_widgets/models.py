@@ -23,7 +23,8 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
 )
-from pydantic.fields import FieldInfo
+
+from .labels import words
 
 __all__ = [
     "RelationshipType",
@@ -46,9 +47,9 @@ __all__ = [
 ]
 
 
-def _title_from_name(name: str, _info: FieldInfo | Any = None) -> str:
+def _title_from_name(name: str, _info: Any = None) -> str:
     """``legal_first_name`` -> ``Legal first name``: reads as words, not Title Case."""
-    return name.replace("_", " ").capitalize()
+    return words(name)
 
 
 class RelationshipType(str, Enum):

@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol
 import ipywidgets as widgets
 
 from .errors import KycApiError, NotFoundError
+from .labels import words
 from .models import CaseEnvelope, KycCaseRecord
 
 __all__ = ["WORKSPACE_GROUPS", "CaseWorkspace", "WorkspaceState"]
@@ -85,7 +86,7 @@ def field_label(name: str) -> str:
         title = CaseEnvelope.model_fields["principal"].title
         return title or "Principal"
     info = KycCaseRecord.model_fields[name]
-    return info.title or name.replace("_", " ").capitalize()
+    return info.title or words(name)
 
 
 def _display_value(value: Any) -> str | None:
@@ -95,7 +96,7 @@ def _display_value(value: Any) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     if hasattr(value, "value") and isinstance(value.value, str):  # an Enum
-        return str(value.value)
+        return words(value.value)
     text = str(value)
     return text if text.strip() else None
 

@@ -57,7 +57,7 @@ PERSON = {  # synthetic
 }
 CHOICES = {  # dropdown label -> visible option
     "User type": "Individual",
-    "Relationship type": "Kyc refresh",
+    "Relationship type": "KYC refresh",
     "Case priority": "High",
 }
 
@@ -258,7 +258,7 @@ def test_campaign_app_creates_the_sheet_and_shows_the_report(
         create.wait_for(timeout=FIRST_RENDER_MS)
         expect_no_widget_errors(page)
         # The panel: the notebook output holding the preview.
-        panel = page.locator(".jp-OutputArea-output").filter(has_text="ready to send").last
+        panel = page.locator(".kyc-batch-creator").first
         expect(panel).to_contain_text("40 rows")
         expect(panel).to_contain_text("4 invalid")
         expect(create).to_contain_text("Create 35 cases")

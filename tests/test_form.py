@@ -81,7 +81,7 @@ def test_required_choice_starts_unselected_and_default_choice_is_selected() -> N
     assert isinstance(user_type, W.Dropdown)
     assert user_type.label == "Select…"
     assert ("Individual", UserType.INDIVIDUAL) in user_type.options
-    assert ("Kyc refresh", "KYC_REFRESH") in form.fields["relationship_type"].options
+    assert ("KYC refresh", "KYC_REFRESH") in form.fields["relationship_type"].options
     status = form.fields["current_status"]
     assert status.value == CreateStatus.DRAFT and status.label == "Draft"
     assert "Select…" not in [label for label, _ in status.options]

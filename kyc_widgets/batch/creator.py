@@ -36,7 +36,7 @@ import pandas as pd
 from .identity import CampaignRequiredError
 from .preflight import CampaignColumnsError, Preflight, preflight
 from .reading import read_campaign
-from .report import STATUS_LABELS, STATUSES, BatchReport
+from .report import STATUS_LABELS, STATUSES, BatchReport, html_table
 from .sending import DEFAULT_CONCURRENCY, BatchProgress, batch_create
 
 __all__ = ["DATA_URI_LIMIT", "BatchCreator"]
@@ -135,6 +135,7 @@ class BatchCreator(widgets.VBox):
                 widgets.HBox([self.download, self.include_personal_data]),
             ]
         )
+        self.add_class("kyc-batch-creator")  # a stable hook for browser tests and styling
         self._load(df_or_path, sheet)
 
     # -- loading and preview ---------------------------------------------------
@@ -200,7 +201,7 @@ class BatchCreator(widgets.VBox):
                 }
             ).head(_PROBLEMS_SHOWN)
             parts.append("<p>First problems:</p>")
-            parts.append(first.to_html(index=False, escape=True, na_rep=""))
+            parts.append(html_table(first))
         if result.missing_ids:
             parts.append(
                 f"<p><strong>{result.missing_ids} rows have no external case ID: enter a "
@@ -307,6 +308,7 @@ class BatchCreator(widgets.VBox):
         self._render_table()
         self._render_download()
         self.create_button.description = "Done"
+        self.create_button.icon = "check"
         self.state = "done"
 
     def _on_filter(self, _change: Any) -> None:
@@ -326,7 +328,7 @@ class BatchCreator(widgets.VBox):
             else int((self.report.results["status"] == status).sum())
         )
         more = f"<p>First {len(shown)} of {total} rows.</p>" if total > len(shown) else ""
-        self.table.value = shown.to_html(index=False, escape=True, na_rep="") + more
+        self.table.value = html_table(shown) + more
 
     def _render_download(self) -> None:
         if self.report is None:

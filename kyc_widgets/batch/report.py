@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from kyc_widgets.labels import words
+
 __all__ = [
     "ATTENTION_STATUSES",
     "DONE_STATUSES",
@@ -116,6 +118,13 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _neutralise(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def html_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a plain, left-aligned HTML table (values escaped) for notebooks."""
+    return frame.to_html(
+        index=False, escape=True, na_rep="", justify="left", border=0, classes="kyc-table"
+    )
 
 
 @dataclass
@@ -253,7 +262,8 @@ class BatchReport:
             frame = frame.head(limit)
         shown = frame.drop(columns=["source_index"]).copy()
         shown["status"] = shown["status"].map(STATUS_LABELS)
-        return shown.astype(object).where(shown.notna(), "")
+        shown = shown.astype(object).where(shown.notna(), "")
+        return shown.rename(columns=words)
 
     def summary_text(self) -> str:
         """One line per non-zero status, e.g. ``Created: 120``."""
@@ -291,7 +301,7 @@ class BatchReport:
             )
         shown = self.readable(limit=_HTML_ROWS)
         more = len(self.results) - len(shown)
-        parts.append(shown.to_html(index=False, escape=True, na_rep=""))
+        parts.append(html_table(shown))
         if more > 0:
             parts.append(f"<p>... and {more} more rows (see <code>report.results</code>).</p>")
         parts.append("</div>")

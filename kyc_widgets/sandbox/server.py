@@ -8,6 +8,7 @@ known and nothing races for the port.
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import secrets
 import shutil
@@ -195,10 +196,14 @@ class Sandbox:
         except BaseException:
             self.stop()
             raise
+        # A sandbox started in a notebook kernel (nbval, Voila) is rarely stopped by hand:
+        # stop it at interpreter exit so its temporary database does not pile up in /tmp.
+        atexit.register(self.stop)
         return self
 
     def stop(self) -> None:
         """Stop serving, close the store and remove a temporary database."""
+        atexit.unregister(self.stop)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
