@@ -15,6 +15,7 @@ an icon font; nothing else leaves the machine).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -130,6 +131,22 @@ def serve(notebook: Path, api: Any, tmp_path: Path) -> ServedApp:
     return start_voila(notebook, env=env, log_path=tmp_path / f"voila-{notebook.stem}.log")
 
 
+@contextlib.contextmanager
+def served(notebook: Path, api: Any, page: Any, tmp_path: Path) -> Iterator[ServedApp]:
+    """Serve a notebook with Voila for one test; on failure keep a screenshot and the logs."""
+    app = serve(notebook, api, tmp_path)
+    try:
+        yield app
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+        print("voila log:\n" + voila_log(app))
+        print("blocked requests:", page.blocked_requests)
+        print("console errors:", page.console_errors[-20:])
+        raise
+    finally:
+        app.stop()
+
+
 def voila_log(app: ServedApp) -> str:
     if app.log_path is None or not app.log_path.exists():
         return ""
@@ -179,8 +196,7 @@ def expect_no_widget_errors(page: Any) -> None:
 def test_create_a_case_then_the_conflict_and_both_recoveries(
     page: Any, api: Any, tmp_path: Path
 ) -> None:
-    app = serve(NOTEBOOKS_DIR / "01-create-a-case.ipynb", api, tmp_path)
-    try:
+    with served(NOTEBOOKS_DIR / "01-create-a-case.ipynb", api, page, tmp_path) as app:
         page.goto(app.url)
         creator = page.locator(".kyc-case-creator").first
         creator.get_by_role("button", name="Create case").wait_for(timeout=FIRST_RENDER_MS)
@@ -238,21 +254,12 @@ def test_create_a_case_then_the_conflict_and_both_recoveries(
 
         assert api.case_count() == cases_before + 2  # the conflicts created nothing
         expect_no_widget_errors(page)
-    except Exception:
-        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-        print("voila log:\n" + voila_log(app))
-        print("blocked requests:", page.blocked_requests)
-        print("console errors:", page.console_errors[-20:])
-        raise
-    finally:
-        app.stop()
 
 
 def test_campaign_app_creates_the_sheet_and_shows_the_report(
     page: Any, api: Any, tmp_path: Path
 ) -> None:
-    app = serve(NOTEBOOKS_DIR / "03-campaign-app.ipynb", api, tmp_path)
-    try:
+    with served(NOTEBOOKS_DIR / "03-campaign-app.ipynb", api, page, tmp_path) as app:
         page.goto(app.url)
         create = page.get_by_role("button", name=re.compile(r"Create \d+ cases?"))
         create.wait_for(timeout=FIRST_RENDER_MS)
@@ -278,11 +285,3 @@ def test_campaign_app_creates_the_sheet_and_shows_the_report(
         expect(panel.locator("table").last.locator("tbody tr")).to_have_count(4)
         shoot(panel, "batch-report.png", tmp_path, max_height=1250)
         expect_no_widget_errors(page)
-    except Exception:
-        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-        print("voila log:\n" + voila_log(app))
-        print("blocked requests:", page.blocked_requests)
-        print("console errors:", page.console_errors[-20:])
-        raise
-    finally:
-        app.stop()

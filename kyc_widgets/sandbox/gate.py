@@ -139,6 +139,18 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+async def send_unavailable(send: Send, request_id: str) -> None:
+    """503 ``retryable: true``: the API declares that nothing was done (fault or fail rate)."""
+    await send_error(
+        send,
+        503,
+        "SERVICE_UNAVAILABLE",
+        "The KYC API is temporarily unavailable; nothing was changed. Try again shortly.",
+        request_id,
+        retryable=True,
+    )
+
+
 class SandboxGate:
     """ASGI middleware applying :class:`GateSettings` in front of ``app``."""
 
@@ -187,14 +199,7 @@ class SandboxGate:
             await asyncio.sleep(fault.seconds or 0.0)
             return False
         if fault.kind == "unavailable":
-            await send_error(
-                send,
-                503,
-                "SERVICE_UNAVAILABLE",
-                "The KYC API is temporarily unavailable; nothing was changed. Try again shortly.",
-                request_id,
-                retryable=True,
-            )
+            await send_unavailable(send, request_id)
         elif fault.kind == "rate_limited":
             await send_error(
                 send,
@@ -287,13 +292,6 @@ class SandboxGate:
                 )
                 return False
         if settings.failer():
-            await send_error(
-                send,
-                503,
-                "SERVICE_UNAVAILABLE",
-                "The KYC API is temporarily unavailable; nothing was changed. Try again shortly.",
-                request_id,
-                retryable=True,
-            )
+            await send_unavailable(send, request_id)
             return False
         return True
