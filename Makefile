@@ -20,12 +20,13 @@ PYTEST_ARGS ?=
 # Tests never talk to a real API, whatever the shell has configured.
 HERMETIC := env -u KYC_API_BASE_URL -u KYC_API_TOKEN -u KYC_API_IS_SANDBOX
 
-.PHONY: demo lab test test-fast test-browser test-notebooks screenshots venv clean-venv help
+.PHONY: demo lab test lint test-fast test-browser test-notebooks screenshots venv clean-venv help
 
 help:
 	@echo "make demo          sandbox + Voila app (notebooks/01-create-a-case.ipynb), prints the URL"
 	@echo "make lab           the same, plus JupyterLab on the notebooks folder"
 	@echo "make test          the whole test suite, notebooks included"
+	@echo "make lint          ruff and mypy over the package, tests and benchmarks"
 	@echo "make test-fast     tests/ without the browser test"
 	@echo "make test-browser  the Playwright test only (needs /usr/bin/chromium)"
 	@echo "make test-notebooks  run notebooks/*.ipynb top to bottom with nbval"
@@ -52,6 +53,11 @@ lab: $(STAMP)
 # the notebook kernel is this venv's Python, whatever kernels the machine has).
 test: $(STAMP)
 	$(HERMETIC) $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+
+# Static checks: the package ships py.typed, so its hints must hold.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check kyc_widgets tests benchmarks
+	$(VENV)/bin/mypy kyc_widgets
 
 test-fast: $(STAMP)
 	$(HERMETIC) $(PY) -m pytest tests -m "not browser" $(PYTEST_ARGS)

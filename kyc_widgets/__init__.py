@@ -5,6 +5,7 @@ The public API is re-exported here; each concept lives in its own module
 ``status``, ``batch``, ``sandbox``).
 """
 
+from .auth import TokenSource, prompt_token, token_from_env
 from .batch import (
     BatchCreator,
     BatchReport,
@@ -31,11 +32,8 @@ from .errors import (
     TransportError,
     UnexpectedResponseError,
 )
-from .auth import TokenSource, prompt_token, token_from_env
 from .form import SchemaForm
 from .intake import CaseCreator, CreatorState
-from .status import ApiStatus
-from .workspace import CaseWorkspace
 from .models import (
     CREATE_STATUSES,
     CaseEnvelope,
@@ -50,53 +48,55 @@ from .models import (
     RelationshipType,
     UserType,
 )
+from .status import ApiStatus
+from .workspace import CaseWorkspace
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__",
-    "KycApiClient",
-    "AsyncKycApiClient",
-    "Diagnosis",
-    "KycApiError",
-    "KycConfigurationError",
-    "TransportError",
+    "CREATE_STATUSES",
     "ApiConnectError",
+    "ApiStatus",
     "ApiTimeoutError",
-    "InvalidRequestError",
+    "AsyncKycApiClient",
     "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "RateLimitedError",
-    "ServerError",
-    "ServiceUnavailableError",
-    "UnexpectedResponseError",
-    "SchemaForm",
-    "batch_create",
-    "abatch_create",
-    "read_campaign",
-    "BatchReport",
     "BatchCreator",
+    "BatchReport",
     "CampaignColumnsError",
     "CampaignRequiredError",
     "CaseCreator",
-    "CreatorState",
-    "CaseWorkspace",
-    "ApiStatus",
-    "TokenSource",
-    "prompt_token",
-    "token_from_env",
-    "KycCaseCreateInput",
-    "KycCaseRecord",
     "CaseEnvelope",
+    "CasePriority",
+    "CaseWorkspace",
+    "ConflictError",
+    "CreateStatus",
+    "CreatorState",
+    "Diagnosis",
     "ErrorBody",
     "ErrorEnvelope",
     "HealthStatus",
+    "InvalidRequestError",
+    "KycApiClient",
+    "KycApiError",
+    "KycCaseCreateInput",
+    "KycCaseRecord",
+    "KycConfigurationError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitedError",
     "ReadinessStatus",
     "RelationshipType",
+    "SchemaForm",
+    "ServerError",
+    "ServiceUnavailableError",
+    "TokenSource",
+    "TransportError",
+    "UnexpectedResponseError",
     "UserType",
-    "CreateStatus",
-    "CasePriority",
-    "CREATE_STATUSES",
+    "__version__",
+    "abatch_create",
+    "batch_create",
+    "prompt_token",
+    "read_campaign",
+    "token_from_env",
 ]

@@ -23,8 +23,9 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, TypeVar, Union
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -50,16 +51,16 @@ from .errors import (
 from .models import CaseEnvelope, HealthStatus, KycCaseCreateInput, ReadinessStatus
 
 __all__ = [
-    "KycApiClient",
+    "DEFAULT_TIMEOUT",
     "AsyncKycApiClient",
     "Diagnosis",
-    "DEFAULT_TIMEOUT",
+    "KycApiClient",
     "TokenLike",
 ]
 
 logger = logging.getLogger("kyc_widgets.client")
 
-TokenLike = Union[str, Callable[[], Optional[str]], None]
+TokenLike = str | Callable[[], str | None] | None
 """A bearer token, or a zero-argument callable returning the current one."""
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=30.0)
@@ -177,14 +178,14 @@ class Diagnosis:
     base_url: str
     token_configured: bool
     reachable: bool = False
-    reach_error: Optional[str] = None
-    ready: Optional[bool] = None
-    release: Optional[str] = None
+    reach_error: str | None = None
+    ready: bool | None = None
+    release: str | None = None
     failed_checks: list[str] = field(default_factory=list)
-    ready_error: Optional[str] = None
-    authenticated: Optional[bool] = None
-    principal: Optional[str] = None
-    auth_error: Optional[str] = None
+    ready_error: str | None = None
+    authenticated: bool | None = None
+    principal: str | None = None
+    auth_error: str | None = None
     request_ids: list[str] = field(default_factory=list)
 
     @property
@@ -192,7 +193,7 @@ class Diagnosis:
         return bool(self.reachable and self.ready and self.authenticated)
 
     def __str__(self) -> str:
-        def yn(value: Optional[bool]) -> str:
+        def yn(value: bool | None) -> str:
             return "unknown" if value is None else ("yes" if value else "no")
 
         lines = [
@@ -220,7 +221,7 @@ class _BaseClient:
         base_url: str,
         token: TokenLike = None,
         *,
-        timeout: Union[float, httpx.Timeout] = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         allow_insecure_http: bool = False,
         backoff_base: float = 0.25,
@@ -256,7 +257,7 @@ class _BaseClient:
         """Replace the token (string or callable), e.g. after signing in again."""
         self._token = token
 
-    def _current_token(self) -> Optional[str]:
+    def _current_token(self) -> str | None:
         token = self._token() if callable(self._token) else self._token
         return token or None
 
@@ -272,7 +273,7 @@ class _BaseClient:
             "retry_after_cap": self._retry_after_cap,
         }
 
-    def _twin(self, share_rate_gate: bool, overrides: dict[str, Any]) -> "AsyncKycApiClient":
+    def _twin(self, share_rate_gate: bool, overrides: dict[str, Any]) -> AsyncKycApiClient:
         twin = AsyncKycApiClient(**{**self._settings(), **overrides})
         if share_rate_gate:
             twin._gate = self._gate
@@ -302,7 +303,7 @@ class _BaseClient:
         return CASE_PATH_TEMPLATE.format(case_id=quote(kyc_case_id.strip(), safe=""))
 
     @staticmethod
-    def _coerce_input(data: Union[KycCaseCreateInput, Mapping[str, Any]]) -> KycCaseCreateInput:
+    def _coerce_input(data: KycCaseCreateInput | Mapping[str, Any]) -> KycCaseCreateInput:
         """Validate a dict before anything is sent; bad input never reaches the API."""
         if isinstance(data, KycCaseCreateInput):
             return data
@@ -319,7 +320,7 @@ class _BaseClient:
                 details={"field": errors[0]["field"] if errors else None, "errors": errors},
             ) from None
 
-    def _retrying_kwargs(self, policy: _RetryPolicy, max_retries: Optional[int]) -> dict[str, Any]:
+    def _retrying_kwargs(self, policy: _RetryPolicy, max_retries: int | None) -> dict[str, Any]:
         retries = self.max_retries if max_retries is None else max_retries
         return {
             "retry": tenacity.retry_if_exception(policy.should_retry),
@@ -421,7 +422,7 @@ class _BaseClient:
 
     @staticmethod
     def _confirm_recovered(
-        wanted: KycCaseCreateInput, found: Optional[CaseEnvelope], conflict: ConflictError
+        wanted: KycCaseCreateInput, found: CaseEnvelope | None, conflict: ConflictError
     ) -> CaseEnvelope:
         """Return the loaded case if it is the one we tried to create, else the 409.
 
@@ -445,7 +446,7 @@ class _BaseClient:
         return exc
 
     @staticmethod
-    def _readiness_from(response: httpx.Response) -> Optional[ReadinessStatus]:
+    def _readiness_from(response: httpx.Response) -> ReadinessStatus | None:
         """/readyz answers 503 with its checks when not ready: keep them."""
         try:
             return ReadinessStatus.model_validate_json(response.content)
@@ -466,7 +467,7 @@ class _BaseClient:
         return self._case_path(f"diagnose-probe-{uuid.uuid4().hex}")
 
     @staticmethod
-    def _auth_fact(diagnosis: Diagnosis, exc: Optional[KycApiError]) -> None:
+    def _auth_fact(diagnosis: Diagnosis, exc: KycApiError | None) -> None:
         if exc is None:
             diagnosis.authenticated = True
         elif isinstance(exc, NotFoundError):
@@ -481,7 +482,7 @@ class _BaseClient:
             diagnosis.request_ids.append(exc.request_id)
 
 
-def _env_token() -> Optional[str]:
+def _env_token() -> str | None:
     return os.environ.get("KYC_API_TOKEN") or None
 
 
@@ -508,9 +509,9 @@ class KycApiClient(_BaseClient):
         base_url: str,
         token: TokenLike = None,
         *,
-        timeout: Union[float, httpx.Timeout] = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 3,
-        transport: Optional[httpx.BaseTransport] = None,
+        transport: httpx.BaseTransport | None = None,
         allow_insecure_http: bool = False,
         backoff_base: float = 0.25,
         backoff_max: float = 8.0,
@@ -529,12 +530,12 @@ class KycApiClient(_BaseClient):
         self._http = httpx.Client(base_url=self._base_url, timeout=self._timeout, transport=transport)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> "KycApiClient":
+    def from_env(cls, **kwargs: Any) -> KycApiClient:
         """``KYC_API_BASE_URL`` and ``KYC_API_TOKEN`` (re-read on each request, so it can be refreshed)."""
         kwargs.setdefault("token", _env_token)
         return cls(_env_base_url(), **kwargs)
 
-    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> "AsyncKycApiClient":
+    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> AsyncKycApiClient:
         """An :class:`AsyncKycApiClient` with the same URL, token and retry settings.
 
         By default the twin shares this client's 429 gate: a ``Retry-After``
@@ -573,7 +574,7 @@ class KycApiClient(_BaseClient):
         *,
         json: Any = None,
         auth: bool = True,
-        max_retries: Optional[int] = None,
+        max_retries: int | None = None,
     ) -> tuple[httpx.Response, int]:
         attempts = 0
         try:
@@ -587,7 +588,7 @@ class KycApiClient(_BaseClient):
 
     # -- API -----------------------------------------------------------------
 
-    def create_case(self, data: Union[KycCaseCreateInput, Mapping[str, Any]]) -> CaseEnvelope:
+    def create_case(self, data: KycCaseCreateInput | Mapping[str, Any]) -> CaseEnvelope:
         """``POST /api/v1/kyc-cases``. Accepts the model or a dict (validated before sending).
 
         Raises :class:`~kyc_widgets.errors.ConflictError` on a duplicate external id,
@@ -603,7 +604,7 @@ class KycApiClient(_BaseClient):
         except ConflictError as conflict:
             case_id = self._recovery_id(policy, wanted, conflict)
             try:
-                found: Optional[CaseEnvelope] = self.get_case(case_id)
+                found: CaseEnvelope | None = self.get_case(case_id)
             except KycApiError:
                 found = None
             return self._confirm_recovered(wanted, found, conflict)
@@ -656,10 +657,10 @@ class KycApiClient(_BaseClient):
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "KycApiClient":
+    def __enter__(self) -> KycApiClient:  # noqa: PYI034 - typing.Self needs 3.11
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
@@ -674,14 +675,14 @@ class AsyncKycApiClient(_BaseClient):
         base_url: str,
         token: TokenLike = None,
         *,
-        timeout: Union[float, httpx.Timeout] = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 3,
-        transport: Optional[httpx.AsyncBaseTransport] = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         allow_insecure_http: bool = False,
         backoff_base: float = 0.25,
         backoff_max: float = 8.0,
         retry_after_cap: float = 30.0,
-        limits: Optional[httpx.Limits] = None,
+        limits: httpx.Limits | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -701,12 +702,12 @@ class AsyncKycApiClient(_BaseClient):
         )
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> "AsyncKycApiClient":
+    def from_env(cls, **kwargs: Any) -> AsyncKycApiClient:
         """``KYC_API_BASE_URL`` and ``KYC_API_TOKEN`` (re-read on each request)."""
         kwargs.setdefault("token", _env_token)
         return cls(_env_base_url(), **kwargs)
 
-    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> "AsyncKycApiClient":
+    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> AsyncKycApiClient:
         """A new async client with the same settings and, by default, the same 429 gate."""
         return self._twin(share_rate_gate, overrides)
 
@@ -737,7 +738,7 @@ class AsyncKycApiClient(_BaseClient):
         *,
         json: Any = None,
         auth: bool = True,
-        max_retries: Optional[int] = None,
+        max_retries: int | None = None,
     ) -> tuple[httpx.Response, int]:
         attempts = 0
         try:
@@ -749,7 +750,7 @@ class AsyncKycApiClient(_BaseClient):
             raise self._finish_failure(exc, policy, attempts) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def create_case(self, data: Union[KycCaseCreateInput, Mapping[str, Any]]) -> CaseEnvelope:
+    async def create_case(self, data: KycCaseCreateInput | Mapping[str, Any]) -> CaseEnvelope:
         """Async :meth:`KycApiClient.create_case`: same rules, same errors."""
         wanted = self._coerce_input(data)
         policy = _RetryPolicy(is_create=True, has_own_id=wanted.kyc_case_id is not None)
@@ -760,7 +761,7 @@ class AsyncKycApiClient(_BaseClient):
         except ConflictError as conflict:
             case_id = self._recovery_id(policy, wanted, conflict)
             try:
-                found: Optional[CaseEnvelope] = await self.get_case(case_id)
+                found: CaseEnvelope | None = await self.get_case(case_id)
             except KycApiError:
                 found = None
             return self._confirm_recovered(wanted, found, conflict)
@@ -813,15 +814,15 @@ class AsyncKycApiClient(_BaseClient):
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> "AsyncKycApiClient":
+    async def __aenter__(self) -> AsyncKycApiClient:  # noqa: PYI034 - typing.Self needs 3.11
         return self
 
-    async def __aexit__(self, *exc_info: Any) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
 
 def _fill_readiness(
-    diagnosis: Diagnosis, response: httpx.Response, status: Optional[ReadinessStatus]
+    diagnosis: Diagnosis, response: httpx.Response, status: ReadinessStatus | None
 ) -> None:
     """Any HTTP answer proves reachability; the body (if it parses) says readiness."""
     diagnosis.reachable = True

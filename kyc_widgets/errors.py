@@ -14,24 +14,24 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import httpx
 
 __all__ = [
-    "KycApiError",
-    "KycConfigurationError",
-    "TransportError",
     "ApiConnectError",
     "ApiTimeoutError",
-    "InvalidRequestError",
     "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
     "ConflictError",
+    "InvalidRequestError",
+    "KycApiError",
+    "KycConfigurationError",
+    "NotFoundError",
+    "PermissionDeniedError",
     "RateLimitedError",
     "ServerError",
     "ServiceUnavailableError",
+    "TransportError",
     "UnexpectedResponseError",
     "error_from_response",
     "parse_retry_after",
@@ -57,19 +57,19 @@ class KycApiError(Exception):
 
     def __init__(
         self,
-        message: Optional[str] = None,
+        message: str | None = None,
         *,
-        status: Optional[int] = None,
-        code: Optional[str] = None,
-        developer_message: Optional[str] = None,
-        category: Optional[str] = None,
-        request_id: Optional[str] = None,
-        trace_id: Optional[str] = None,
+        status: int | None = None,
+        code: str | None = None,
+        developer_message: str | None = None,
+        category: str | None = None,
+        request_id: str | None = None,
+        trace_id: str | None = None,
         retryable: bool = False,
-        docs_url: Optional[str] = None,
-        details: Optional[dict[str, Any]] = None,
+        docs_url: str | None = None,
+        details: dict[str, Any] | None = None,
         outcome_unknown: bool = False,
-        retry_after: Optional[float] = None,
+        retry_after: float | None = None,
     ) -> None:
         self.message = message or self.default_message
         self.status = status
@@ -87,18 +87,18 @@ class KycApiError(Exception):
         super().__init__(self.message)
 
     @property
-    def field(self) -> Optional[str]:
+    def field(self) -> str | None:
         """The input field the API blamed (``details.field``), if any."""
         value = self.details.get("field")
         return value if isinstance(value, str) and value else None
 
     @property
-    def field_errors(self) -> list[tuple[Optional[str], str]]:
+    def field_errors(self) -> list[tuple[str | None, str]]:
         """Every ``(field, message)`` the API reported, ``details.errors`` first.
 
         Falls back to ``(details.field, message)`` so callers have one list to show.
         """
-        found: list[tuple[Optional[str], str]] = []
+        found: list[tuple[str | None, str]] = []
         errors = self.details.get("errors")
         if isinstance(errors, list):
             for item in errors:
@@ -233,7 +233,7 @@ _BY_STATUS: dict[int, type[KycApiError]] = {
 MAX_RETRY_AFTER_SECONDS = 60.0
 
 
-def parse_retry_after(value: Optional[str], *, now: Optional[float] = None) -> Optional[float]:
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """``Retry-After`` as seconds to wait: delta-seconds or an HTTP date; None if absent/garbled."""
     if not value:
         return None
@@ -308,5 +308,5 @@ def error_from_response(response: httpx.Response) -> KycApiError:
     )
 
 
-def _as_str(value: Any) -> Optional[str]:
+def _as_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -27,23 +27,23 @@ from pydantic import (
 from .labels import words
 
 __all__ = [
-    "RelationshipType",
-    "UserType",
-    "CreateStatus",
-    "CasePriority",
     "CREATE_STATUSES",
-    "KycCaseCreateInput",
-    "KycCaseRecord",
+    "KYC_CASE_ID_MAX_LENGTH",
+    "REQUIRED_CREATE_FIELDS",
+    "SERVER_OWNED_FIELDS",
     "CaseEnvelope",
+    "CasePriority",
+    "CreateStatus",
     "ErrorBody",
     "ErrorEnvelope",
     "FieldError",
     "HealthStatus",
+    "KycCaseCreateInput",
+    "KycCaseRecord",
     "ReadinessCheck",
     "ReadinessStatus",
-    "SERVER_OWNED_FIELDS",
-    "REQUIRED_CREATE_FIELDS",
-    "KYC_CASE_ID_MAX_LENGTH",
+    "RelationshipType",
+    "UserType",
 ]
 
 
@@ -121,23 +121,15 @@ def _check_kyc_case_id(value: str) -> str:
 RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 """A required free-text field: surrounding whitespace is stripped, blank is invalid."""
 
-OptionalText = Annotated[
-    Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]],
-    BeforeValidator(_blank_to_none),
+OptionalText = Annotated[RequiredText | None, BeforeValidator(_blank_to_none)]
+"""An optional free-text field: blank means "not given" (None)."""
+OptionalEmail = Annotated[EmailStr | None, BeforeValidator(_blank_to_none)]
+_CaseIdText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=KYC_CASE_ID_MAX_LENGTH),
+    AfterValidator(_check_kyc_case_id),
 ]
-OptionalEmail = Annotated[Optional[EmailStr], BeforeValidator(_blank_to_none)]
-ExternalCaseId = Annotated[
-    Optional[
-        Annotated[
-            str,
-            StringConstraints(
-                strip_whitespace=True, min_length=1, max_length=KYC_CASE_ID_MAX_LENGTH
-            ),
-            AfterValidator(_check_kyc_case_id),
-        ]
-    ],
-    BeforeValidator(_blank_to_none),
-]
+ExternalCaseId = Annotated[_CaseIdText | None, BeforeValidator(_blank_to_none)]
 
 
 class _ContractModel(BaseModel):
@@ -260,8 +252,8 @@ class KycCaseRecord(_ContractModel):
     programme_name: str = _described_as("programme_name")
     country_of_onboarding: str = _described_as("country_of_onboarding")
     assigned_team: str = _described_as("assigned_team")
-    assigned_analyst_name: Optional[str] = _described_as("assigned_analyst_name")
-    assigned_analyst_email: Optional[str] = _described_as("assigned_analyst_email")
+    assigned_analyst_name: str | None = _described_as("assigned_analyst_name")
+    assigned_analyst_email: str | None = _described_as("assigned_analyst_email")
 
 
 SERVER_OWNED_FIELDS: tuple[str, ...] = (
@@ -283,12 +275,12 @@ class CaseEnvelope(_ContractModel):
     case: KycCaseRecord
 
     # Transport facts the client fills in; not part of the JSON contract.
-    _request_id: Optional[str] = PrivateAttr(default=None)
+    _request_id: str | None = PrivateAttr(default=None)
     _attempts: int = PrivateAttr(default=1)
     _recovered: bool = PrivateAttr(default=False)
 
     @property
-    def request_id(self) -> Optional[str]:
+    def request_id(self) -> str | None:
         """The ``X-Request-ID`` of the answer this envelope came from, if any."""
         return self._request_id
 
@@ -306,7 +298,7 @@ class CaseEnvelope(_ContractModel):
 class FieldError(BaseModel):
     """One entry of ``details.errors`` in a 400 answer."""
 
-    field: Optional[str] = None
+    field: str | None = None
     message: str = ""
 
 
@@ -317,13 +309,13 @@ class ErrorBody(BaseModel):
 
     code: str = "UNKNOWN_ERROR"
     message: str = "The KYC API returned an error."
-    developer_message: Optional[str] = None
-    category: Optional[str] = None
-    http_status: Optional[int] = None
-    request_id: Optional[str] = None
-    trace_id: Optional[str] = None
+    developer_message: str | None = None
+    category: str | None = None
+    http_status: int | None = None
+    request_id: str | None = None
+    trace_id: str | None = None
     retryable: bool = False
-    docs_url: Optional[str] = None
+    docs_url: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -339,7 +331,7 @@ class HealthStatus(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     status: str
-    release: Optional[str] = None
+    release: str | None = None
 
 
 class ReadinessCheck(BaseModel):
@@ -349,7 +341,7 @@ class ReadinessCheck(BaseModel):
 
     name: str
     ok: bool
-    detail: Optional[str] = None
+    detail: str | None = None
 
 
 class ReadinessStatus(BaseModel):
@@ -358,7 +350,7 @@ class ReadinessStatus(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     status: str
-    release: Optional[str] = None
+    release: str | None = None
     checks: list[ReadinessCheck] = Field(default_factory=list)
 
     @property

@@ -40,7 +40,7 @@ def campaign_frame(
     prefix: str = "U",
     relationship_type: str = "kyc refresh",
     legal_last_name: str = "Ólafsdóttir",
-) -> "pd.DataFrame":
+) -> pd.DataFrame:
     """``n`` valid spreadsheet rows as people type them (lower-case enums), without ids."""
     import pandas as pd
 
