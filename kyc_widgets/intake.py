@@ -36,7 +36,7 @@ from .errors import (
     UnexpectedResponseError,
 )
 from .form import SchemaForm
-from .models import CaseEnvelope, CreateStatus, KycCaseCreateInput
+from .models import DEFAULT_CREATE_STATUS, CaseEnvelope, CreateStatus, KycCaseCreateInput
 from .workspace import CaseWorkspace
 
 __all__ = ["EXTERNAL_ID_TITLE", "CaseCreator", "CreatorState"]
@@ -187,10 +187,13 @@ class CaseCreator(widgets.VBox):
         self.workspace: CaseWorkspace | None = None
 
         # -- the form: create statuses only; the external id moved into a disclosure ----------
+        # The contract requires a status; a new case starts as DRAFT unless told otherwise.
+        initial = dict(values.model_dump() if isinstance(values, BaseModel) else (values or {}))
+        initial.setdefault("current_status", DEFAULT_CREATE_STATUS)
         self.form: SchemaForm[KycCaseCreateInput] = SchemaForm(
             KycCaseCreateInput,
             choices={"current_status": list(CreateStatus)},
-            values=values,
+            values=initial,
         )
         id_row = self.form.rows["kyc_case_id"]
         self.form.children = tuple(c for c in self.form.children if c is not id_row)

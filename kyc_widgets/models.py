@@ -28,6 +28,7 @@ from .labels import words
 
 __all__ = [
     "CREATE_STATUSES",
+    "DEFAULT_CREATE_STATUS",
     "KYC_CASE_ID_MAX_LENGTH",
     "REQUIRED_CREATE_FIELDS",
     "SERVER_OWNED_FIELDS",
@@ -90,6 +91,13 @@ class CreateStatus(str, Enum):
 
 
 CREATE_STATUSES: frozenset[str] = frozenset(s.value for s in CreateStatus)
+
+DEFAULT_CREATE_STATUS = CreateStatus.DRAFT
+"""What the form and a sheet without a status column start a case in.
+
+The contract makes ``current_status`` required, so the default lives in the
+product layers (form, batch), never in the model the API validates with.
+"""
 
 
 class CasePriority(str, Enum):
@@ -166,8 +174,7 @@ class KycCaseCreateInput(_ContractModel):
         description="Why this case exists: onboarding, refresh, limit increase, remediation..."
     )
     current_status: CreateStatus = Field(
-        default=CreateStatus.DRAFT,
-        description="Where the case starts; final outcomes come from review, never from creation.",
+        description="Where the case starts; final outcomes come from review, never from creation."
     )
     case_priority: CasePriority = Field(description="How urgently the case should be worked.")
     agency_name: RequiredText = Field(description="The agency that operates the case.")

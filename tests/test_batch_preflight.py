@@ -80,7 +80,7 @@ def test_whitespace_and_empty_cells_become_missing() -> None:
     body = preflight(frame, campaign="c").body(0)
     assert body["legal_first_name"] == "Zoë"
     assert "assigned_analyst_name" not in body
-    assert "current_status" not in body  # the model's default (DRAFT) applies
+    assert body["current_status"] == "DRAFT"  # the campaign default: the contract requires one
 
 
 def test_invalid_rows_report_field_names_and_titled_messages() -> None:

@@ -36,6 +36,7 @@ def existing_case(sandbox: Sandbox, kyc_case_id: str) -> None:
             {
                 "legal_first_name": "Eve", "legal_last_name": "Existing", "user_internal_id": "03000",
                 "user_type": "INDIVIDUAL", "relationship_type": "REMEDIATION",
+                "current_status": "DRAFT",
                 "case_priority": "NORMAL", "agency_name": "Agency One",
                 "regulated_provider_name": "Provider Ltd", "programme_name": "Cards",
                 "country_of_onboarding": "GB", "assigned_team": "Refresh team",

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from kyc_widgets.models import REQUIRED_CREATE_FIELDS, KycCaseCreateInput
+from kyc_widgets.models import DEFAULT_CREATE_STATUS, REQUIRED_CREATE_FIELDS, KycCaseCreateInput
 
 from .identity import derive_case_ids
 from .reading import FIRST_DATA_ROW, SHEET_ROW_INDEX_NAME
@@ -50,8 +50,10 @@ __all__ = [
 FIELDS: tuple[str, ...] = tuple(KycCaseCreateInput.model_fields)
 """Every column the batch understands, in the form's order."""
 
-REQUIRED_COLUMNS: tuple[str, ...] = REQUIRED_CREATE_FIELDS
-"""Columns a campaign sheet must have (``current_status`` defaults to DRAFT)."""
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(
+    name for name in REQUIRED_CREATE_FIELDS if name != "current_status"
+)
+"""Columns a campaign sheet must have (a missing or empty ``current_status`` means DRAFT)."""
 
 _ENUM_FIELDS: dict[str, type[Enum]] = {
     name: info.annotation
@@ -193,6 +195,8 @@ def preflight(frame: pd.DataFrame, *, campaign: str | None = None) -> Preflight:
     for name in FIELDS:
         if name not in normalised.columns:
             normalised[name] = pd.Series(pd.NA, index=index, dtype="str")
+    # The contract requires a status; campaigns start cases as DRAFT unless the sheet says otherwise.
+    normalised["current_status"] = normalised["current_status"].fillna(DEFAULT_CREATE_STATUS.value)
 
     if _has_cross_field_rules():  # pragma: no cover - guard for future model changes
         values, errors = _validate_rows(normalised)
