@@ -30,12 +30,12 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def _pairs(values: Sequence[str] | None, what: str) -> dict[str, str]:
+def _pairs(values: Sequence[str] | None, what: str, *, empty_value: bool = True) -> dict[str, str]:
     """``["A=b", "C=d"]`` -> ``{"A": "b", "C": "d"}``; raises ValueError on a bad item."""
     found: dict[str, str] = {}
     for item in values or ():
         name, sep, value = item.partition("=")
-        if not sep or not name.strip():
+        if not sep or not name.strip() or (not empty_value and not value.strip()):
             raise ValueError(f"{what} must look like NAME=VALUE")
         found[name.strip()] = value
     return found
@@ -56,12 +56,15 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     try:
-        tokens = _pairs(args.token, "--token") or None
+        tokens = _pairs(args.token, "--token", empty_value=False) or None
     except ValueError as exc:
         print(f"error: {exc} (TOKEN=PRINCIPAL)", file=sys.stderr)
         return EXIT_USAGE
     if not 0.0 <= args.fail_rate <= 1.0:
         print("error: --fail-rate must be between 0 and 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.latency_ms < 0 or (args.rate_limit is not None and args.rate_limit <= 0):
+        print("error: --latency-ms must be >= 0 and --rate-limit > 0", file=sys.stderr)
         return EXIT_USAGE
     logging.basicConfig(
         level=logging.INFO if args.access_log else logging.WARNING,

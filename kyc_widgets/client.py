@@ -68,6 +68,28 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=30.0)
 
 CASES_PATH = "/api/v1/kyc-cases"
 CASE_PATH_TEMPLATE = "/api/v1/kyc-cases/{case_id}"
+
+
+class _RedactCaseUrls(logging.Filter):
+    """httpx logs every request URL at INFO; a case URL carries a case id (regulated data).
+
+    Installed on the ``httpx`` logger: a case URL's path is replaced by its
+    template, everything else passes unchanged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(_redacted(a) for a in record.args)
+        return True
+
+
+def _redacted(arg: Any) -> Any:
+    if isinstance(arg, httpx.URL) and arg.path.startswith(CASES_PATH + "/"):
+        return f"{arg.scheme}://{arg.netloc.decode('ascii', 'replace')}{CASE_PATH_TEMPLATE}"
+    return arg
+
+
+logging.getLogger("httpx").addFilter(_RedactCaseUrls())
 _RETRYABLE_READ_STATUSES = frozenset({429, 500, 502, 503, 504})
 _T = TypeVar("_T")
 
@@ -251,15 +273,27 @@ class _BaseClient:
 
     @property
     def has_token(self) -> bool:
-        return bool(self._current_token())
+        try:
+            return bool(self._current_token())
+        except AuthenticationError:
+            return False
 
     def set_token(self, token: TokenLike) -> None:
         """Replace the token (string or callable), e.g. after signing in again."""
         self._token = token
 
     def _current_token(self) -> str | None:
-        token = self._token() if callable(self._token) else self._token
-        return token or None
+        if not callable(self._token):
+            return self._token or None
+        try:
+            return self._token() or None
+        except Exception as exc:
+            # A token source that fails (expired refresh, cancelled prompt) is a sign-in
+            # problem, not a crash; the exception text may hold secrets, so only its type.
+            raise AuthenticationError(
+                f"Could not get a token ({type(exc).__name__}). Sign in again.",
+                code="TOKEN_UNAVAILABLE",
+            ) from None
 
     def _settings(self) -> dict[str, Any]:
         return {
@@ -349,7 +383,7 @@ class _BaseClient:
             getattr(exc, "request_id", None),
         )
 
-    def _transport_error(self, exc: httpx.TransportError, *, is_create: bool) -> KycApiError:
+    def _transport_error(self, exc: httpx.RequestError, *, is_create: bool) -> KycApiError:
         """Map httpx's failures; for a create, anything after connecting leaves the outcome unknown."""
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
             return ApiConnectError(code="CONNECT_ERROR")
@@ -360,6 +394,12 @@ class _BaseClient:
         if isinstance(exc, httpx.TimeoutException):
             return ApiTimeoutError(
                 ApiTimeoutError.default_message + note, code="TIMEOUT", outcome_unknown=unknown
+            )
+        if isinstance(exc, httpx.DecodingError):
+            return UnexpectedResponseError(
+                "The KYC API's answer could not be decoded." + note,
+                code="UNREADABLE_ANSWER",
+                outcome_unknown=unknown,
             )
         return TransportError(
             "The connection to the KYC API was lost before an answer arrived." + note,
@@ -405,6 +445,15 @@ class _BaseClient:
                 status=response.status_code,
                 request_id=response.headers.get("x-request-id"),
             ) from None
+
+    def _created_envelope(self, response: httpx.Response, attempts: int) -> CaseEnvelope:
+        """A create's 2xx: if its body cannot be read, the case exists but we cannot say which."""
+        try:
+            return self._envelope(response, attempts)
+        except UnexpectedResponseError as exc:
+            exc.outcome_unknown = True
+            exc.attempts = attempts
+            raise
 
     def _envelope(self, response: httpx.Response, attempts: int, recovered: bool = False) -> CaseEnvelope:
         envelope = self._parse(response, CaseEnvelope)
@@ -557,7 +606,7 @@ class KycApiClient(_BaseClient):
             response = self._http.request(
                 method, path, json=json, headers=self._headers(auth=auth, has_body=json is not None)
             )
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             error = self._transport_error(exc, is_create=is_create)
             self._log_failure(method, path_template, started, error)
             raise error from None
@@ -608,7 +657,7 @@ class KycApiClient(_BaseClient):
             except KycApiError:
                 found = None
             return self._confirm_recovered(wanted, found, conflict)
-        return self._envelope(response, attempts)
+        return self._created_envelope(response, attempts)
 
     def get_case(self, kyc_case_id: str) -> CaseEnvelope:
         """``GET /api/v1/kyc-cases/{kyc_case_id}``; :class:`NotFoundError` when absent."""
@@ -631,7 +680,7 @@ class KycApiClient(_BaseClient):
         started = time.perf_counter()
         try:
             response = self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise self._transport_error(exc, is_create=False) from None
         return self._readiness_or_raise(response, started)
 
@@ -640,7 +689,7 @@ class KycApiClient(_BaseClient):
         diagnosis = Diagnosis(base_url=self._base_url, token_configured=self.has_token)
         try:
             response = self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             diagnosis.reach_error = self._transport_error(exc, is_create=False).message
             return diagnosis
         _fill_readiness(diagnosis, response, self._readiness_from(response))
@@ -721,7 +770,7 @@ class AsyncKycApiClient(_BaseClient):
             response = await self._http.request(
                 method, path, json=json, headers=self._headers(auth=auth, has_body=json is not None)
             )
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             error = self._transport_error(exc, is_create=is_create)
             self._log_failure(method, path_template, started, error)
             raise error from None
@@ -765,7 +814,7 @@ class AsyncKycApiClient(_BaseClient):
             except KycApiError:
                 found = None
             return self._confirm_recovered(wanted, found, conflict)
-        return self._envelope(response, attempts)
+        return self._created_envelope(response, attempts)
 
     async def get_case(self, kyc_case_id: str) -> CaseEnvelope:
         """Async :meth:`KycApiClient.get_case`."""
@@ -786,7 +835,7 @@ class AsyncKycApiClient(_BaseClient):
         started = time.perf_counter()
         try:
             response = await self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise self._transport_error(exc, is_create=False) from None
         return self._readiness_or_raise(response, started)
 
@@ -795,7 +844,7 @@ class AsyncKycApiClient(_BaseClient):
         diagnosis = Diagnosis(base_url=self._base_url, token_configured=self.has_token)
         try:
             response = await self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             diagnosis.reach_error = self._transport_error(exc, is_create=False).message
             return diagnosis
         _fill_readiness(diagnosis, response, self._readiness_from(response))

@@ -230,9 +230,6 @@ _BY_STATUS: dict[int, type[KycApiError]] = {
     503: ServiceUnavailableError,
 }
 
-MAX_RETRY_AFTER_SECONDS = 60.0
-
-
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """``Retry-After`` as seconds to wait: delta-seconds or an HTTP date; None if absent/garbled."""
     if not value:

@@ -9,6 +9,7 @@ and every surface follows.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -121,8 +122,16 @@ def _blank_to_none(value: Any) -> Any:
 
 
 def _check_kyc_case_id(value: str) -> str:
-    if _KYC_CASE_ID_FORBIDDEN.search(value):
-        raise ValueError("must not contain spaces, tabs, line breaks or control characters")
+    """An id is typed, copied into tickets and put in URLs: keep it visible and routable."""
+    if _KYC_CASE_ID_FORBIDDEN.search(value) or any(
+        unicodedata.category(ch) in ("Cc", "Cf") for ch in value
+    ):
+        raise ValueError(
+            "must not contain spaces, tabs, line breaks, control or invisible characters"
+        )
+    if set(value) == {"."}:
+        # "." and ".." are path segments: a URL with them can never address the case.
+        raise ValueError("must not consist of dots only")
     return value
 
 

@@ -197,3 +197,19 @@ def test_port_in_use_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         code = main(["sandbox", "--port", str(port), "--db", str(tmp_path / "p.sqlite3")])
     assert code == 1
     assert "cannot listen" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--latency-ms", "-5"],
+        ["--rate-limit", "0"],
+        ["--fail-rate", "1.5"],
+        ["--token", "only-a-token="],
+        ["--host", "0.0.0.0"],
+    ],
+)
+def test_sandbox_refuses_bad_flags_with_exit_2(argv: list[str]) -> None:
+    from kyc_widgets.cli import main
+
+    assert main(["sandbox", "--port", "0", *argv]) == 2

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -61,9 +63,10 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def fast_client(sandbox: Sandbox) -> KycApiClient:
+def fast_client(sandbox: Sandbox) -> Iterator[KycApiClient]:
     """A sandbox client whose backoff is short, so retry tests run in milliseconds."""
-    return sandbox.client(backoff_base=0.01, backoff_max=0.05, max_retries=3)
+    with sandbox.client(backoff_base=0.01, backoff_max=0.05, max_retries=3) as client:
+        yield client
 
 
 # --------------------------------------------------------------------------- success
@@ -144,18 +147,14 @@ def test_401_is_not_retried(sandbox: Sandbox, token: str | None) -> None:
     assert sandbox.case_count() == 0
 
 
-def test_403_maps_to_permission_denied() -> None:
-    # The sandbox has no role model, so a 403 is produced by a transport.
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            403,
-            json={"error": {"code": "FORBIDDEN", "message": "Restricted.", "request_id": "req_403"}},
-        )
-
-    client = KycApiClient("https://kyc.example.com", "t", transport=httpx.MockTransport(handler))
+def test_403_is_permission_denied_and_not_retried(sandbox: Sandbox, fast_client: KycApiClient) -> None:
+    sandbox.faults.add("forbidden", method="POST")
     with pytest.raises(PermissionDeniedError) as info:
-        client.get_case("X")
-    assert (info.value.status, info.value.request_id, info.value.attempts) == (403, "req_403", 1)
+        fast_client.create_case(case_input())
+    assert (info.value.status, info.value.code, info.value.attempts) == (403, "FORBIDDEN", 1)
+    assert info.value.request_id
+    assert sandbox.request_count(**POSTS) == 1
+    assert sandbox.case_count() == 0
 
 
 def test_404_keeps_request_id(sandbox: Sandbox, fast_client: KycApiClient) -> None:
@@ -178,7 +177,11 @@ def test_409_conflict_is_not_retried(sandbox: Sandbox, fast_client: KycApiClient
 
 def test_429_waits_for_retry_after_then_succeeds(sandbox: Sandbox, fast_client: KycApiClient) -> None:
     sandbox.faults.add("rate_limited", retry_after=1, method="POST")
+    started = time.monotonic()
     created = fast_client.create_case(case_input())
+    # Not a performance assert: the client must not come back before the API said it may
+    # (its own backoff here is 10 ms, so only Retry-After explains a 1 s wait).
+    assert time.monotonic() - started >= 0.95
     assert created.attempts == 2
     assert sandbox.request_count(**POSTS) == 2
     assert sandbox.case_count() == 1
@@ -480,3 +483,66 @@ def test_logs_carry_no_personal_data_or_token(
         "PRIV-1",
     ):
         assert secret not in text
+
+
+def test_retry_after_as_an_http_date_is_honoured() -> None:
+    calls: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            when = datetime.now(timezone.utc) + timedelta(seconds=2)
+            return httpx.Response(
+                429, headers={"Retry-After": format_datetime(when, usegmt=True)}, json={"error": {}}
+            )
+        return httpx.Response(404, json={"error": {"code": "NOT_FOUND", "message": "no"}})
+
+    client = KycApiClient(
+        "https://kyc.example.com", "t", transport=httpx.MockTransport(handler), backoff_base=0.01
+    )
+    with pytest.raises(NotFoundError):
+        client.get_case("X")
+    # An HTTP date has whole seconds: "2 s from now" is between 1 and 2 s away.
+    assert calls[1] - calls[0] >= 0.9
+
+
+def test_an_undecodable_create_answer_is_a_structured_unknown_outcome() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, content=b"not gzip at all", headers={"Content-Encoding": "gzip"})
+
+    client = KycApiClient("https://kyc.example.com", "t", transport=httpx.MockTransport(handler))
+    with pytest.raises(KycApiError) as info:
+        client.create_case(case_input())
+    assert info.value.outcome_unknown and info.value.attempts == 1
+
+
+def test_an_unreadable_201_means_the_case_may_exist() -> None:
+    transport = httpx.MockTransport(lambda r: httpx.Response(201, text="<html>created</html>"))
+    client = KycApiClient("https://kyc.example.com", "t", transport=transport)
+    with pytest.raises(KycApiError) as info:
+        client.create_case(case_input())
+    assert info.value.status == 201 and info.value.outcome_unknown
+
+
+def test_a_failing_token_source_is_a_sign_in_problem(sandbox: Sandbox) -> None:
+    def expired() -> str:
+        raise RuntimeError("refresh failed for tobias.quill@example.com")
+
+    client = KycApiClient(sandbox.base_url, expired)
+    with pytest.raises(AuthenticationError) as info:
+        client.create_case(case_input())
+    assert "tobias.quill" not in str(info.value)
+    assert sandbox.request_count(**POSTS) == 0
+    diagnosis = client.diagnose()  # never raises
+    assert diagnosis.reachable and not diagnosis.authenticated
+
+
+def test_httpx_request_logs_do_not_carry_case_ids(
+    fast_client: KycApiClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # every logger, httpx's own included
+    fast_client.create_case(case_input(kyc_case_id="PRIV-HTTPX-1"))
+    fast_client.get_case("PRIV-HTTPX-1")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "HTTP Request: GET" in text  # httpx did log the request ...
+    assert "PRIV-HTTPX-1" not in text  # ... without the case id

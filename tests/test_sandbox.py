@@ -139,6 +139,7 @@ def test_content_type_with_charset_is_accepted(api: httpx.Client) -> None:
     ("change", "field"),
     [
         ({"legal_last_name": None}, "legal_last_name"),  # None = leave the key out
+        ({"current_status": None}, "current_status"),  # required by the contract
         ({"user_type": "ROBOT"}, "user_type"),
         ({"current_status": "APPROVED"}, "current_status"),
         ({"current_status": "CLOSED"}, "current_status"),
@@ -147,6 +148,9 @@ def test_content_type_with_charset_is_accepted(api: httpx.Client) -> None:
         ({"programme_name": 42}, "programme_name"),
         ({"kyc_case_id": "has space"}, "kyc_case_id"),
         ({"kyc_case_id": "x" * 101}, "kyc_case_id"),
+        ({"kyc_case_id": ".."}, "kyc_case_id"),  # a path segment: never addressable
+        ({"kyc_case_id": "CASE\u200b1"}, "kyc_case_id"),  # an invisible character
+        ({"kyc_case_id": "CASE\u202e1"}, "kyc_case_id"),  # a right-to-left override
         ({"favourite_colour": "teal"}, "favourite_colour"),
     ],
 )
@@ -551,3 +555,32 @@ async def test_async_client_talks_to_the_sandbox(sandbox: Sandbox) -> None:
         loaded = await api.get_case(envelope.case.kyc_case_id)
     assert loaded.case == envelope.case
     assert sandbox.request_count("POST", CASES) == 1
+
+
+def test_forbidden_fault_is_a_403_envelope(sandbox: Sandbox, api: httpx.Client) -> None:
+    sandbox.faults.add("forbidden", method="POST")
+    assert_envelope(api.post(CASES, json=valid_case_input()), 403, "FORBIDDEN")
+    assert sandbox.case_count() == 0
+
+
+def test_an_unexpected_server_error_is_an_envelope_and_logs_no_personal_data(
+    sandbox: Sandbox, api: httpx.Client, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug in the server must not put request values into its logs (uvicorn's traceback)."""
+
+    def broken_insert(payload: dict[str, Any], created_by: str) -> dict[str, Any]:
+        raise ValueError(f"boom for {payload['legal_first_name']} {payload['legal_last_name']}")
+
+    store = sandbox._store
+    assert store is not None
+    monkeypatch.setattr(store, "insert", broken_insert)
+    caplog.set_level(logging.DEBUG)
+    body = valid_case_input(legal_first_name="Wilhelmina", legal_last_name="Quarterfield")
+    assert_envelope(api.post(CASES, json=body), 500, "INTERNAL_ERROR")
+    logged = "\n".join(
+        r.getMessage() + (logging.Formatter().formatException(r.exc_info) if r.exc_info else "")
+        for r in caplog.records
+    )
+    assert "ValueError" in logged  # the failure is visible to whoever runs the sandbox ...
+    assert "Wilhelmina" not in logged and "Quarterfield" not in logged  # ... its data is not

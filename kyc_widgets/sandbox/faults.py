@@ -28,7 +28,9 @@ __all__ = [
     "retry_after_seconds",
 ]
 
-FaultKind = Literal["unavailable", "rate_limited", "html_502", "drop", "drop_after_commit", "delay"]
+FaultKind = Literal[
+    "unavailable", "rate_limited", "forbidden", "html_502", "drop", "drop_after_commit", "delay"
+]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 
 
@@ -82,7 +84,8 @@ class FaultSwitches:
         seconds: float | None = None,
     ) -> Fault:
         """Arm a fault: ``unavailable`` (503 envelope, retryable), ``rate_limited``
-        (429 + ``Retry-After``, default 1 s), ``html_502`` (a proxy's HTML page),
+        (429 + ``Retry-After``, default 1 s), ``forbidden`` (403 envelope: the token is
+        valid but not allowed), ``html_502`` (a proxy's HTML page),
         ``drop`` (connection dropped before anything is applied),
         ``drop_after_commit`` (request applied, then connection dropped) or
         ``delay`` (sleep ``seconds`` before handling normally).

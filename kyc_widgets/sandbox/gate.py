@@ -35,6 +35,8 @@ __all__ = ["API_PREFIX", "ConnectionDropped", "GateSettings", "SandboxGate"]
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
+logger = logging.getLogger("kyc_widgets.sandbox")
+
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -191,7 +193,25 @@ class SandboxGate:
 
         if path.startswith(API_PREFIX) and not await self._admit(scope, send, request_id):
             return
-        await self.app(scope, receive, send_with_id)
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_id(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            # Starlette re-raises after its 500 handler, and uvicorn would then log the
+            # traceback with the exception text, which may quote request values
+            # (names, e-mails). Log the type only, and answer with the envelope.
+            logger.error("sandbox: unexpected %s while serving a request", type(exc).__name__)
+            if not started:
+                await send_error(
+                    send_with_id, 500, "INTERNAL_ERROR", "Something went wrong on our side.",
+                    request_id,
+                )
 
     async def _fire(self, fault: Fault, raw_send: Send, send: Send, request_id: str) -> bool:
         """Apply a fault; True when it answered (or dropped) the request itself."""
@@ -209,6 +229,14 @@ class SandboxGate:
                 request_id,
                 retryable=True,
                 headers=((b"retry-after", fault.retry_after_header().encode()),),
+            )
+        elif fault.kind == "forbidden":
+            await send_error(
+                send,
+                403,
+                "FORBIDDEN",
+                "Your account is not allowed to do this.",
+                request_id,
             )
         elif fault.kind == "html_502":
             await send(
