@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 # Tests never talk to a real API, whatever the shell has configured.
 HERMETIC := env -u KYC_API_BASE_URL -u KYC_API_TOKEN -u KYC_API_IS_SANDBOX
 
-.PHONY: demo lab test lint test-fast test-browser test-notebooks screenshots venv clean-venv help
+.PHONY: FORCE demo lab test lint test-fast test-browser test-notebooks screenshots venv clean-venv help
 
 help:
 	@echo "make demo          sandbox + Voila app (notebooks/01-create-a-case.ipynb), prints the URL"
@@ -34,10 +34,30 @@ help:
 
 venv: $(STAMP)
 
-$(PY):
-	$(PYTHON) -m venv $(VENV)
+# A venv counts as usable only when its pip runs. On Debian without python3-venv,
+# `python3 -m venv` dies at ensurepip and leaves $(PY) behind with no pip in it: a check
+# on "$(PY) exists" would keep that half-built venv forever. So the check runs on every
+# make (pip --version, a fraction of a second), and a venv that fails it is removed and
+# created again. pyvenv.cfg is rewritten only by a (re)creation, and the stamp depends on
+# it: a new venv always gets the editable install, an untouched one does not.
+$(VENV)/pyvenv.cfg: FORCE
+	@if ! $(PY) -m pip --version >/dev/null 2>&1; then \
+	    if [ -e "$(VENV)" ]; then \
+	        echo "make: $(VENV) has no working pip (a half-built venv?): creating it again"; \
+	        rm -rf "$(VENV)"; \
+	    fi; \
+	    echo "$(PYTHON) -m venv $(VENV)"; \
+	    if ! $(PYTHON) -m venv "$(VENV)" || ! $(PY) -m pip --version >/dev/null 2>&1; then \
+	        rm -rf "$(VENV)"; \
+	        echo "make: could not create a virtual environment with pip in $(VENV)." >&2; \
+	        echo "      On Debian/Ubuntu: apt-get install python3-venv, then run make again." >&2; \
+	        exit 1; \
+	    fi; \
+	fi
 
-$(STAMP): pyproject.toml | $(PY)
+FORCE:
+
+$(STAMP): pyproject.toml $(VENV)/pyvenv.cfg
 	$(PY) -m pip install --disable-pip-version-check --quiet --upgrade "pip>=23.1"
 	$(PY) -m pip install --disable-pip-version-check -e ".[dev]"
 	@touch $(STAMP)

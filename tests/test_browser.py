@@ -8,9 +8,14 @@ it takes are the ones in the README: ``make screenshots`` (``KYC_UPDATE_SCREENSH
 copies them into ``docs/``.
 
 Chromium is Debian's (``.ci/run`` installs it): Playwright cannot download its own
-browsers here. Every request that is not for the loopback servers is aborted, so a
-slow DNS or a missing network cannot stall the test (Voila optionally asks a CDN for
-an icon font; nothing else leaves the machine).
+browsers here. Without it the tests are skipped on a developer machine, and fail in CI
+(``CI=true``), where a skip would hide that the browser layer was never tested.
+
+Every request that is not for the loopback servers is aborted, so a slow DNS or a
+missing network cannot stall the test, and each test then checks that the only ones
+aborted were Voila's own optional CDN stylesheets (an icon font it also bundles): a
+widget frontend fetched from a CDN would fail the test, as would a widget error in the
+browser console.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import ConsoleMessage, Route, expect, sync_playwright
 
 from kyc_widgets.app import NOTEBOOKS_DIR, ServedApp, kernel_environment, start_voila
 
@@ -62,15 +68,25 @@ CHOICES = {  # dropdown label -> visible option
     "Case priority": "High",
 }
 
-if not CHROMIUM.exists():  # CI installs it; a developer machine may not have it
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
-        "or point KYC_CHROMIUM at one",
-        allow_module_level=True,
-    )
+IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
 
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
+# What Voila's own page templates link from a CDN and can do without: the Font Awesome
+# stylesheets (voila/templates/{lab,reveal,classic}/index.html.j2; the icons are bundled
+# too) and MathJax, fetched only for a page with math. A blocked request for anything
+# else (a widget module from unpkg/jsdelivr, a font, a script) fails the test: the app
+# must work offline.
+VOILA_OPTIONAL_CDN = re.compile(
+    r"^https://cdn\.jsdelivr\.net/npm/"
+    r"(@fortawesome/fontawesome-free@[^/]+/css/(all|v4-shims)\.min\.css"
+    r"|font-awesome@[\d.]+/css/font-awesome\.min\.css)$"
+    r"|^https://cdnjs\.cloudflare\.com/ajax/libs/mathjax/[\d.]+/es5/latest\.min\.js$"
+)
+# Console errors that name a widget problem: ipywidgets' manager or Voila's renderer could
+# not load a widget module, create a model, render a view or open its comm ("Could not
+# create a model.", "Class ... not found in module @jupyter-widgets/...", "Error
+# displaying widget"...). The blocked CDN stylesheets above log "Failed to load
+# resource" errors of their own: those are not widget errors.
+WIDGET_ERROR = re.compile(r"widget|\bmodel\b|\bview\b|\bcomm\b", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------ fixtures
@@ -78,7 +94,15 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
+    if not CHROMIUM.exists():
+        reason = (
+            f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+            "or point KYC_CHROMIUM at one"
+        )
+        if IN_CI:  # CI installs it (.ci/run): a skip there would hide a broken setup
+            pytest.fail(f"CI=true but {reason}", pytrace=False)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
@@ -106,7 +130,7 @@ def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
     page.blocked_requests = []
     page.console_errors = []
 
-    def only_loopback(route: Any) -> None:
+    def only_loopback(route: Route) -> None:
         host = re.sub(r"^\w+://([^/:]+).*$", r"\1", route.request.url)
         if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
             route.continue_()
@@ -114,11 +138,12 @@ def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
             page.blocked_requests.append(route.request.url)
             route.abort()
 
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            page.console_errors.append(f"{msg.text} [{msg.location.get('url', '')}]")
+
     page.route("**/*", only_loopback)
-    page.on(
-        "console",
-        lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
-    )
+    page.on("console", on_console)
     try:
         yield page
     finally:
@@ -188,6 +213,14 @@ def expect_no_widget_errors(page: Any) -> None:
     body = page.locator("body").inner_text()
     assert "Error displaying widget" not in body
     assert "Traceback" not in body, body[-2000:]
+    widget_errors = [e for e in page.console_errors if WIDGET_ERROR.search(e)]
+    assert not widget_errors, widget_errors
+
+
+def expect_only_voila_cdn_blocked(page: Any) -> None:
+    """Nothing but Voila's optional CDN assets tried to leave the machine."""
+    unexpected = [url for url in page.blocked_requests if not VOILA_OPTIONAL_CDN.match(url)]
+    assert not unexpected, f"requests outside loopback: {unexpected}"
 
 
 # ------------------------------------------------------------------------------ tests
@@ -254,6 +287,7 @@ def test_create_a_case_then_the_conflict_and_both_recoveries(
 
         assert api.case_count() == cases_before + 2  # the conflicts created nothing
         expect_no_widget_errors(page)
+        expect_only_voila_cdn_blocked(page)
 
 
 def test_campaign_app_creates_the_sheet_and_shows_the_report(
@@ -285,3 +319,4 @@ def test_campaign_app_creates_the_sheet_and_shows_the_report(
         expect(panel.locator("table").last.locator("tbody tr")).to_have_count(4)
         shoot(panel, "batch-report.png", tmp_path, max_height=1250)
         expect_no_widget_errors(page)
+        expect_only_voila_cdn_blocked(page)
