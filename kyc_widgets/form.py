@@ -50,7 +50,32 @@ class SchemaForm(W.VBox, Generic[M]):
     are kept and validated); ``read_only`` shows fields disabled; ``order``
     puts the named fields first; ``choices`` narrows a field's options (and
     turns a text field into a dropdown); ``widgets`` replaces a field's input
-    with a widget instance or a zero-argument factory.
+    with a widget instance or a zero-argument factory; ``values`` are the
+    form's initial values (``reset()`` returns to them).
+
+    Inputs per type, and why:
+
+    - ``str`` -> ``Text``. A *required* text left blank (or all spaces) is
+      reported as "This field is required." even when the model itself would
+      accept ``""`` (a plain ``str``): the ``*`` promises the analyst that an
+      empty box will not be sent.
+    - ``Literal``/``Enum`` -> ``Dropdown``. A required choice starts on a
+      "Select…" placeholder, unless the model has a default or ``values``
+      gives one: then a real option is always selected and no placeholder is
+      offered. ``Optional`` choices keep a "(none)" option.
+    - ``int``/``float`` -> ``IntText``/``FloatText`` only when a number is always
+      present (a numeric default, not ``Optional``): ipywidgets' numeric boxes
+      cannot be empty and would show and send ``0`` for a field nobody filled
+      in. Otherwise a ``Text`` box whose placeholder says what it expects ("A
+      whole number, e.g. 42"); the text is parsed on validation (``1,000`` and
+      ``1_000`` are accepted) and anything else gets "Enter a whole number.".
+      ipywidgets' ``Text`` has no ``type="number"``, so the browser's spinner and
+      numeric keypad are not available; the trade-off keeps "empty" honest.
+    - ``bool`` -> ``Checkbox`` (``Optional[bool]`` -> a Yes/No/(none) dropdown);
+      ``date``/``datetime``/``time`` -> pickers; e-mail -> ``Text`` checked by the
+      model; secrets (``SecretStr``, or a name with the whole word ``token``,
+      ``password``, ``secret``, ``api_key``) -> ``Password`` kept out of widget state.
+    - ``Optional[X]`` -> the same input, where empty means ``None``.
     """
 
     def __init__(
@@ -80,6 +105,9 @@ class SchemaForm(W.VBox, Generic[M]):
             if unknown:
                 raise ValueError(f"{option}: {model_cls.__name__} has no field(s) {unknown}")
 
+        self._initial: dict[str, Any] = {}
+        if values is not None:
+            self._initial = values.model_dump() if isinstance(values, BaseModel) else dict(values)
         shown = [n for n in order if n not in exclude]
         shown += [n for n in all_specs if n not in exclude and n not in shown]
         self.model_cls: type[M] = model_cls
@@ -109,7 +137,12 @@ class SchemaForm(W.VBox, Generic[M]):
         self.rows: dict[str, W.VBox] = {}
         for name, spec in self.specs.items():
             widget = self._make_input(
-                spec, widgets.get(name), choices.get(name), label_width, input_width
+                spec,
+                widgets.get(name),
+                choices.get(name),
+                label_width,
+                input_width,
+                preset=self._initial.get(name) is not None,
             )
             if hasattr(widget, "disabled"):
                 widget.disabled = name in read_only
@@ -136,8 +169,7 @@ class SchemaForm(W.VBox, Generic[M]):
         self.form_message = W.HTML(layout=W.Layout(display="none"))
         super().__init__([self.legend, *self.rows.values(), self.form_message], **box_kwargs)
         self.add_class("kyc-schema-form")
-        self._initial: dict[str, Any] = {}
-        self.reset(values)
+        self.reset()
 
     # ------------------------------------------------------------------ building
 
@@ -148,6 +180,8 @@ class SchemaForm(W.VBox, Generic[M]):
         narrowed: Iterable[Any] | None,
         label_width: str,
         input_width: str,
+        *,
+        preset: bool = False,
     ) -> W.ValueWidget:
         if override is not None:
             widget = override if isinstance(override, W.Widget) else override()
@@ -164,6 +198,7 @@ class SchemaForm(W.VBox, Generic[M]):
             input_width=input_width,
             narrowed=normalise_choices(spec, narrowed) if narrowed is not None else None,
             styles=self._styles,
+            preset=preset,
         )
 
     # ------------------------------------------------------------------ values
@@ -171,8 +206,9 @@ class SchemaForm(W.VBox, Generic[M]):
     def values(self) -> dict[str, Any]:
         """The raw values shown, keyed by field name (plus values held for excluded fields).
 
-        Empty optional inputs are ``None``; a blank required text stays ``""``;
-        an unselected dropdown is ``None``. Nothing is validated here.
+        Empty optional inputs are ``None``; a blank required text stays ``""``
+        (what the box shows; :meth:`validate` reports it as missing); an
+        unselected dropdown is ``None``. Nothing is validated here.
         """
         data = dict(self._hidden_values)
         for name, spec in self.specs.items():
@@ -205,7 +241,9 @@ class SchemaForm(W.VBox, Generic[M]):
     def reset(self, values: Mapping[str, Any] | BaseModel | None = None) -> None:
         """Back to the model's defaults plus the form's initial ``values``; errors cleared.
 
-        With ``values``, those become the new initial values.
+        With ``values``, those become the new initial values. (Dropdowns keep the
+        options they were built with: a choice that had an initial value at
+        construction has no "Select…" placeholder to go back to.)
         """
         if values is not None:
             self._initial = values.model_dump() if isinstance(values, BaseModel) else dict(values)
@@ -249,7 +287,11 @@ class SchemaForm(W.VBox, Generic[M]):
     def _validate_raw(self) -> tuple[M | None, dict[str, str], list[str]]:
         """Validate current values: (instance, field messages, form-level messages)."""
         raw = self.values()
-        payload = {self._key(n): v for n, v in raw.items()}
+        # A blank required text is missing, even for a plain ``str`` that would accept "":
+        # leaving it out lets the model report it as "missing" like any absent field.
+        payload = {
+            self._key(n): v for n, v in raw.items() if not self._blank_required_text(n, v)
+        }
         try:
             return self.model_cls.model_validate(payload), {}, []
         except ValidationError as exc:
@@ -270,12 +312,33 @@ class SchemaForm(W.VBox, Generic[M]):
                     form_msgs.append(message)
             return None, {n: " ".join(m) for n, m in field_msgs.items()}, form_msgs
 
+    def _blank_required_text(self, name: str, value: Any) -> bool:
+        spec = self._spec(name)
+        return (
+            spec is not None
+            and is_supported(spec)  # an unsupported type's own widget: the model decides
+            and spec.required
+            and spec.kind in ("text", "email", "secret")
+            and isinstance(value, str)
+            and not value.strip()
+        )
+
     def _key(self, name: str) -> str:
         spec = self._spec(name)
         return spec.key if spec is not None else name
 
     def _spec(self, name: str) -> FieldSpec | None:
         return self.specs.get(name) or self._excluded.get(name)
+
+    def parse(self) -> M | None:
+        """The model instance for the current values, or None; shows nothing.
+
+        For callers that must decide before touching what is shown (e.g. a
+        submit that may turn out to be a repeat must not wipe the API's
+        messages under the fields).
+        """
+        instance, _field_msgs, _form_msgs = self._validate_raw()
+        return instance
 
     def validate(self) -> M | None:
         """Submit-time check: the model instance, or ``None`` with every error shown.

@@ -10,6 +10,7 @@ its own and keeps ``form.py`` about behaviour (errors, validation, submit).
 from __future__ import annotations
 
 import functools
+import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,7 +62,14 @@ REQUIRED_MARK = " *"
 """Appended to a required field's label; the form's legend explains it in words."""
 
 SECRET_NAME_HINTS: tuple[str, ...] = ("token", "password", "secret", "api_key", "apikey")
-"""A field whose name contains one of these is a secret: masked, and never kept in widget state."""
+"""A ``str`` field whose name contains one of these as whole words is a secret.
+
+Whole ``_``-separated words (camelCase is split too), never substrings:
+``access_token``, ``client_secret``, ``apiKey`` are secrets, while
+``company_secretary_name`` or ``tokenisation_scheme`` are ordinary text an
+analyst must be able to read back. A ``SecretStr`` field is always a secret.
+Secrets are masked and never kept in widget state.
+"""
 
 _NONE_TYPE = type(None)
 
@@ -132,9 +140,23 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _name_words(name: str) -> list[str]:
+    """``client_secret`` -> [client, secret]; ``apiKey`` -> [api, key]."""
+    return [w for w in _CAMEL_BOUNDARY.sub("_", name).lower().split("_") if w]
+
+
 def _is_secret_name(name: str) -> bool:
-    lowered = name.lower()
-    return any(hint in lowered for hint in SECRET_NAME_HINTS)
+    """True when a hint appears in ``name`` as whole words (``api_key`` as two in a row)."""
+    found = _name_words(name)
+    for hint in SECRET_NAME_HINTS:
+        wanted = hint.split("_")
+        size = len(wanted)
+        if any(found[i : i + size] == wanted for i in range(len(found) - size + 1)):
+            return True
+    return False
 
 
 def _classify(
@@ -242,10 +264,19 @@ def unsupported_reason(spec: FieldSpec) -> str:
 
 _PLACEHOLDERS: dict[str, str] = {
     "email": "name@example.com",
-    "int": "Whole number",
-    "float": "Number",
-    "decimal": "Number",
+    "int": "A whole number, e.g. 42",
+    "float": "A number, e.g. 2.5",
+    "decimal": "A number, e.g. 2.50",
 }
+"""Placeholders that say what a text box expects (numbers typed into a ``Text``)."""
+
+
+def placeholder_for(spec: FieldSpec) -> str:
+    """A ``Text`` input's placeholder: the expected shape, and "(optional)" when it may stay empty."""
+    shape = _PLACEHOLDERS.get(spec.kind, "")
+    if not spec.nullable:
+        return shape
+    return f"{shape} (optional)" if shape else "Optional"
 
 
 def shared_style(widget_cls: type[W.Widget], width: str, cache: dict[type, W.Widget]) -> W.Widget:
@@ -263,13 +294,22 @@ def shared_style(widget_cls: type[W.Widget], width: str, cache: dict[type, W.Wid
 
 
 def options_for(
-    spec: FieldSpec, narrowed: tuple[tuple[str, Any], ...] | None
+    spec: FieldSpec, narrowed: tuple[tuple[str, Any], ...] | None, *, preset: bool = False
 ) -> list[tuple[str, Any]]:
-    """Dropdown options: a placeholder first unless a real value is always selected."""
+    """Dropdown options: a placeholder first unless a real value is always selected.
+
+    A real value is always selected when the model has a default or the form
+    was given an initial value for the field (``preset``): ``reset()`` returns
+    to it, so "Select…" would only offer a way to make the form invalid. A
+    nullable field keeps its "(none)" option: ``None`` is a real choice there.
+    """
     options = list(narrowed if narrowed is not None else spec.choices)
     if spec.kind == "bool":  # Optional[bool]: a tri-state choice rather than a checkbox
         options = [("Yes", True), ("No", False)]
-    if spec.default is PydanticUndefined or spec.default is None:
+    has_default = spec.default_factory is not None or (
+        spec.default is not PydanticUndefined and spec.default is not None
+    )
+    if spec.nullable or not (has_default or preset):
         options.insert(0, ("Select…" if spec.required else "(none)", UNSELECTED))
     return options
 
@@ -281,12 +321,14 @@ def build_input(
     input_width: str,
     narrowed: tuple[tuple[str, Any], ...] | None,
     styles: dict[type, W.Widget],
+    preset: bool = False,
 ) -> W.ValueWidget:
     """One labelled input for ``spec``: ``description`` becomes a ``<label for=...>`` in ipywidgets 8.
 
     Text inputs use ``continuous_update=False`` so the kernel hears about a
     value on blur/Enter: validation then runs when the analyst leaves a field,
-    not on every keystroke.
+    not on every keystroke. ``preset`` says the form has an initial value for
+    the field (see :func:`options_for`).
     """
     common: dict[str, Any] = {
         "description": spec.label,
@@ -297,11 +339,13 @@ def build_input(
     cls: type[W.ValueWidget]
     if narrowed is not None or kind == "choice" or (kind == "bool" and spec.nullable):
         cls = W.Dropdown
-        common["options"] = options_for(spec, narrowed)
+        common["options"] = options_for(spec, narrowed, preset=preset)
     elif kind == "bool":
         cls = W.Checkbox
     elif kind in ("int", "float") and not spec.nullable and isinstance(spec.default, (int, float)):
-        # A numeric box cannot be empty, so it is used only when a number is always present.
+        # A numeric box cannot be empty (it shows 0), so it is used only when a number is
+        # always present; otherwise a Text box with a "whole number" placeholder, parsed on
+        # validation, keeps "not filled in" apart from 0.
         cls = W.IntText if kind == "int" else W.FloatText
         common["continuous_update"] = False
     elif kind == "date":
@@ -316,7 +360,7 @@ def build_input(
     else:  # text, email, and numbers that may be empty
         cls = W.Text
         common["continuous_update"] = False
-        common["placeholder"] = _PLACEHOLDERS.get(kind, "Optional" if spec.nullable else "")
+        common["placeholder"] = placeholder_for(spec)
     common["style"] = shared_style(cls, label_width, styles)
     widget = cls(**common)
     if cls is W.Dropdown:
@@ -336,8 +380,9 @@ def label_width_for(specs: list[FieldSpec]) -> str:
 def read_input(spec: FieldSpec, widget: W.ValueWidget) -> Any:
     """The raw value to validate, from what the input shows.
 
-    Empty means ``None`` for nullable fields; a required text stays ``""`` so
-    the model's own rule reports it; an unselected choice is ``None``.
+    Empty means ``None`` for nullable fields; a blank required text stays
+    ``""`` (what is shown; the form treats it as missing when validating); an
+    unselected choice is ``None``.
     Numbers typed into a text box are parsed when they parse, and otherwise
     passed through so pydantic reports them.
     """

@@ -18,6 +18,7 @@ import html
 import inspect
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import ipywidgets as widgets
 from pydantic import BaseModel
 
+from .auth import token_fingerprint
 from .errors import (
     ApiConnectError,
     AuthenticationError,
@@ -39,7 +41,7 @@ from .form import SchemaForm
 from .models import DEFAULT_CREATE_STATUS, CaseEnvelope, CreateStatus, KycCaseCreateInput
 from .workspace import CaseWorkspace
 
-__all__ = ["EXTERNAL_ID_TITLE", "CaseCreator", "CreatorState"]
+__all__ = ["EXTERNAL_ID_TITLE", "RESEND_GUARD_SECONDS", "CaseCreator", "CreatorState"]
 
 logger = logging.getLogger("kyc_widgets")
 
@@ -72,9 +74,38 @@ class CreatorState(str, Enum):
 
 S = CreatorState
 
-# A click in these states sends nothing: a request is in flight, the case exists, or
-# the outcome of the last request is unknown (re-sending needs an explicit action).
-_SUBMIT_IGNORED = frozenset({S.SAVING, S.CREATED, S.OPENED, S.OUTCOME_UNKNOWN})
+# A click in these states sends nothing: a request is in flight or the case exists.
+_BUSY_OR_DONE = frozenset({S.SAVING, S.CREATED, S.OPENED})
+# The API refused the last request. "Create case" sends the same input again only
+# when something that decided the answer changed (see CaseCreator, "Never twice").
+_REFUSED = frozenset({S.CONFLICT, S.SERVER_INVALID, S.UNAUTHORIZED, S.FORBIDDEN, S.RETRY})
+# ...and for these the token decided it: a refreshed token is such a change.
+_TOKEN_DECIDES = frozenset({S.UNAUTHORIZED, S.FORBIDDEN})
+
+RESEND_GUARD_SECONDS = 0.5
+"""A Retry click this soon after a failure was shown is taken as a queued/double click.
+
+A person needs longer than this to read a failure message and decide to
+retry; a click queued while the kernel was busy, or the second half of a
+double click, arrives within milliseconds of the answer.
+"""
+
+_NO_LOOP_MESSAGE = (
+    "an async client (AsyncKycApiClient) needs a running event loop (a notebook kernel or "
+    "async code); use KycApiClient here."
+)
+
+_NOT_RESENT = {
+    S.CONFLICT: "this external case ID is taken: open the existing case or use a new "
+    "external ID.",
+    S.SERVER_INVALID: "the input is unchanged, so the API would refuse it the same way. "
+    "Correct the fields marked first.",
+    S.UNAUTHORIZED: "the input and the token are the ones the API refused. Refresh the "
+    "token first.",
+    S.FORBIDDEN: "the input and the token are the ones the API refused. Once access is "
+    "granted, press Retry.",
+    S.RETRY: "to send the same case again, press Retry.",
+}
 _DONE = frozenset({S.CREATED, S.OPENED})
 _WITH_SUPPORT = frozenset(
     {S.CONFLICT, S.SERVER_INVALID, S.UNAUTHORIZED, S.FORBIDDEN, S.RETRY, S.OUTCOME_UNKNOWN}
@@ -126,7 +157,8 @@ class CaseCreator(widgets.VBox):
 
     ``client`` is a :class:`~kyc_widgets.client.KycApiClient` (the call runs
     inside the click handler) or an :class:`~kyc_widgets.client.AsyncKycApiClient`
-    (the call is scheduled on the kernel's running event loop). ``values``
+    (the call is scheduled on the kernel's running event loop; outside a running
+    loop, e.g. a plain script, an async client is refused with ``TypeError``). ``values``
     pre-fills the form; ``on_created(envelope)`` is called once a case is created.
 
     States (``creator.state``, a :class:`CreatorState`, which is a ``str``):
@@ -155,9 +187,11 @@ class CaseCreator(widgets.VBox):
         400: the API's messages are shown under the fields it named (unknown
         fields go to the form-level message). Input is kept.
     ``unauthorized`` / ``forbidden``
-        401 / 403: a sign-in / permission message (never a field error). Submit
-        stays available: refresh the token with ``client.set_token(...)`` and
-        press "Create case" again.
+        401 / 403: a sign-in / permission message (never a field error). The
+        message works in a notebook and in the Voila app: refresh the token
+        (``client.set_token(...)`` / ``kyc_widgets.prompt_token(client)``, or
+        restart the app with a fresh ``KYC_API_TOKEN``), then press "Create
+        case" again. After a 403, "Retry" re-sends once access was granted.
     ``retry``
         429, 503, an unreachable API: nothing was stored (or the API said so);
         a "Retry" action re-sends.
@@ -166,6 +200,32 @@ class CaseCreator(widgets.VBox):
         re-sent automatically. With an external id, "Check whether it was
         created" loads it; without one, "Send again anyway" is offered with a
         plain warning that it may create a duplicate.
+
+    Never twice by accident. The frontend queues clicks made while the kernel
+    is busy and delivers them as soon as the click handler returns, and a fast
+    failure can come back between the two halves of a double click. A click
+    event carries nothing that says when it was made, so each kind of click is
+    judged by what would make a second request legitimate:
+
+    - While saving, and once the case exists, every click is ignored.
+    - After a refusal (``conflict``, ``server_invalid``, ``unauthorized``,
+      ``forbidden``, ``retry``), "Create case" sends again only when the
+      validated input differs from what was last sent (the analyst changed
+      something) or, after a 401/403, when the token changed. The token is
+      compared by a keyed fingerprint (:func:`kyc_widgets.auth.token_fingerprint`),
+      never kept in clear. A queued click cannot have changed either, so it
+      sends nothing; the message then says why nothing was sent. This check
+      is deterministic: no timing involved.
+    - An identical re-send needs the explicit action ("Retry", or "Send again
+      anyway" when the outcome is unknown). That click is accepted only once
+      :data:`RESEND_GUARD_SECONDS` have passed since the failure was shown:
+      for the same input and token nothing else tells a deliberate retry from
+      a queued or double click. Its known limit: a queued click held back by
+      other kernel work for longer than that would count as a retry; after
+      the failures where Retry is offered, nothing was stored (or the analyst
+      was warned), so a re-send is not a duplicate case.
+
+    ``clock`` (``time.monotonic``) may be replaced, e.g. by tests.
     """
 
     def __init__(
@@ -176,12 +236,22 @@ class CaseCreator(widgets.VBox):
         on_created: Callable[[CaseEnvelope], Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        if inspect.iscoroutinefunction(getattr(client, "create_case", None)):
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                raise TypeError(f"CaseCreator: {_NO_LOOP_MESSAGE}") from None
         self.client = client
         self.on_created = on_created
         self._state: CreatorState = S.DRAFT
         self._lock = threading.Lock()
         self._pending: asyncio.Task[Any] | None = None
         self._sent: KycCaseCreateInput | None = None  # the input of the last request
+        self._sent_token: str | None = None  # keyed fingerprint of its token, never the token
+        self.clock: Callable[[], float] = time.monotonic
+        self._shown_at = self.clock()  # when the current state was shown
+        self._text: str | None = None  # the current state's message, without a note
+        self._shown_error: KycApiError | None = None
         self.last_error: KycApiError | None = None
         self.envelope: CaseEnvelope | None = None
         self.workspace: CaseWorkspace | None = None
@@ -245,7 +315,7 @@ class CaseCreator(widgets.VBox):
         )
         self.open_existing_button.on_click(lambda _b: self.open_existing())
         self.new_id_button.on_click(lambda _b: self.use_new_external_id())
-        self.retry_button.on_click(lambda _b: self.submit(resend=True))
+        self.retry_button.on_click(lambda _b: self.retry())
         self.check_button.on_click(lambda _b: self.check_created())
         self.create_another_button.on_click(lambda _b: self.create_another())
         self._action_buttons = (
@@ -284,30 +354,90 @@ class CaseCreator(widgets.VBox):
     def submit(self, *, resend: bool = False) -> None:
         """Validate and send the form (the "Create case" click).
 
-        Ignored while saving, once created, and (unless ``resend``, the explicit
-        "Send again anyway"/"Retry" action) when the last outcome is unknown.
+        Ignored while saving, once created, and when the last outcome is
+        unknown. After a refusal, the same input is sent again only if the token
+        changed after a 401/403; otherwise nothing is sent and the message says
+        why (see "Never twice by accident" on the class). ``resend=True`` is
+        :meth:`retry`.
         """
+        if resend:
+            self.retry()
+            return
         with self._lock:
-            ignored = _SUBMIT_IGNORED - ({S.OUTCOME_UNKNOWN} if resend else set())
-            if self._state in ignored:
+            if self._state in _BUSY_OR_DONE or self._state is S.OUTCOME_UNKNOWN:
                 return
-            model = self.form.validate()
-            if model is None:
-                if "kyc_case_id" in self.form.field_errors:
-                    self.external_id.selected_index = 0
+            candidate = self.form.parse()  # quietly: a repeat must not wipe the API's messages
+            fingerprint = token_fingerprint(self.client) if candidate is not None else None
+            if candidate is not None and self._is_repeat(candidate, fingerprint):
+                note = _NOT_RESENT[self._state]
+                if self._state is S.CONFLICT and not self._sent_id():
+                    note = "press Retry to send it once more with a new generated ID."
                 self._set_state(
-                    S.INVALID,
-                    "Nothing was sent. Fix the fields marked with an error, then press "
-                    "Create case again.",
+                    self._state, self._text, self._shown_error, note=f"Nothing was sent again: {note}"
                 )
                 return
-            self._sent = model
-            self._set_state(S.SAVING, "sending the case to the KYC API…")
+            model = self._prepare_send(fingerprint)
+        if model is not None:
+            self._start_create(model)
+
+    def retry(self) -> None:
+        """The explicit re-send ("Retry", "Send again anyway"): the same input may go again.
+
+        Only where the action is offered, and only once :data:`RESEND_GUARD_SECONDS`
+        have passed since the failure was shown (a faster click is a queued or
+        double click, not a decision).
+        """
+        with self._lock:
+            if not self._retry_offered(self._state):
+                return
+            if self.clock() - self._shown_at < RESEND_GUARD_SECONDS:
+                return
+            model = self._prepare_send(token_fingerprint(self.client))
+        if model is not None:
+            self._start_create(model)
+
+    def _prepare_send(self, fingerprint: str | None) -> KycCaseCreateInput | None:
+        """Validate with messages shown; valid -> "saving" and the model to send.
+
+        The caller holds ``_lock``: once the state is "saving", every other click
+        is ignored, so the request itself can run outside the lock (a callback may
+        click again without deadlocking).
+        """
+        model = self.form.validate()
+        if model is None:
+            if "kyc_case_id" in self.form.field_errors:
+                self.external_id.selected_index = 0
+            self._set_state(
+                S.INVALID,
+                "Nothing was sent. Fix the fields marked with an error, then press "
+                "Create case again.",
+            )
+            return None
+        self._sent, self._sent_token = model, fingerprint
+        self._set_state(S.SAVING, "sending the case to the KYC API…")
+        return model
+
+    def _start_create(self, model: KycCaseCreateInput) -> None:
         self._run(lambda: self.client.create_case(model), self._create_finished)
+
+    def _is_repeat(self, candidate: KycCaseCreateInput, fingerprint: str | None) -> bool:
+        """After a refusal: would this press send exactly what was refused, the same way?"""
+        if self._state not in _REFUSED or self._sent is None or candidate != self._sent:
+            return False
+        return not (self._state in _TOKEN_DECIDES and fingerprint != self._sent_token)
+
+    def _sent_id(self) -> str | None:
+        return self._sent.kyc_case_id if self._sent is not None else None
+
+    def _retry_offered(self, state: CreatorState) -> bool:
+        """Where the explicit re-send action is shown."""
+        if state in (S.RETRY, S.FORBIDDEN):
+            return True
+        return state in (S.OUTCOME_UNKNOWN, S.CONFLICT) and not self._sent_id()
 
     def open_existing(self) -> None:
         """Conflict recovery: load the case that holds the duplicate external id."""
-        case_id = self._sent.kyc_case_id if self._sent is not None else None
+        case_id = self._sent_id()
         if self._state is not S.CONFLICT or not case_id:
             return
         self.open_existing_button.disabled = True
@@ -331,7 +461,7 @@ class CaseCreator(widgets.VBox):
 
     def check_created(self) -> None:
         """Outcome unknown with an external id: load that id to learn whether the case exists."""
-        case_id = self._sent.kyc_case_id if self._sent is not None else None
+        case_id = self._sent_id()
         if self._state is not S.OUTCOME_UNKNOWN or not case_id:
             return
         self.check_button.disabled = True
@@ -346,7 +476,7 @@ class CaseCreator(widgets.VBox):
         self.external_id.selected_index = None
         self.workspace = None
         self.envelope = None
-        self._sent = None
+        self._sent, self._sent_token = None, None
         self.workspace_area.children = ()
         self._set_state(S.DRAFT)
 
@@ -358,7 +488,7 @@ class CaseCreator(widgets.VBox):
             return
         exc = self._as_api_error(error, create=True)
         self.last_error = exc
-        sent_id = self._sent.kyc_case_id if self._sent is not None else None
+        sent_id = self._sent_id()
         if isinstance(exc, ConflictError):
             self.form.clear_errors()
             if sent_id:
@@ -371,7 +501,7 @@ class CaseCreator(widgets.VBox):
                     "case, or use a new external ID (your other values are kept)."
                 )
             else:
-                text = f"{exc.message} Press Create case again to get a new generated ID."
+                text = f"{exc.message} Press Retry to send it again with a new generated ID."
             self._set_state(S.CONFLICT, text, exc)
         elif isinstance(exc, InvalidRequestError):
             self.form.set_errors(exc.field_errors or [(None, exc.message)])
@@ -387,9 +517,10 @@ class CaseCreator(widgets.VBox):
             self.form.clear_errors()
             self._set_state(
                 S.UNAUTHORIZED,
-                "your session is missing or has expired, so nothing was created. Refresh the "
-                "token (client.set_token(...) or kyc_widgets.auth.prompt_token(client)), then "
-                "press Create case again. Your input is kept.",
+                "your session is missing or has expired, so nothing was created. Sign in "
+                "again: refresh your token (in a notebook: client.set_token(...) or "
+                "kyc_widgets.prompt_token(client); in the app: restart it with a fresh "
+                "KYC_API_TOKEN), then press Create case again. Your input is kept.",
                 exc,
             )
         elif isinstance(exc, PermissionDeniedError):
@@ -397,7 +528,8 @@ class CaseCreator(widgets.VBox):
             self._set_state(
                 S.FORBIDDEN,
                 "your account is not allowed to create cases, so nothing was created. Ask "
-                "your administrator for access; your input is kept.",
+                "your administrator for access, then press Retry (or sign in with an account "
+                "that has access and press Create case). Your input is kept.",
                 exc,
             )
         elif exc.outcome_unknown:
@@ -423,7 +555,7 @@ class CaseCreator(widgets.VBox):
             self._show_case(envelope, S.OPENED)
             return
         exc = self._as_api_error(error)
-        self.workspace = CaseWorkspace(error=exc, kyc_case_id=self._sent.kyc_case_id if self._sent else None)
+        self.workspace = CaseWorkspace(error=exc, kyc_case_id=self._sent_id())
         self.workspace_area.children = (self.workspace,)
         self._set_state(
             S.CONFLICT, f"the existing case could not be opened. {exc.message}", exc
@@ -528,7 +660,11 @@ class CaseCreator(widgets.VBox):
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            asyncio.run(wait())
+            # Refused at construction; kept as a guard. Not asyncio.run(): the client's
+            # pooled connections would stay bound to a throw-away loop.
+            if inspect.iscoroutine(result):
+                result.close()
+            done(None, KycApiError(_NO_LOOP_MESSAGE, code="NO_EVENT_LOOP"))
             return
         self._pending = loop.create_task(wait())
 
@@ -540,14 +676,25 @@ class CaseCreator(widgets.VBox):
         )
 
     def _set_state(
-        self, state: CreatorState, text: str | None = None, error: KycApiError | None = None
+        self,
+        state: CreatorState,
+        text: str | None = None,
+        error: KycApiError | None = None,
+        *,
+        note: str | None = None,
     ) -> None:
+        """Show ``state``; ``note`` adds a line to the same state without restarting it."""
+        if note is None:  # a new state (or a new answer): the Retry guard restarts
+            self._shown_at = self.clock()
         self._state = state
+        self._text, self._shown_error = text, error
         done = state in _DONE
 
         # message
         prefix = _PREFIX[state]
-        if text:
+        shown = f"{text} {note}" if (text and note) else (text or note)
+        if shown:
+            text = shown
             plain = f"{prefix} {text}" if prefix else text
             tone = _ACCENT[_TONE[state]]
             role = "alert" if state in _WITH_SUPPORT or state is S.INVALID else "status"
@@ -582,11 +729,11 @@ class CaseCreator(widgets.VBox):
         _hidden(self.progress, not saving)
 
         # actions
-        sent_id = self._sent.kyc_case_id if self._sent is not None else None
+        sent_id = self._sent_id()
         visible = {
             self.open_existing_button: state is S.CONFLICT and bool(sent_id),
             self.new_id_button: state is S.CONFLICT and bool(sent_id),
-            self.retry_button: state is S.RETRY or (state is S.OUTCOME_UNKNOWN and not sent_id),
+            self.retry_button: self._retry_offered(state),
             self.check_button: state is S.OUTCOME_UNKNOWN and bool(sent_id),
             self.create_another_button: done,
         }

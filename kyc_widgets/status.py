@@ -13,7 +13,9 @@ values are saved into the notebook file.
 
 from __future__ import annotations
 
+import asyncio
 import html
+import inspect
 from typing import Any, Protocol
 
 import ipywidgets as widgets
@@ -24,8 +26,15 @@ __all__ = ["STATUS_ROWS", "ApiStatus"]
 
 STATUS_ROWS: tuple[str, ...] = ("Configuration", "Reachable", "Ready", "Authenticated")
 
+NO_LOOP_MESSAGE = (
+    "Error: this is an async client (AsyncKycApiClient) and no event loop is running. "
+    "Use KycApiClient here, or create the widget in a notebook or in async code."
+)
+
 
 class _Diagnosable(Protocol):
+    """A sync client (``diagnose()`` returns a Diagnosis) or an async one (a coroutine)."""
+
     base_url: str
 
     def diagnose(self) -> Any: ...
@@ -59,11 +68,21 @@ class ApiStatus(widgets.VBox):
     The check runs on construction and on every click of ``check_button``
     (or :meth:`refresh`); every error is caught and shown in the rows.
     ``rows`` maps each row name to its visible text (tests read it).
+
+    ``client`` may be a :class:`~kyc_widgets.client.KycApiClient` (the check
+    runs right away) or an :class:`~kyc_widgets.client.AsyncKycApiClient`: its
+    ``diagnose()`` coroutine is scheduled on the running event loop (the
+    kernel's, in a notebook), so the notebook stays responsive and the rows
+    read "checking…" until it ends; ``pending`` is that task (await it to wait
+    for the rows). An async client outside a running loop (a plain script) is
+    reported in the rows rather than run in a throw-away loop: its pooled
+    connections would stay bound to that loop and break the client's next use.
     """
 
     def __init__(self, client: _Diagnosable, *, check_now: bool = True, **kwargs: Any) -> None:
         self._client = client
         self.diagnosis: Any = None
+        self.pending: asyncio.Task[None] | None = None
         self.row_widgets: dict[str, widgets.Label] = {}
         lines: list[widgets.Widget] = []
         for name in STATUS_ROWS:
@@ -89,24 +108,61 @@ class ApiStatus(widgets.VBox):
         return {name: label.value for name, label in self.row_widgets.items()}
 
     def refresh(self) -> None:
-        """Run ``client.diagnose()`` and update every row; never raises."""
+        """Run ``client.diagnose()`` and update every row; never raises.
+
+        With an async client and a running loop this only starts the check
+        (see ``pending``); a click while a check runs is ignored.
+        """
+        if self.pending is not None and not self.pending.done():
+            return
         self.check_button.disabled = True
         for label in self.row_widgets.values():
             label.value = "checking…"
         self.support.value = ""
         try:
             self._show_configuration()
+            result = self._client.diagnose()
+        except Exception as exc:  # noqa: BLE001 - a status widget must never raise
+            self._finish(None, exc)
+            return
+        if not inspect.isawaitable(result):
+            self._finish(result, None)
+            return
+
+        async def wait() -> None:
             try:
-                diagnosis = self._client.diagnose()
-            except KycApiError as exc:
-                self._show_failure(f"Error: the check failed: {exc.message}", exc.support_details())
-                return
-            except Exception as exc:  # noqa: BLE001 - a status widget must never raise
+                diagnosis = await result
+            except Exception as exc:  # noqa: BLE001
+                self._finish(None, exc)
+            else:
+                self._finish(diagnosis, None)
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if inspect.iscoroutine(result):
+                result.close()  # never started: no "was never awaited" warning
+            self._finish(None, None, problem=NO_LOOP_MESSAGE)
+            return
+        self.pending = loop.create_task(wait())
+
+    def _finish(
+        self, diagnosis: Any, error: BaseException | None, *, problem: str | None = None
+    ) -> None:
+        """Show a finished check (its diagnosis, or why it failed) and re-enable the button."""
+        try:
+            if problem is not None:
+                self._show_failure(problem, None)
+            elif isinstance(error, KycApiError):
+                self._show_failure(
+                    f"Error: the check failed: {error.message}", error.support_details()
+                )
+            elif error is not None:
                 # Only the exception type: arbitrary exception text may carry URLs or data.
-                self._show_failure(f"Error: the check failed ({type(exc).__name__}).", None)
-                return
-            self.diagnosis = diagnosis
-            self._show_diagnosis(diagnosis)
+                self._show_failure(f"Error: the check failed ({type(error).__name__}).", None)
+            else:
+                self.diagnosis = diagnosis
+                self._show_diagnosis(diagnosis)
         finally:
             self.check_button.disabled = False
 
@@ -147,8 +203,9 @@ class ApiStatus(widgets.VBox):
             rows["Authenticated"].value = f"OK: signed in{who}"
         elif getattr(d, "token_configured", True) is False:
             rows["Authenticated"].value = (
-                "Problem: no token is configured. Set one with client.set_token(...) "
-                "(see docs/tokens.md)."
+                "Problem: no token is configured. Set one (in a notebook: "
+                "kyc_widgets.prompt_token(client) or client.set_token(...); in the app: "
+                "restart it with KYC_API_TOKEN set; see docs/tokens.md)."
             )
         elif d.authenticated is False:
             why = d.auth_error or "Sign in again or set a fresh token."

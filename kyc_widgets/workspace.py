@@ -11,14 +11,23 @@ Every value is escaped with :func:`html.escape`: names are user input and may
 contain markup such as ``<script>``.
 
 Failures never surface as tracebacks: :meth:`CaseWorkspace.load` turns a 404
-into a *missing* state and any other :class:`~kyc_widgets.errors.KycApiError`
-into an *error* state, both with copyable support details (``request_id``,
-status, code) for a support handoff.
+(or no id at all) into a *missing* state and any other
+:class:`~kyc_widgets.errors.KycApiError` into an *error* state; when the API
+answered, both carry copyable support details (``request_id``, status, code)
+for a support handoff.
+
+Coded values (user type, relationship type, status, priority) are shown as
+words ("KYC refresh", not ``KYC_REFRESH``). The record holds them as plain
+strings, because the record side may know values the create side does not
+(a final status such as ``APPROVED``): those read as words too ("Approved").
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
+import inspect
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -28,9 +37,9 @@ from .errors import KycApiError, NotFoundError
 from .labels import words
 from .models import CaseEnvelope, KycCaseRecord
 
-__all__ = ["WORKSPACE_GROUPS", "CaseWorkspace", "WorkspaceState"]
+__all__ = ["CODED_FIELDS", "WORKSPACE_GROUPS", "CaseWorkspace", "WorkspaceState"]
 
-WorkspaceState = Literal["loaded", "missing", "error"]
+WorkspaceState = Literal["loaded", "missing", "error", "loading"]
 
 WORKSPACE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Subject", ("legal_first_name", "legal_last_name", "user_internal_id", "user_type")),
@@ -47,7 +56,14 @@ WORKSPACE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 """Display groups, in reading order. ``principal`` comes from the envelope, not the record."""
 
+CODED_FIELDS: frozenset[str] = frozenset(
+    {"user_type", "relationship_type", "current_status", "case_priority"}
+)
+"""Fields holding enum codes: shown as words, whatever the code (known or not)."""
+
 MISSING_MESSAGE = "No case with this ID was found"
+NO_ID_MESSAGE = "No case ID was given"
+LOADING_MESSAGE = "Loading the case…"
 
 _NOT_SET = "not set"
 
@@ -77,7 +93,7 @@ class _CaseReader(Protocol):
 
 
 class _AsyncCaseReader(Protocol):
-    async def get_case(self, kyc_case_id: str) -> CaseEnvelope: ...
+    def get_case(self, kyc_case_id: str) -> Awaitable[CaseEnvelope]: ...
 
 
 def field_label(name: str) -> str:
@@ -89,8 +105,11 @@ def field_label(name: str) -> str:
     return info.title or words(name)
 
 
-def _display_value(value: Any) -> str | None:
-    """A record value as display text; None means "not set"."""
+def _display_value(value: Any, *, coded: bool = False) -> str | None:
+    """A record value as display text; None means "not set".
+
+    ``coded``: the value is an enum code (``KYC_REFRESH``), shown as words.
+    """
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -98,16 +117,25 @@ def _display_value(value: Any) -> str | None:
     if hasattr(value, "value") and isinstance(value.value, str):  # an Enum
         return words(value.value)
     text = str(value)
-    return text if text.strip() else None
+    if not text.strip():
+        return None
+    return words(text.strip()) if coded else text
+
+
+def _blank(kyc_case_id: Any) -> bool:
+    return kyc_case_id is None or (isinstance(kyc_case_id, str) and not kyc_case_id.strip())
 
 
 class CaseWorkspace(widgets.VBox):
     """A read-only panel for one KYC case, grouped the way an analyst reads a case.
 
     ``state`` is ``"loaded"`` (``envelope`` holds the case), ``"missing"`` (the
-    API answered 404) or ``"error"`` (any other failure); the last two carry
-    support details instead of a traceback. Build it from an envelope you
-    already have, or with :meth:`load` from a client and an id.
+    API answered 404, or no id was given), ``"error"`` (any other failure) or
+    ``"loading"`` (an async load still running, see :meth:`load`); missing and
+    error carry support details instead of a traceback when the API answered.
+    Build it from an envelope you already have, or with :meth:`load` from a
+    client and an id. ``state=`` is only for the states without an envelope
+    or an error (``"missing"``, ``"loading"``).
     """
 
     def __init__(
@@ -116,45 +144,93 @@ class CaseWorkspace(widgets.VBox):
         *,
         error: KycApiError | None = None,
         kyc_case_id: str | None = None,
+        state: Literal["missing", "loading"] | None = None,
         **kwargs: Any,
     ) -> None:
-        if envelope is None and error is None:
+        if envelope is None and error is None and state is None:
             raise ValueError("CaseWorkspace needs an envelope (or, from load(), an error)")
-        self.envelope: CaseEnvelope | None = envelope
-        self.error: KycApiError | None = error if envelope is None else None
-        self.kyc_case_id: str | None = (
-            envelope.case.kyc_case_id if envelope is not None else kyc_case_id
-        )
-        self.state: WorkspaceState
-        if envelope is not None:
-            self.state = "loaded"
-        elif isinstance(error, NotFoundError):
-            self.state = "missing"
-        else:
-            self.state = "error"
-        self.panel = widgets.HTML(value=self.to_html())
+        self.envelope: CaseEnvelope | None = None
+        self.error: KycApiError | None = None
+        self.kyc_case_id: str | None = kyc_case_id
+        self.state: WorkspaceState = state or "missing"
+        self.pending: asyncio.Task[None] | None = None
+        """The running load of an async client (``"loading"`` state), else None."""
+        self.panel = widgets.HTML()
+        self._show(envelope, error, state)
         kwargs.setdefault("layout", widgets.Layout(width="100%"))
         super().__init__(children=[self.panel], **kwargs)
         self.add_class("kyc-case-workspace-widget")
 
+    def _show(
+        self,
+        envelope: CaseEnvelope | None,
+        error: KycApiError | None,
+        state: WorkspaceState | None = None,
+    ) -> None:
+        """Set the case (or the failure) and render it."""
+        self.envelope = envelope
+        self.error = error if envelope is None else None
+        if envelope is not None:
+            self.kyc_case_id = envelope.case.kyc_case_id
+            self.state = "loaded"
+        elif error is not None:
+            self.state = "missing" if isinstance(error, NotFoundError) else "error"
+        elif state is not None:
+            self.state = state
+        self.panel.value = self.to_html()
+
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def load(cls, client: _CaseReader, kyc_case_id: str) -> CaseWorkspace:
-        """Load a case by its ``kyc_case_id``; failures become a missing/error state, never raise."""
+    def load(cls, client: _CaseReader | _AsyncCaseReader, kyc_case_id: str | None) -> CaseWorkspace:
+        """Load a case by its ``kyc_case_id``; failures become a missing/error state, never raise.
+
+        A blank or missing id shows the missing state without asking the API.
+        With an :class:`~kyc_widgets.client.AsyncKycApiClient` inside a running
+        event loop (a notebook kernel), the workspace is returned at once in the
+        ``"loading"`` state and fills itself in when the answer arrives
+        (``pending`` is that task). In async code, ``await CaseWorkspace.aload(...)``
+        is the direct way. An async client with no running loop (a plain
+        script) raises ``TypeError`` saying so: running it in a throw-away loop
+        would leave the client's pooled connections bound to that dead loop.
+        """
+        if kyc_case_id is None or _blank(kyc_case_id):
+            return cls(kyc_case_id=None, state="missing")
         try:
-            envelope = client.get_case(kyc_case_id)
+            result = client.get_case(kyc_case_id)
         except KycApiError as exc:
             return cls(error=exc, kyc_case_id=kyc_case_id)
-        return cls(envelope)
+        if not inspect.isawaitable(result):
+            return cls(result)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if inspect.iscoroutine(result):
+                result.close()  # never started: no "was never awaited" warning
+            raise TypeError(
+                "CaseWorkspace.load got an async client (AsyncKycApiClient) but no event loop "
+                "is running: use a KycApiClient here, or "
+                "`await CaseWorkspace.aload(client, kyc_case_id)` in async code."
+            ) from None
+        workspace = cls(kyc_case_id=kyc_case_id, state="loading")
+        workspace.pending = loop.create_task(workspace._complete(result))
+        return workspace
 
     @classmethod
-    async def aload(cls, client: _AsyncCaseReader, kyc_case_id: str) -> CaseWorkspace:
-        """:meth:`load` for an :class:`~kyc_widgets.client.AsyncKycApiClient`."""
+    async def aload(cls, client: _AsyncCaseReader, kyc_case_id: str | None) -> CaseWorkspace:
+        """:meth:`load` for an :class:`~kyc_widgets.client.AsyncKycApiClient`, awaited."""
+        if kyc_case_id is None or _blank(kyc_case_id):
+            return cls(kyc_case_id=None, state="missing")
+        workspace = cls(kyc_case_id=kyc_case_id, state="loading")
+        await workspace._complete(client.get_case(kyc_case_id))
+        return workspace
+
+    async def _complete(self, answer: Awaitable[CaseEnvelope]) -> None:
         try:
-            envelope = await client.get_case(kyc_case_id)
+            envelope = await answer
         except KycApiError as exc:
-            return cls(error=exc, kyc_case_id=kyc_case_id)
-        return cls(envelope)
+            self._show(None, exc)
+        else:
+            self._show(envelope, None)
 
     # -- read-only views ----------------------------------------------------------------------
     @property
@@ -167,14 +243,16 @@ class CaseWorkspace(widgets.VBox):
         for _group, names in WORKSPACE_GROUPS:
             for name in names:
                 raw = self.envelope.principal if name == "principal" else getattr(record, name)
-                shown[name] = _display_value(raw)
+                shown[name] = _display_value(raw, coded=name in CODED_FIELDS)
         return shown
 
     @property
     def message(self) -> str | None:
         """The plain-text message of a missing/error state (None when loaded)."""
         if self.state == "missing":
-            return MISSING_MESSAGE
+            return MISSING_MESSAGE if self.kyc_case_id else NO_ID_MESSAGE
+        if self.state == "loading":
+            return LOADING_MESSAGE
         if self.state == "error" and self.error is not None:
             return f"Error: the case could not be loaded. {self.error.message}"
         return None
@@ -226,7 +304,18 @@ class CaseWorkspace(widgets.VBox):
     def _problem_html(self) -> str:
         esc = html.escape
         requested = esc(self.kyc_case_id or "")
-        if self.state == "missing":
+        if self.state == "loading":
+            return (
+                f'<section class="kyc-case-workspace" data-state="loading" '
+                f'data-kyc-case-id="{requested}" role="status">'
+                f"<h3>{esc(LOADING_MESSAGE)}</h3>"
+                + (f"<p>Requested case ID: <code>{requested}</code></p>" if requested else "")
+                + "</section>"
+            )
+        if self.state == "missing" and not requested:
+            heading = NO_ID_MESSAGE
+            explain = "Enter the external case ID of the case to load."
+        elif self.state == "missing":
             heading = MISSING_MESSAGE
             explain = (
                 "Check the external case ID for typos. The case may also live in another "

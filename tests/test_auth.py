@@ -7,7 +7,9 @@ import json
 import pickle
 from typing import Any
 
+import ipywidgets as widgets
 import pytest
+from factories import valid_case_input
 from ipywidgets.embed import embed_data
 
 from kyc_widgets import auth
@@ -85,11 +87,49 @@ def test_client_repr_never_contains_the_token(sandbox: Any) -> None:
         assert sandbox.token not in str(client.diagnose())
 
 
+def saved_state(*views: Any) -> str:
+    """What "Save widget state" writes into the .ipynb for these views, as text."""
+    return json.dumps(embed_data(views=list(views))["manager_state"])
+
+
+def every_open_widget_state() -> str:
+    return json.dumps(widgets.Widget.get_manager_state(drop_defaults=False))
+
+
+def type_in(creator: CaseCreator, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        box = creator.form.fields[name]
+        if isinstance(box, widgets.Dropdown):
+            box.value = next(v for _, v in box.options if v == value)
+        else:
+            box.value = "" if value is None else value
+
+
 def test_widgets_never_save_the_token_into_notebook_state(sandbox: Any) -> None:
-    """What "save widget state" would write into the .ipynb: no token anywhere."""
-    client = KycApiClient(sandbox.base_url, token=TokenSource(sandbox.token))
+    """What "save widget state" would write into the .ipynb: no token anywhere, through
+    the states where a token could leak: refused (401), checked, refreshed, created."""
+    expired = "tok_expired_value_17"
+    source = TokenSource(expired)
+    client = KycApiClient(sandbox.base_url, token=source, max_retries=0)
     creator = CaseCreator(client)
     status = ApiStatus(client)
-    saved = json.dumps(embed_data(views=[creator, status])["manager_state"])
-    assert sandbox.token not in saved
-    assert "token: set" in saved  # the status widget did render its rows
+
+    # The check can fail: text in any input of the creator does reach the saved state.
+    creator.form.fields["assigned_team"].value = "canary-7f3a"
+    assert "canary-7f3a" in saved_state(creator)
+
+    type_in(creator, valid_case_input(kyc_case_id="EXT-TOKEN-1"))
+    creator.submit_button.click()  # 401: a sign-in message and support details are shown
+    assert creator.state == "unauthorized"
+    assert status.rows["Configuration"].endswith("token: set")
+    for text in (saved_state(creator, status), every_open_widget_state()):
+        assert expired not in text
+
+    source.set(sandbox.token)  # the refresh, then the case is created and shown
+    creator.submit_button.click()
+    status.check_button.click()
+    assert creator.state == "created" and creator.workspace is not None
+    assert status.rows["Authenticated"].startswith("OK")
+    for text in (saved_state(creator, status), every_open_widget_state()):
+        assert sandbox.token not in text and expired not in text
+    assert "token: set" in saved_state(status)  # the status widget did render its rows

@@ -10,10 +10,16 @@ from typing import Literal
 
 import ipywidgets as W
 import pytest
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel, EmailStr, Field, SecretStr, field_validator
 
 from kyc_widgets.form import SchemaForm
-from kyc_widgets.models import CREATE_STATUSES, CreateStatus, KycCaseCreateInput, UserType
+from kyc_widgets.models import (
+    CREATE_STATUSES,
+    CasePriority,
+    CreateStatus,
+    KycCaseCreateInput,
+    UserType,
+)
 
 REQUIRED = "This field is required."
 
@@ -23,6 +29,7 @@ VALID_CASE = {
     "user_internal_id": "000123",
     "user_type": "INDIVIDUAL",
     "relationship_type": "NEW_ONBOARDING",
+    "current_status": "DRAFT",  # required by the contract: no model default
     "case_priority": "HIGH",
     "agency_name": "Agency",
     "regulated_provider_name": "Provider Ltd",
@@ -75,6 +82,13 @@ def test_case_form_inputs_labels_and_markers() -> None:
     assert shown_errors(form) == {} and visible_text(form.form_message) == ""
 
 
+class Triage(BaseModel):
+    """A model whose choice has a default (the case input's status has none)."""
+
+    status: CreateStatus = CreateStatus.DRAFT
+    level: CasePriority
+
+
 def test_required_choice_starts_unselected_and_default_choice_is_selected() -> None:
     form = SchemaForm(KycCaseCreateInput)
     user_type = form.fields["user_type"]
@@ -82,13 +96,28 @@ def test_required_choice_starts_unselected_and_default_choice_is_selected() -> N
     assert user_type.label == "Select…"
     assert ("Individual", UserType.INDIVIDUAL) in user_type.options
     assert ("KYC refresh", "KYC_REFRESH") in form.fields["relationship_type"].options
-    status = form.fields["current_status"]
-    assert status.value == CreateStatus.DRAFT and status.label == "Draft"
-    assert "Select…" not in [label for label, _ in status.options]
+    # The contract makes current_status required without a default: it starts unselected.
+    assert form.fields["current_status"].label == "Select…"
     values = form.values()
-    assert values["user_type"] is None
+    assert values["user_type"] is None and values["current_status"] is None
     assert values["legal_first_name"] == ""
     assert values["assigned_analyst_email"] is None and values["kyc_case_id"] is None
+
+    # A choice with a model default starts on it, with no placeholder to fall back to.
+    triage = SchemaForm(Triage)
+    status = triage.fields["status"]
+    assert status.value == CreateStatus.DRAFT and status.label == "Draft"
+    assert "Select…" not in [label for label, _ in status.options]
+    assert triage.fields["level"].label == "Select…"
+
+
+def test_initial_value_acts_as_the_forms_default_for_a_choice() -> None:
+    """``values=`` is what reset() returns to, so the field never needs "Select…"."""
+    form = SchemaForm(KycCaseCreateInput, values={"current_status": CreateStatus.DRAFT})
+    status = form.fields["current_status"]
+    assert status.value == CreateStatus.DRAFT and status.label == "Draft"
+    assert [v for _, v in status.options] == list(CreateStatus)
+    assert form.fields["user_type"].label == "Select…"  # no initial value: placeholder kept
 
 
 def test_validate_empty_form_shows_each_required_message_and_summary() -> None:
@@ -129,9 +158,11 @@ def test_bad_email_message_under_that_field_only() -> None:
 def test_model_validator_message_kept_without_pydantic_prefix() -> None:
     form = SchemaForm(KycCaseCreateInput, values={**VALID_CASE, "kyc_case_id": "ab c"})
     assert form.validate() is None
-    assert form.field_errors == {
-        "kyc_case_id": "Must not contain spaces, tabs, line breaks or control characters."
-    }
+    assert list(form.field_errors) == ["kyc_case_id"]
+    message = form.field_errors["kyc_case_id"]
+    # The model's own words, capitalised, without pydantic's "Value error, " prefix.
+    assert message.startswith("Must not contain spaces, tabs, line breaks")
+    assert message.endswith(".") and "Value error" not in message
 
 
 def test_blur_validation_shows_then_clears_only_that_field() -> None:
@@ -204,7 +235,7 @@ def test_form_message_independent_of_errors() -> None:
 
 
 def test_reset_restores_initial_values_and_clears_errors() -> None:
-    form = SchemaForm(KycCaseCreateInput, values={"agency_name": "Agency"})
+    form = SchemaForm(KycCaseCreateInput, values={"agency_name": "Agency", "current_status": "DRAFT"})
     form.fields["agency_name"].value = "Changed"
     form.fields["current_status"].value = "PENDING"
     form.validate()
@@ -227,8 +258,9 @@ def test_disabled_locks_every_input_but_keeps_read_only_locked() -> None:
 
 def test_choices_narrow_an_enum_in_model_order() -> None:
     form = SchemaForm(KycCaseCreateInput, choices={"current_status": CREATE_STATUSES - {"PENDING"}})
-    values = [v for _, v in form.fields["current_status"].options]
-    assert values == [s for s in CreateStatus if s is not CreateStatus.PENDING]
+    placeholder, *options = form.fields["current_status"].options
+    assert placeholder == ("Select…", "")  # required, no default, no initial value
+    assert [v for _, v in options] == [s for s in CreateStatus if s is not CreateStatus.PENDING]
     with pytest.raises(ValueError, match="not one of the options"):
         form.set_values({"current_status": "PENDING"})
     narrowed = SchemaForm(KycCaseCreateInput, choices={"case_priority": [("Soon", "HIGH"), "LOW"]})
@@ -341,8 +373,14 @@ def test_unrelated_model_widgets() -> None:
 def test_unrelated_model_validate_and_values() -> None:
     form = SchemaForm(Survey)
     assert form.validate() is None
-    # A plain ``str`` accepts "", so the model (not the form) decides: no error for name.
-    assert form.field_errors == {n: REQUIRED for n in ("colour", "age", "born_on", "contact")}
+    # ``name`` is a plain ``str`` (the model would accept ""), but it is required and
+    # marked *: a blank box is missing, like every other required field.
+    assert form.fields["name"].description == "Name *"
+    assert form.field_errors == {
+        n: REQUIRED for n in ("name", "colour", "age", "born_on", "contact")
+    }
+    form.fields["name"].value = "   "
+    assert form.field_errors["name"] == REQUIRED  # on blur too, and spaces are blank
     fill(form, {"name": "Bo", "colour": Colour.LIGHT_GREEN, "age": "17", "contact": "x"})
     form.fields["born_on"].value = date(2000, 1, 2)
     form.fields["score"].value = "abc"
@@ -418,3 +456,82 @@ def test_unsupported_field_type_needs_exclude_or_widget() -> None:
     form.fields["tags"].value = ["a", "b"]
     form.fields["title"].value = "T"
     assert form.validate() == WithList(tags=["a", "b"], title="T")
+
+
+def test_blank_required_plain_str_is_missing_but_optional_and_defaulted_may_stay_empty() -> None:
+    class Note(BaseModel):
+        title: str
+        body: str = ""
+        tag: str | None = None
+
+    form = SchemaForm(Note)
+    assert form.values() == {"title": "", "body": "", "tag": None}  # raw values, as shown
+    assert form.validate() is None
+    assert form.field_errors == {"title": REQUIRED}
+    assert "Please fix 1 field: Title" in form.summary_text()
+    form.fields["title"].value = "Hello"
+    assert form.validate() == Note(title="Hello")
+
+
+class Credentials(BaseModel):
+    """Secret-looking names: whole words only, in both directions."""
+
+    company_secretary_name: str
+    tokenisation_scheme: str
+    passwordless_login: str | None = None
+    access_token: str
+    client_secret: str | None = None
+    api_key: str | None = None
+    apiKey: str | None = None  # noqa: N815 - a camelCase field name as some APIs have
+    admin_password: str | None = None
+    pin: SecretStr | None = None
+
+
+def test_secret_fields_are_whole_word_matches_or_secretstr() -> None:
+    form = SchemaForm(Credentials)
+    kinds = {n: type(w).__name__ for n, w in form.fields.items()}
+    assert kinds == {
+        "company_secretary_name": "Text",  # "secret" inside "secretary": ordinary text
+        "tokenisation_scheme": "Text",  # "token" inside "tokenisation": ordinary text
+        "passwordless_login": "Text",
+        "access_token": "Password",
+        "client_secret": "Password",
+        "api_key": "Password",
+        "apiKey": "Password",
+        "admin_password": "Password",
+        "pin": "Password",  # SecretStr, whatever its name
+    }
+    # Ordinary text stays readable in the box; a secret leaves the widget state.
+    form.fields["company_secretary_name"].value = "Jane Roe"
+    form.fields["access_token"].value = "tok-123"
+    assert form.fields["company_secretary_name"].value == "Jane Roe"
+    assert form.fields["access_token"].value == ""
+    assert form.values()["access_token"] == "tok-123"
+
+
+def test_numbers_that_may_be_empty_use_a_text_box_that_says_what_it_expects() -> None:
+    form = SchemaForm(Survey)
+    age, score, visits = form.fields["age"], form.fields["score"], form.fields["visits"]
+    assert isinstance(age, W.Text) and "whole number" in age.placeholder.lower()
+    assert "(optional)" not in age.placeholder
+    assert isinstance(score, W.Text) and "number" in score.placeholder.lower()
+    assert "(optional)" in score.placeholder
+    assert isinstance(visits, W.IntText)  # a default: a number is always present
+    # Empty is "not filled in", never a silent 0.
+    assert form.values()["age"] is None and form.values()["score"] is None
+    age.value = "1,000"
+    assert form.values()["age"] == 1000
+    age.value = "lots"
+    assert form.field_errors["age"] == "Enter a whole number."
+
+
+def test_optional_choice_with_a_default_can_still_be_set_to_none() -> None:
+    class Pref(BaseModel):
+        size: Literal["S", "M"] | None = "M"
+
+    form = SchemaForm(Pref)
+    size = form.fields["size"]
+    assert size.value == "M"
+    assert ("(none)", "") in size.options
+    size.value = ""
+    assert form.validate() == Pref(size=None)

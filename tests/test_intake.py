@@ -16,8 +16,14 @@ import httpx
 import ipywidgets as widgets
 import pytest
 
+from kyc_widgets.auth import TokenSource
 from kyc_widgets.client import KycApiClient
-from kyc_widgets.intake import EXTERNAL_ID_TITLE, CaseCreator, CreatorState
+from kyc_widgets.intake import (
+    EXTERNAL_ID_TITLE,
+    RESEND_GUARD_SECONDS,
+    CaseCreator,
+    CreatorState,
+)
 from kyc_widgets.models import (
     SERVER_OWNED_FIELDS,
     CasePriority,
@@ -94,6 +100,26 @@ def assert_error_state_shows_support(creator: CaseCreator, status: str) -> None:
     assert f"status: {status}" in creator.support_text
     assert "request_id: " in creator.support_text and "code: " in creator.support_text
     assert "<pre" in creator.support_details.value  # selectable text, not an image or a tooltip
+
+
+class Clock:
+    """A clock moved by hand: "the analyst read the message first", without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float = 2 * RESEND_GUARD_SECONDS) -> None:
+        self.now += seconds
+
+
+def with_clock(creator: CaseCreator) -> Clock:
+    """Give a fresh creator a hand-moved clock (before its first click)."""
+    clock = Clock()
+    creator.clock = clock
+    return clock
 
 
 def closed_port_url() -> str:
@@ -226,6 +252,130 @@ def test_click_arriving_after_the_handler_returned_is_ignored(sandbox: Any) -> N
     assert sandbox.case_count() == 1
 
 
+# --------------------------------------------------------------------------- never twice after a failure
+
+
+def _fail_first_post(sandbox: Any, kind: str) -> tuple[CaseCreator, Clock]:
+    """A creator whose first POST fails with ``kind``: 503, 409 or 401."""
+    overrides: dict[str, Any] = {}
+    client = sandbox.client(max_retries=0)
+    if kind == "503":
+        sandbox.faults.add("unavailable", method="POST", path=CASES)
+    elif kind == "409":
+        sandbox.client().create_case(
+            {**{k: getattr(v, "value", v) for k, v in FORM_VALUES.items()},
+             "current_status": "DRAFT", "kyc_case_id": "EXT-TWICE-1"}
+        )
+        sandbox.reset_counts()
+        overrides["kyc_case_id"] = "EXT-TWICE-1"
+    else:
+        client = sandbox.client(token="expired-token", max_retries=0)
+    creator = CaseCreator(client)
+    clock = with_clock(creator)
+    fill(creator, **overrides)
+    return creator, clock
+
+
+@pytest.mark.parametrize(
+    ("kind", "state"), [("503", "retry"), ("409", "conflict"), ("401", "unauthorized")]
+)
+def test_a_click_queued_behind_a_failed_request_sends_nothing(
+    sandbox: Any, kind: str, state: str
+) -> None:
+    creator, _clock = _fail_first_post(sandbox, kind)
+    button = creator.submit_button
+    button.click()
+    assert creator.state == state
+    shown_support = creator.support_text
+    button.click()  # queued while the kernel was busy: runs right after the first handler
+
+    assert posts(sandbox) == 1
+    assert creator.state == state  # the failure stays on screen, with its support details
+    assert creator.support_text == shown_support
+    assert "Nothing was sent again" in creator.message_text
+    if kind == "409":  # the API's field message was not wiped by the repeat
+        assert "kyc_case_id" in creator.form.field_errors
+
+
+def test_after_a_failure_a_changed_input_is_sent(sandbox: Any) -> None:
+    creator, _clock = _fail_first_post(sandbox, "409")
+    creator.submit_button.click()
+    assert creator.state == "conflict"
+    creator.form.fields["kyc_case_id"].value = "EXT-TWICE-2"  # the analyst changed something
+    creator.submit_button.click()
+    assert creator.state == "created"
+    assert posts(sandbox) == 2
+
+
+def test_double_click_on_retry_sends_one_request(sandbox: Any) -> None:
+    sandbox.faults.add("unavailable", times=2, method="POST", path=CASES)
+    creator, clock = _fail_first_post(sandbox, "503")  # three 503s queued in all
+    creator.submit_button.click()
+    assert creator.state == "retry" and posts(sandbox) == 1
+
+    retry = creator.retry_button
+    retry.click()  # too soon after the failure appeared: the second half of a double click
+    assert posts(sandbox) == 1
+
+    clock.advance()
+    retry.click()  # deliberate: sends, fails again (503), is shown again
+    retry.click()  # queued behind it
+    assert creator.state == "retry"
+    assert posts(sandbox) == 2
+
+    clock.advance()
+    retry.click()
+    assert creator.state == "retry" and posts(sandbox) == 3  # the last queued 503
+    clock.advance()
+    creator.retry_button.click()
+    assert creator.state == "created"
+    assert posts(sandbox) == 4 and sandbox.case_count() == 1
+
+
+def test_deliberate_press_after_a_token_refresh_creates_the_case(sandbox: Any) -> None:
+    """The 401 case: the queued click and the press after a refresh carry the same input;
+    only the token tells them apart (compared by fingerprint, never kept in clear)."""
+    source = TokenSource("expired-token")
+    creator = CaseCreator(sandbox.client(token=source, max_retries=0))
+    fill(creator)
+    creator.submit_button.click()
+    creator.submit_button.click()  # queued
+    assert creator.state == "unauthorized" and posts(sandbox) == 1
+
+    creator.submit_button.click()  # pressed again without refreshing: says so, sends nothing
+    assert posts(sandbox) == 1
+    assert "Refresh the token first" in creator.message_text
+
+    source.set(sandbox.token)  # refreshed in place (prompt_token / an SSO helper)
+    creator.submit_button.click()
+    assert creator.state == "created"
+    assert posts(sandbox) == 2 and sandbox.case_count() == 1
+    assert sandbox.token not in repr(vars(creator))
+
+
+def test_forbidden_queued_click_sends_nothing_and_retry_resends(sandbox: Any) -> None:
+    body = error_body(403, "KYC_FORBIDDEN", "Your account may not create cases.", "req_forb2")
+    sent: list[httpx.Request] = []
+
+    def forbid(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(403, json=body, headers={"X-Request-ID": "req_forb2"})
+
+    creator = CaseCreator(KycApiClient(sandbox.base_url, token="t", transport=httpx.MockTransport(forbid)))
+    clock = with_clock(creator)
+    fill(creator)
+    creator.submit_button.click()
+    creator.submit_button.click()  # queued
+    assert creator.state == "forbidden" and len(sent) == 1
+    assert visible(creator.retry_button)
+    creator.retry_button.click()  # double click
+    assert len(sent) == 1
+
+    clock.advance()  # access was granted meanwhile: an explicit Retry re-sends
+    creator.retry_button.click()
+    assert len(sent) == 2 and creator.state == "forbidden"
+
+
 # --------------------------------------------------------------------------- created
 
 
@@ -290,7 +440,7 @@ def test_create_another_starts_a_fresh_draft(sandbox: Any) -> None:
 def _conflicting_creator(sandbox: Any) -> tuple[CaseCreator, Any]:
     existing = sandbox.client().create_case(
         {**{k: getattr(v, "value", v) for k, v in FORM_VALUES.items()},
-         "legal_first_name": "Existing", "kyc_case_id": "EXT-DUP-1"}
+         "current_status": "DRAFT", "legal_first_name": "Existing", "kyc_case_id": "EXT-DUP-1"}
     )
     creator = CaseCreator(sandbox.client())
     fill(creator, kyc_case_id="EXT-DUP-1", assigned_team="Team Q")
@@ -379,6 +529,8 @@ def test_server_400_is_mapped_to_fields_and_keeps_input(sandbox: Any) -> None:
     creator.submit_button.click()
 
     assert len(sent) == 1
+    creator.submit_button.click()  # a queued click: the same input would get the same 400
+    assert len(sent) == 1
     assert creator.state == "server_invalid"
     assert creator.message_text.startswith("Error: the KYC API rejected the input")
     assert creator.form.field_errors == {"current_status": by_field["current_status"]}
@@ -402,7 +554,9 @@ def test_unauthorized_then_success_after_token_refresh(sandbox: Any) -> None:
 
     assert creator.state == "unauthorized"
     assert creator.message_text.startswith("Sign-in needed:")
-    assert "set_token" in creator.message_text
+    # Works in a notebook and in the Voila app (where there is no cell to type into).
+    assert "set_token" in creator.message_text and "prompt_token(client)" in creator.message_text
+    assert "restart it with a fresh KYC_API_TOKEN" in creator.message_text
     assert creator.form.field_errors == {}  # never a data-entry error
     assert creator.form.summary_text() == ""
     assert_error_state_shows_support(creator, "401")
@@ -443,6 +597,7 @@ def test_forbidden_shows_a_permission_message(sandbox: Any) -> None:
 def test_503_offers_retry_and_retry_succeeds(sandbox: Any) -> None:
     sandbox.faults.add("unavailable", method="POST", path=CASES)
     creator = CaseCreator(sandbox.client(max_retries=0))
+    clock = with_clock(creator)
     fill(creator)
     creator.submit_button.click()
 
@@ -454,6 +609,7 @@ def test_503_offers_retry_and_retry_succeeds(sandbox: Any) -> None:
     assert visible(creator.retry_button) and creator.retry_button.description == "Retry"
     assert sandbox.case_count() == 0
 
+    clock.advance()  # the analyst reads the message, then presses Retry
     creator.retry_button.click()
     assert creator.state == "created"
     assert sandbox.case_count() == 1
@@ -463,10 +619,12 @@ def test_503_offers_retry_and_retry_succeeds(sandbox: Any) -> None:
 def test_rate_limited_is_a_retry_state(sandbox: Any) -> None:
     sandbox.faults.add("rate_limited", method="POST", path=CASES, retry_after=0)
     creator = CaseCreator(sandbox.client(max_retries=0))
+    clock = with_clock(creator)
     fill(creator)
     creator.submit_button.click()
     assert creator.state == "retry"
     assert_error_state_shows_support(creator, "429")
+    clock.advance()
     creator.retry_button.click()
     assert creator.state == "created"
 
@@ -510,6 +668,7 @@ def test_outcome_unknown_with_external_id_check_loads_it(sandbox: Any) -> None:
 def test_outcome_unknown_check_finds_nothing_then_resend_is_safe(sandbox: Any) -> None:
     sandbox.faults.add("drop", method="POST", path=CASES)  # dropped before anything applied
     creator = CaseCreator(sandbox.client(max_retries=0))
+    clock = with_clock(creator)
     fill(creator, kyc_case_id="EXT-LOST-2")
     creator.submit_button.click()
     assert creator.state == "outcome_unknown"
@@ -517,6 +676,7 @@ def test_outcome_unknown_check_finds_nothing_then_resend_is_safe(sandbox: Any) -
     creator.check_button.click()
     assert creator.state == "retry"
     assert "was not created" in creator.message_text
+    clock.advance()
     creator.retry_button.click()
     assert creator.state == "created"
     assert sandbox.case_count() == 1

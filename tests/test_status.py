@@ -7,6 +7,7 @@ import json
 import socket
 from typing import Any
 
+import pytest
 from ipywidgets.embed import embed_data
 
 from kyc_widgets.client import KycApiClient
@@ -93,3 +94,41 @@ def test_a_failing_diagnose_never_raises() -> None:
         assert status.rows[name].startswith("unknown. Error: the check failed (RuntimeError)")
         assert "secret-ish" not in status.rows[name]
     assert status.check_button.disabled is False
+
+
+@pytest.mark.anyio
+async def test_async_client_is_checked_on_the_running_loop(sandbox: Any) -> None:
+    client = sandbox.async_client()
+    try:
+        status = ApiStatus(client)
+        assert status.pending is not None  # scheduled, not run inside the constructor
+        assert status.rows["Reachable"] == "checking…"
+        assert status.check_button.disabled
+        status.check_button.click()  # a click while the check runs starts no second one
+        await status.pending
+        rows = status.rows
+        assert rows["Configuration"] == f"base URL: {sandbox.base_url}; token: set"
+        assert rows["Reachable"].startswith("OK")
+        assert rows["Ready"].startswith("OK: ready")
+        assert rows["Authenticated"].startswith("OK")
+        assert not status.check_button.disabled
+        assert sandbox.request_count("GET", "/readyz") == 1
+
+        sandbox.faults.add("unavailable", method="GET", path="/readyz")
+        status.check_button.click()
+        assert status.pending is not None
+        await status.pending
+        assert status.rows["Ready"].startswith("Problem: not ready")
+        assert_token_hidden(status, sandbox.token)
+    finally:
+        await client.aclose()
+
+
+def test_async_client_without_a_running_loop_says_so(sandbox: Any) -> None:
+    client = sandbox.async_client()
+    status = ApiStatus(client)
+    assert status.pending is None
+    for name in STATUS_ROWS[1:]:
+        assert "async client" in status.rows[name] and "KycApiClient" in status.rows[name]
+    assert sandbox.request_count() == 0  # nothing was run in a throw-away loop
+    assert not status.check_button.disabled

@@ -13,6 +13,7 @@ import ipywidgets as widgets
 import pytest
 
 from kyc_widgets.client import KycApiClient
+from kyc_widgets.models import CaseEnvelope
 from kyc_widgets.workspace import WORKSPACE_GROUPS, CaseWorkspace
 
 HOSTILE_NAME = '<script>alert("x")</script>'
@@ -159,3 +160,67 @@ def test_wrong_token_gives_error_state_with_sign_in_message(sandbox: Any) -> Non
 def test_workspace_needs_a_case_or_an_error() -> None:
     with pytest.raises(ValueError):
         CaseWorkspace()
+
+
+def test_coded_values_read_as_words_known_or_not(sandbox: Any) -> None:
+    envelope = sandbox.client().create_case(
+        case_input(relationship_type="KYC_REFRESH", user_type="BENEFICIAL_OWNER",
+                   current_status="PENDING_REVIEW", case_priority="URGENT")
+    )
+    page = CaseWorkspace(envelope).to_html()
+    assert cell(page, "relationship_type") == "KYC refresh"
+    assert cell(page, "user_type") == "Beneficial owner"
+    assert cell(page, "current_status") == "Pending review"
+    assert cell(page, "case_priority") == "Urgent"
+    for raw in ("KYC_REFRESH", "BENEFICIAL_OWNER", "PENDING_REVIEW", "URGENT"):
+        assert raw not in page
+    # Free text is shown as typed, never re-worded.
+    assert cell(page, "user_internal_id") == "000123"
+    assert cell(page, "country_of_onboarding") == "GB"
+
+    # The record side may hold values the create side does not know (a final status,
+    # a newer API's user type): still words, never a raw constant or a failure.
+    data = envelope.model_dump(mode="json")
+    data["case"].update(current_status="APPROVED", user_type="JOINT_ACCOUNT_HOLDER")
+    later = CaseWorkspace(CaseEnvelope.model_validate(data))
+    assert later.values["current_status"] == "Approved"
+    assert later.values["user_type"] == "Joint account holder"
+
+
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_load_with_no_id_shows_the_missing_state_without_asking(sandbox: Any, blank: Any) -> None:
+    ws = CaseWorkspace.load(sandbox.client(), blank)
+    assert ws.state == "missing" and ws.envelope is None
+    assert ws.message == "No case ID was given"
+    assert 'data-state="missing"' in ws.to_html()
+    assert sandbox.request_count() == 0
+
+
+@pytest.mark.anyio
+async def test_load_with_an_async_client_fills_itself_in(sandbox: Any) -> None:
+    client = sandbox.async_client()
+    try:
+        await client.create_case(case_input(kyc_case_id="EXT-ASYNC-1"))
+        ws = CaseWorkspace.load(client, "EXT-ASYNC-1")
+        assert ws.state == "loading" and ws.pending is not None
+        assert "Loading the case" in ws.panel.value
+        await ws.pending
+        assert ws.state == "loaded"
+        assert cell(ws.panel.value, "legal_last_name") == "Lovelace"
+
+        missing = CaseWorkspace.load(client, "NO-SUCH-ASYNC")
+        assert missing.pending is not None
+        await missing.pending
+        assert missing.state == "missing"
+        assert "status: 404" in (missing.support_details or "")
+
+        direct = await CaseWorkspace.aload(client, "EXT-ASYNC-1")
+        assert direct.state == "loaded" and direct.pending is None
+    finally:
+        await client.aclose()
+
+
+def test_load_with_an_async_client_outside_a_loop_says_so(sandbox: Any) -> None:
+    with pytest.raises(TypeError, match=r"async client.*aload"):
+        CaseWorkspace.load(sandbox.async_client(), "EXT-1")
+    assert sandbox.request_count() == 0
