@@ -90,7 +90,7 @@ class CaseSampler(logging.Handler):
     """Cases stored on the sandbox, sampled every 20 ms, and the times 429s came back.
 
     "Sustained" is the slope of stored cases between the first and the last
-    429 the client saw: both ends sit at the same point of a pause/resume
+    429 seen (by the client or the batch): both ends sit at the same point of a pause/resume
     cycle (the bucket just ran dry), so whole cycles are measured, without the
     free first second of burst and without start-up and tail.
     """
@@ -102,7 +102,10 @@ class CaseSampler(logging.Handler):
         self.rejections: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self._logger = logging.getLogger("kyc_widgets.client")
+        # 429s are logged by the client when it retries them itself, and by the batch
+        # when it takes them back to pause every worker (clients with retry_rate_limited).
+        self._loggers = [logging.getLogger("kyc_widgets.client"), logging.getLogger("kyc_widgets.batch")]
+        self._levels: list[int] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         if "RATE" in str(record.args[0] if record.args else ""):
@@ -114,19 +117,21 @@ class CaseSampler(logging.Handler):
             self._stop.wait(0.02)
 
     def __enter__(self) -> Self:
-        self._logger.addHandler(self)
-        self._level = self._logger.level
-        self._logger.setLevel(logging.WARNING)
-        self._logger.propagate = False
+        for logger in self._loggers:
+            logger.addHandler(self)
+            self._levels.append(logger.level)
+            logger.setLevel(logging.WARNING)
+            logger.propagate = False
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self._logger.removeHandler(self)
-        self._logger.setLevel(self._level)
-        self._logger.propagate = True
+        for logger, level in zip(self._loggers, self._levels):
+            logger.removeHandler(self)
+            logger.setLevel(level)
+            logger.propagate = True
 
     def _cases_at(self, moment: float) -> float:
         times = [t for t, _ in self.samples]

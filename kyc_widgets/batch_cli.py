@@ -3,9 +3,17 @@
 Exit codes: 0 when every row was created or already existed (duplicates in the
 sheet are fine: their case is the first occurrence's), 1 when some rows need
 attention (invalid, failed, outcome unknown, not attempted, conflict), 2 for
-usage or configuration errors (missing file, missing columns, no token, no
-base URL, a campaign name needed). Progress goes to stderr, the summary to
-stdout; nothing printed contains names, e-mails or user ids.
+usage or configuration errors: missing file, missing columns, no token, no
+base URL, a campaign name needed, a ``--report`` folder or ``--journal`` that
+cannot be written (both checked before the first request), and a token the
+API refuses (401/403) before any case was created or found, since every row
+would fail the same way. A 401 *after* some rows landed (a token that expired
+mid-run) is exit 1: the report says which rows to run again. When the report
+cannot be written after the batch ran (the disk filled up, say), the summary
+is still printed and the exit code is 2.
+
+Progress goes to stderr, the summary to stdout; nothing printed contains
+names, e-mails or user ids.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 __all__ = ["add_batch_parser", "run_batch"]
@@ -44,7 +53,11 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument(
         "--no-personal-data",
         action="store_true",
-        help="leave names, e-mails, user ids and unrecognised columns out of --report",
+        help=(
+            "leave names, e-mails, user ids and unrecognised columns out of --report; "
+            "kyc_case_id stays (a re-run from the report needs it) and, when derived, "
+            "can be traced back to a user id, so keep the file as you would the sheet"
+        ),
     )
     parser.add_argument("--dry-run", action="store_true", help="validate and report; send nothing")
     parser.add_argument(
@@ -72,6 +85,23 @@ def _error(message: str) -> int:
     return EXIT_USAGE
 
 
+def _unwritable(path: Path) -> str | None:
+    """Why ``path`` cannot be written (checked by really creating a file next to it), or None."""
+    folder = path.parent
+    if path.is_dir():
+        return f"--report {path} is a folder; give a file name ending in .csv or .xlsx"
+    if not folder.is_dir():
+        return f"the folder for --report does not exist: {folder}"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"--report {path} exists and cannot be overwritten"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"cannot write the report into {folder}: {exc.strerror or exc}"
+    return None
+
+
 def run_batch(args: argparse.Namespace) -> int:
     """Run the batch subcommand; returns the process exit code."""
     from kyc_widgets.batch import (
@@ -92,6 +122,8 @@ def run_batch(args: argparse.Namespace) -> int:
         frame = read_campaign(args.sheet, sheet=args.sheet_name)
     except (OSError, ValueError) as exc:
         return _error(str(exc))
+    if report_path is not None and (problem := _unwritable(report_path)) is not None:
+        return _error(problem + ". Nothing was sent.")
 
     base_url = args.base_url or os.environ.get("KYC_API_BASE_URL")
     token = os.environ.get("KYC_API_TOKEN")
@@ -118,6 +150,8 @@ def run_batch(args: argparse.Namespace) -> int:
         return _error(str(exc))
     except CampaignRequiredError as exc:
         return _error(str(exc).replace("campaign='<name>'", "--campaign NAME"))
+    except OSError as exc:  # the journal: opened before the first request
+        return _error(f"cannot use the journal {args.journal}: {exc.strerror or exc}. Nothing was sent.")
     finally:
         if client is not None:
             client.close()
@@ -128,11 +162,25 @@ def run_batch(args: argparse.Namespace) -> int:
     print(report.summary_text())
     if report_path is not None:
         personal = not args.no_personal_data
-        if report_path.suffix.lower() == ".xlsx":
-            report.to_excel(report_path, include_personal_data=personal)
-        else:
-            report.to_csv(report_path, include_personal_data=personal)
+        try:
+            if report_path.suffix.lower() == ".xlsx":
+                report.to_excel(report_path, include_personal_data=personal)
+            else:
+                report.to_csv(report_path, include_personal_data=personal)
+        except OSError as exc:
+            return _error(
+                f"the batch ran (summary above) but the report could not be written to "
+                f"{report_path}: {exc.strerror or exc}. Re-running is safe: nothing is created twice."
+            )
         print(f"Report written to {report_path}")
+    summary = report.summary()
+    if report.stopped_reason in ("authentication", "permission") and not (
+        summary["created"] or summary["exists"]
+    ):
+        return _error(
+            "the API refused the token (HTTP 401 or 403) before any case was created or found, "
+            "so nothing was created. Check KYC_API_TOKEN and the base URL."
+        )
     if not report.ok:
         print(
             f"{report.needs_attention} row(s) need attention"

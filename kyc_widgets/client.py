@@ -163,11 +163,17 @@ class _RetryPolicy:
       duplicate is refused with 409, which we resolve by loading the case.
 
     A create without its own id whose answer was lost is never re-sent.
+
+    ``retry_rate_limited=False`` hands 429s back to a caller that paces itself
+    (the batch pauses all its workers and can stop during the pause); the 429
+    still closes the shared gate. After a lost answer the call keeps retrying,
+    because only it can still confirm the case with the 409 check.
     """
 
     is_create: bool
     has_own_id: bool = False
     answer_lost: bool = False
+    retry_rate_limited: bool = True
 
     def should_retry(self, exc: BaseException) -> bool:
         if not isinstance(exc, KycApiError):
@@ -175,7 +181,9 @@ class _RetryPolicy:
         if isinstance(exc, ApiConnectError):
             return True
         if isinstance(exc, RateLimitedError):
-            return True
+            # A caller that paces itself (the batch) takes the 429 back, unless an
+            # earlier attempt's answer was lost: only this call can still confirm that case.
+            return self.retry_rate_limited or self.answer_lost
         if not self.is_create:
             if isinstance(exc, TransportError):
                 return True
@@ -249,6 +257,7 @@ class _BaseClient:
         backoff_base: float = 0.25,
         backoff_max: float = 8.0,
         retry_after_cap: float = 30.0,
+        retry_rate_limited: bool = True,
     ) -> None:
         if max_retries < 0:
             raise KycConfigurationError("max_retries must be >= 0")
@@ -260,6 +269,7 @@ class _BaseClient:
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
         self._retry_after_cap = retry_after_cap
+        self.retry_rate_limited = retry_rate_limited
         self._gate = _RateGate()
         self._backoff = tenacity.wait_exponential(
             multiplier=backoff_base, max=backoff_max
@@ -270,6 +280,11 @@ class _BaseClient:
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    @property
+    def retry_after_cap(self) -> float:
+        """Longest wait this client honours for one ``Retry-After``."""
+        return self._retry_after_cap
 
     @property
     def has_token(self) -> bool:
@@ -305,6 +320,7 @@ class _BaseClient:
             "backoff_base": self._backoff_base,
             "backoff_max": self._backoff_max,
             "retry_after_cap": self._retry_after_cap,
+            "retry_rate_limited": self.retry_rate_limited,
         }
 
     def _twin(self, share_rate_gate: bool, overrides: dict[str, Any]) -> AsyncKycApiClient:
@@ -565,6 +581,7 @@ class KycApiClient(_BaseClient):
         backoff_base: float = 0.25,
         backoff_max: float = 8.0,
         retry_after_cap: float = 30.0,
+        retry_rate_limited: bool = True,
     ) -> None:
         super().__init__(
             base_url,
@@ -575,6 +592,7 @@ class KycApiClient(_BaseClient):
             backoff_base=backoff_base,
             backoff_max=backoff_max,
             retry_after_cap=retry_after_cap,
+            retry_rate_limited=retry_rate_limited,
         )
         self._http = httpx.Client(base_url=self._base_url, timeout=self._timeout, transport=transport)
 
@@ -645,7 +663,11 @@ class KycApiClient(_BaseClient):
         when the case may have been created but no answer came back.
         """
         wanted = self._coerce_input(data)
-        policy = _RetryPolicy(is_create=True, has_own_id=wanted.kyc_case_id is not None)
+        policy = _RetryPolicy(
+            is_create=True,
+            has_own_id=wanted.kyc_case_id is not None,
+            retry_rate_limited=self.retry_rate_limited,
+        )
         try:
             response, attempts = self._call(
                 policy, "POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json()
@@ -732,6 +754,7 @@ class AsyncKycApiClient(_BaseClient):
         backoff_max: float = 8.0,
         retry_after_cap: float = 30.0,
         limits: httpx.Limits | None = None,
+        retry_rate_limited: bool = True,
     ) -> None:
         super().__init__(
             base_url,
@@ -742,6 +765,7 @@ class AsyncKycApiClient(_BaseClient):
             backoff_base=backoff_base,
             backoff_max=backoff_max,
             retry_after_cap=retry_after_cap,
+            retry_rate_limited=retry_rate_limited,
         )
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
@@ -802,7 +826,11 @@ class AsyncKycApiClient(_BaseClient):
     async def create_case(self, data: KycCaseCreateInput | Mapping[str, Any]) -> CaseEnvelope:
         """Async :meth:`KycApiClient.create_case`: same rules, same errors."""
         wanted = self._coerce_input(data)
-        policy = _RetryPolicy(is_create=True, has_own_id=wanted.kyc_case_id is not None)
+        policy = _RetryPolicy(
+            is_create=True,
+            has_own_id=wanted.kyc_case_id is not None,
+            retry_rate_limited=self.retry_rate_limited,
+        )
         try:
             response, attempts = await self._call(
                 policy, "POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json()

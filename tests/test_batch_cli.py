@@ -89,3 +89,48 @@ def test_registered_on_the_main_command(env: Any, tmp_path: Path) -> None:
 
     assert main(["batch", str(clean_sheet(tmp_path, 2)), "--campaign", "main", "--quiet"]) == 0
     assert env.case_count() == 2
+
+
+def test_unwritable_report_or_journal_exits_2_before_sending(
+    env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = clean_sheet(tmp_path)
+    assert run([str(sheet), "--campaign", "x", "--quiet", "--report", str(tmp_path / "no" / "r.csv")]) == 2
+    assert "folder for --report does not exist" in capsys.readouterr().err
+    (tmp_path / "taken.csv").mkdir()
+    assert run([str(sheet), "--campaign", "x", "--quiet", "--report", str(tmp_path / "taken.csv")]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("x")
+    assert run([str(sheet), "--campaign", "x", "--quiet", "--journal", str(not_a_folder / "j.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot use the journal" in err and "Nothing was sent" in err and "Traceback" not in err
+    assert env.request_count(method="POST") == 0
+
+
+def test_a_refused_token_exits_2(env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("KYC_API_TOKEN", "not-the-token")
+    assert run([str(clean_sheet(tmp_path)), "--campaign", "x", "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert "Failed: 4" in captured.out  # the summary is still printed
+    assert "KYC_API_TOKEN" in captured.err
+    assert env.case_count() == 0
+
+
+def test_a_report_that_cannot_be_written_keeps_the_summary(
+    env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kyc_widgets.batch import BatchReport
+
+    def disk_full(self: Any, path: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(BatchReport, "to_csv", disk_full)
+    code = run([str(clean_sheet(tmp_path)), "--campaign", "x", "--quiet",
+                "--report", str(tmp_path / "r.csv")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "Created: 4" in captured.out
+    assert "No space left on device" in captured.err and "Traceback" not in captured.err
+    assert env.case_count() == 4

@@ -107,3 +107,22 @@ def test_progress_updates_come_from_the_worker_thread(sandbox: Any, client: Any)
     ui.create_button.click()
     assert ui.wait(30) and ui.state == "done"
     assert "kyc-batch-creator" in seen
+
+
+def test_a_large_download_is_written_once_per_choice(
+    sandbox: Any, client: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from kyc_widgets.batch import creator
+
+    monkeypatch.setattr(creator, "DATA_URI_LIMIT", 10)  # every report counts as large
+    monkeypatch.chdir(tmp_path)
+    ui = BatchCreator(client, campaign(3), campaign="files")
+    ui.create_button.click()
+    assert ui.wait(30) and ui.state == "done"
+    for value in (True, False, True, False):
+        ui.include_personal_data.value = value
+    files = sorted(p.name for p in tmp_path.glob("batch-report-*.csv"))
+    assert len(files) == 2
+    assert [name.endswith("-personal.csv") for name in files].count(True) == 1
+    href = ui.download.value.split("href='")[1].split("'")[0]
+    assert href in files and not href.endswith("-personal.csv")

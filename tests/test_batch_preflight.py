@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -108,11 +110,111 @@ def test_invalid_rows_report_field_names_and_titled_messages() -> None:
 def test_same_id_twice_reports_later_rows_as_duplicates_of_the_first() -> None:
     frame = pd.DataFrame(
         [row(kyc_case_id="K-1"), row(kyc_case_id=" K-1 ", user_internal_id="2"), row(kyc_case_id="K-1")],
-        index=[10, 20, 30],
+        index=["a", "b", "c"],
     )
     result = preflight(frame, campaign="c")
-    assert result.status.to_dict() == {10: "ready", 20: "duplicate_in_sheet", 30: "duplicate_in_sheet"}
-    assert result.error_message[20] == "Same external case ID as sheet row 2; only that row is sent."
+    assert result.status.to_dict() == {"a": "ready", "b": "duplicate_in_sheet", "c": "duplicate_in_sheet"}
+    assert result.error_message["b"] == "Same external case ID as sheet row 2; only that row is sent."
+
+
+def test_a_valid_row_is_not_held_back_by_an_invalid_row_with_the_same_id() -> None:
+    frame = pd.DataFrame(
+        [
+            row(kyc_case_id="K-1", assigned_analyst_email="not-an-email"),  # invalid, never sent
+            row(kyc_case_id="K-1", user_internal_id="2"),  # the first VALID K-1: sent
+            row(kyc_case_id="K-1", user_internal_id="3"),
+            row(kyc_case_id="K-2", user_internal_id="4"),
+        ]
+    )
+    result = preflight(frame)
+    assert result.status.tolist() == ["invalid", "ready", "duplicate_in_sheet", "ready"]
+    assert result.error_field[0] == "assigned_analyst_email"
+    assert result.error_message[2] == "Same external case ID as sheet row 3; only that row is sent."
+
+    # the same with derived ids: two rows for one person, the first one invalid
+    derived = pd.DataFrame(
+        [row(assigned_analyst_email="bad@"), row(assigned_analyst_email="good@example.org")]
+    )
+    again = preflight(derived, campaign="c")
+    assert again.kyc_case_id[0] == again.kyc_case_id[1]
+    assert again.status.tolist() == ["invalid", "ready"]
+
+
+def test_sheet_rows_of_a_filtered_or_sorted_read_csv_frame() -> None:
+    text = pd.DataFrame([row(user_internal_id=f"U{i}") for i in range(6)]).to_csv(index=False)
+    plain = pd.read_csv(io.StringIO(text), dtype=str)  # how people read a sheet without read_campaign
+    plain.loc[4, "case_priority"] = "soon"  # spreadsheet row 6
+    filtered = plain[plain["user_internal_id"] != "U0"]
+    result = preflight(filtered, campaign="c")
+    assert result.sheet_row[result.status == "invalid"].to_dict() == {4: 6}
+    shuffled = preflight(plain.sample(frac=1, random_state=1), campaign="c")
+    assert shuffled.sheet_row[shuffled.status == "invalid"].to_dict() == {4: 6}
+    assert shuffled.sheet_row.to_dict() == {label: label + 2 for label in range(6)}
+
+
+def test_the_first_of_duplicates_is_the_lowest_sheet_row_whatever_the_order() -> None:
+    frame = pd.DataFrame([row(kyc_case_id="K-1"), row(kyc_case_id="K-1", user_internal_id="2")])
+    result = preflight(frame.iloc[::-1])  # sorted the other way round
+    assert result.status.to_dict() == {0: "ready", 1: "duplicate_in_sheet"}
+    assert result.error_message[1] == "Same external case ID as sheet row 2; only that row is sent."
+
+
+def test_a_repeated_header_is_ambiguous_not_ignored(tmp_path: Path) -> None:
+    header = ",".join([*row(), "kyc_case_id", "kyc_case_id"])
+    values = ",".join([*row().values(), "K-1", "K-2"])
+    path = tmp_path / "twice.csv"
+    path.write_text(f"{header}\n{values}\n", encoding="utf-8")
+    sheet = read_campaign(path)
+    assert "kyc_case_id.1" in sheet.columns  # pandas renamed the second one
+    with pytest.raises(CampaignColumnsError) as info:
+        preflight(sheet)
+    assert info.value.ambiguous == {"kyc_case_id": ["kyc_case_id", "kyc_case_id.1"]}
+    assert "appears twice" in str(info.value)
+    # a column that merely ends in ".1" is still just an unknown column
+    assert preflight(pd.DataFrame([row(**{"Version.1": "x"})]), campaign="c").unknown_columns == [
+        "Version.1"
+    ]
+
+
+def test_missing_cells_stay_missing_whatever_the_dtype() -> None:
+    # Under pandas 2, astype(str) turned these into "nan", "None" or "<NA>", which became
+    # ids and names. pandas 3 keeps them missing: this test guards the pandas 2 path.
+    frame = pd.DataFrame([row(user_internal_id=f"U{i}") for i in range(4)])
+    frame["assigned_analyst_name"] = pd.Series([None, np.nan, pd.NA, "Sam"], dtype=object)
+    frame["assigned_analyst_email"] = pd.Series([pd.NA, "a@example.org", pd.NA, pd.NA],
+                                                dtype="string")
+    frame["current_status"] = pd.Categorical([None, "draft", None, "Pending review"])
+    frame["kyc_case_id"] = pd.Series([pd.NA, "K-1", None, np.nan], dtype=object)
+    frame["user_internal_id"] = pd.Series([1, 2, 3, 4], dtype="Int64")
+    frame.loc[3, "user_internal_id"] = pd.NA
+    result = preflight(frame, campaign="c")
+    assert result.status.tolist() == ["ready", "ready", "ready", "invalid"]
+    assert result.error_field[3] == "user_internal_id"
+    bodies = result.bodies(frame.index[:3])
+    for body in bodies:
+        assert not {"nan", "None", "<NA>"} & {str(v) for v in body.values()}
+    assert "assigned_analyst_name" not in bodies[0] and "assigned_analyst_email" not in bodies[0]
+    assert bodies[0]["current_status"] == "DRAFT" and bodies[2]["current_status"] == "DRAFT"
+    assert bodies[1]["current_status"] == "DRAFT" and bodies[1]["assigned_analyst_email"]
+    assert bodies[0]["user_internal_id"] == "1"
+    assert bodies[1]["kyc_case_id"] == "K-1"
+    assert bodies[0]["kyc_case_id"].startswith("CMP-c-")
+    assert bodies[2]["kyc_case_id"].startswith("CMP-c-")
+    assert bodies[0]["kyc_case_id"] != bodies[2]["kyc_case_id"]
+
+
+def test_the_quote_of_an_exported_formula_cell_is_dropped() -> None:
+    frame = pd.DataFrame(
+        [
+            row(kyc_case_id="'@300", legal_first_name="'=HYPERLINK(\"x\")"),
+            row(kyc_case_id="'-100", user_internal_id="2", legal_last_name="O'Brien"),
+            row(kyc_case_id="'abc", user_internal_id="3"),
+        ]
+    )
+    result = preflight(frame)
+    assert result.kyc_case_id.tolist() == ["@300", "-100", "'abc"]
+    assert result.body(0)["legal_first_name"] == '=HYPERLINK("x")'  # what the first run sent
+    assert result.body(1)["legal_last_name"] == "O'Brien"
 
 
 def test_derived_ids_are_stable_and_forgiving_about_spelling() -> None:
@@ -123,7 +225,7 @@ def test_derived_ids_are_stable_and_forgiving_about_spelling() -> None:
     ).kyc_case_id[0]
     assert a == b
     assert a.startswith("CMP-kyc-refresh-2025-") and len(a.split("-")[-1]) == 16
-    assert "00123" not in a  # the user id is only hashed
+    assert "00123" not in a  # not in clear (but pseudonymous, not anonymous: see identity.py)
     # a pinned value: changing the derivation would re-create every campaign's cases
     assert derive_case_id("Q1", {"user_internal_id": "00123", "regulated_provider_name": "P",
                                  "programme_name": "X", "user_type": "INDIVIDUAL",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from factories import campaign_frame
 from openpyxl import load_workbook
 
 from kyc_widgets.batch import BatchReport, batch_create, read_campaign
@@ -92,7 +93,69 @@ def test_html_shows_words_and_stays_bounded() -> None:
 
 
 def test_neutralise_formulas_leaves_numbers_alone() -> None:
-    frame = pd.DataFrame({"a": ["=1+1", "ok", None, "-x", "@SUM", "\tx"], "n": [-1, 2, 3, 4, 5, 6]})
+    frame = pd.DataFrame(
+        {
+            "a": ["=1+1", "ok", None, "-x", "@SUM", "\tx", "-100", "+2.5", "-1e5", "+44 20"],
+            "n": [-1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        }
+    )
     out = neutralise_formulas(frame)
-    assert out["a"].fillna("<NA>").tolist() == ["'=1+1", "ok", "<NA>", "'-x", "'@SUM", "'\tx"]
-    assert out["n"].tolist() == [-1, 2, 3, 4, 5, 6]
+    assert out["a"].fillna("<NA>").tolist() == [
+        "'=1+1", "ok", "<NA>", "'-x", "'@SUM", "'\tx", "-100", "+2.5", "'-1e5", "'+44 20"
+    ]
+    assert out["n"].tolist() == list(range(-1, 11))[:1] + list(range(2, 11))
+
+
+class _Shown:
+    def __str__(self) -> str:
+        return "=cmd|' /C calc'!A0"
+
+
+def test_categorical_and_mixed_columns_are_neutralised(tmp_path: Path) -> None:
+    frame = campaign_frame(3)
+    frame["Notes"] = pd.Categorical(['=HYPERLINK("http://evil.example","x")', "fine", None])
+    frame["legal_first_name"] = pd.Categorical(["@SUM(A1)", "Ann", "Bo"])
+    frame["Mixed"] = pd.Series([_Shown(), 5, "-3"], dtype=object)
+    report = batch_create(None, frame, campaign="cat", dry_run=True, progress=False)
+    assert report.summary()["would_create"] == 3
+
+    csv_path = tmp_path / "report.csv"
+    report.to_csv(csv_path)
+    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [c for c in cells if c.startswith(FORMULA_STARTS) and c != "-3"]
+    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in cells and "'@SUM(A1)" in cells
+    assert "'=cmd|' /C calc'!A0" in cells and "-3" in cells and "5" in cells
+
+    xlsx_path = tmp_path / "report.xlsx"
+    report.to_excel(xlsx_path)
+    cells_x = [cell for row in load_workbook(xlsx_path).active.iter_rows() for cell in row]
+    assert not [c for c in cells_x if c.data_type == "f"]
+    texts = [c.value for c in cells_x if isinstance(c.value, str)]
+    assert not [t for t in texts if t.startswith(FORMULA_STARTS) and t != "-3"]
+    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in texts
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_rerun_from_the_exported_report_creates_nothing(
+    sandbox: Any, client: Any, tmp_path: Path, suffix: str
+) -> None:
+    frame = campaign_frame(4)
+    frame["kyc_case_id"] = ["-100", "+200", "@300", "=400"]
+    frame.loc[0, "legal_first_name"] = '=HYPERLINK("http://evil.example","x")'
+    first = batch_create(client, frame, progress=False)
+    assert first.summary()["created"] == 4
+
+    path = tmp_path / f"report{suffix}"
+    if suffix == ".csv":
+        first.to_csv(path)
+        text = path.read_text(encoding="utf-8-sig")
+        assert ",-100," in text and ",'@300," in text  # numbers stay, formulas are quoted
+    else:
+        first.to_excel(path)
+    again = read_campaign(path)
+    second = batch_create(client, again, progress=False)
+    assert second.results["kyc_case_id"].tolist() == ["-100", "+200", "@300", "=400"]
+    assert second.summary()["created"] == 0
+    assert second.summary()["exists"] == 4
+    assert sandbox.case_count() == 4

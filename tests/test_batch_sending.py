@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,14 @@ from kyc_widgets.batch import (
     BatchProgress,
     CampaignColumnsError,
     CampaignRequiredError,
+    Journal,
+    JournalEntry,
     abatch_create,
     batch_create,
     read_campaign,
 )
+from kyc_widgets.batch.pacing import RateLimitPause, StopSignal
+from kyc_widgets.batch.sending import _TWIN_OPTIONS
 from kyc_widgets.sandbox import Sandbox
 
 DATA = Path(__file__).parent / "data"
@@ -95,12 +100,29 @@ def test_messy_sheet_every_row_accounted_for_and_second_run_creates_none(
     assert again.results["kyc_case_id"].equals(results["kyc_case_id"])
 
 
-def test_failed_rows_carry_the_ids_used(sandbox: Sandbox, client: Any) -> None:
+def test_failed_rows_carry_the_ids_used(sandbox: Sandbox) -> None:
     sheet = read_campaign(DATA / "messy_campaign.csv")
-    report = batch_create(client, sheet, campaign="Messy", progress=False)
+    # a proxy's HTML 502 for the first row: the outcome is unknown (nothing was applied)
+    sandbox.faults.add("html_502", times=1, method="POST")
+    with sandbox.client(max_retries=0) as api:
+        report = batch_create(api, sheet, campaign="Messy", concurrency=1, progress=False)
+    assert report.results.loc[2, "status"] == "outcome_unknown"
+    used = report.results.loc[2, "kyc_case_id"]
+    assert used.startswith("CMP-messy-")
+
     retry = report.failed_rows()
-    assert list(retry.index) == [4, 5, 7]
+    assert list(retry.index) == [2, 4, 5, 7]
     assert list(retry.columns) == list(sheet.columns)
+    assert retry.loc[2, "kyc_case_id"] == used  # the id the batch used, filled in
+    assert retry.loc[[4, 5, 7], "kyc_case_id"].isna().all()  # invalid rows: derived again after a fix
+
+    # retrying just these rows needs no campaign name for the row that was sent
+    with sandbox.client() as api:
+        again = batch_create(api, retry.loc[[2]], progress=False)
+    assert again.results.loc[2, "kyc_case_id"] == used
+    assert again.summary()["created"] == 1
+    with sandbox.client() as api:
+        assert api.get_case(used).case.legal_first_name == "Zoë"
 
 
 def test_dry_run_sends_nothing(sandbox: Sandbox, client: Any) -> None:
@@ -212,8 +234,10 @@ def test_cancel_then_resume_from_journal_sends_every_row_once(
 
     lines = [json.loads(line) for line in journal.read_text().splitlines()]
     assert len(lines) == summary["created"]
-    assert set(lines[0]) == {"kyc_case_id", "status", "case_id", "request_id", "http_status", "at"}
-    assert "Testa" not in journal.read_text()  # no personal data in the journal
+    assert set(lines[0]) == {"kyc_case_id", "status", "case_id", "request_id", "http_status", "at",
+                             "campaign"}
+    assert {line["campaign"] for line in lines} == {"resume"}
+    assert "Testa" not in journal.read_text()  # no names (ids only, pseudonymous: see identity.py)
 
     sandbox.reset_counts()
     second = batch_create(client, frame, campaign="resume", concurrency=4, journal=journal, progress=False)
@@ -270,3 +294,80 @@ def test_progress_bar_runs(sandbox: Sandbox, client: Any, capsys: pytest.Capture
     report = batch_create(client, campaign(3), campaign="bar", progress=True)
     assert report.summary()["created"] == 3
     assert "Creating cases" in capsys.readouterr().err
+
+
+def test_invalid_first_occurrence_does_not_hold_back_the_valid_one(sandbox: Sandbox, client: Any) -> None:
+    frame = campaign(3)
+    frame["kyc_case_id"] = ["K-1", "K-1", "K-2"]
+    frame["assigned_analyst_email"] = ["not-an-email", None, None]
+    report = batch_create(client, frame, progress=False)
+    assert report.results["status"].tolist() == ["invalid", "created", "created"]
+    assert sandbox.case_count() == 2
+    with sandbox.client() as api:
+        assert api.get_case("K-1").case.user_internal_id == "U00001"
+
+
+@pytest.mark.timeout(20)  # without a prompt stop this takes 3 x 30 s of Retry-After
+@pytest.mark.skipif(not _TWIN_OPTIONS, reason="needs the client's retry_rate_limited switch")
+def test_cancel_during_a_429_pause_stops_at_once_and_sends_nothing_more(sandbox: Sandbox) -> None:
+    sandbox.faults.add("rate_limited", times=500, method="POST", retry_after=30)
+    cancel = threading.Event()
+    posts_at_cancel: list[int] = []
+
+    def cancel_once_every_worker_waits() -> None:
+        while sandbox.request_count(method="POST") < 4:  # each worker's first row got a 429
+            time.sleep(0.01)
+        posts_at_cancel.append(sandbox.request_count(method="POST"))
+        cancel.set()
+
+    stopper = threading.Thread(target=cancel_once_every_worker_waits, daemon=True)
+    stopper.start()
+    with sandbox.client() as api:
+        report = batch_create(api, campaign(20), campaign="pause", concurrency=4, cancel=cancel,
+                              progress=False)
+    stopper.join()
+    assert report.stopped_reason == "cancelled"
+    assert report.summary()["not_attempted"] == 20
+    assert sandbox.case_count() == 0
+    assert sandbox.request_count(method="POST") == posts_at_cancel[0] == 4  # none after the cancel
+    waiting = report.results[report.results["http_status"] == 429]
+    assert len(waiting) == 4 and waiting["note"].str.contains("rate limit").all()
+
+
+def test_a_429_without_retry_after_still_pauses_every_worker() -> None:
+    pause = RateLimitPause()
+    assert pause.remaining() == 0
+    pause.close_after(None, 0)
+    assert pause.remaining() > 0  # a backoff, not an immediate re-send
+    assert RateLimitPause().close_after(120.0) == 30.0  # Retry-After is capped like the client's
+
+
+@pytest.mark.anyio
+async def test_a_stop_ends_the_pause() -> None:
+    pause, stop = RateLimitPause(), StopSignal()
+    pause.close_after(30.0)
+    stop.set("cancelled")
+    assert await pause.wait(stop) is False
+
+
+def test_a_torn_journal_line_is_ended_before_appending(tmp_path: Path) -> None:
+    path = tmp_path / "torn.jsonl"
+    path.write_text('{"kyc_case_id":"A","status":"created"}\n{"kyc_case_id":"B","sta', encoding="utf-8")
+    with Journal(path) as journal:  # a crash left "B" half written
+        journal.append(JournalEntry("C", "created"))
+        journal.append(JournalEntry("D", "created"))
+    assert sorted(Journal(path).load()) == ["A", "C", "D"]
+    assert path.read_text(encoding="utf-8").count("\n") == 4
+
+
+def test_resuming_with_another_campaign_warns(sandbox: Sandbox, client: Any, tmp_path: Path) -> None:
+    journal = tmp_path / "run.jsonl"
+    frame = campaign(3)
+    first = batch_create(client, frame, campaign="Q1 refresh", journal=journal, progress=False)
+    assert first.summary()["created"] == 3 and not first.warnings
+    same = batch_create(client, frame, campaign="q1-refresh", journal=journal, progress=False)
+    assert not same.warnings and same.summary()["created"] == 3  # from the journal
+    other = batch_create(client, frame, campaign="Q1 refesh", journal=journal, dry_run=True,
+                         progress=False)
+    assert any("'q1-refresh'" in w and "'q1-refesh'" in w for w in other.warnings)
+    assert other.summary()["would_create"] == 3  # other ids: the journal cannot skip them

@@ -18,7 +18,10 @@ personal-data columns unless the analyst ticks the box: a link's bytes live
 in the notebook's saved widget state and output, and a notebook is shared far
 more widely than a campaign sheet. Past :data:`DATA_URI_LIMIT` bytes the CSV
 is written next to the notebook instead and linked, so a 100k-row report does
-not bloat the notebook.
+not bloat the notebook; it is written once per report and per choice of the
+personal-data box (ticking the box back and forth reuses the files). Even
+without personal data the download keeps ``kyc_case_id``: a re-run needs it,
+and a derived id can be traced back to a user id (see :mod:`.identity`).
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ class BatchCreator(widgets.VBox):
         self._thread: threading.Thread | None = None
         self._frame: pd.DataFrame | None = None
         self._source_name = "DataFrame"
+        self._downloads: dict[bool, tuple[str, str]] = {}
 
         self.title = widgets.HTML()
         self.campaign = widgets.Text(
@@ -291,6 +295,7 @@ class BatchCreator(widgets.VBox):
 
     def _show_report(self, report: BatchReport) -> None:
         self.report = report
+        self._downloads.clear()
         self.cancel_button.layout.display = "none"
         done = report.summary()
         self.progress_bar.value = self.progress_bar.max
@@ -333,15 +338,23 @@ class BatchCreator(widgets.VBox):
     def _render_download(self) -> None:
         if self.report is None:
             return
-        personal = self.include_personal_data.value
-        text = self.report.to_csv_string(include_personal_data=personal)
+        personal = bool(self.include_personal_data.value)
+        if personal not in self._downloads:
+            self._downloads[personal] = self._build_download(self.report, personal)
+        name, href = self._downloads[personal]
+        label = "Download the report (CSV" + (", with personal data)" if personal else ")")
+        self.download.value = f"<a download='{name}' href='{href}' target='_blank'>{label}</a>"
+
+    @staticmethod
+    def _build_download(report: BatchReport, personal: bool) -> tuple[str, str]:
+        """``(file name, href)``: an inline ``data:`` link, or a file written once past the limit."""
+        text = report.to_csv_string(include_personal_data=personal)
         data = ("\ufeff" + text).encode("utf-8")
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        name = f"batch-report-{stamp}.csv"
+        name = f"batch-report-{stamp}{'-personal' if personal else ''}.csv"
         if len(data) <= DATA_URI_LIMIT:
             href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
         else:
             Path(name).write_bytes(data)
             href = html.escape(name)
-        label = "Download the report (CSV" + (", with personal data)" if personal else ")")
-        self.download.value = f"<a download='{name}' href='{href}' target='_blank'>{label}</a>"
+        return name, href

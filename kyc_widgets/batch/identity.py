@@ -14,10 +14,20 @@ row without ``kyc_case_id`` gets an id derived from
 * the row's **identifying columns**: :data:`IDENTITY_FIELDS`.
 
 The id is ``CMP-<campaign-slug>-<16 hex digits of SHA-256>``: readable enough
-to tell campaigns apart in the case list, stable across Python and pandas
-versions (hashlib, not ``hash()`` or pandas hashing), and free of personal data
-in clear (the user id only enters the hash). Two rows with the same identity
-get the same id and the later one is reported as a duplicate in the sheet.
+to tell campaigns apart in the case list, and stable across Python and pandas
+versions (hashlib, not ``hash()`` or pandas hashing). Two rows with the same
+identity get the same id and the later one is reported as a duplicate in the
+sheet.
+
+**Privacy: a derived id is pseudonymous, not anonymous.** The user id does
+not appear in clear, but the hash is unsalted and its other inputs (campaign
+name, provider, programme, the enum members) are few and guessable, so anyone
+holding the id and a list of candidate user ids can recompute it and find
+whose case it is. It cannot be salted with a secret: the same sheet must give
+the same ids on every machine and in every later run, which is the point.
+So treat a derived ``kyc_case_id`` (in reports, journals, case lists) as
+personal-data-derived: fine wherever the campaign sheet itself may be kept,
+not for publication or telemetry.
 
 Values are normalised before hashing the way people type them differently:
 surrounding whitespace is ignored everywhere; provider and programme names also

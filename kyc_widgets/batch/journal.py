@@ -5,10 +5,21 @@ costs one request per row; after a crash at row 80,000 of 100,000 the journal
 lets the next run skip the rows that already landed without asking the API.
 
 Each line is written and flushed as the outcome happens, so a killed process
-loses at most the line being written (a torn last line is ignored on reading).
-Lines hold ids and statuses only, never names, e-mails or user ids: the file
-can sit next to the sheet on a shared drive without becoming a personal-data
-store.
+loses at most the line being written: a torn last line is ignored on reading,
+and opening the journal again first ends it with a newline so that the next
+outcome starts a line of its own instead of being glued to (and lost with)
+the torn one.
+
+Each line records the campaign (its slug) the run was for. Resuming with
+another campaign name would derive other ids for rows without one, so the
+journal could not skip them and the API would not refuse them as duplicates:
+the batch warns when it sees that (``BatchReport.warnings``).
+
+Lines hold ids, statuses and HTTP facts, never names, e-mails or user ids.
+But a *derived* ``kyc_case_id`` is a hash of the row's identity, user id
+included, and can be recomputed from a list of candidate user ids, so it is
+pseudonymous personal data, not anonymous: keep the journal where the
+campaign sheet itself may be kept, and delete it with the sheet.
 """
 
 from __future__ import annotations
@@ -33,7 +44,7 @@ SKIP_ON_RESUME = frozenset({"created", "exists"})
 
 @dataclass(frozen=True)
 class JournalEntry:
-    """One outcome. Only ids, status and HTTP facts: no personal data."""
+    """One outcome: ids, status, HTTP facts and the campaign slug; no names, e-mails or user ids."""
 
     kyc_case_id: str
     status: str
@@ -41,6 +52,7 @@ class JournalEntry:
     request_id: str | None = None
     http_status: int | None = None
     at: str | None = None
+    campaign: str | None = None
 
 
 class Journal:
@@ -72,6 +84,7 @@ class Journal:
                         request_id=data.get("request_id"),
                         http_status=data.get("http_status"),
                         at=data.get("at"),
+                        campaign=data.get("campaign"),
                     )
                 except (ValueError, KeyError, TypeError):
                     skipped += 1  # a torn last line after a crash, or a foreign line
@@ -82,10 +95,27 @@ class Journal:
         return found
 
     def open(self) -> Self:
+        """Open for appending (creating folders); end a torn last line first. Raises ``OSError``."""
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            torn = self._ends_torn()
             self._handle = self.path.open("a", encoding="utf-8")
+            if torn:
+                self._handle.write("\n")
+                self._handle.flush()
         return self
+
+    def _ends_torn(self) -> bool:
+        """True when the file is not empty and its last line has no newline (a crash mid-write)."""
+        try:
+            with self.path.open("rb") as existing:
+                size = existing.seek(0, os.SEEK_END)
+                if not size:
+                    return False
+                existing.seek(size - 1)
+                return existing.read(1) != b"\n"
+        except FileNotFoundError:
+            return False
 
     def append(self, entry: JournalEntry) -> None:
         """Write one line and flush it to the OS (survives a killed process).

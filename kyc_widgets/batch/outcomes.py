@@ -8,10 +8,9 @@ the client's own-id rule confirmed the case).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from kyc_widgets.errors import (
     AuthenticationError,
@@ -23,21 +22,20 @@ from kyc_widgets.errors import (
 )
 from kyc_widgets.models import KycCaseCreateInput
 
+from .pacing import RateLimitPause, StopSignal
+
 __all__ = ["RATE_LIMIT_ROUNDS", "Outcome", "send_row"]
 
 logger = logging.getLogger("kyc_widgets.batch")
 
-RATE_LIMIT_ROUNDS = 50
-"""How often one row may go back through the 429 gate after the client's own
-retries were spent. A 429 means nothing was done, so going round again is safe."""
+RATE_LIMIT_ROUNDS = 200
+"""How often one row may be sent again after a 429 before it is reported failed.
+A 429 means nothing was done, so going round again is safe; the bound only
+keeps an API that never lets anything through from holding the batch forever."""
 
 _COMPARE_EXCLUDED = frozenset({"kyc_case_id", "current_status"})
 """Not compared with an existing case: the id is what matched, and the status
 moves with the workflow after creation, so a difference there is expected."""
-
-
-class _Settable(Protocol):
-    def is_set(self) -> bool: ...
 
 
 @dataclass
@@ -56,22 +54,38 @@ class Outcome:
     stop: str | None = None
 
 
-async def send_row(aclient: Any, body: dict[str, Any], *, on_conflict: str, stop: _Settable) -> Outcome:
+async def send_row(
+    aclient: Any,
+    body: dict[str, Any],
+    *,
+    on_conflict: str,
+    stop: StopSignal,
+    pause: RateLimitPause,
+) -> Outcome:
     """Create one case and classify the answer; never raises for an API failure.
 
-    A 429 after the client's own retries goes back through the client's gate
-    (up to :data:`RATE_LIMIT_ROUNDS` times) unless the batch is stopping, in
-    which case the row is ``not_attempted`` (a 429 means nothing was created).
+    A 429 pauses the whole batch (``pause``) for ``Retry-After`` (or a
+    backoff) and the row is sent again, up to :data:`RATE_LIMIT_ROUNDS` times.
+    When the batch stops during that pause the row is ``not_attempted`` at
+    once: a 429 means nothing was created. A 429 that follows a lost answer
+    (the client marks it ``outcome_unknown``) is not taken round again here:
+    the row may exist, so it is reported ``outcome_unknown``.
     """
     attempts = 0
     last: RateLimitedError | None = None
-    for _ in range(RATE_LIMIT_ROUNDS):
+    for rounds in range(RATE_LIMIT_ROUNDS):
         try:
             envelope = await aclient.create_case(body)
         except RateLimitedError as exc:
             attempts += _attempts(exc)
             last = exc
-            if stop.is_set():
+            if exc.outcome_unknown:
+                return _from_error(exc, attempts)
+            seconds = pause.close_after(exc.retry_after, rounds)
+            logger.warning(
+                "%s: pausing the batch for %.2f s (request_id=%s)", exc.code, seconds, exc.request_id
+            )
+            if not await pause.wait(stop):
                 return Outcome(
                     "not_attempted",
                     http_status=429,
@@ -80,8 +94,6 @@ async def send_row(aclient: Any, body: dict[str, Any], *, on_conflict: str, stop
                     attempts=attempts,
                     note="stopped while waiting for the API's rate limit; nothing was created",
                 )
-            if exc.retry_after is None:  # the client's gate only closes on a Retry-After
-                await asyncio.sleep(1.0)
             continue
         except ConflictError as exc:
             attempts += _attempts(exc)

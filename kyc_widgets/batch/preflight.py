@@ -18,7 +18,24 @@ Normalisation is the way people type: surrounding whitespace is stripped,
 empty cells and empty strings are missing, enum members ignore case, spaces
 and hyphens (``remediation``, ``Kyc refresh``, ``kyc-refresh`` ->
 ``KYC_REFRESH``), and headers are matched the same way (``Legal first name``,
-``legal-first-name`` or the form's field titles all work).
+``legal-first-name`` or the form's field titles all work). One leading ``'``
+before a formula character (``= + - @``, tab, CR) is dropped: that is how the
+batch's own exports neutralise formulas (:mod:`.report`), so a report read
+back and run again sends the same values and ids as the first run.
+
+Missing cells are found with ``isna()`` *before* anything is turned into text,
+and the normalised columns are ``object`` columns of ``str`` or ``None``:
+``astype(str)`` would turn a missing cell into the text ``"nan"`` or
+``"<NA>"`` under pandas 2 (pandas 3 keeps it missing), which would become an
+id or a name. So the input may use any dtype (``object``, ``str``,
+``string``, categorical, numbers) under pandas 2.1+ and 3.x alike.
+
+Sheet rows (``sheet_row`` in the report, and "the first" of duplicate ids):
+the index itself for a frame from :func:`~.reading.read_campaign`; for any
+other frame with a non-negative integer index, label + 2 (``pd.read_csv``
+gives a 0-based ``RangeIndex`` whose labels survive filtering and sorting;
+it also drops blank lines, which :func:`~.reading.read_campaign` counts);
+for any other index, position + 2.
 """
 
 from __future__ import annotations
@@ -74,7 +91,8 @@ class CampaignColumnsError(ValueError):
     """The sheet's columns cannot be used: required ones are missing or ambiguous.
 
     Raised before anything is sent. ``missing`` lists the field names absent
-    from the sheet; ``ambiguous`` maps a field to the headers that all mean it.
+    from the sheet; ``ambiguous`` maps a field to the headers that all mean it
+    (including ``name.1``, which is how pandas renames a repeated header).
     """
 
     def __init__(
@@ -92,8 +110,11 @@ class CampaignColumnsError(ValueError):
                 + ". Nothing was sent."
             )
         for name, headers in self.ambiguous.items():
+            repeated = any(_REPEATED_HEADER.fullmatch(h) for h in headers[1:])
             parts.append(
                 f"Columns {', '.join(repr(h) for h in headers)} all mean {name!r}; keep one."
+                + (" (A '.1' ending means the same header appears twice in the sheet.)"
+                   if repeated else "")
             )
         super().__init__(" ".join(parts))
 
@@ -194,9 +215,12 @@ def preflight(frame: pd.DataFrame, *, campaign: str | None = None) -> Preflight:
         normalised[name] = _normalise_column(frame[header], enum=name in _ENUM_FIELDS)
     for name in FIELDS:
         if name not in normalised.columns:
-            normalised[name] = pd.Series(pd.NA, index=index, dtype="str")
+            normalised[name] = _none_series(index)
     # The contract requires a status; campaigns start cases as DRAFT unless the sheet says otherwise.
-    normalised["current_status"] = normalised["current_status"].fillna(DEFAULT_CREATE_STATUS.value)
+    status_given = normalised["current_status"]
+    normalised["current_status"] = status_given.where(
+        status_given.notna(), DEFAULT_CREATE_STATUS.value
+    )
 
     if _has_cross_field_rules():  # pragma: no cover - guard for future model changes
         values, errors = _validate_rows(normalised)
@@ -226,25 +250,7 @@ def preflight(frame: pd.DataFrame, *, campaign: str | None = None) -> Preflight:
     invalid_labels = _apply_errors(errors, error_field, error_message)
     status.loc[invalid_labels] = INVALID
 
-    has_id = case_ids.notna()
-    if has_id.any():
-        ids = case_ids[has_id]
-        later = ids.duplicated(keep="first")
-        later = later[later & (status.loc[later.index] == READY)]
-        if len(later):
-            first_row = (
-                pd.DataFrame({"id": ids, "row": sheet_row[has_id]})
-                .drop_duplicates("id", keep="first")
-                .set_index("id")["row"]
-            )
-            labels = later.index
-            status.loc[labels] = DUPLICATE
-            error_field.loc[labels] = "kyc_case_id"
-            firsts = ids.loc[labels].map(first_row)
-            error_message.loc[labels] = [
-                f"Same external case ID as sheet row {int(r)}; only that row is sent."
-                for r in firsts
-            ]
+    _mark_duplicates(case_ids, sheet_row, status, error_field, error_message)
 
     warnings = []
     if unknown:
@@ -268,16 +274,58 @@ def preflight(frame: pd.DataFrame, *, campaign: str | None = None) -> Preflight:
     )
 
 
+def _mark_duplicates(
+    case_ids: pd.Series,
+    sheet_row: pd.Series,
+    status: pd.Series,
+    error_field: pd.Series,
+    error_message: pd.Series,
+) -> None:
+    """Among the *valid* rows, the same id twice: the lowest sheet row is sent, the rest not.
+
+    Invalid rows take no part: they are never sent, so a valid row must not be
+    held back as the duplicate of one (it would never be sent either).
+    """
+    candidates = case_ids[(status == READY) & case_ids.notna()]
+    if candidates.empty:
+        return
+    order = sheet_row.loc[candidates.index].sort_values(kind="stable").index
+    ids = candidates.loc[order]
+    later = ids.duplicated(keep="first")
+    if not later.any():
+        return
+    firsts = ids[~later]
+    first_row = pd.Series(sheet_row.loc[firsts.index].to_numpy(), index=firsts.to_numpy())
+    labels = later[later].index
+    status.loc[labels] = DUPLICATE
+    error_field.loc[labels] = "kyc_case_id"
+    error_message.loc[labels] = [
+        f"Same external case ID as sheet row {int(r)}; only that row is sent."
+        for r in ids.loc[labels].map(first_row)
+    ]
+
+
 # --- columns -----------------------------------------------------------------
+
+_REPEATED_HEADER = re.compile(r"(.*)\.(\d+)", re.DOTALL)
+"""``name.1``: pandas' spelling of the second ``name`` header in one sheet."""
 
 
 def _map_columns(columns: pd.Index) -> tuple[dict[str, str], list[str]]:
     mapping: dict[str, str] = {}
     unknown: list[str] = []
     seen: dict[str, list[str]] = {}
+    headers = {str(header) for header in columns}
     for header in columns:
         name = _HEADER_ALIASES.get(normalise_header(header))
         if name is None:
+            repeated = _REPEATED_HEADER.fullmatch(str(header))
+            if repeated and repeated.group(1) in headers:
+                # pandas renamed a repeated header: two columns mean one field, refuse to guess
+                original = _HEADER_ALIASES.get(normalise_header(repeated.group(1)))
+                if original is not None:
+                    seen.setdefault(original, []).append(header)
+                    continue
             unknown.append(str(header))
             continue
         seen.setdefault(name, []).append(header)
@@ -290,30 +338,43 @@ def _map_columns(columns: pd.Index) -> tuple[dict[str, str], list[str]]:
 
 
 def _normalise_column(column: pd.Series, *, enum: bool) -> pd.Series:
-    """Strip, blank -> NA, and for enums canonical member spelling.
+    """Strip, blank -> ``None``, one export quote dropped, and for enums canonical spelling.
 
-    Works on the column's distinct values (``pd.factorize``) and maps back:
-    without pyarrow, pandas string methods loop in Python per cell, and most
-    campaign columns (enums, teams, providers) repeat a few values.
+    Returns an ``object`` Series of ``str`` and ``None``. Missing cells are
+    whatever ``isna()`` says (``None``, ``NaN``, ``NA``, ``NaT``) and are
+    never turned into text (see the module docstring). Works on the column's
+    distinct values (``pd.factorize``, which codes every missing cell as -1)
+    and maps back: most campaign columns (enums, teams, providers) repeat a
+    few values, and pandas string methods loop in Python per cell anyway.
     """
-    text = column.astype("str")
-    codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    cleaned = [value.strip() for value in uniques.tolist()]
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    cleaned = [_cell_text(value) for value in uniques.tolist()]
     if enum:
         cleaned = [_ENUM_SEPARATORS.sub("_", value.upper()) for value in cleaned]
     table = np.array([value if value else None for value in cleaned] + [None], dtype=object)
-    result = pd.Series(table[codes], index=column.index, dtype="str")
-    return result
+    return pd.Series(table[codes], index=column.index, dtype=object)
 
 
 _ENUM_SEPARATORS = re.compile(r"[\s\-]+")
+_FORMULA_CHARACTERS = frozenset("=+-@\t\r")
+"""After a ``'``: how the batch's exports neutralise formulas (see :mod:`.report`)."""
+
+
+def _cell_text(value: object) -> str:
+    text = str(value).strip()
+    if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_CHARACTERS:
+        text = text[1:].strip()
+    return text
 
 
 def _sheet_rows(frame: pd.DataFrame) -> pd.Series:
-    """Spreadsheet row numbers: the index when read_campaign made it, else position + 2."""
+    """Spreadsheet row numbers (see the module docstring for the three cases)."""
     index = frame.index
-    if index.name == SHEET_ROW_INDEX_NAME and pd.api.types.is_integer_dtype(index.dtype):
-        rows = index.to_numpy()
+    rows: Any
+    if pd.api.types.is_integer_dtype(index.dtype) and index.name == SHEET_ROW_INDEX_NAME:
+        rows = index.to_numpy()  # read_campaign's index is the row number already
+    elif pd.api.types.is_integer_dtype(index.dtype) and (index.empty or index.min() >= 0):
+        rows = index.to_numpy() + FIRST_DATA_ROW  # 0-based labels of the rows pandas read
     else:
         rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
     return pd.Series(rows, index=index, dtype="int64", name="sheet_row")

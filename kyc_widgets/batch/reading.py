@@ -1,8 +1,10 @@
 """Reading a campaign spreadsheet (CSV or XLSX) as text, the way a person sees it.
 
 Every column is read as text: ids such as ``00123`` keep their leading zeros
-and nothing is turned into a float behind the analyst's back. Empty cells
-become missing values (``NA``), never the string ``"nan"``.
+and nothing is turned into a float behind the analyst's back. Columns have
+pandas' nullable ``string`` dtype, the same under pandas 2 and 3, and empty
+cells are missing (``pd.NA``), never the text ``"nan"``, ``"None"`` or
+``"<NA>"``.
 
 The returned frame's index is the *spreadsheet row number* (the header is row
 1, so the first data row is 2), named ``sheet_row``. Every report built from
@@ -57,7 +59,7 @@ def read_campaign(path_or_buffer: PathOrBuffer, *, sheet: str | None = None) -> 
     file/buffer (sniffed: XLSX files are ZIP archives starting with ``PK``).
     ``sheet`` names the worksheet of an XLSX file (default: the first one).
 
-    Returns a DataFrame of ``str`` columns where empty cells are ``NA``, fully
+    Returns a DataFrame of ``string`` columns where empty cells are ``NA``, fully
     blank rows are dropped, and the index is the spreadsheet row number
     (named ``sheet_row``). Raises ``FileNotFoundError`` naming the file,
     :class:`CampaignReadError` (a ``ValueError``) for an unknown extension, and
@@ -166,5 +168,8 @@ def _read_excel(source: PathOrBuffer, sheet: str | None) -> pd.DataFrame:
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     frame.columns = [str(c) for c in frame.columns]
     frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name=SHEET_ROW_INDEX_NAME)
-    frame = frame.astype(str).replace("", pd.NA) if len(frame.columns) else frame
+    if len(frame.columns):
+        # "string", not astype(str): under pandas 2 that turns a missing cell (an empty
+        # XLSX cell is None even with na_filter=False) into the text "None".
+        frame = frame.astype("string").replace("", pd.NA)
     return frame.dropna(how="all")

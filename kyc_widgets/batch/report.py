@@ -1,14 +1,29 @@
 """The outcome of a batch: one row per input row, aligned on the input's index.
 
-``BatchReport.results`` never contains personal data: statuses, ids, HTTP
-facts and messages that name fields, never cell values. The personal data
-stays in the input frame; exports join the two on the index and can leave the
-personal columns out.
+``BatchReport.results`` holds statuses, ids, HTTP facts and messages that
+name fields, never cell values: no names, e-mails or user ids. Its
+``kyc_case_id`` column is not anonymous, though: a given id may be the
+provider's own reference, and a derived one (``CMP-<campaign>-<hash>``) can be
+recomputed from the campaign name and a list of candidate user ids (see
+:mod:`.identity`). Treat it as pseudonymous personal data. The personal data
+stays in the input frame; exports join the two on the index and can leave
+the personal columns out, but they always keep ``kyc_case_id``, because that
+id is what makes a re-run from the report create nothing twice.
+
+Exports neutralise formulas (OWASP "CSV injection"): a text cell starting
+with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` unless it is a
+plain number such as ``-100`` (a number is never run as a formula, and ids
+like ``-100`` must survive a round trip). Every non-numeric column is
+checked, categorical and mixed ones included, and XLSX text cells are
+stored as text, never as formulas. :func:`~.reading.read_campaign` and the
+pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
 """
 
 from __future__ import annotations
 
 import html
+import numbers
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,30 +109,52 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _HTML_ROWS = 50
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells (and headers) a spreadsheet would run as a formula with ``'``.
+    """Prefix cells (and headers) a spreadsheet would run as a formula with ``'``.
 
     Cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR are the OWASP
     "CSV injection" set: ``=HYPERLINK(...)`` typed into a name column must not
-    become a live link in whoever opens the report. Numbers are left alone.
+    become a live link in whoever opens the report. Every column that is not
+    numeric, boolean or a date is checked, whatever its dtype (``object``,
+    ``string``, categorical); its cells become text (``str``) except numbers
+    and missing values. Plain numbers (``-100``, ``+2.5``) are left alone.
     """
     out = frame.copy()
     out.columns = [_neutralise(str(c)) for c in out.columns]
     for position in range(out.shape[1]):
         column = out.iloc[:, position]
-        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
-            text = column.astype(object)
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_STARTS))
-            if risky.any():
-                out.isetitem(position, text.where(~risky, "'" + text.where(risky, "")))
+        if _never_a_formula(column.dtype):
+            continue
+        out.isetitem(position, column.astype(object).map(_neutral_cell, na_action="ignore"))
     return out
 
 
+def _never_a_formula(dtype: Any) -> bool:
+    types = pd.api.types
+    if isinstance(dtype, pd.CategoricalDtype):
+        return False
+    return bool(
+        types.is_bool_dtype(dtype)
+        or types.is_numeric_dtype(dtype)
+        or types.is_datetime64_any_dtype(dtype)
+        or types.is_timedelta64_dtype(dtype)
+    )
+
+
+def _neutral_cell(value: Any) -> Any:
+    if isinstance(value, numbers.Number):
+        return value
+    return _neutralise(str(value))
+
+
 def _neutralise(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    if value.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def html_table(frame: pd.DataFrame) -> str:
@@ -144,7 +181,8 @@ class BatchReport:
     campaign: str | None = None
     dry_run: bool = False
     stopped_reason: str | None = None
-    """``"cancelled"``, ``"authentication"`` or ``"permission"`` when the batch stopped early."""
+    """``"cancelled"``, ``"authentication"``, ``"permission"`` or ``"journal"`` when the batch
+    stopped early."""
     elapsed: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -208,6 +246,10 @@ class BatchReport:
         With ``include_personal_data=False``, the personal contract columns
         (:data:`PERSONAL_DATA_FIELDS`) *and every column the batch did not
         recognise* are left out: an unknown column may hold anything.
+        ``kyc_case_id`` always stays: a re-run or a retry of the failed rows
+        needs it to create nothing twice. It is pseudonymous, not anonymous (a
+        derived id can be recomputed from candidate user ids), so such an
+        export is personal-data-*derived* and must not be published.
         """
         report = self.results.drop(columns=["source_index"])
         source_id = self._source_id_column()
@@ -231,7 +273,11 @@ class BatchReport:
     def to_csv(
         self, path: str | Path | Any, *, include_personal_data: bool = True
     ) -> None:
-        """Write the report joined with the input as UTF-8 CSV (with BOM, so Excel reads accents)."""
+        """Write the report joined with the input as UTF-8 CSV (with BOM, so Excel reads accents).
+
+        ``include_personal_data=False`` leaves out the columns listed in
+        :meth:`to_frame` but keeps ``kyc_case_id`` (pseudonymous; see there).
+        """
         frame = self.export_frame(include_personal_data=include_personal_data)
         frame.to_csv(path, index=False, encoding="utf-8-sig")
 
@@ -247,9 +293,19 @@ class BatchReport:
         include_personal_data: bool = True,
         sheet_name: str = "report",
     ) -> None:
-        """Write the report joined with the input as XLSX; every text cell is stored as text."""
+        """Write the report joined with the input as XLSX; every text cell is stored as text.
+
+        openpyxl stores a string starting with ``=`` as a formula; after
+        neutralisation none should, and any that still does is turned back
+        into a text cell (``data_type = "s"``) before saving.
+        """
         frame = self.export_frame(include_personal_data=include_personal_data)
-        frame.to_excel(path, index=False, sheet_name=sheet_name, engine="openpyxl")
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            frame.to_excel(writer, index=False, sheet_name=sheet_name)
+            for row in writer.sheets[sheet_name].iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
 
     # -- display -------------------------------------------------------------------
 
@@ -312,4 +368,5 @@ _STOP_WORDS = {
     "cancelled": "cancelled by the user; unsent rows are 'not attempted'",
     "authentication": "the API rejected the token (401); sign in again and re-run",
     "permission": "the API refused access (403); unsent rows are 'not attempted'",
+    "journal": "the journal could not be written (disk full?); unsent rows are 'not attempted'",
 }

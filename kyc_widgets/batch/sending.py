@@ -11,18 +11,27 @@ How it is built, and why:
   409, the client loads the case and confirms it is ours.
 - **N worker tasks over one queue** (default :data:`DEFAULT_CONCURRENCY`) with
   the async client. A remote API is latency-bound, so 32 requests in flight
-  give ~30x the throughput of a loop. The client closes a gate shared by all
-  its requests on 429, so every worker pauses for ``Retry-After`` together
-  and the batch settles at the API's rate instead of hammering it; a row whose
-  retries were all spent on 429s goes back through the gate (a 429 means the
-  API did nothing) rather than being reported as failed.
+  give ~30x the throughput of a loop.
+- **429 back-pressure belongs to the batch** (:mod:`.pacing`): the twins it
+  makes are told not to retry a 429 themselves (``retry_rate_limited=False``,
+  when the client offers it); the batch pauses *every* worker for
+  ``Retry-After`` (or a backoff when the API gave none) and sends the row
+  again, since a 429 means the API did nothing. So the batch settles at the
+  API's rate instead of hammering it, and a cancel or a 401 ends a pause at
+  once instead of after the client's retries. Every other retry (lost
+  answers confirmed by the own-id rule, 503 "retryable", connection refused)
+  stays with the client, whose rules decide what is safe to re-send.
 - **401 stops everything at once** (every further row would fail the same
   way), and so does 403; requests already in flight finish and are reported.
 - **Cancellation** (a ``cancel`` event, task cancellation, Ctrl-C / kernel
-  interrupt) stops taking new rows, waits for the requests in flight, and
-  returns the report with every unsent row ``not_attempted``.
-- **Journal** (:mod:`.journal`): outcomes are appended as they happen; a later
-  run with the same journal skips rows that already landed.
+  interrupt) stops taking new rows and ends 429 pauses at once (no request
+  is sent after it), waits for the requests in flight (never cancelled: their
+  answer says whether a case was created), and returns the report with every
+  unsent row ``not_attempted``.
+- **Journal** (:mod:`.journal`): opened before the first request (an
+  unwritable path fails before anything is sent); outcomes are appended as
+  they happen; a later run with the same journal skips rows that already
+  landed, and warns when the journal was written for another campaign.
 """
 
 from __future__ import annotations
@@ -36,16 +45,19 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .identity import CampaignRequiredError
+from kyc_widgets.client import AsyncKycApiClient
+
+from .identity import CampaignRequiredError, campaign_slug
 from .journal import SKIP_ON_RESUME, Journal, JournalEntry
 from .outcomes import Outcome, send_row
+from .pacing import RETRY_AFTER_CAP, RateLimitPause, Settable, StopSignal
 from .preflight import READY, Preflight, preflight
 from .report import STATUSES, BatchReport
 
@@ -67,10 +79,6 @@ CONNECTIONS_PER_POOL = 8
 
 PROGRESS_INTERVAL = 0.25
 """Seconds between ``on_progress`` calls (the tqdm bar uses ``mininterval=0.5``)."""
-
-class _Settable(Protocol):
-    def is_set(self) -> bool: ...
-
 
 @dataclass(frozen=True)
 class BatchProgress:
@@ -113,23 +121,6 @@ class _Columns:
             self.data[name][position] = getattr(outcome, name)
 
 
-class _Stop:
-    """Why sending stops: an outside cancel event, or a 401/403 seen by a worker."""
-
-    def __init__(self, cancel: _Settable | None) -> None:
-        self._cancel = cancel
-        self.reason: str | None = None
-
-    def set(self, reason: str) -> None:
-        if self.reason is None:
-            self.reason = reason
-
-    def is_set(self) -> bool:
-        if self.reason is None and self._cancel is not None and self._cancel.is_set():
-            self.reason = "cancelled"
-        return self.reason is not None
-
-
 async def abatch_create(
     client: Any,
     df: pd.DataFrame,
@@ -140,16 +131,17 @@ async def abatch_create(
     on_conflict: str = "report",
     progress: bool = True,
     journal: str | os.PathLike[str] | None = None,
-    cancel: _Settable | None = None,
+    cancel: Settable | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
 ) -> BatchReport:
     """Create one case per valid row of ``df``; return a :class:`BatchReport` for every row.
 
-    ``client`` is an ``AsyncKycApiClient`` (used as is) or a ``KycApiClient``
-    (an async twin with the same URL, token and retry settings is made and
-    closed here). ``campaign`` names the campaign and is required when some
-    rows have no ``kyc_case_id``: see :mod:`kyc_widgets.batch.identity` for why
-    there is no default. ``on_conflict="report"`` reports a 409 as ``exists``;
+    ``client`` is an ``AsyncKycApiClient`` (used as is: build it with
+    ``retry_rate_limited=False`` so that a cancel also cuts short the client's
+    own 429 waits) or a ``KycApiClient`` (async twins with the same URL, token
+    and retry settings are made and closed here). ``campaign`` names the
+    campaign and is required when some rows have no ``kyc_case_id``: see
+    :mod:`kyc_widgets.batch.identity` for why there is no default. ``on_conflict="report"`` reports a 409 as ``exists``;
     ``"load"`` fetches the existing case and reports ``conflict`` with the
     differing fields (``error_field``) when it does not match the row.
     ``cancel`` is any object with ``is_set()`` (``threading.Event``,
@@ -157,7 +149,8 @@ async def abatch_create(
     most every :data:`PROGRESS_INTERVAL` seconds, and once at the end.
 
     Raises before sending anything: :class:`~.preflight.CampaignColumnsError`
-    (required columns missing), :class:`~.identity.CampaignRequiredError`.
+    (required columns missing), :class:`~.identity.CampaignRequiredError`,
+    ``OSError`` when the journal cannot be opened for appending.
     Cancelling the task returns the report (unsent rows ``not_attempted``)
     instead of raising ``CancelledError``.
     """
@@ -173,28 +166,38 @@ async def abatch_create(
             "a stable external id and a re-run cannot create it twice. Nothing was sent."
         )
     columns = _initial_columns(pre)
+    slug = _slug_or_none(campaign)
     journal_file = Journal(journal) if journal is not None else None
-    to_send = _skip_journaled(pre, columns, journal_file)
-    stop = _Stop(cancel)
+    to_send, notes = _skip_journaled(pre, columns, journal_file, slug)
+    stop = StopSignal(cancel)
 
     if dry_run:
         columns.data["status"][to_send] = "would_create"
-        return _report(pre, columns, campaign, dry_run=True, stopped=None, started=started)
+        return _report(pre, columns, campaign, dry_run=True, stopped=None, started=started,
+                       notes=notes)
 
-    stop_reason = await _send_all(
-        client,
-        pre,
-        columns,
-        to_send,
-        on_conflict=on_conflict,
-        concurrency=concurrency,
-        progress=progress,
-        journal=journal_file,
-        stop=stop,
-        on_progress=on_progress,
-        started=started,
-    )
-    return _report(pre, columns, campaign, dry_run=False, stopped=stop_reason, started=started)
+    if journal_file is not None:
+        journal_file.open()  # before the first request: an unwritable journal sends nothing
+    try:
+        stop_reason = await _send_all(
+            client,
+            pre,
+            columns,
+            to_send,
+            on_conflict=on_conflict,
+            concurrency=concurrency,
+            progress=progress,
+            journal=journal_file,
+            slug=slug,
+            stop=stop,
+            on_progress=on_progress,
+            started=started,
+        )
+    finally:
+        if journal_file is not None:
+            journal_file.close()
+    return _report(pre, columns, campaign, dry_run=False, stopped=stop_reason, started=started,
+                   notes=notes)
 
 
 def batch_create(client: Any, df: pd.DataFrame, **kwargs: Any) -> BatchReport:
@@ -238,7 +241,7 @@ def batch_create(client: Any, df: pd.DataFrame, **kwargs: Any) -> BatchReport:
 
 async def _run_with_own_client(client: Any, df: pd.DataFrame, kwargs: dict[str, Any]) -> BatchReport:
     if _is_async_client(client):
-        twin = client.async_twin()
+        twin = client.async_twin(**_TWIN_OPTIONS)
         try:
             return await abatch_create(twin, df, **kwargs)
         finally:
@@ -253,6 +256,28 @@ def _is_async_client(client: Any) -> bool:
     return inspect.iscoroutinefunction(getattr(client, "create_case", None))
 
 
+def _client_options() -> frozenset[str]:
+    return frozenset(inspect.signature(AsyncKycApiClient.__init__).parameters)
+
+
+_TWIN_OPTIONS: dict[str, Any] = (
+    {"retry_rate_limited": False} if "retry_rate_limited" in _client_options() else {}
+)
+"""Settings the batch gives the async clients it makes: leave 429s to the batch's
+pause (:mod:`.pacing`), which a cancel can cut short. Empty with a client that
+cannot be told so; the batch still works, but a cancel then waits for the
+client's own 429 retries to run out."""
+
+
+def _slug_or_none(campaign: str | None) -> str | None:
+    if campaign is None or not str(campaign).strip():
+        return None
+    try:
+        return campaign_slug(str(campaign))
+    except CampaignRequiredError:
+        return None  # only fatal when an id must be derived: pre-flight has said so already
+
+
 def _initial_columns(pre: Preflight) -> _Columns:
     columns = _Columns(len(pre.status))
     columns.data["kyc_case_id"][:] = pre.kyc_case_id.astype(object).where(pre.kyc_case_id.notna(), None)
@@ -265,14 +290,27 @@ def _initial_columns(pre: Preflight) -> _Columns:
     return columns
 
 
-def _skip_journaled(pre: Preflight, columns: _Columns, journal: Journal | None) -> np.ndarray:
-    """Positions to send: ready rows, minus those an earlier run's journal says landed."""
+def _skip_journaled(
+    pre: Preflight, columns: _Columns, journal: Journal | None, slug: str | None
+) -> tuple[np.ndarray, list[str]]:
+    """Positions to send (ready rows, minus those an earlier run's journal says landed),
+    and warnings about the journal."""
     ready = np.flatnonzero(pre.ready.to_numpy())
     if journal is None:
-        return ready
+        return ready, []
     previous = journal.load()
     if not previous:
-        return ready
+        return ready, []
+    notes = []
+    other = sorted({e.campaign for e in previous.values() if e.campaign} - {slug})
+    if other and slug is not None:
+        notes.append(
+            f"The journal was written for campaign {', '.join(repr(c) for c in other)}, this run is "
+            f"for {slug!r}: rows whose external id is derived from the campaign name get different "
+            "ids, so the journal cannot skip them and the API will not recognise them as the same "
+            "cases. If this is a resume, use the earlier campaign name."
+        )
+        logger.warning("journal: written for another campaign than this run's")
     ids = columns.data["kyc_case_id"]
     keep = []
     for position in ready.tolist():
@@ -291,7 +329,7 @@ def _skip_journaled(pre: Preflight, columns: _Columns, journal: Journal | None) 
             )
         else:
             keep.append(position)
-    return np.asarray(keep, dtype=np.int64)
+    return np.asarray(keep, dtype=np.int64), notes
 
 
 def _report(
@@ -302,6 +340,7 @@ def _report(
     dry_run: bool,
     stopped: str | None,
     started: float,
+    notes: list[str] | None = None,
 ) -> BatchReport:
     index = pre.source.index
     data = columns.data
@@ -331,7 +370,7 @@ def _report(
         dry_run=dry_run,
         stopped_reason=stopped,
         elapsed=time.monotonic() - started,
-        warnings=list(pre.warnings),
+        warnings=[*pre.warnings, *(notes or [])],
     )
 
 
@@ -348,7 +387,8 @@ async def _send_all(
     concurrency: int,
     progress: bool,
     journal: Journal | None,
-    stop: _Stop,
+    slug: str | None,
+    stop: StopSignal,
     on_progress: Callable[[BatchProgress], None] | None,
     started: float,
 ) -> str | None:
@@ -381,15 +421,20 @@ async def _send_all(
         if outcome.stop:
             stop.set(outcome.stop)
         if journal is not None and outcome.status != "not_attempted":
-            journal.append(
-                JournalEntry(
-                    kyc_case_id=bodies[k]["kyc_case_id"],
-                    status=outcome.status,
-                    case_id=outcome.case_id,
-                    request_id=outcome.request_id,
-                    http_status=outcome.http_status,
+            try:
+                journal.append(
+                    JournalEntry(
+                        kyc_case_id=bodies[k]["kyc_case_id"],
+                        status=outcome.status,
+                        case_id=outcome.case_id,
+                        request_id=outcome.request_id,
+                        http_status=outcome.http_status,
+                        campaign=slug,
+                    )
                 )
-            )
+            except OSError as exc:  # a disk full mid-run: a resume could not trust the journal
+                logger.error("journal: cannot append (%s); stopping the batch", type(exc).__name__)
+                stop.set("journal")
         counts[outcome.status] += 1
         done += 1
         bar.set_postfix(_postfix(counts), refresh=False)
@@ -399,14 +444,19 @@ async def _send_all(
             last_progress = now
             _call_progress(on_progress, BatchProgress(done, total, dict(counts), now - started))
 
+    pause = RateLimitPause(
+        retry_after_cap=float(getattr(client, "retry_after_cap", RETRY_AFTER_CAP))
+    )
+
     async def worker(aclient: Any) -> None:
-        while queue and not stop.is_set():
+        # The pause is checked before taking a row: one Retry-After holds every worker.
+        while queue and await pause.wait(stop) and queue:
             k = queue.pop()
-            outcome = await send_row(aclient, bodies[k], on_conflict=on_conflict, stop=stop)
+            outcome = await send_row(
+                aclient, bodies[k], on_conflict=on_conflict, stop=stop, pause=pause
+            )
             record(k, outcome)
 
-    if journal is not None:
-        journal.open()
     tasks = [
         asyncio.create_task(worker(clients[i % len(clients)]))
         for i in range(min(concurrency, total))
@@ -429,8 +479,6 @@ async def _send_all(
                 raise error
     finally:
         bar.close()
-        if journal is not None:
-            journal.close()
         if owned:
             for aclient in clients:
                 await aclient.aclose()
@@ -453,7 +501,7 @@ def _twins(client: Any, workers: int) -> list[Any]:
     size = -(-workers // count)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     # async_twin shares the parent's 429 gate, so every twin pauses together.
-    return [client.async_twin(limits=limits) for _ in range(count)]
+    return [client.async_twin(limits=limits, **_TWIN_OPTIONS) for _ in range(count)]
 
 
 def _postfix(counts: dict[str, int]) -> dict[str, int]:
