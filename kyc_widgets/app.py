@@ -254,8 +254,13 @@ def start_voila(
     )
     process, log = _spawn(command, env=env, cwd=notebook.parent, log_path=log_path)
     app = ServedApp(process=process, port=port, token=token, host=host, log_path=log_path, _log=log)
+    return _listening(app, timeout)
+
+
+def _listening(app: ServedApp, timeout: float) -> ServedApp:
+    """Wait until ``app`` listens; stop it (no orphan process) if it never does."""
     try:
-        wait_for_port(port, host=host, timeout=timeout, process=process)
+        wait_for_port(app.port, host=app.host, timeout=timeout, process=app.process)
     except BaseException:
         app.stop()
         raise
@@ -280,12 +285,7 @@ def start_lab(
         log_path=None,
     )
     app = ServedApp(process=process, port=port, token=token, host=host, path="/lab", _log=log)
-    try:
-        wait_for_port(port, host=host, timeout=timeout, process=process)
-    except BaseException:
-        app.stop()
-        raise
-    return app
+    return _listening(app, timeout)
 
 
 def stop_process(process: subprocess.Popen[Any], *, grace: float = 10.0) -> None:

@@ -141,6 +141,22 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+async def send_rate_limited(
+    send: Send, request_id: str, retry_after: str, details: dict[str, Any] | None = None
+) -> None:
+    """429 ``retryable: true`` with ``Retry-After`` (seconds or an HTTP date)."""
+    await send_error(
+        send,
+        429,
+        "RATE_LIMITED",
+        "Too many requests; wait a moment and try again.",
+        request_id,
+        retryable=True,
+        details=details,
+        headers=((b"retry-after", retry_after.encode()),),
+    )
+
+
 async def send_unavailable(send: Send, request_id: str) -> None:
     """503 ``retryable: true``: the API declares that nothing was done (fault or fail rate)."""
     await send_error(
@@ -221,15 +237,7 @@ class SandboxGate:
         if fault.kind == "unavailable":
             await send_unavailable(send, request_id)
         elif fault.kind == "rate_limited":
-            await send_error(
-                send,
-                429,
-                "RATE_LIMITED",
-                "Too many requests; wait a moment and try again.",
-                request_id,
-                retryable=True,
-                headers=((b"retry-after", fault.retry_after_header().encode()),),
-            )
+            await send_rate_limited(send, request_id, fault.retry_after_header())
         elif fault.kind == "forbidden":
             await send_error(
                 send,
@@ -308,15 +316,8 @@ class SandboxGate:
             wait = settings.bucket.try_acquire()
             if wait > 0:
                 seconds = retry_after_seconds(wait)
-                await send_error(
-                    send,
-                    429,
-                    "RATE_LIMITED",
-                    "Too many requests; wait a moment and try again.",
-                    request_id,
-                    retryable=True,
-                    details={"retry_after_seconds": seconds},
-                    headers=((b"retry-after", str(seconds).encode()),),
+                await send_rate_limited(
+                    send, request_id, str(seconds), details={"retry_after_seconds": seconds}
                 )
                 return False
         if settings.failer():
