@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Union
+from typing import IO, Any, Union
 
 import pandas as pd
 
@@ -98,15 +99,21 @@ def _resolve(path_or_buffer: PathOrBuffer) -> tuple[str, PathOrBuffer]:
     return _sniff(path_or_buffer), path_or_buffer
 
 
+def _peek(buffer: Any, read: Callable[[], str | bytes]) -> str | bytes | None:
+    """What ``read()`` returns, with the buffer left where it was; None if it cannot seek."""
+    try:
+        position = buffer.tell()
+        head = read()
+        buffer.seek(position)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    return head
+
+
 def _sniff(buffer: IO[bytes] | IO[str]) -> str:
     if isinstance(buffer, io.TextIOBase):
         return "csv"
-    try:
-        position = buffer.tell()
-        head = buffer.read(4)
-        buffer.seek(position)
-    except (AttributeError, OSError, io.UnsupportedOperation):
-        return "csv"
+    head = _peek(buffer, lambda: buffer.read(4))
     return "xlsx" if isinstance(head, bytes) and head.startswith(b"PK") else "csv"
 
 
@@ -135,15 +142,16 @@ def _read_csv(source: PathOrBuffer) -> pd.DataFrame:
 
 def _delimiter(source: PathOrBuffer) -> str:
     """The most frequent of ``,``, ``;`` and tab in the header line (``,`` by default)."""
-    try:
-        if isinstance(source, (str, os.PathLike)):
+    head: str | bytes | None
+    if isinstance(source, (str, os.PathLike)):
+        try:
             with open(source, "rb") as handle:
-                head: str | bytes = handle.readline(65536)
-        else:
-            position = source.tell()
-            head = source.readline(65536)
-            source.seek(position)
-    except (AttributeError, OSError, io.UnsupportedOperation):
+                head = handle.readline(65536)
+        except OSError:
+            return ","
+    else:
+        head = _peek(source, lambda: source.readline(65536))
+    if head is None:
         return ","
     text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
     counts = {sep: text.count(sep) for sep in (",", ";", "\t")}
