@@ -64,10 +64,10 @@ $(STAMP): pyproject.toml $(VENV)/pyvenv.cfg
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m kyc_widgets.app $(DEMO_ARGS)
+	$(PY) -m kyc_widgets.cli.app $(DEMO_ARGS)
 
 lab: $(STAMP)
-	$(PY) -m kyc_widgets.app --lab $(DEMO_ARGS)
+	$(PY) -m kyc_widgets.cli.app --lab $(DEMO_ARGS)
 
 # One pytest run: tests/ as usual, and every notebook run top to bottom by nbval
 # (--nbval-lax: a cell fails on an error, outputs are not compared; --nbval-current-env:

@@ -104,7 +104,7 @@ class CaseSampler(logging.Handler):
         self._thread = threading.Thread(target=self._run, daemon=True)
         # 429s are logged by the client when it retries them itself, and by the batch
         # when it takes them back to pause every worker (clients with retry_rate_limited).
-        self._loggers = [logging.getLogger("kyc_widgets.client"), logging.getLogger("kyc_widgets.batch")]
+        self._loggers = [logging.getLogger("kyc_widgets.api.client"), logging.getLogger("kyc_widgets.batch")]
         self._levels: list[int] = []
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import ipywidgets as W
 
-from kyc_widgets.form import SchemaForm
+from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.models import KycCaseCreateInput
 
 

@@ -1,60 +1,86 @@
 """kyc-widgets: create durable KYC cases from Jupyter notebooks.
 
-The public API is re-exported here; each concept lives in its own module
-(``models``, ``errors``, ``client``, ``form``, ``intake``, ``workspace``,
-``status``, ``batch``, ``sandbox``).
+The public API is re-exported here. One folder per layer:
+
+- :mod:`kyc_widgets.models`: the contract (``docs/api-contract.md``);
+- :mod:`kyc_widgets.api`: client, errors, token sources, the pacing gate;
+- :mod:`kyc_widgets.batch`: campaigns from sheets, no widgets;
+- :mod:`kyc_widgets.form`: the generic pydantic form;
+- :mod:`kyc_widgets.widgets`: the analyst widgets;
+- :mod:`kyc_widgets.sandbox` and :mod:`kyc_widgets.cli`: the local API and the entry points.
+
+Names are resolved on first use (PEP 562), so ``from kyc_widgets import
+KycApiClient`` or ``import kyc_widgets.sandbox`` loads neither ipywidgets nor
+pandas.
 """
 
-from .auth import TokenSource, prompt_token, token_from_env
-from .batch import (
-    BatchCreator,
-    BatchReport,
-    CampaignColumnsError,
-    CampaignRequiredError,
-    abatch_create,
-    batch_create,
-    read_campaign,
-)
-from .client import AsyncKycApiClient, Diagnosis, KycApiClient
-from .errors import (
-    ApiConnectError,
-    ApiTimeoutError,
-    AuthenticationError,
-    ConflictError,
-    InvalidRequestError,
-    KycApiError,
-    KycConfigurationError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitedError,
-    ServerError,
-    ServiceUnavailableError,
-    TransportError,
-    UnexpectedResponseError,
-)
-from .form import SchemaForm
-from .intake import CaseCreator, CreatorState
-from .models import (
-    CREATE_STATUSES,
-    CaseEnvelope,
-    CasePriority,
-    CreateStatus,
-    ErrorBody,
-    ErrorEnvelope,
-    HealthStatus,
-    KycCaseCreateInput,
-    KycCaseRecord,
-    ReadinessStatus,
-    RelationshipType,
-    UserType,
-)
-from .status import ApiStatus
-from .workspace import CaseWorkspace
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("TokenSource", "prompt_token", "token_from_env"), "kyc_widgets.api.auth"),
+    **dict.fromkeys(("AsyncKycApiClient", "Diagnosis", "KycApiClient"), "kyc_widgets.api.client"),
+    **dict.fromkeys(
+        (
+            "ApiConnectError",
+            "ApiTimeoutError",
+            "AuthenticationError",
+            "ConflictError",
+            "InvalidRequestError",
+            "KycApiError",
+            "KycConfigurationError",
+            "NotFoundError",
+            "PermissionDeniedError",
+            "RateLimitedError",
+            "ServerError",
+            "ServiceUnavailableError",
+            "TransportError",
+            "UnexpectedResponseError",
+        ),
+        "kyc_widgets.api.errors",
+    ),
+    **dict.fromkeys(
+        (
+            "BatchReport",
+            "CampaignColumnsError",
+            "CampaignRequiredError",
+            "abatch_create",
+            "batch_create",
+            "read_campaign",
+        ),
+        "kyc_widgets.batch",
+    ),
+    **dict.fromkeys(
+        (
+            "CREATE_STATUSES",
+            "CaseEnvelope",
+            "CasePriority",
+            "CreateStatus",
+            "ErrorBody",
+            "ErrorEnvelope",
+            "HealthStatus",
+            "KycCaseCreateInput",
+            "KycCaseRecord",
+            "ReadinessStatus",
+            "RelationshipType",
+            "UserType",
+        ),
+        "kyc_widgets.models",
+    ),
+    "SchemaForm": "kyc_widgets.form.schema_form",
+    "ApiStatus": "kyc_widgets.widgets.api_status",
+    "BatchCreator": "kyc_widgets.widgets.batch_creator",
+    "CaseCreator": "kyc_widgets.widgets.case_creator",
+    "CreatorState": "kyc_widgets.widgets.case_creator",
+    "CaseWorkspace": "kyc_widgets.widgets.case_workspace",
+}
+
 __all__ = [
-    "CREATE_STATUSES",
     "ApiConnectError",
     "ApiStatus",
     "ApiTimeoutError",
@@ -62,6 +88,7 @@ __all__ = [
     "AuthenticationError",
     "BatchCreator",
     "BatchReport",
+    "CREATE_STATUSES",
     "CampaignColumnsError",
     "CampaignRequiredError",
     "CaseCreator",
@@ -99,4 +126,65 @@ __all__ = [
     "prompt_token",
     "read_campaign",
     "token_from_env",
-]
+]  # literal, so linters see it; tests check it against _EXPORTS
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported eagerly
+    from kyc_widgets.api.auth import TokenSource, prompt_token, token_from_env
+    from kyc_widgets.api.client import AsyncKycApiClient, Diagnosis, KycApiClient
+    from kyc_widgets.api.errors import (
+        ApiConnectError,
+        ApiTimeoutError,
+        AuthenticationError,
+        ConflictError,
+        InvalidRequestError,
+        KycApiError,
+        KycConfigurationError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitedError,
+        ServerError,
+        ServiceUnavailableError,
+        TransportError,
+        UnexpectedResponseError,
+    )
+    from kyc_widgets.batch import (
+        BatchReport,
+        CampaignColumnsError,
+        CampaignRequiredError,
+        abatch_create,
+        batch_create,
+        read_campaign,
+    )
+    from kyc_widgets.form.schema_form import SchemaForm
+    from kyc_widgets.models import (
+        CREATE_STATUSES,
+        CaseEnvelope,
+        CasePriority,
+        CreateStatus,
+        ErrorBody,
+        ErrorEnvelope,
+        HealthStatus,
+        KycCaseCreateInput,
+        KycCaseRecord,
+        ReadinessStatus,
+        RelationshipType,
+        UserType,
+    )
+    from kyc_widgets.widgets.api_status import ApiStatus
+    from kyc_widgets.widgets.batch_creator import BatchCreator
+    from kyc_widgets.widgets.case_creator import CaseCreator, CreatorState
+    from kyc_widgets.widgets.case_workspace import CaseWorkspace

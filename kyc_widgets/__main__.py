@@ -2,6 +2,6 @@
 
 import sys
 
-from kyc_widgets.cli import main
+from kyc_widgets.cli.main import main
 
 sys.exit(main())

@@ -11,7 +11,7 @@ import pytest
 from kyc_widgets.sandbox import Sandbox
 
 if TYPE_CHECKING:
-    from kyc_widgets.client import KycApiClient
+    from kyc_widgets.api.client import KycApiClient
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def client(sandbox: Sandbox) -> Iterator[KycApiClient]:
-    """A :class:`~kyc_widgets.client.KycApiClient` for the ``sandbox`` fixture (demo token)."""
+    """A :class:`~kyc_widgets.api.client.KycApiClient` for the ``sandbox`` fixture (demo token)."""
     api = sandbox.client()
     try:
         yield api

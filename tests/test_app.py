@@ -1,4 +1,4 @@
-"""The ``make demo`` launcher (``python -m kyc_widgets.app``), started as a user starts it.
+"""The ``make demo`` launcher (``python -m kyc_widgets.cli.app``), started as a user starts it.
 
 ``--exit-after-start`` brings up the sandbox and Voila, prints the URLs and stops: the
 launch path is exercised for real (processes, ports, environment), without a browser.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from kyc_widgets.app import (
+from kyc_widgets.cli.app import (
     DEFAULT_NOTEBOOK,
     free_port,
     kernel_environment,
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _run_app(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kyc_widgets.app", "--port", "0", "--exit-after-start", *args],
+        [sys.executable, "-m", "kyc_widgets.cli.app", "--port", "0", "--exit-after-start", *args],
         env=env,
         cwd=ROOT,
         check=False,
@@ -93,7 +93,7 @@ def test_voila_serves_the_notebook_page(tmp_path: Path) -> None:
     Voila's own shell (or its error page) says "voila" whatever happens: the checks are
     on what only the executed notebook puts there.
     """
-    from kyc_widgets.app import start_voila
+    from kyc_widgets.cli.app import start_voila
     from kyc_widgets.sandbox import Sandbox
 
     with Sandbox() as sandbox:

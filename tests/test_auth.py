@@ -13,10 +13,10 @@ from factories import valid_case_input
 from ipywidgets.embed import embed_data
 
 from kyc_widgets import auth
-from kyc_widgets.auth import TokenSource, prompt_token, token_from_env
-from kyc_widgets.client import KycApiClient
-from kyc_widgets.intake import CaseCreator
-from kyc_widgets.status import ApiStatus
+from kyc_widgets.api.auth import TokenSource, prompt_token, token_from_env
+from kyc_widgets.api.client import KycApiClient
+from kyc_widgets.widgets.api_status import ApiStatus
+from kyc_widgets.widgets.case_creator import CaseCreator
 
 SECRET = "tok_super_secret_value_42"
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from factories import campaign_frame
 
-from kyc_widgets.batch_cli import add_batch_parser
+from kyc_widgets.cli.batch import add_batch_parser
 
 DATA = Path(__file__).parent / "data"
 
@@ -85,7 +85,7 @@ def test_configuration_errors_exit_2(env: Any, tmp_path: Path, monkeypatch: pyte
 
 
 def test_registered_on_the_main_command(env: Any, tmp_path: Path) -> None:
-    from kyc_widgets.cli import main
+    from kyc_widgets.cli.main import main
 
     assert main(["batch", str(clean_sheet(tmp_path, 2)), "--campaign", "main", "--quiet"]) == 0
     assert env.case_count() == 2

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from factories import campaign_frame
 
-from kyc_widgets.batch import BatchCreator
+from kyc_widgets.widgets.batch_creator import BatchCreator
 
 DATA = Path(__file__).parent / "data"
 
@@ -112,7 +112,7 @@ def test_progress_updates_come_from_the_worker_thread(sandbox: Any, client: Any)
 def test_a_large_download_is_written_once_per_choice(
     sandbox: Any, client: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    from kyc_widgets.batch import creator
+    from kyc_widgets.widgets import batch_creator as creator
 
     monkeypatch.setattr(creator, "DATA_URI_LIMIT", 10)  # every report counts as large
     monkeypatch.chdir(tmp_path)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from factories import campaign_frame
 
+from kyc_widgets.api.pacing import RateLimitPause, StopSignal
 from kyc_widgets.batch import (
     BatchProgress,
     CampaignColumnsError,
@@ -23,7 +24,6 @@ from kyc_widgets.batch import (
     batch_create,
     read_campaign,
 )
-from kyc_widgets.batch.pacing import RateLimitPause, StopSignal
 from kyc_widgets.batch.sending import _TWIN_OPTIONS
 from kyc_widgets.sandbox import Sandbox
 

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import ConsoleMessage, Route, expect, sync_playwright
 
-from kyc_widgets.app import NOTEBOOKS_DIR, ServedApp, kernel_environment, start_voila
+from kyc_widgets.cli.app import NOTEBOOKS_DIR, ServedApp, kernel_environment, start_voila
 
 pytestmark = pytest.mark.browser
 

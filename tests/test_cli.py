@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kyc_widgets.cli import main
+from kyc_widgets.cli.main import main
 
-CLI = [sys.executable, "-m", "kyc_widgets.cli"]
+CLI = [sys.executable, "-m", "kyc_widgets.cli.main"]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -210,6 +210,6 @@ def test_port_in_use_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     ],
 )
 def test_sandbox_refuses_bad_flags_with_exit_2(argv: list[str]) -> None:
-    from kyc_widgets.cli import main
+    from kyc_widgets.cli.main import main
 
     assert main(["sandbox", "--port", "0", *argv]) == 2

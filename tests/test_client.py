@@ -36,7 +36,7 @@ from kyc_widgets import (
     ServiceUnavailableError,
     TransportError,
 )
-from kyc_widgets.errors import parse_retry_after
+from kyc_widgets.api.errors import parse_retry_after
 from kyc_widgets.sandbox import Sandbox
 
 POSTS = {"method": "POST", "path": "/api/v1/kyc-cases"}

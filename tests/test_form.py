@@ -12,7 +12,7 @@ import ipywidgets as W
 import pytest
 from pydantic import BaseModel, EmailStr, Field, SecretStr, field_validator
 
-from kyc_widgets.form import SchemaForm
+from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.models import (
     CREATE_STATUSES,
     CasePriority,

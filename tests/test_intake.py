@@ -16,14 +16,8 @@ import httpx
 import ipywidgets as widgets
 import pytest
 
-from kyc_widgets.auth import TokenSource
-from kyc_widgets.client import KycApiClient
-from kyc_widgets.intake import (
-    EXTERNAL_ID_TITLE,
-    RESEND_GUARD_SECONDS,
-    CaseCreator,
-    CreatorState,
-)
+from kyc_widgets.api.auth import TokenSource
+from kyc_widgets.api.client import KycApiClient
 from kyc_widgets.models import (
     SERVER_OWNED_FIELDS,
     CasePriority,
@@ -32,7 +26,13 @@ from kyc_widgets.models import (
     UserType,
 )
 from kyc_widgets.sandbox.envelope import error_body
-from kyc_widgets.workspace import CaseWorkspace
+from kyc_widgets.widgets.case_creator import (
+    EXTERNAL_ID_TITLE,
+    RESEND_GUARD_SECONDS,
+    CaseCreator,
+    CreatorState,
+)
+from kyc_widgets.widgets.case_workspace import CaseWorkspace
 
 CASES = "/api/v1/kyc-cases"
 

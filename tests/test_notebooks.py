@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kyc_widgets.app import NOTEBOOKS_DIR
+from kyc_widgets.cli.app import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 SAMPLE = NOTEBOOKS_DIR / "data" / "remediation-campaign.csv"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from ipywidgets.embed import embed_data
 
-from kyc_widgets.client import KycApiClient
-from kyc_widgets.status import STATUS_ROWS, ApiStatus
+from kyc_widgets.api.client import KycApiClient
+from kyc_widgets.widgets.api_status import STATUS_ROWS, ApiStatus
 
 
 def closed_port_url() -> str:

@@ -12,9 +12,9 @@ from typing import Any
 import ipywidgets as widgets
 import pytest
 
-from kyc_widgets.client import KycApiClient
+from kyc_widgets.api.client import KycApiClient
 from kyc_widgets.models import CaseEnvelope
-from kyc_widgets.workspace import WORKSPACE_GROUPS, CaseWorkspace
+from kyc_widgets.widgets.case_workspace import WORKSPACE_GROUPS, CaseWorkspace
 
 HOSTILE_NAME = '<script>alert("x")</script>'
 

@@ -1,4 +1,4 @@
-"""Batch case creation from DataFrames and spreadsheets (issue 4).
+"""Batch case creation from DataFrames and spreadsheets: no widgets here.
 
 Small modules, one concept each:
 
@@ -8,7 +8,9 @@ Small modules, one concept each:
 - :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`
 - :mod:`.journal`: append-only outcomes for resuming after a crash
 - :mod:`.report`: :class:`BatchReport`
-- :mod:`.creator`: :class:`BatchCreator`, the notebook UI
+
+The notebook UI over these, :class:`~kyc_widgets.widgets.batch_creator.BatchCreator`,
+lives with the other widgets.
 """
 
 from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
@@ -24,7 +26,6 @@ __all__ = [
     "IDENTITY_FIELDS",
     "STATUSES",
     "STATUS_LABELS",
-    "BatchCreator",
     "BatchProgress",
     "BatchReport",
     "CampaignColumnsError",
@@ -41,12 +42,3 @@ __all__ = [
     "read_campaign",
 ]
 
-
-def __getattr__(name: str) -> object:
-    # The widget pulls in ipywidgets; load it only when asked for, so scripts and
-    # the command line do not pay for (or depend on) a notebook stack.
-    if name == "BatchCreator":
-        from .creator import BatchCreator
-
-        return BatchCreator
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

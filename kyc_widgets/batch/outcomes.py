@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from kyc_widgets.errors import (
+from kyc_widgets.api.errors import (
     AuthenticationError,
     ConflictError,
     InvalidRequestError,
@@ -20,9 +20,8 @@ from kyc_widgets.errors import (
     PermissionDeniedError,
     RateLimitedError,
 )
+from kyc_widgets.api.pacing import RateLimitPause, StopSignal
 from kyc_widgets.models import KycCaseCreateInput
-
-from .pacing import RateLimitPause, StopSignal
 
 __all__ = ["RATE_LIMIT_ROUNDS", "Outcome", "send_row"]
 

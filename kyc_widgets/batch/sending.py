@@ -52,12 +52,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from kyc_widgets.client import AsyncKycApiClient
+from kyc_widgets.api.client import AsyncKycApiClient
+from kyc_widgets.api.pacing import RETRY_AFTER_CAP, RateLimitPause, Settable, StopSignal
 
 from .identity import CampaignRequiredError, campaign_slug
 from .journal import SKIP_ON_RESUME, Journal, JournalEntry
 from .outcomes import Outcome, send_row
-from .pacing import RETRY_AFTER_CAP, RateLimitPause, Settable, StopSignal
 from .preflight import READY, Preflight, preflight
 from .report import STATUSES, BatchReport
 

@@ -31,7 +31,7 @@ from kyc_widgets.sandbox.gate import GateSettings
 from kyc_widgets.sandbox.store import CaseStore
 
 if TYPE_CHECKING:  # the client is imported lazily: the sandbox must not need it
-    from kyc_widgets.client import AsyncKycApiClient, KycApiClient
+    from kyc_widgets.api.client import AsyncKycApiClient, KycApiClient
 
 __all__ = ["DEFAULT_PRINCIPAL", "Sandbox", "default_db_path", "is_loopback_host"]
 
@@ -236,15 +236,15 @@ class Sandbox:
 
     # -- clients ----------------------------------------------------------
     def client(self, **kwargs: Any) -> KycApiClient:
-        """A :class:`~kyc_widgets.client.KycApiClient` for this sandbox (demo token)."""
-        from kyc_widgets.client import KycApiClient
+        """A :class:`~kyc_widgets.api.client.KycApiClient` for this sandbox (demo token)."""
+        from kyc_widgets.api.client import KycApiClient
 
         self._require_running()
         return KycApiClient(self.base_url, kwargs.pop("token", self.token), **kwargs)
 
     def async_client(self, **kwargs: Any) -> AsyncKycApiClient:
-        """An :class:`~kyc_widgets.client.AsyncKycApiClient` for this sandbox."""
-        from kyc_widgets.client import AsyncKycApiClient
+        """An :class:`~kyc_widgets.api.client.AsyncKycApiClient` for this sandbox."""
+        from kyc_widgets.api.client import AsyncKycApiClient
 
         self._require_running()
         return AsyncKycApiClient(self.base_url, kwargs.pop("token", self.token), **kwargs)

@@ -1,4 +1,4 @@
-"""Plain-language messages for :class:`kyc_widgets.form.SchemaForm`.
+"""Plain-language messages for :class:`kyc_widgets.form.schema_form.SchemaForm`.
 
 Why: pydantic's messages are written for developers ("String should have at
 least 1 character", "Input should be 'LOW', 'NORMAL'..."). An analyst needs
@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from kyc_widgets.form_fields import FieldSpec
+from kyc_widgets.form.fields import FieldSpec
 
 __all__ = [
     "CHOICE_MESSAGE",

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import ipywidgets as widgets
 
-from .errors import KycApiError
+from kyc_widgets.api.errors import KycApiError
 
 __all__ = ["STATUS_ROWS", "ApiStatus"]
 
@@ -69,8 +69,8 @@ class ApiStatus(widgets.VBox):
     (or :meth:`refresh`); every error is caught and shown in the rows.
     ``rows`` maps each row name to its visible text (tests read it).
 
-    ``client`` may be a :class:`~kyc_widgets.client.KycApiClient` (the check
-    runs right away) or an :class:`~kyc_widgets.client.AsyncKycApiClient`: its
+    ``client`` may be a :class:`~kyc_widgets.api.client.KycApiClient` (the check
+    runs right away) or an :class:`~kyc_widgets.api.client.AsyncKycApiClient`: its
     ``diagnose()`` coroutine is scheduled on the running event loop (the
     kernel's, in a notebook), so the notebook stays responsive and the rows
     read "checking…" until it ends; ``pending`` is that task (await it to wait

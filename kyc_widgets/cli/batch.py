@@ -104,14 +104,14 @@ def _unwritable(path: Path) -> str | None:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the batch subcommand; returns the process exit code."""
+    from kyc_widgets.api.client import KycApiClient
+    from kyc_widgets.api.errors import KycConfigurationError
     from kyc_widgets.batch import (
         CampaignColumnsError,
         CampaignRequiredError,
         batch_create,
         read_campaign,
     )
-    from kyc_widgets.client import KycApiClient
-    from kyc_widgets.errors import KycConfigurationError
 
     report_path: Path | None = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".csv", ".xlsx"):

@@ -154,8 +154,8 @@ def create_case(
     base_url: str, token: str | None, fields: dict[str, Any], *, as_json: bool = False
 ) -> int:
     """Create one case and print it; the exit code says how it went."""
-    from kyc_widgets.client import KycApiClient
-    from kyc_widgets.errors import KycApiError, KycConfigurationError
+    from kyc_widgets.api.client import KycApiClient
+    from kyc_widgets.api.errors import KycApiError, KycConfigurationError
     from kyc_widgets.models import KycCaseCreateInput
 
     try:
@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the answer as JSON")
     demo.set_defaults(handler=_run_demo_cli)
 
-    from kyc_widgets.batch_cli import add_batch_parser
+    from kyc_widgets.cli.batch import add_batch_parser
 
     add_batch_parser(subparsers)
     return parser

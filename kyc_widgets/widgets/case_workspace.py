@@ -12,7 +12,7 @@ contain markup such as ``<script>``.
 
 Failures never surface as tracebacks: :meth:`CaseWorkspace.load` turns a 404
 (or no id at all) into a *missing* state and any other
-:class:`~kyc_widgets.errors.KycApiError` into an *error* state; when the API
+:class:`~kyc_widgets.api.errors.KycApiError` into an *error* state; when the API
 answered, both carry copyable support details (``request_id``, status, code)
 for a support handoff.
 
@@ -33,9 +33,9 @@ from typing import Any, Literal, Protocol
 
 import ipywidgets as widgets
 
-from .errors import KycApiError, NotFoundError
-from .labels import words
-from .models import CaseEnvelope, KycCaseRecord
+from kyc_widgets.api.errors import KycApiError, NotFoundError
+from kyc_widgets.labels import words
+from kyc_widgets.models import CaseEnvelope, KycCaseRecord
 
 __all__ = ["CODED_FIELDS", "WORKSPACE_GROUPS", "CaseWorkspace", "WorkspaceState"]
 
@@ -185,7 +185,7 @@ class CaseWorkspace(widgets.VBox):
         """Load a case by its ``kyc_case_id``; failures become a missing/error state, never raise.
 
         A blank or missing id shows the missing state without asking the API.
-        With an :class:`~kyc_widgets.client.AsyncKycApiClient` inside a running
+        With an :class:`~kyc_widgets.api.client.AsyncKycApiClient` inside a running
         event loop (a notebook kernel), the workspace is returned at once in the
         ``"loading"`` state and fills itself in when the answer arrives
         (``pending`` is that task). In async code, ``await CaseWorkspace.aload(...)``
@@ -217,7 +217,7 @@ class CaseWorkspace(widgets.VBox):
 
     @classmethod
     async def aload(cls, client: _AsyncCaseReader, kyc_case_id: str | None) -> CaseWorkspace:
-        """:meth:`load` for an :class:`~kyc_widgets.client.AsyncKycApiClient`, awaited."""
+        """:meth:`load` for an :class:`~kyc_widgets.api.client.AsyncKycApiClient`, awaited."""
         if kyc_case_id is None or _blank(kyc_case_id):
             return cls(kyc_case_id=None, state="missing")
         workspace = cls(kyc_case_id=kyc_case_id, state="loading")

@@ -26,8 +26,8 @@ from typing import Any
 import ipywidgets as widgets
 from pydantic import BaseModel
 
-from .auth import token_fingerprint
-from .errors import (
+from kyc_widgets.api.auth import token_fingerprint
+from kyc_widgets.api.errors import (
     ApiConnectError,
     AuthenticationError,
     ConflictError,
@@ -37,9 +37,9 @@ from .errors import (
     RateLimitedError,
     UnexpectedResponseError,
 )
-from .form import SchemaForm
-from .models import DEFAULT_CREATE_STATUS, CaseEnvelope, CreateStatus, KycCaseCreateInput
-from .workspace import CaseWorkspace
+from kyc_widgets.form.schema_form import SchemaForm
+from kyc_widgets.models import DEFAULT_CREATE_STATUS, CaseEnvelope, CreateStatus, KycCaseCreateInput
+from kyc_widgets.widgets.case_workspace import CaseWorkspace
 
 __all__ = ["EXTERNAL_ID_TITLE", "RESEND_GUARD_SECONDS", "CaseCreator", "CreatorState"]
 
@@ -155,8 +155,8 @@ def _hidden(widget: widgets.DOMWidget, hidden: bool) -> None:
 class CaseCreator(widgets.VBox):
     """The case intake flow: ``display(CaseCreator(client))`` in a notebook.
 
-    ``client`` is a :class:`~kyc_widgets.client.KycApiClient` (the call runs
-    inside the click handler) or an :class:`~kyc_widgets.client.AsyncKycApiClient`
+    ``client`` is a :class:`~kyc_widgets.api.client.KycApiClient` (the call runs
+    inside the click handler) or an :class:`~kyc_widgets.api.client.AsyncKycApiClient`
     (the call is scheduled on the kernel's running event loop; outside a running
     loop, e.g. a plain script, an async client is refused with ``TypeError``). ``values``
     pre-fills the form; ``on_created(envelope)`` is called once a case is created.
@@ -212,7 +212,7 @@ class CaseCreator(widgets.VBox):
       ``forbidden``, ``retry``), "Create case" sends again only when the
       validated input differs from what was last sent (the analyst changed
       something) or, after a 401/403, when the token changed. The token is
-      compared by a keyed fingerprint (:func:`kyc_widgets.auth.token_fingerprint`),
+      compared by a keyed fingerprint (:func:`kyc_widgets.api.auth.token_fingerprint`),
       never kept in clear. A queued click cannot have changed either, so it
       sends nothing; the message then says why nothing was sent. This check
       is deterministic: no timing involved.

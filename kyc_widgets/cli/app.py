@@ -1,6 +1,6 @@
 """The analyst's app: one command from a fresh checkout to a case form in the browser.
 
-``python -m kyc_widgets.app`` (what ``make demo`` runs) starts the sandbox KYC API in
+``python -m kyc_widgets.cli.app`` (what ``make demo`` runs) starts the sandbox KYC API in
 this process, then serves ``notebooks/01-create-a-case.ipynb`` as a Voila app (and,
 with ``--lab``, JupyterLab on the notebooks folder), bound to 127.0.0.1, and prints the
 URL to open. With ``KYC_API_BASE_URL`` set it starts no sandbox and the app talks to
@@ -58,7 +58,7 @@ LOOPBACK = "127.0.0.1"
 DEFAULT_VOILA_PORT = 8866
 DEFAULT_LAB_PORT = 8888
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 """The repository's notebooks folder (the package is installed editable from the checkout)."""
 
 DEFAULT_NOTEBOOK = NOTEBOOKS_DIR / "01-create-a-case.ipynb"
@@ -346,7 +346,7 @@ def _api_endpoint(args: argparse.Namespace) -> Iterator[tuple[str, str | None, b
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m kyc_widgets.app",
+        prog="python -m kyc_widgets.cli.app",
         description=(
             "Serve the case-creation notebook as a Voila app on 127.0.0.1, against the sandbox "
             "KYC API (default) or the API named by KYC_API_BASE_URL / KYC_API_TOKEN."

@@ -16,7 +16,7 @@ The safe sources, in order of preference:
    every request so a refreshed token is picked up without rebuilding widgets.
 
 :class:`TokenSource` wraps any of them as a callable the
-:class:`~kyc_widgets.client.KycApiClient` accepts as ``token=`` and whose
+:class:`~kyc_widgets.api.client.KycApiClient` accepts as ``token=`` and whose
 ``repr``/``str`` never reveal the secret.
 """
 
@@ -48,7 +48,7 @@ class _TokenSettable(Protocol):
 class TokenSource:
     """A callable holding (or fetching) a bearer token; its repr never shows it.
 
-    Pass it as ``token=`` to :class:`~kyc_widgets.client.KycApiClient`: the
+    Pass it as ``token=`` to :class:`~kyc_widgets.api.client.KycApiClient`: the
     client calls it before every request. ``TokenSource("...")`` holds a fixed
     value, ``TokenSource(fetch)`` calls ``fetch()`` each time (for refreshable
     tokens). :meth:`set` replaces the token in place, so every client holding

@@ -6,7 +6,7 @@ answer means* lives in :class:`_BaseClient` so the two can never drift apart:
 
 - the bearer token is attached per request (a string, or a callable so a
   notebook can refresh it) and never appears in a repr, an exception or a log;
-- every failure becomes a :class:`~kyc_widgets.errors.KycApiError` that keeps
+- every failure becomes a :class:`~kyc_widgets.api.errors.KycApiError` that keeps
   ``request_id``;
 - retries follow the contract's rules (see :class:`_RetryPolicy`), driven by
   tenacity rather than a hand-written loop;
@@ -32,7 +32,7 @@ import httpx
 import pydantic
 import tenacity
 
-from .errors import (
+from kyc_widgets.api.errors import (
     ApiConnectError,
     ApiTimeoutError,
     AuthenticationError,
@@ -48,7 +48,7 @@ from .errors import (
     UnexpectedResponseError,
     error_from_response,
 )
-from .models import CaseEnvelope, HealthStatus, KycCaseCreateInput, ReadinessStatus
+from kyc_widgets.models import CaseEnvelope, HealthStatus, KycCaseCreateInput, ReadinessStatus
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -58,7 +58,7 @@ __all__ = [
     "TokenLike",
 ]
 
-logger = logging.getLogger("kyc_widgets.client")
+logger = logging.getLogger("kyc_widgets.api.client")
 
 TokenLike = str | Callable[[], str | None] | None
 """A bearer token, or a zero-argument callable returning the current one."""
@@ -658,8 +658,8 @@ class KycApiClient(_BaseClient):
     def create_case(self, data: KycCaseCreateInput | Mapping[str, Any]) -> CaseEnvelope:
         """``POST /api/v1/kyc-cases``. Accepts the model or a dict (validated before sending).
 
-        Raises :class:`~kyc_widgets.errors.ConflictError` on a duplicate external id,
-        and a :class:`~kyc_widgets.errors.KycApiError` with ``outcome_unknown=True``
+        Raises :class:`~kyc_widgets.api.errors.ConflictError` on a duplicate external id,
+        and a :class:`~kyc_widgets.api.errors.KycApiError` with ``outcome_unknown=True``
         when the case may have been created but no answer came back.
         """
         wanted = self._coerce_input(data)

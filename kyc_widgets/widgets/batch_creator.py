@@ -36,11 +36,11 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from .identity import CampaignRequiredError
-from .preflight import CampaignColumnsError, Preflight, preflight
-from .reading import read_campaign
-from .report import STATUS_LABELS, STATUSES, BatchReport, html_table
-from .sending import DEFAULT_CONCURRENCY, BatchProgress, batch_create
+from kyc_widgets.batch.identity import CampaignRequiredError
+from kyc_widgets.batch.preflight import CampaignColumnsError, Preflight, preflight
+from kyc_widgets.batch.reading import read_campaign
+from kyc_widgets.batch.report import STATUS_LABELS, STATUSES, BatchReport, html_table
+from kyc_widgets.batch.sending import DEFAULT_CONCURRENCY, BatchProgress, batch_create
 
 __all__ = ["DATA_URI_LIMIT", "BatchCreator"]
 

@@ -4,7 +4,7 @@ Why not an existing generator: a form an analyst relies on needs per-field
 error messages next to the field, required markers, empty-means-``None`` for
 optional fields, labels tied to their inputs (screen readers, browser tests)
 and a notion of submission. This module adds those on top of the field
-introspection and inputs of :mod:`kyc_widgets.form_fields`.
+introspection and inputs of :mod:`kyc_widgets.form.fields`.
 
 Validation is the model's own: the form never re-implements a rule. It runs
 on submit (:meth:`SchemaForm.validate`) and when a field loses focus (text
@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 import ipywidgets as W
 from pydantic import BaseModel, ValidationError
 
-from kyc_widgets.form_fields import (
+from kyc_widgets.form.fields import (
     FieldSpec,
     build_input,
     field_specs,
@@ -33,7 +33,7 @@ from kyc_widgets.form_fields import (
     unsupported_reason,
     write_input,
 )
-from kyc_widgets.form_messages import error_html, help_html, humanize_error
+from kyc_widgets.form.messages import error_html, help_html, humanize_error
 
 __all__ = ["Errors", "SchemaForm"]
 

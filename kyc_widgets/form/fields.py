@@ -1,4 +1,4 @@
-"""Field introspection and input widgets for :class:`kyc_widgets.form.SchemaForm`.
+"""Field introspection and input widgets for :class:`kyc_widgets.form.schema_form.SchemaForm`.
 
 Why a separate module: reading a pydantic model once (``field_specs``, cached)
 and turning each field into one labelled ipywidgets input is the part every
@@ -24,7 +24,7 @@ from pydantic import BaseModel, EmailStr, NameEmail, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .labels import words
+from kyc_widgets.labels import words
 
 __all__ = [
     "REQUIRED_MARK",
