@@ -25,10 +25,12 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("TokenSource", "prompt_token", "token_from_env"), "kyc_widgets.api.auth"),
     **dict.fromkeys(("AsyncKycApiClient", "Diagnosis", "KycApiClient"), "kyc_widgets.api.client"),
+    **dict.fromkeys(("AsyncCaseApi", "CaseApi"), "kyc_widgets.api.protocols"),
     **dict.fromkeys(
         (
             "ApiConnectError",
             "ApiTimeoutError",
+    "AsyncCaseApi",
             "AuthenticationError",
             "ConflictError",
             "InvalidRequestError",
@@ -92,6 +94,7 @@ __all__ = [
     "CampaignColumnsError",
     "CampaignRequiredError",
     "CaseCreator",
+    "CaseApi",
     "CaseEnvelope",
     "CasePriority",
     "CaseWorkspace",
@@ -161,6 +164,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         TransportError,
         UnexpectedResponseError,
     )
+    from kyc_widgets.api.protocols import AsyncCaseApi, CaseApi
     from kyc_widgets.batch import (
         BatchReport,
         CampaignColumnsError,

@@ -12,7 +12,7 @@ import pytest
 from factories import valid_case_input
 from ipywidgets.embed import embed_data
 
-from kyc_widgets import auth
+from kyc_widgets.api import auth
 from kyc_widgets.api.auth import TokenSource, prompt_token, token_from_env
 from kyc_widgets.api.client import KycApiClient
 from kyc_widgets.widgets.api_status import ApiStatus

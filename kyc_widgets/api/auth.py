@@ -147,8 +147,8 @@ _FINGERPRINT_KEY = secrets.token_bytes(32)
 """Made at import, kept in memory only: fingerprints mean nothing outside this process."""
 
 
-def token_fingerprint(client: Any) -> str | None:
-    """A short keyed hash of the token ``client`` would send now; None when it has none.
+def fingerprint(token: str | None) -> str | None:
+    """A short keyed hash of ``token``; None when there is no token.
 
     Why: after a 401, the create form must tell "the analyst refreshed the
     token and pressed again" from "a click queued before the 401 arrived"
@@ -156,22 +156,20 @@ def token_fingerprint(client: Any) -> str | None:
     "did the token change?" and nothing else: the hash is an HMAC-SHA256
     under a random per-process key, so a fingerprint cannot be checked
     against guessed tokens, and it is never shown, logged or saved.
-
-    The token is read the way the client reads it before a request (a token
-    callable is called). A client offering ``token_fingerprint()`` is asked
-    directly. A token source that fails counts as "no token" (None).
     """
-    own = getattr(client, "token_fingerprint", None)
-    if callable(own):
-        value = own()
-        return value if isinstance(value, str) else None
-    reader = getattr(client, "_current_token", None)
-    if not callable(reader):
-        return None
-    try:
-        token = reader()
-    except Exception:  # noqa: BLE001 - a failing token source means "no usable token"
-        return None
     if not isinstance(token, str) or not token:
         return None
     return hmac.new(_FINGERPRINT_KEY, token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def token_fingerprint(client: Any) -> str | None:
+    """``client.token_fingerprint()`` for any client that offers it, else None.
+
+    Kept for callers holding a client of unknown type; the KYC clients answer
+    through their public :meth:`token_fingerprint`.
+    """
+    own = getattr(client, "token_fingerprint", None)
+    if not callable(own):
+        return None
+    value = own()
+    return value if isinstance(value, str) else None

@@ -32,6 +32,7 @@ import httpx
 import pydantic
 import tenacity
 
+from kyc_widgets.api.auth import fingerprint
 from kyc_widgets.api.errors import (
     ApiConnectError,
     ApiTimeoutError,
@@ -292,6 +293,17 @@ class _BaseClient:
             return bool(self._current_token())
         except AuthenticationError:
             return False
+
+    def token_fingerprint(self) -> str | None:
+        """A keyed hash of the token the next request would send (None without one).
+
+        Lets a widget ask "did the token change?" without holding the token;
+        see :func:`kyc_widgets.api.auth.fingerprint`. A failing token source counts as none.
+        """
+        try:
+            return fingerprint(self._current_token())
+        except AuthenticationError:
+            return None
 
     def set_token(self, token: TokenLike) -> None:
         """Replace the token (string or callable), e.g. after signing in again."""
@@ -569,6 +581,8 @@ class KycApiClient(_BaseClient):
     anything.
     """
 
+    is_async = False
+
     def __init__(
         self,
         base_url: str,
@@ -740,6 +754,8 @@ class KycApiClient(_BaseClient):
 
 class AsyncKycApiClient(_BaseClient):
     """Asynchronous twin of :class:`KycApiClient` (batch creation, async apps)."""
+
+    is_async = True
 
     def __init__(
         self,
