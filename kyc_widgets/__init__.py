@@ -30,7 +30,6 @@ _EXPORTS: dict[str, str] = {
         (
             "ApiConnectError",
             "ApiTimeoutError",
-    "AsyncCaseApi",
             "AuthenticationError",
             "ConflictError",
             "InvalidRequestError",
@@ -86,6 +85,7 @@ __all__ = [
     "ApiConnectError",
     "ApiStatus",
     "ApiTimeoutError",
+    "AsyncCaseApi",
     "AsyncKycApiClient",
     "AuthenticationError",
     "BatchCreator",
