@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from .labels import words
+from .text import clean_text
 
 __all__ = [
     "CREATE_STATUSES",
@@ -135,8 +136,13 @@ def _check_kyc_case_id(value: str) -> str:
     return value
 
 
-RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-"""A required free-text field: surrounding whitespace is stripped, blank is invalid."""
+RequiredText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    BeforeValidator(clean_text),
+]
+"""A required free-text field: NFC, surrounding whitespace stripped, blank is invalid,
+no control or text-direction characters (:func:`~kyc_widgets.text.clean_text`)."""
 
 OptionalText = Annotated[RequiredText | None, BeforeValidator(_blank_to_none)]
 """An optional free-text field: blank means "not given" (None)."""
@@ -144,6 +150,7 @@ OptionalEmail = Annotated[EmailStr | None, BeforeValidator(_blank_to_none)]
 _CaseIdText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=KYC_CASE_ID_MAX_LENGTH),
+    BeforeValidator(clean_text),
     AfterValidator(_check_kyc_case_id),
 ]
 ExternalCaseId = Annotated[_CaseIdText | None, BeforeValidator(_blank_to_none)]

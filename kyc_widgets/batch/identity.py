@@ -30,7 +30,9 @@ personal-data-derived: fine wherever the campaign sheet itself may be kept,
 not for publication or telemetry.
 
 Values are normalised before hashing the way people type them differently:
-surrounding whitespace is ignored everywhere; provider and programme names also
+text is NFC-normalised (a decomposed "é" from one system and a composed one
+from another are the same value, as in the contract models); surrounding
+whitespace is ignored everywhere; provider and programme names also
 ignore case and inner runs of whitespace; enum members are already canonical
 (``kyc refresh`` -> ``KYC_REFRESH``); ``user_internal_id`` keeps its case and
 its leading zeros (ids are exact).
@@ -45,6 +47,8 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+
+from kyc_widgets.text import nfc
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -108,7 +112,9 @@ def derive_case_ids(campaign: str, frame: pd.DataFrame) -> pd.Series:
             column = frame[name]
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
             fold = _fold if name in _FOLDED_FIELDS else str.strip
-            table = np.array([fold(str(value)) for value in uniques.tolist()] + [""], dtype=object)
+            table = np.array(
+                [fold(nfc(str(value))) for value in uniques.tolist()] + [""], dtype=object
+            )
             columns.append(table[codes].tolist())
         else:
             columns.append([""] * len(frame))
@@ -119,7 +125,7 @@ def derive_case_ids(campaign: str, frame: pd.DataFrame) -> pd.Series:
 def _part(name: str, value: str | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    text = str(value)
+    text = nfc(str(value))
     return _fold(text) if name in _FOLDED_FIELDS else text.strip()
 
 

@@ -14,6 +14,15 @@ has no cross-field (model-level) validators; :func:`preflight` checks that and
 falls back to per-row validation if one is ever added (and a test compares
 both paths on a messy sheet).
 
+The character rule of the contract's text fields
+(:func:`kyc_widgets.text.clean_text`: NFC, no control or text-direction
+characters) is part of those field types, so it runs once per distinct value
+here too and a refused cell gets the model's own message, e.g. ``Legal first
+name: contains U+000B LINE TABULATION at position 4: ...``. No second,
+pandas-side copy of the rule: ``Series.str.contains`` on an ``object`` column
+loops in Python per *cell* as well, so it would cost more than checking the
+distinct values (benchmarks/bench_preflight.py keeps the figure).
+
 Normalisation is the way people type: surrounding whitespace is stripped,
 empty cells and empty strings are missing, enum members ignore case, spaces
 and hyphens (``remediation``, ``Kyc refresh``, ``kyc-refresh`` ->

@@ -17,6 +17,23 @@ like ``-100`` must survive a round trip). Every non-numeric column is
 checked, categorical and mixed ones included, and XLSX text cells are
 stored as text, never as formulas. :func:`~.reading.read_campaign` and the
 pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
+
+Exports never fail on content. A worksheet cannot hold most control
+characters (openpyxl refuses them with ``IllegalCharacterError``: its
+``ILLEGAL_CHARACTERS_RE``), nor lone surrogates or ``U+FFFE``/``U+FFFF``; the
+contract fields refuse them on input, but the sheet's own columns that the API
+ignored may hold anything. Such characters are written as a visible escape,
+``⟨U+000B⟩`` (:func:`kyc_widgets.text.marker`, the notation the screen uses
+too), in cells and headers alike. CSV gets the same treatment as XLSX, so
+both files of one report hold the same text and a CSV opened in a spreadsheet
+loses nothing silently; tab, line feed and carriage return are kept (both
+formats hold them; CSV quotes the cell). :meth:`BatchReport.to_csv` and
+:meth:`BatchReport.to_excel` return how many cells (headers included) were
+changed that way, so a caller can say so; 0 means the file holds the data
+exactly.
+
+On screen (:func:`html_table`), hidden and direction-changing characters are
+drawn with :func:`kyc_widgets.text.reveal` rather than obeyed.
 """
 
 from __future__ import annotations
@@ -29,8 +46,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from kyc_widgets.labels import words
+from kyc_widgets.text import marker, reveal, reveal_html
 
 __all__ = [
     "ATTENTION_STATUSES",
@@ -39,7 +58,9 @@ __all__ = [
     "RESULT_COLUMNS",
     "STATUSES",
     "STATUS_LABELS",
+    "UNWRITABLE_CHARACTERS",
     "BatchReport",
+    "escape_unwritable",
     "neutralise_formulas",
 ]
 
@@ -112,6 +133,42 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _HTML_ROWS = 50
 
+UNWRITABLE_CHARACTERS = re.compile(ILLEGAL_CHARACTERS_RE.pattern + "|[\ud800-\udfff\ufffe\uffff]")
+"""What a worksheet cannot hold: openpyxl's set, plus lone surrogates and two non-characters."""
+
+
+def escape_unwritable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """``frame`` with :data:`UNWRITABLE_CHARACTERS` written as ``⟨U+000B⟩``, and how many cells changed.
+
+    Headers count as cells. Each text-holding column is searched once with a
+    vectorised ``str.contains``; only the cells it finds are rewritten.
+    """
+    out = frame.copy()
+    headers = [str(c) for c in out.columns]
+    escaped_headers = [_escape(h) for h in headers]
+    changed = sum(a != b for a, b in zip(headers, escaped_headers))
+    if changed:
+        out.columns = escaped_headers
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if _never_a_formula(column.dtype):
+            continue
+        column = column.astype(object)
+        try:
+            found = column.str.contains(UNWRITABLE_CHARACTERS, na=False).astype(bool)
+        except AttributeError:  # the .str accessor refuses a column that holds no text at all
+            continue
+        if found.any():
+            column = column.copy()
+            column[found] = column[found].map(_escape)
+            out.isetitem(position, column)
+            changed += int(found.sum())
+    return out, changed
+
+
+def _escape(text: str) -> str:
+    return UNWRITABLE_CHARACTERS.sub(lambda found: marker(found.group()), text)
+
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix cells (and headers) a spreadsheet would run as a formula with ``'``.
@@ -158,10 +215,24 @@ def _neutralise(value: str) -> str:
 
 
 def html_table(frame: pd.DataFrame) -> str:
-    """A DataFrame as a plain, left-aligned HTML table (values escaped) for notebooks."""
+    """A DataFrame as a plain, left-aligned HTML table (values escaped) for notebooks.
+
+    Text cells and headers go through :func:`~kyc_widgets.text.reveal`: a bidi
+    override in a name is shown as ``⟨U+202E⟩``, not obeyed.
+    """
+    frame = frame.copy()
+    frame.columns = [reveal(str(c)) for c in frame.columns]
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if not _never_a_formula(column.dtype):
+            frame.isetitem(position, column.astype(object).map(_revealed, na_action="ignore"))
     return frame.to_html(
         index=False, escape=True, na_rep="", justify="left", border=0, classes="kyc-table"
     )
+
+
+def _revealed(value: Any) -> Any:
+    return reveal(value) if isinstance(value, str) else value
 
 
 @dataclass
@@ -267,22 +338,30 @@ class BatchReport:
         return report.join(data, how="left")
 
     def export_frame(self, *, include_personal_data: bool = True) -> pd.DataFrame:
-        """:meth:`to_frame` with formula-looking cells neutralised, ready to write."""
-        return neutralise_formulas(self.to_frame(include_personal_data=include_personal_data))
+        """:meth:`to_frame` ready to write: unwritable characters escaped, formulas neutralised."""
+        return self._export(include_personal_data)[0]
 
-    def to_csv(
-        self, path: str | Path | Any, *, include_personal_data: bool = True
-    ) -> None:
+    def _export(self, include_personal_data: bool) -> tuple[pd.DataFrame, int]:
+        # Neutralise first: it turns every odd cell into text, which the escape then sees.
+        # An escape starts with "⟨", so it can never make a cell look like a formula.
+        return escape_unwritable(
+            neutralise_formulas(self.to_frame(include_personal_data=include_personal_data))
+        )
+
+    def to_csv(self, path: str | Path | Any, *, include_personal_data: bool = True) -> int:
         """Write the report joined with the input as UTF-8 CSV (with BOM, so Excel reads accents).
 
         ``include_personal_data=False`` leaves out the columns listed in
         :meth:`to_frame` but keeps ``kyc_case_id`` (pseudonymous; see there).
+        Returns how many cells held characters a worksheet cannot store and
+        were written as ``⟨U+000B⟩`` escapes (see the module docstring).
         """
-        frame = self.export_frame(include_personal_data=include_personal_data)
+        frame, escaped = self._export(include_personal_data)
         frame.to_csv(path, index=False, encoding="utf-8-sig")
+        return escaped
 
     def to_csv_string(self, *, include_personal_data: bool = True) -> str:
-        """:meth:`to_csv` into a string (for a download link)."""
+        """:meth:`to_csv` into a string (for a download link); the same escapes apply."""
         frame = self.export_frame(include_personal_data=include_personal_data)
         return str(frame.to_csv(index=False))
 
@@ -292,20 +371,22 @@ class BatchReport:
         *,
         include_personal_data: bool = True,
         sheet_name: str = "report",
-    ) -> None:
+    ) -> int:
         """Write the report joined with the input as XLSX; every text cell is stored as text.
 
         openpyxl stores a string starting with ``=`` as a formula; after
         neutralisation none should, and any that still does is turned back
-        into a text cell (``data_type = "s"``) before saving.
+        into a text cell (``data_type = "s"``) before saving. Returns how many
+        cells were written with ``⟨U+000B⟩`` escapes, as :meth:`to_csv` does.
         """
-        frame = self.export_frame(include_personal_data=include_personal_data)
+        frame, escaped = self._export(include_personal_data)
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             frame.to_excel(writer, index=False, sheet_name=sheet_name)
             for row in writer.sheets[sheet_name].iter_rows():
                 for cell in row:
                     if cell.data_type == "f":
                         cell.data_type = "s"
+        return escaped
 
     # -- display -------------------------------------------------------------------
 
@@ -352,9 +433,7 @@ class BatchReport:
                 f"{html.escape(_STOP_WORDS.get(self.stopped_reason, self.stopped_reason))}</p>"
             )
         if self.unknown_columns:
-            parts.append(
-                "<p>Ignored columns: " + html.escape(", ".join(self.unknown_columns)) + "</p>"
-            )
+            parts.append("<p>Ignored columns: " + reveal_html(", ".join(self.unknown_columns)) + "</p>")
         shown = self.readable(limit=_HTML_ROWS)
         more = len(self.results) - len(shown)
         parts.append(html_table(shown))

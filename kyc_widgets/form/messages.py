@@ -3,7 +3,8 @@
 Why: pydantic's messages are written for developers ("String should have at
 least 1 character", "Input should be 'LOW', 'NORMAL'..."). An analyst needs
 to know what to do. Messages are text with a "⚠ Error:" prefix, never colour
-alone.
+alone. A message may come from the API, so hidden or direction-changing
+characters in it are drawn visibly (:func:`kyc_widgets.text.reveal_html`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from pydantic_core import ErrorDetails
 
 from kyc_widgets.form.fields import FieldSpec
+from kyc_widgets.text import reveal_html
 
 __all__ = [
     "CHOICE_MESSAGE",
@@ -92,5 +94,5 @@ def help_html(text: str) -> str:
 def error_html(message: str) -> str:
     return (
         '<div style="color:var(--jp-error-color1, #b00020);line-height:1.3;white-space:normal">'
-        f"<strong>⚠ Error:</strong> {html.escape(message)}</div>"
+        f"<strong>⚠ Error:</strong> {reveal_html(message)}</div>"
     )

@@ -15,7 +15,6 @@ so untouched required fields are not flagged before the first submit.
 from __future__ import annotations
 
 import contextlib
-import html
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -34,6 +33,7 @@ from kyc_widgets.form.fields import (
     write_input,
 )
 from kyc_widgets.form.messages import error_html, help_html, humanize_error
+from kyc_widgets.text import reveal_html
 
 __all__ = ["Errors", "SchemaForm"]
 
@@ -455,11 +455,11 @@ class SchemaForm(W.VBox, Generic[M]):
             self.form_message.value = ""
             self.form_message.layout.display = "none"
             return
-        items = "".join(f"<div>{html.escape(line)}</div>" for line in lines[1:])
+        items = "".join(f"<div>{reveal_html(line)}</div>" for line in lines[1:])
         self.form_message.value = (
             '<div role="alert" style="border-left:4px solid var(--jp-error-color1, #b00020);'
             'padding:4px 8px;margin:4px 0;white-space:normal">'
-            f"<strong>⚠ {html.escape(lines[0])}</strong>{items}</div>"
+            f"<strong>⚠ {reveal_html(lines[0])}</strong>{items}</div>"
         )
         self.form_message.layout.display = None
 

@@ -117,8 +117,10 @@ def _safe_message(field: str | None, error: Mapping[str, Any]) -> str:
         expected = (error.get("ctx") or {}).get("expected")
         return f"Choose one of: {expected}." if expected else "Choose one of the allowed values."
     if kind == "value_error":
-        # Our own validators (kyc_case_id) word their messages without the value.
-        return str(error.get("msg", "Invalid value.")).removeprefix("Value error, ").capitalize()
+        # Our own validators word their messages without the value. Only the first letter
+        # is raised: "U+202E RIGHT-TO-LEFT OVERRIDE" must keep its case.
+        message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
+        return message[:1].upper() + message[1:]
     return "This value is not valid."
 
 

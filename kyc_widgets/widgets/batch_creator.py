@@ -41,6 +41,7 @@ from kyc_widgets.batch.preflight import CampaignColumnsError, Preflight, preflig
 from kyc_widgets.batch.reading import read_campaign
 from kyc_widgets.batch.report import STATUS_LABELS, STATUSES, BatchReport, html_table
 from kyc_widgets.batch.sending import DEFAULT_CONCURRENCY, BatchProgress, batch_create
+from kyc_widgets.text import reveal_html
 
 __all__ = ["DATA_URI_LIMIT", "BatchCreator"]
 
@@ -155,7 +156,7 @@ class BatchCreator(widgets.VBox):
             self._fail(str(exc))
             return
         self.title.value = (
-            f"<h4>Campaign sheet: {html.escape(self._source_name)} "
+            f"<h4>Campaign sheet: {reveal_html(self._source_name)} "
             f"({len(self._frame)} rows)</h4>"
         )
         self._refresh_preview()
@@ -192,7 +193,7 @@ class BatchCreator(widgets.VBox):
         ]
         if result.unknown_columns:
             parts.append(
-                "<p>Ignored columns: " + html.escape(", ".join(result.unknown_columns)) + "</p>"
+                "<p>Ignored columns: " + reveal_html(", ".join(result.unknown_columns)) + "</p>"
             )
         problems = result.status != "ready"
         if problems.any():
@@ -222,7 +223,7 @@ class BatchCreator(widgets.VBox):
     def _fail(self, message: str) -> None:
         self.state = "error"
         self.error = message
-        self.preview.value = f"<p style='color:#b00020'>{html.escape(message)}</p>"
+        self.preview.value = f"<p style='color:#b00020'>{reveal_html(message)}</p>"
         self.create_button.disabled = True
 
     def _on_campaign(self, _change: Any) -> None:

@@ -39,6 +39,7 @@ from kyc_widgets.api.errors import (
 )
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.models import DEFAULT_CREATE_STATUS, CaseEnvelope, CreateStatus, KycCaseCreateInput
+from kyc_widgets.text import reveal_html
 from kyc_widgets.widgets.case_workspace import CaseWorkspace
 
 __all__ = ["EXTERNAL_ID_TITLE", "RESEND_GUARD_SECONDS", "CaseCreator", "CreatorState"]
@@ -701,7 +702,7 @@ class CaseCreator(widgets.VBox):
             strong = f"<strong>{html.escape(prefix)}</strong> " if prefix else ""
             self.message.value = (
                 f'<div role="{role}" data-state="{state.value}" style="border-left:4px solid {tone};'
-                f'padding:4px 8px;margin:4px 0;white-space:normal">{strong}{html.escape(text)}</div>'
+                f'padding:4px 8px;margin:4px 0;white-space:normal">{strong}{reveal_html(text)}</div>'
             )
         else:
             plain = ""

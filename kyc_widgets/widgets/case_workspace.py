@@ -7,8 +7,11 @@ widgets), so nothing in it can be edited by accident, and the same HTML is
 served by :meth:`CaseWorkspace._repr_html_` so exported notebooks and plain
 viewers (nbconvert, GitHub) still show the case without a widget frontend.
 
-Every value is escaped with :func:`html.escape`: names are user input and may
-contain markup such as ``<script>``.
+Every value goes through :func:`kyc_widgets.text.reveal_html`: escaped, because
+names are user input and may contain markup such as ``<script>``, and with
+invisible or direction-changing characters drawn as ``⟨U+202E⟩``, because a
+case created elsewhere may hold a bidi override that would make a name read
+differently from what is stored.
 
 Failures never surface as tracebacks: :meth:`CaseWorkspace.load` turns a 404
 (or no id at all) into a *missing* state and any other
@@ -25,7 +28,6 @@ strings, because the record side may know values the create side does not
 from __future__ import annotations
 
 import asyncio
-import html
 import inspect
 from collections.abc import Awaitable
 from datetime import datetime
@@ -36,6 +38,7 @@ import ipywidgets as widgets
 from kyc_widgets.api.errors import KycApiError, NotFoundError
 from kyc_widgets.labels import words
 from kyc_widgets.models import CaseEnvelope, KycCaseRecord
+from kyc_widgets.text import reveal_html
 
 __all__ = ["CODED_FIELDS", "WORKSPACE_GROUPS", "CaseWorkspace", "WorkspaceState"]
 
@@ -273,7 +276,7 @@ class CaseWorkspace(widgets.VBox):
         return self.to_html()
 
     def _case_html(self, envelope: CaseEnvelope) -> str:
-        esc = html.escape
+        esc = reveal_html
         case_id = esc(envelope.case.kyc_case_id)
         values = self.values
         parts = [
@@ -302,7 +305,7 @@ class CaseWorkspace(widgets.VBox):
         return "".join(parts)
 
     def _problem_html(self) -> str:
-        esc = html.escape
+        esc = reveal_html
         requested = esc(self.kyc_case_id or "")
         if self.state == "loading":
             return (
@@ -335,7 +338,7 @@ class CaseWorkspace(widgets.VBox):
         if self.support_details:
             parts.append(
                 "<p>Support details (copy them into a support ticket):</p>"
-                f'<pre class="kyc-support">{esc(self.support_details)}</pre>'
+                f'<pre class="kyc-support">{esc(self.support_details, keep_line_breaks=True)}</pre>'
             )
         parts.append("</section>")
         return "".join(parts)
