@@ -8,6 +8,7 @@ content; anything hidden that got in anyway is shown, not obeyed.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import html
 import re
@@ -26,6 +27,7 @@ from pydantic import ValidationError
 from kyc_widgets.batch import batch_create, derive_case_id, preflight, read_campaign
 from kyc_widgets.batch.preflight import _validate_rows
 from kyc_widgets.batch.report import html_table
+from kyc_widgets.cli.batch import add_batch_parser
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.models import CaseEnvelope, KycCaseCreateInput
 from kyc_widgets.sandbox import Sandbox
@@ -440,3 +442,25 @@ def test_messages_from_the_api_are_revealed_in_the_form() -> None:
     widget = form.error_widgets["legal_first_name"]
     assert "\u202e" not in widget.value and "⟨U+202E⟩" in visible_text(widget)
     assert "\u2066" not in form.form_message.value and "⟨U+2066⟩" in form.form_message.value
+
+
+def test_cli_writes_the_report_and_says_how_many_cells_it_escaped(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("KYC_API_TOKEN", sandbox.token)
+    monkeypatch.setenv("KYC_API_BASE_URL", sandbox.base_url)
+    sheet = tmp_path / "sheet.csv"
+    frame = campaign_frame(3)
+    frame["Notes"] = ["mainframe\x0bexport", "ok", "bell\x07"]
+    frame.to_csv(sheet, index=False)
+    out = tmp_path / "report.xlsx"
+    parser = argparse.ArgumentParser(prog="kyc-widgets")
+    add_batch_parser(parser.add_subparsers())
+    args = parser.parse_args(["batch", str(sheet), "--campaign", "cli", "--quiet",
+                              "--report", str(out)])
+    assert args.handler(args) == 0
+    assert "note: 2 cell(s) held characters a spreadsheet cannot store" in capsys.readouterr().err
+    table = [[c.value for c in row] for row in load_workbook(out).active.iter_rows()]
+    notes = [row[table[0].index("Notes")] for row in table[1:]]
+    assert notes == ["mainframe⟨U+000B⟩export", "ok", "bell⟨U+0007⟩"]

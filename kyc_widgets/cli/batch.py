@@ -164,15 +164,21 @@ def run_batch(args: argparse.Namespace) -> int:
         personal = not args.no_personal_data
         try:
             if report_path.suffix.lower() == ".xlsx":
-                report.to_excel(report_path, include_personal_data=personal)
+                escaped = report.to_excel(report_path, include_personal_data=personal)
             else:
-                report.to_csv(report_path, include_personal_data=personal)
+                escaped = report.to_csv(report_path, include_personal_data=personal)
         except OSError as exc:
             return _error(
                 f"the batch ran (summary above) but the report could not be written to "
                 f"{report_path}: {exc.strerror or exc}. Re-running is safe: nothing is created twice."
             )
         print(f"Report written to {report_path}")
+        if escaped:
+            print(
+                f"note: {escaped} cell(s) held characters a spreadsheet cannot store; "
+                "they are written as visible escapes such as ⟨U+000B⟩.",
+                file=sys.stderr,
+            )
     summary = report.summary()
     if report.stopped_reason in ("authentication", "permission") and not (
         summary["created"] or summary["exists"]
