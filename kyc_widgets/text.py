@@ -100,8 +100,8 @@ def forbidden_character_problem(text: str) -> str | None:
     if found is None:
         return None
     return (
-        f"contains {character_name(found.group())} at position {found.start() + 1}: "
-        "control and text-direction characters are not allowed"
+        f"contains {character_name(found.group())} at position {found.start() + 1} "
+        "(control and text-direction characters are not allowed)"
     )
 
 

@@ -18,7 +18,7 @@ The character rule of the contract's text fields
 (:func:`kyc_widgets.text.clean_text`: NFC, no control or text-direction
 characters) is part of those field types, so it runs once per distinct value
 here too and a refused cell gets the model's own message, e.g. ``Legal first
-name: contains U+000B LINE TABULATION at position 4: ...``. No second,
+name: contains U+000B LINE TABULATION at position 4 (...)``. No second,
 pandas-side copy of the rule: ``Series.str.contains`` on an ``object`` column
 loops in Python per *cell* as well, so it would cost more than checking the
 distinct values (benchmarks/bench_preflight.py keeps the figure).
