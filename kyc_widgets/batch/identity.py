@@ -112,8 +112,12 @@ def derive_case_ids(campaign: str, frame: pd.DataFrame) -> pd.Series:
             column = frame[name]
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
             fold = _fold if name in _FOLDED_FIELDS else str.strip
+            texts = map(str, uniques.tolist())
             table = np.array(
-                [fold(nfc(str(value))) for value in uniques.tolist()] + [""], dtype=object
+                # nfc() inlined: this runs once per distinct value of a 100k-row column
+                [fold(t if t.isascii() else unicodedata.normalize("NFC", t)) for t in texts]
+                + [""],
+                dtype=object,
             )
             columns.append(table[codes].tolist())
         else:
