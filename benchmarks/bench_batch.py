@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from typing_extensions import Self
 
-from kyc_widgets.batch import DEFAULT_CONCURRENCY, batch_create
+from kyc_widgets.batch import DEFAULT_CONCURRENCY, DONE_STATUSES, batch_create
 from kyc_widgets.sandbox import Sandbox
 
 
@@ -179,7 +179,7 @@ def rate_limited(rows: int, limit: float) -> None:
             f"created={summary['created']} exists={summary['exists']} "
             f"failed={summary['failed']} not_attempted={summary['not_attempted']}"
         )
-        lost = rows - summary["created"] - summary["exists"]
+        lost = rows - sum(summary[status] for status in DONE_STATUSES)
         duplicated = cases - rows
         print(f"cases on sandbox:  {cases}  lost={lost} duplicated={duplicated} (target 0 and 0)")
 

@@ -15,6 +15,8 @@ from factories import campaign_frame
 
 from kyc_widgets.api.pacing import RateLimitPause, StopSignal
 from kyc_widgets.batch import (
+    DONE_STATUSES,
+    RESULT_COLUMNS,
     BatchProgress,
     CampaignColumnsError,
     CampaignRequiredError,
@@ -22,6 +24,7 @@ from kyc_widgets.batch import (
     JournalEntry,
     abatch_create,
     batch_create,
+    preflight,
     read_campaign,
 )
 from kyc_widgets.batch.sending import _TWIN_OPTIONS
@@ -147,6 +150,22 @@ def test_rows_with_their_own_ids_need_no_campaign(sandbox: Sandbox, client: Any)
     report = batch_create(client, frame, progress=False)
     assert report.summary()["created"] == 3
     assert report.results["kyc_case_id"].tolist() == ["OWN-1", "OWN-2", "OWN-3"]
+
+
+def test_a_preflight_plan_is_sent_as_is(sandbox: Sandbox, client: Any) -> None:
+    """A UI that previewed the sheet hands over its plan: sent without validating again."""
+    plan = preflight(campaign(4, prefix="P"), campaign="Plan one")
+    report = batch_create(client, plan, progress=False)
+    assert report.campaign == "Plan one" and report.summary()["created"] == 4
+    assert list(report.results.columns) == list(RESULT_COLUMNS)
+    with pytest.raises(ValueError, match="campaign differs"):
+        batch_create(client, plan, campaign="Plan two", progress=False)
+    with pytest.raises(CampaignRequiredError):
+        batch_create(client, preflight(campaign(2, prefix="Q")), progress=False)
+    assert sandbox.request_count(method="POST") == 4
+    again = asyncio.run(abatch_create(client, plan, campaign="Plan one", progress=False))
+    assert again.summary()["exists"] == 4 and sandbox.case_count() == 4
+    assert set(again.results["status"]) <= DONE_STATUSES
 
 
 def test_index_labels_not_positions(sandbox: Sandbox, client: Any) -> None:

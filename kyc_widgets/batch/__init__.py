@@ -17,13 +17,22 @@ from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
 from .journal import Journal, JournalEntry
 from .preflight import CampaignColumnsError, Preflight, preflight
 from .reading import CampaignReadError, SheetNotFoundError, read_campaign
-from .report import ATTENTION_STATUSES, STATUS_LABELS, STATUSES, BatchReport
+from .report import (
+    ATTENTION_STATUSES,
+    DONE_STATUSES,
+    RESULT_COLUMNS,
+    STATUS_LABELS,
+    STATUSES,
+    BatchReport,
+)
 from .sending import DEFAULT_CONCURRENCY, BatchProgress, abatch_create, batch_create
 
 __all__ = [
     "ATTENTION_STATUSES",
     "DEFAULT_CONCURRENCY",
+    "DONE_STATUSES",
     "IDENTITY_FIELDS",
+    "RESULT_COLUMNS",
     "STATUSES",
     "STATUS_LABELS",
     "BatchProgress",

@@ -56,10 +56,10 @@ from kyc_widgets.api.client import AsyncKycApiClient
 from kyc_widgets.api.pacing import RETRY_AFTER_CAP, RateLimitPause, Settable, StopSignal
 
 from .identity import CampaignRequiredError, campaign_slug
-from .journal import SKIP_ON_RESUME, Journal, JournalEntry
+from .journal import Journal, JournalEntry
 from .outcomes import Outcome, send_row
 from .preflight import READY, Preflight, preflight
-from .report import STATUSES, BatchReport
+from .report import DONE_STATUSES, RESULT_COLUMNS, STATUSES, BatchReport
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -98,6 +98,18 @@ class BatchProgress:
         return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
 
+_FROM_PLAN = ("source_index", "sheet_row")
+"""Report columns taken whole from the plan; every other one of
+:data:`~.report.RESULT_COLUMNS` is filled row by row."""
+
+_FROM_OUTCOME = tuple(
+    name for name in RESULT_COLUMNS if name not in _FROM_PLAN and name != "kyc_case_id"
+)
+"""Report columns an :class:`~.outcomes.Outcome` sets (``kyc_case_id`` is the plan's)."""
+
+_INTEGER_COLUMNS = ("http_status", "attempts")
+
+
 @dataclass
 class _Columns:
     """Result columns as plain arrays by position: a DataFrame ``.at`` per row would cost
@@ -107,23 +119,20 @@ class _Columns:
     data: dict[str, np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
-        names = (
-            "kyc_case_id", "status", "case_id", "http_status", "error_code", "error_field",
-            "error_message", "request_id", "attempts", "note",
-        )
-        self.data = {name: np.full(self.n, None, dtype=object) for name in names}
+        self.data = {
+            name: np.full(self.n, None, dtype=object)
+            for name in RESULT_COLUMNS
+            if name not in _FROM_PLAN
+        }
 
     def set(self, position: int, outcome: Outcome) -> None:
-        for name in (
-            "status", "case_id", "http_status", "error_code", "error_field", "error_message",
-            "request_id", "attempts", "note",
-        ):
+        for name in _FROM_OUTCOME:
             self.data[name][position] = getattr(outcome, name)
 
 
 async def abatch_create(
     client: Any,
-    df: pd.DataFrame,
+    df: pd.DataFrame | Preflight,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     dry_run: bool = False,
@@ -135,6 +144,11 @@ async def abatch_create(
     on_progress: Callable[[BatchProgress], None] | None = None,
 ) -> BatchReport:
     """Create one case per valid row of ``df``; return a :class:`BatchReport` for every row.
+
+    ``df`` is the campaign frame, or a :class:`~.preflight.Preflight` already
+    computed from it (a UI that previewed the sheet sends exactly the plan it
+    showed, without validating it again); a plan carries its campaign, so
+    ``campaign`` may then be left out, and must match the plan's if given.
 
     ``client`` is an ``AsyncKycApiClient`` (used as is: build it with
     ``retry_rate_limited=False`` so that a cancel also cuts short the client's
@@ -159,7 +173,8 @@ async def abatch_create(
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     started = time.monotonic()
-    pre = preflight(df, campaign=campaign)
+    pre = _plan(df, campaign)
+    campaign = pre.campaign
     if pre.missing_ids:
         raise CampaignRequiredError(
             f"{pre.missing_ids} row(s) have no kyc_case_id. Pass campaign='<name>' so each gets "
@@ -200,7 +215,7 @@ async def abatch_create(
                    notes=notes)
 
 
-def batch_create(client: Any, df: pd.DataFrame, **kwargs: Any) -> BatchReport:
+def batch_create(client: Any, df: pd.DataFrame | Preflight, **kwargs: Any) -> BatchReport:
     """:func:`abatch_create` as a plain function, for scripts and notebook cells alike.
 
     In a script (no event loop running) it runs the coroutine with
@@ -239,7 +254,9 @@ def batch_create(client: Any, df: pd.DataFrame, **kwargs: Any) -> BatchReport:
                     raise
 
 
-async def _run_with_own_client(client: Any, df: pd.DataFrame, kwargs: dict[str, Any]) -> BatchReport:
+async def _run_with_own_client(
+    client: Any, df: pd.DataFrame | Preflight, kwargs: dict[str, Any]
+) -> BatchReport:
     if _is_async_client(client):
         twin = client.async_twin(**_TWIN_OPTIONS)
         try:
@@ -267,6 +284,18 @@ _TWIN_OPTIONS: dict[str, Any] = (
 pause (:mod:`.pacing`), which a cancel can cut short. Empty with a client that
 cannot be told so; the batch still works, but a cancel then waits for the
 client's own 429 retries to run out."""
+
+
+def _plan(df: pd.DataFrame | Preflight, campaign: str | None) -> Preflight:
+    """The pre-flight of ``df``, or ``df`` itself when it is one already (validated once)."""
+    if not isinstance(df, Preflight):
+        return preflight(df, campaign=campaign)
+    if campaign is not None and campaign != df.campaign:
+        raise ValueError(
+            "campaign differs from the one the plan was made with; run preflight() again "
+            "with the new campaign. Nothing was sent."
+        )
+    return df
 
 
 def _slug_or_none(campaign: str | None) -> str | None:
@@ -315,7 +344,7 @@ def _skip_journaled(
     keep = []
     for position in ready.tolist():
         entry = previous.get(ids[position])
-        if entry is not None and entry.status in SKIP_ON_RESUME:
+        if entry is not None and entry.status in DONE_STATUSES:
             columns.set(
                 position,
                 Outcome(
@@ -343,24 +372,14 @@ def _report(
     notes: list[str] | None = None,
 ) -> BatchReport:
     index = pre.source.index
-    data = columns.data
-    results = pd.DataFrame(
-        {
-            "source_index": index.to_numpy(dtype=object),
-            "sheet_row": pre.sheet_row.to_numpy(),
-            "kyc_case_id": data["kyc_case_id"],
-            "status": data["status"],
-            "case_id": data["case_id"],
-            "http_status": pd.array(data["http_status"], dtype="Int64"),
-            "error_code": data["error_code"],
-            "error_field": data["error_field"],
-            "error_message": data["error_message"],
-            "request_id": data["request_id"],
-            "attempts": pd.array(data["attempts"], dtype="Int64"),
-            "note": data["note"],
-        },
-        index=index,
-    )
+    data: dict[str, Any] = {
+        "source_index": index.to_numpy(dtype=object),
+        "sheet_row": pre.sheet_row.to_numpy(),
+        **columns.data,
+    }
+    for name in _INTEGER_COLUMNS:
+        data[name] = pd.array(data[name], dtype="Int64")
+    results = pd.DataFrame({name: data[name] for name in RESULT_COLUMNS}, index=index)
     return BatchReport(
         results=results,
         source=pre.source,

@@ -112,6 +112,7 @@ def run_batch(args: argparse.Namespace) -> int:
         batch_create,
         read_campaign,
     )
+    from kyc_widgets.batch.report import DONE_STATUSES
 
     report_path: Path | None = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".csv", ".xlsx"):
@@ -174,8 +175,8 @@ def run_batch(args: argparse.Namespace) -> int:
             )
         print(f"Report written to {report_path}")
     summary = report.summary()
-    if report.stopped_reason in ("authentication", "permission") and not (
-        summary["created"] or summary["exists"]
+    if report.stopped_reason in ("authentication", "permission") and not any(
+        summary[status] for status in DONE_STATUSES
     ):
         return _error(
             "the API refused the token (HTTP 401 or 403) before any case was created or found, "
