@@ -33,6 +33,7 @@ def test_preview_needs_a_campaign_then_creates_and_reports(sandbox: Any, client:
     assert "3 invalid" in ui.preview.value
     assert "Assigned analyst e-mail" in ui.preview.value  # first problems listed
     assert "Notes" in ui.preview.value  # ignored column reported
+    assert "Error message" in ui.preview.value  # headed as in the report's table
 
     ui.campaign.value = "Widget campaign"
     assert ui.state == "ready"
@@ -54,6 +55,7 @@ def test_preview_needs_a_campaign_then_creates_and_reports(sandbox: Any, client:
     ui.status_filter.value = "invalid"
     assert ui.table.value.count("Invalid: fix the row") == 3
     assert "Created" not in ui.table.value
+    assert "Error message" in ui.table.value
 
     # the download is personal-data-free unless asked for
     href = ui.download.value.split("href='")[1].split("'")[0]

@@ -3,7 +3,8 @@
 How it is built, and why:
 
 - **Pre-flight first** (:mod:`.preflight`): nothing is sent unless the columns
-  are right; invalid and duplicate rows are never sent.
+  are right; invalid and duplicate rows are never sent. A plan computed
+  already (a UI's preview) can be passed instead of the frame and is sent as is.
 - **Every sent row carries an external id** (given, or derived from the
   campaign: :mod:`.identity`). That is what makes re-runs safe (a second
   create gets 409 and the row is reported ``exists``) and what lets the

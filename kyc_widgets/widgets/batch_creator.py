@@ -354,12 +354,14 @@ class BatchCreator(widgets.VBox):
         )
 
     def _end(self, end: BatchReport | str) -> None:
-        if isinstance(end, str):
-            self._fail(end)
-            self.cancel_button.layout.display = "none"
-        else:
-            self._show_report(end)
-        self._ended.set()
+        try:
+            if isinstance(end, str):
+                self._fail(end)
+                self.cancel_button.layout.display = "none"
+            else:
+                self._show_report(end)
+        finally:
+            self._ended.set()  # wait() must not hang on a report that failed to render
 
     def _on_cancel(self, _button: Any = None) -> None:
         if self.state != "running":
