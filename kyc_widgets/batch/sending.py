@@ -55,6 +55,7 @@ from tqdm.auto import tqdm
 
 from kyc_widgets.api.client import AsyncKycApiClient
 from kyc_widgets.api.pacing import RETRY_AFTER_CAP, RateLimitPause, Settable, StopSignal
+from kyc_widgets.defaults import DEFAULT_CONCURRENCY
 
 from .identity import CampaignRequiredError, campaign_slug
 from .journal import Journal, JournalEntry
@@ -70,10 +71,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("kyc_widgets.batch")
-
-DEFAULT_CONCURRENCY = 32
-"""Requests in flight. High enough for >= 10x a sequential loop at 50 ms latency;
-the shared 429 gate keeps it from hammering an API that says it is overloaded."""
 
 CONNECTIONS_PER_POOL = 8
 """Connections per HTTP pool when the batch makes its own async clients (see :func:`_twins`)."""

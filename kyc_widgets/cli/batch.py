@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from kyc_widgets.defaults import DEFAULT_CONCURRENCY
+
 __all__ = ["add_batch_parser", "run_batch"]
 
 EXIT_OK = 0
@@ -32,9 +34,7 @@ EXIT_USAGE = 2
 
 
 def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register the ``batch`` subcommand on the main parser."""
-    from kyc_widgets.batch.sending import DEFAULT_CONCURRENCY
-
+    """Register the ``batch`` subcommand; pandas loads only when :func:`run_batch` runs."""
     parser = subparsers.add_parser(
         "batch",
         help="create cases from a CSV/XLSX sheet",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,12 +34,10 @@ from kyc_widgets.models import (
     ReadinessStatus,
 )
 from kyc_widgets.sandbox.envelope import error_bytes, new_request_id, validation_details
-from kyc_widgets.sandbox.gate import GateSettings, SandboxGate
+from kyc_widgets.sandbox.gate import GateSettings, SandboxGate, log_unexpected
 from kyc_widgets.sandbox.store import CaseStore, DuplicateCaseError
 
 __all__ = ["CASES_PATH", "MAX_BODY_BYTES", "SandboxState", "create_app", "create_fastapi_app"]
-
-logger = logging.getLogger("kyc_widgets.sandbox")
 
 MAX_BODY_BYTES = 64 * 1024
 """A case is a few hundred bytes; anything above 64 KiB is a mistake, not a case."""
@@ -190,7 +187,8 @@ def create_fastapi_app(state: SandboxState) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        logger.error("sandbox: unexpected %s while serving a request", type(exc).__name__)
+        request.state.request_id = _request_id(request)  # the log and the answer quote one id
+        log_unexpected(exc, request.state.request_id, request.scope["state"])
         return _error(request, 500, "INTERNAL_ERROR", "Something went wrong on our side.")
 
     @app.get("/healthz", response_model=HealthStatus, tags=["health"])
