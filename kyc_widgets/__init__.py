@@ -77,7 +77,7 @@ _EXPORTS: dict[str, str] = {
     "ApiStatus": "kyc_widgets.widgets.api_status",
     "BatchCreator": "kyc_widgets.widgets.batch_creator",
     "CaseCreator": "kyc_widgets.widgets.case_creator",
-    "CreatorState": "kyc_widgets.widgets.case_creator",
+    "CreatorState": "kyc_widgets.widgets.case_flow",
     "CaseWorkspace": "kyc_widgets.widgets.case_workspace",
 }
 
@@ -190,5 +190,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     )
     from kyc_widgets.widgets.api_status import ApiStatus
     from kyc_widgets.widgets.batch_creator import BatchCreator
-    from kyc_widgets.widgets.case_creator import CaseCreator, CreatorState
+    from kyc_widgets.widgets.case_creator import CaseCreator
+    from kyc_widgets.widgets.case_flow import CreatorState
     from kyc_widgets.widgets.case_workspace import CaseWorkspace
