@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from factories import campaign_frame
 
-from kyc_widgets.api.pacing import RateLimitPause, StopSignal
+from kyc_widgets.api.pacing import PacingGate, PacingStopped
 from kyc_widgets.batch import (
     BatchProgress,
     CampaignColumnsError,
@@ -24,7 +24,6 @@ from kyc_widgets.batch import (
     batch_create,
     read_campaign,
 )
-from kyc_widgets.batch.sending import _TWIN_OPTIONS
 from kyc_widgets.sandbox import Sandbox
 
 DATA = Path(__file__).parent / "data"
@@ -308,7 +307,6 @@ def test_invalid_first_occurrence_does_not_hold_back_the_valid_one(sandbox: Sand
 
 
 @pytest.mark.timeout(20)  # without a prompt stop this takes 3 x 30 s of Retry-After
-@pytest.mark.skipif(not _TWIN_OPTIONS, reason="needs the client's retry_rate_limited switch")
 def test_cancel_during_a_429_pause_stops_at_once_and_sends_nothing_more(sandbox: Sandbox) -> None:
     sandbox.faults.add("rate_limited", times=500, method="POST", retry_after=30)
     cancel = threading.Event()
@@ -335,19 +333,20 @@ def test_cancel_during_a_429_pause_stops_at_once_and_sends_nothing_more(sandbox:
 
 
 def test_a_429_without_retry_after_still_pauses_every_worker() -> None:
-    pause = RateLimitPause()
-    assert pause.remaining() == 0
-    pause.close_after(None, 0)
-    assert pause.remaining() > 0  # a backoff, not an immediate re-send
-    assert RateLimitPause().close_after(120.0) == 30.0  # Retry-After is capped like the client's
+    gate = PacingGate()
+    assert gate.remaining() == 0
+    gate.rate_limited(None)
+    assert gate.remaining() > 0  # a backoff, not an immediate re-send
+    assert PacingGate().rate_limited(120.0) == 30.0  # Retry-After is capped like the client's
 
 
 @pytest.mark.anyio
 async def test_a_stop_ends_the_pause() -> None:
-    pause, stop = RateLimitPause(), StopSignal()
-    pause.close_after(30.0)
-    stop.set("cancelled")
-    assert await pause.wait(stop) is False
+    gate = PacingGate()
+    gate.rate_limited(30.0)
+    gate.stop("cancelled")
+    with pytest.raises(PacingStopped):
+        await gate.await_open()
 
 
 def test_a_torn_journal_line_is_ended_before_appending(tmp_path: Path) -> None:

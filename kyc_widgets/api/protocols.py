@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 if TYPE_CHECKING:
-    from kyc_widgets.api.client import Diagnosis
+    from kyc_widgets.api.client import AsyncKycApiClient, Diagnosis
+    from kyc_widgets.api.pacing import PacingGate
     from kyc_widgets.models import CaseEnvelope, KycCaseCreateInput
 
 __all__ = ["AnyCaseApi", "AsyncCaseApi", "CaseApi", "is_async_api"]
@@ -33,6 +34,15 @@ class _ClientFacts(Protocol):
     def has_token(self) -> bool: ...
 
     def token_fingerprint(self) -> str | None: ...
+
+    @property
+    def pacing(self) -> PacingGate:
+        """The gate every request passes through; a batch stops it to end waits at once."""
+        ...
+
+    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> AsyncKycApiClient:
+        """An async client with the same settings and, by default, the same gate."""
+        ...
 
 
 @runtime_checkable
