@@ -330,6 +330,7 @@ def test_cancel_during_a_429_pause_stops_at_once_and_sends_nothing_more(sandbox:
     assert sandbox.request_count(method="POST") == posts_at_cancel[0] == 4  # none after the cancel
     waiting = report.results[report.results["http_status"] == 429]
     assert len(waiting) == 4 and waiting["note"].str.contains("rate limit").all()
+    assert not api.pacing.stopped  # the batch let the client's gate through again
 
 
 def test_a_429_without_retry_after_still_pauses_every_worker() -> None:
