@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -168,8 +168,18 @@ class _RetryPolicy:
         return exc.status == 503 and exc.retryable
 
 
-_READ = _RetryPolicy(is_create=False)
-"""For single requests outside a retry loop (readiness): nothing per-call is recorded."""
+class _Request(NamedTuple):
+    """One HTTP request as the client sends it; ``template`` is what logs show of the path."""
+
+    method: str
+    path: str
+    template: str
+    json: Any = None
+    auth: bool = True
+
+
+_READYZ = _Request("GET", "/readyz", "/readyz", auth=False)
+_HEALTHZ = _Request("GET", "/healthz", "/healthz", auth=False)
 
 
 @dataclass
@@ -370,6 +380,9 @@ class _BaseClient:
                 details={"field": errors[0]["field"] if errors else None, "errors": errors},
             ) from None
 
+    def _get_request(self, kyc_case_id: str) -> _Request:
+        return _Request("GET", self._case_path(kyc_case_id), CASE_PATH_TEMPLATE)
+
     def _create_request(
         self, data: KycCaseCreateInput | Mapping[str, Any]
     ) -> tuple[KycCaseCreateInput, _RetryPolicy]:
@@ -377,9 +390,13 @@ class _BaseClient:
         wanted = self._coerce_input(data)
         return wanted, _RetryPolicy(is_create=True, has_own_id=wanted.kyc_case_id is not None)
 
-    def _retrying_kwargs(self, policy: _RetryPolicy, max_retries: int | None) -> dict[str, Any]:
+    def _retrying_kwargs(
+        self, policy: _RetryPolicy, max_retries: int | None, sleep: Callable[..., Any]
+    ) -> dict[str, Any]:
+        """tenacity's settings for one call; ``sleep`` is the gate's (a stop cuts it short)."""
         retries = self.max_retries if max_retries is None else max_retries
         return {
+            "sleep": lambda seconds: sleep(seconds, stoppable=not policy.answer_lost),
             "retry": tenacity.retry_if_exception(policy.should_retry),
             "stop": tenacity.stop_after_attempt(retries + 1),
             "wait": self._wait_for,
@@ -444,23 +461,22 @@ class _BaseClient:
             outcome_unknown=unknown,
         )
 
-    def _send_failed(
-        self, exc: httpx.RequestError, method: str, path_template: str, started: float
-    ) -> KycApiError:
+    def _send_failed(self, exc: httpx.RequestError, request: _Request, started: float) -> KycApiError:
         """No answer: the mapped error, logged without the URL's case id."""
-        error = self._transport_error(exc, is_create=method == "POST")
+        error = self._transport_error(exc, is_create=request.method == "POST")
         logger.debug(
-            "%s %s -> %s in %.1f ms", method, path_template, error.code, (time.perf_counter() - started) * 1000
+            "%s %s -> %s in %.1f ms",
+            request.method, request.template, error.code, (time.perf_counter() - started) * 1000,
         )
         return error
 
-    def _handle_response(self, response: httpx.Response, *, method: str, path_template: str) -> httpx.Response:
+    def _handle_response(self, response: httpx.Response, request: _Request) -> httpx.Response:
         """Log the call (no bodies, no personal data), tell the gate, raise for anything but 2xx."""
         error = None if response.is_success else error_from_response(response)
         logger.debug(
             "%s %s -> %d in %.1f ms request_id=%s",
-            method,
-            path_template,
+            request.method,
+            request.template,
             response.status_code,
             _elapsed_ms(response),
             error.request_id if error else response.headers.get("x-request-id"),
@@ -470,7 +486,7 @@ class _BaseClient:
             return response
         if isinstance(error, RateLimitedError):
             self._pacing.rate_limited(error.retry_after)
-        if method == "POST" and isinstance(error, ServerError) and not (error.status == 503 and error.retryable):
+        if request.method == "POST" and isinstance(error, ServerError) and not (error.status == 503 and error.retryable):
             # A 5xx that does not declare "nothing was done" may hide a stored case.
             error.outcome_unknown = True
         raise error
@@ -551,7 +567,7 @@ class _BaseClient:
             logger.debug("GET /readyz -> %d in %.1f ms", response.status_code,
                          _elapsed_ms(response))
             return status
-        self._handle_response(response, method="GET", path_template="/readyz")
+        self._handle_response(response, _READYZ)
         return self._parse(response, ReadinessStatus)
 
     def _diagnose_readiness(self, diagnosis: Diagnosis, response: httpx.Response | KycApiError) -> bool:
@@ -565,8 +581,12 @@ class _BaseClient:
             return False
         return True
 
-    def _probe_path(self) -> str:
-        return self._case_path(f"diagnose-probe-{uuid.uuid4().hex}")
+    def _probe(self) -> _Request:
+        """A read of a case that cannot exist: 404 proves the token was accepted."""
+        return _Request("GET", self._case_path(f"diagnose-probe-{uuid.uuid4().hex}"), CASE_PATH_TEMPLATE)
+
+    def _stopped_readyz(self, stop: PacingStopped) -> RequestStoppedError:
+        return self._stopped(stop, _RetryPolicy(is_create=False))
 
     @staticmethod
     def _auth_fact(diagnosis: Diagnosis, exc: KycApiError | None) -> None:
@@ -583,6 +603,10 @@ class _BaseClient:
         if exc is not None and exc.request_id:
             diagnosis.request_ids.append(exc.request_id)
 
+
+
+def _post_request(wanted: KycCaseCreateInput) -> _Request:
+    return _Request("POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json())
 
 
 _ELAPSED_KEY = "kyc_widgets.elapsed_ms"
@@ -653,43 +677,26 @@ class KycApiClient(_BaseClient):
 
     # -- plumbing ------------------------------------------------------------
 
-    def _exchange(
-        self, policy: _RetryPolicy, method: str, path: str, path_template: str, *, json: Any = None,
-        auth: bool = True,
-    ) -> httpx.Response:
+    def _exchange(self, policy: _RetryPolicy, request: _Request) -> httpx.Response:
         """One request through the pacing gate; any HTTP answer is returned as is."""
         with self._pacing.slot(stoppable=not policy.answer_lost):
             started = time.perf_counter()
+            headers = self._headers(auth=request.auth, has_body=request.json is not None)
             try:
-                response = self._http.request(
-                    method, path, json=json, headers=self._headers(auth=auth, has_body=json is not None)
-                )
+                response = self._http.request(request.method, request.path, json=request.json, headers=headers)
             except httpx.RequestError as exc:
-                raise self._send_failed(exc, method, path_template, started) from None
+                raise self._send_failed(exc, request, started) from None
         return _timed(response, started)
 
     def _call(
-        self,
-        policy: _RetryPolicy,
-        method: str,
-        path: str,
-        path_template: str,
-        *,
-        json: Any = None,
-        auth: bool = True,
-        max_retries: int | None = None,
+        self, policy: _RetryPolicy, request: _Request, max_retries: int | None = None
     ) -> tuple[httpx.Response, int]:
         attempts = 0
-        retrying = tenacity.Retrying(
-            sleep=lambda s: self._pacing.sleep(s, stoppable=not policy.answer_lost),
-            **self._retrying_kwargs(policy, max_retries),
-        )
         try:
-            for attempt in retrying:
+            for attempt in tenacity.Retrying(**self._retrying_kwargs(policy, max_retries, self._pacing.sleep)):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    response = self._exchange(policy, method, path, path_template, json=json, auth=auth)
-                    return self._handle_response(response, method=method, path_template=path_template), attempts
+                    return self._handle_response(self._exchange(policy, request), request), attempts
         except PacingStopped as stop:
             raise self._stopped(stop, policy) from None
         except KycApiError as exc:
@@ -707,7 +714,7 @@ class KycApiClient(_BaseClient):
         """
         wanted, policy = self._create_request(data)
         try:
-            response, attempts = self._call(policy, "POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json())
+            response, attempts = self._call(policy, _post_request(wanted))
         except ConflictError as conflict:
             case_id = self._recovery_id(policy, wanted, conflict)
             try:
@@ -719,14 +726,12 @@ class KycApiClient(_BaseClient):
 
     def get_case(self, kyc_case_id: str) -> CaseEnvelope:
         """``GET /api/v1/kyc-cases/{case_id}``; :class:`NotFoundError` when absent."""
-        response, attempts = self._call(
-            _RetryPolicy(is_create=False), "GET", self._case_path(kyc_case_id), CASE_PATH_TEMPLATE
-        )
+        response, attempts = self._call(_RetryPolicy(is_create=False), self._get_request(kyc_case_id))
         return self._envelope(response, attempts)
 
     def health(self) -> HealthStatus:
         """``GET /healthz`` (public)."""
-        response, _ = self._call(_RetryPolicy(is_create=False), "GET", "/healthz", "/healthz", auth=False)
+        response, _ = self._call(_RetryPolicy(is_create=False), _HEALTHZ)
         return self._parse(response, HealthStatus)
 
     def readiness(self) -> ReadinessStatus:
@@ -739,9 +744,9 @@ class KycApiClient(_BaseClient):
 
     def _readyz(self) -> httpx.Response:
         try:
-            return self._exchange(_READ, "GET", "/readyz", "/readyz", auth=False)
+            return self._exchange(_RetryPolicy(is_create=False), _READYZ)
         except PacingStopped as stop:
-            raise self._stopped(stop, _RetryPolicy(is_create=False)) from None
+            raise self._stopped_readyz(stop) from None
 
     def diagnose(self) -> Diagnosis:
         """Reachability, readiness and token acceptance as separate facts; never raises."""
@@ -752,8 +757,7 @@ class KycApiClient(_BaseClient):
             answer = exc
         if self._diagnose_readiness(diagnosis, answer):
             try:
-                self._call(_RetryPolicy(is_create=False), "GET", self._probe_path(), CASE_PATH_TEMPLATE,
-                           max_retries=0)
+                self._call(_RetryPolicy(is_create=False), self._probe(), max_retries=0)
                 self._auth_fact(diagnosis, None)
             except KycApiError as exc:
                 self._auth_fact(diagnosis, exc)
@@ -818,43 +822,30 @@ class AsyncKycApiClient(_BaseClient):
 
     # -- plumbing ------------------------------------------------------------
 
-    async def _exchange(
-        self, policy: _RetryPolicy, method: str, path: str, path_template: str, *, json: Any = None,
-        auth: bool = True,
-    ) -> httpx.Response:
+    async def _exchange(self, policy: _RetryPolicy, request: _Request) -> httpx.Response:
         """Async :meth:`KycApiClient._exchange`."""
         async with self._pacing.slot(stoppable=not policy.answer_lost):
             started = time.perf_counter()
+            headers = self._headers(auth=request.auth, has_body=request.json is not None)
             try:
                 response = await self._http.request(
-                    method, path, json=json, headers=self._headers(auth=auth, has_body=json is not None)
+                    request.method, request.path, json=request.json, headers=headers
                 )
             except httpx.RequestError as exc:
-                raise self._send_failed(exc, method, path_template, started) from None
+                raise self._send_failed(exc, request, started) from None
         return _timed(response, started)
 
     async def _call(
-        self,
-        policy: _RetryPolicy,
-        method: str,
-        path: str,
-        path_template: str,
-        *,
-        json: Any = None,
-        auth: bool = True,
-        max_retries: int | None = None,
+        self, policy: _RetryPolicy, request: _Request, max_retries: int | None = None
     ) -> tuple[httpx.Response, int]:
         attempts = 0
-        retrying = tenacity.AsyncRetrying(
-            sleep=lambda s: self._pacing.asleep(s, stoppable=not policy.answer_lost),
-            **self._retrying_kwargs(policy, max_retries),
-        )
         try:
-            async for attempt in retrying:
+            async for attempt in tenacity.AsyncRetrying(
+                **self._retrying_kwargs(policy, max_retries, self._pacing.asleep)
+            ):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    response = await self._exchange(policy, method, path, path_template, json=json, auth=auth)
-                    return self._handle_response(response, method=method, path_template=path_template), attempts
+                    return self._handle_response(await self._exchange(policy, request), request), attempts
         except PacingStopped as stop:
             raise self._stopped(stop, policy) from None
         except KycApiError as exc:
@@ -867,9 +858,7 @@ class AsyncKycApiClient(_BaseClient):
         """Async :meth:`KycApiClient.create_case`: same rules, same errors."""
         wanted, policy = self._create_request(data)
         try:
-            response, attempts = await self._call(
-                policy, "POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json()
-            )
+            response, attempts = await self._call(policy, _post_request(wanted))
         except ConflictError as conflict:
             case_id = self._recovery_id(policy, wanted, conflict)
             try:
@@ -881,16 +870,12 @@ class AsyncKycApiClient(_BaseClient):
 
     async def get_case(self, kyc_case_id: str) -> CaseEnvelope:
         """Async :meth:`KycApiClient.get_case`."""
-        response, attempts = await self._call(
-            _RetryPolicy(is_create=False), "GET", self._case_path(kyc_case_id), CASE_PATH_TEMPLATE
-        )
+        response, attempts = await self._call(_RetryPolicy(is_create=False), self._get_request(kyc_case_id))
         return self._envelope(response, attempts)
 
     async def health(self) -> HealthStatus:
         """Async :meth:`KycApiClient.health`."""
-        response, _ = await self._call(
-            _RetryPolicy(is_create=False), "GET", "/healthz", "/healthz", auth=False
-        )
+        response, _ = await self._call(_RetryPolicy(is_create=False), _HEALTHZ)
         return self._parse(response, HealthStatus)
 
     async def readiness(self) -> ReadinessStatus:
@@ -899,9 +884,9 @@ class AsyncKycApiClient(_BaseClient):
 
     async def _readyz(self) -> httpx.Response:
         try:
-            return await self._exchange(_READ, "GET", "/readyz", "/readyz", auth=False)
+            return await self._exchange(_RetryPolicy(is_create=False), _READYZ)
         except PacingStopped as stop:
-            raise self._stopped(stop, _RetryPolicy(is_create=False)) from None
+            raise self._stopped_readyz(stop) from None
 
     async def diagnose(self) -> Diagnosis:
         """Async :meth:`KycApiClient.diagnose`; never raises."""
@@ -912,8 +897,7 @@ class AsyncKycApiClient(_BaseClient):
             answer = exc
         if self._diagnose_readiness(diagnosis, answer):
             try:
-                await self._call(_RetryPolicy(is_create=False), "GET", self._probe_path(), CASE_PATH_TEMPLATE,
-                                 max_retries=0)
+                await self._call(_RetryPolicy(is_create=False), self._probe(), max_retries=0)
                 self._auth_fact(diagnosis, None)
             except KycApiError as exc:
                 self._auth_fact(diagnosis, exc)

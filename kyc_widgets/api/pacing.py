@@ -184,10 +184,6 @@ class PacingGate:
     def stop_reason(self) -> str | None:
         return self._stop_reason
 
-    def _check(self) -> None:
-        if self._stopped.is_set():
-            raise PacingStopped(self._stop_reason or "stopped")
-
     # -- waiting -------------------------------------------------------------
 
     def wait(self, *, stoppable: bool = True) -> None:
@@ -201,16 +197,17 @@ class PacingGate:
     def sleep(self, seconds: float, *, stoppable: bool = True) -> None:
         """Sleep ``seconds`` and until the gate is open, cut short by :meth:`stop`."""
         deadline = time.monotonic() + max(seconds, 0.0)
-        while True:
-            if stoppable:
-                self._check()
-            left = max(deadline - time.monotonic(), self.remaining())
-            if left <= 0:
-                return
+        while (left := self._time_left(deadline, stoppable)) > 0:
             if stoppable:
                 self._stopped.wait(left)
             else:
                 time.sleep(left)
+
+    def _time_left(self, deadline: float, stoppable: bool) -> float:
+        """Seconds still to wait (deadline or gate, whichever is later); raises when stopped."""
+        if stoppable and self._stopped.is_set():
+            raise PacingStopped(self._stop_reason or "stopped")
+        return max(deadline - time.monotonic(), self.remaining())
 
     async def await_open(self, *, stoppable: bool = True) -> None:
         """Async :meth:`wait`."""
@@ -219,12 +216,7 @@ class PacingGate:
     async def asleep(self, seconds: float, *, stoppable: bool = True) -> None:
         """Async :meth:`sleep`; the waiter is woken by :meth:`stop` from any thread."""
         deadline = time.monotonic() + max(seconds, 0.0)
-        while True:
-            if stoppable:
-                self._check()
-            left = max(deadline - time.monotonic(), self.remaining())
-            if left <= 0:
-                return
+        while (left := self._time_left(deadline, stoppable)) > 0:
             if not stoppable:
                 await asyncio.sleep(left)
                 continue
