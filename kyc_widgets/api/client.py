@@ -256,7 +256,7 @@ class _BaseClient:
         self._allow_insecure_http = allow_insecure_http
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
-        self._pacing = pacing or PacingGate(
+        self._pacing = pacing if pacing is not None else PacingGate(
             retry_after_cap=retry_after_cap, backoff_base=backoff_base, backoff_max=backoff_max
         )
 
@@ -637,7 +637,9 @@ class KycApiClient(_BaseClient):
 
     ``token`` may be a string or a callable returning the current token; it is
     read on every request so a refreshed token is picked up without rebuilding
-    anything.
+    anything. ``pacing`` joins an existing :class:`~kyc_widgets.api.pacing.PacingGate`
+    (then its cap and backoff apply); without it the client makes its own from
+    ``retry_after_cap``, ``backoff_base`` and ``backoff_max``.
     """
 
     is_async = False

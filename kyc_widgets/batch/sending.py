@@ -74,7 +74,7 @@ logger = logging.getLogger("kyc_widgets.batch")
 
 DEFAULT_CONCURRENCY = 32
 """Requests in flight. High enough for >= 10x a sequential loop at 50 ms latency;
-the shared 429 gate keeps it from hammering an API that says it is overloaded."""
+the client's shared pacing gate keeps it from hammering an API that says it is overloaded."""
 
 CONNECTIONS_PER_POOL = 8
 """Connections per HTTP pool when the batch makes its own async clients (see :func:`_twins`)."""
@@ -479,7 +479,7 @@ async def _send_all(
 
 
 def _twins(client: AnyCaseApi, workers: int) -> list[AsyncKycApiClient]:
-    """Async twins of a sync client: one per :data:`CONNECTIONS_PER_POOL` workers, one 429 gate.
+    """Async twins of a sync client: one per :data:`CONNECTIONS_PER_POOL` workers, one pacing gate.
 
     Why several: httpcore's connection pool does work quadratic in its number
     of connections on every request (it rescans every connection, with a
