@@ -371,3 +371,23 @@ def test_resuming_with_another_campaign_warns(sandbox: Sandbox, client: Any, tmp
                          progress=False)
     assert any("'q1-refresh'" in w and "'q1-refesh'" in w for w in other.warnings)
     assert other.summary()["would_create"] == 3  # other ids: the journal cannot skip them
+
+
+@pytest.mark.timeout(20)  # without a prompt stop this waits out the 30 s Retry-After
+def test_a_401_seen_by_another_worker_ends_a_429_pause_at_once(sandbox: Sandbox) -> None:
+    # The first POST to arrive is refused with 429 (Retry-After 30 s: every worker pauses);
+    # the second is held 0.5 s, then refused with 401 because the token has expired.
+    sandbox.faults.add("rate_limited", times=1, method="POST", retry_after=30)
+    sandbox.faults.add("delay", times=1, method="POST", seconds=0.5)
+    with sandbox.client(token="expired-token") as api:
+        report = batch_create(api, campaign(10), campaign="pause-401", concurrency=2, progress=False)
+        assert not api.pacing.stopped  # the batch let the client's gate through again
+    assert report.stopped_reason == "authentication"
+    results = report.results
+    assert results["http_status"].tolist()[:2] in ([429, 401], [401, 429])
+    paused = results[results["http_status"] == 429]
+    assert paused["status"].tolist() == ["not_attempted"]
+    assert paused["note"].str.contains("rate limit").all()
+    assert report.summary()["failed"] == 1 and report.summary()["not_attempted"] == 9
+    assert sandbox.request_count(method="POST") == 2  # nothing sent after the 401
+    assert sandbox.case_count() == 0

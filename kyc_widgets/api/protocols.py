@@ -3,7 +3,9 @@
 Why: a widget or a campaign takes "something that creates and reads cases",
 not one concrete class, so a test double or a future client fits without
 subclassing; and the sync/async choice is read from the type the caller
-passed (:func:`is_async_api`) instead of sniffed from a method.
+passed (:func:`is_async_api`) instead of sniffed from a method. Every client
+also offers its :class:`~kyc_widgets.api.pacing.PacingGate` (``pacing``), which
+a batch stops to end waits at once, and ``async_twin()`` sharing that gate.
 :class:`~kyc_widgets.api.client.KycApiClient` satisfies :class:`CaseApi`,
 :class:`~kyc_widgets.api.client.AsyncKycApiClient` satisfies :class:`AsyncCaseApi`.
 """
