@@ -604,7 +604,6 @@ class _BaseClient:
             diagnosis.request_ids.append(exc.request_id)
 
 
-
 def _post_request(wanted: KycCaseCreateInput) -> _Request:
     return _Request("POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json())
 
