@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("TokenSource", "prompt_token", "token_from_env"), "kyc_widgets.api.auth"),
     **dict.fromkeys(("AsyncKycApiClient", "Diagnosis", "KycApiClient"), "kyc_widgets.api.client"),
     **dict.fromkeys(("AsyncCaseApi", "CaseApi"), "kyc_widgets.api.protocols"),
+    "PacingGate": "kyc_widgets.api.pacing",
     **dict.fromkeys(
         (
             "ApiConnectError",
@@ -38,6 +39,7 @@ _EXPORTS: dict[str, str] = {
             "NotFoundError",
             "PermissionDeniedError",
             "RateLimitedError",
+            "RequestStoppedError",
             "ServerError",
             "ServiceUnavailableError",
             "TransportError",
@@ -112,10 +114,12 @@ __all__ = [
     "KycCaseRecord",
     "KycConfigurationError",
     "NotFoundError",
+    "PacingGate",
     "PermissionDeniedError",
     "RateLimitedError",
     "ReadinessStatus",
     "RelationshipType",
+    "RequestStoppedError",
     "SchemaForm",
     "ServerError",
     "ServiceUnavailableError",
@@ -159,11 +163,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         NotFoundError,
         PermissionDeniedError,
         RateLimitedError,
+        RequestStoppedError,
         ServerError,
         ServiceUnavailableError,
         TransportError,
         UnexpectedResponseError,
     )
+    from kyc_widgets.api.pacing import PacingGate
     from kyc_widgets.api.protocols import AsyncCaseApi, CaseApi
     from kyc_widgets.batch import (
         BatchReport,

@@ -104,6 +104,7 @@ def _unwritable(path: Path) -> str | None:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the batch subcommand; returns the process exit code."""
+    from kyc_widgets.api.auth import token_from_env
     from kyc_widgets.api.client import KycApiClient
     from kyc_widgets.api.errors import KycConfigurationError
     from kyc_widgets.batch import (
@@ -127,7 +128,7 @@ def run_batch(args: argparse.Namespace) -> int:
         return _error(problem + ". Nothing was sent.")
 
     base_url = args.base_url or os.environ.get("KYC_API_BASE_URL")
-    token = os.environ.get("KYC_API_TOKEN")
+    token = token_from_env()
     client: KycApiClient | None = None
     if not args.dry_run:
         if not base_url:
@@ -136,7 +137,7 @@ def run_batch(args: argparse.Namespace) -> int:
             return _error("no token: set KYC_API_TOKEN (the token is never read from the command line)")
     try:
         if base_url:
-            client = KycApiClient(base_url, token=lambda: os.environ.get("KYC_API_TOKEN") or None)
+            client = KycApiClient(base_url, token=token_from_env)  # re-read on each request
         report = batch_create(
             client,
             frame,

@@ -50,8 +50,8 @@ def _pairs(values: Sequence[str] | None, what: str, *, empty_value: bool = True)
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
+    from kyc_widgets.api.paths import is_loopback_host
     from kyc_widgets.sandbox import Sandbox, default_db_path
-    from kyc_widgets.sandbox.server import is_loopback_host
 
     if not is_loopback_host(args.host) and not args.allow_remote:
         print(
@@ -206,7 +206,9 @@ def _run_create(args: argparse.Namespace) -> int:
     if not base_url:
         print("error: give --base-url or set KYC_API_BASE_URL", file=sys.stderr)
         return EXIT_USAGE
-    token = os.environ.get("KYC_API_TOKEN", "").strip() or None
+    from kyc_widgets.api.auth import token_from_env
+
+    token = token_from_env()
     if token is None:
         print("error: set KYC_API_TOKEN to your access token", file=sys.stderr)
         return EXIT_USAGE
