@@ -8,8 +8,8 @@ answer means* lives in :class:`_BaseClient` so the two can never drift apart:
   notebook can refresh it) and never appears in a repr, an exception or a log;
 - every failure becomes a :class:`~kyc_widgets.api.errors.KycApiError` that keeps
   ``request_id``;
-- retries follow the contract's rules (see :class:`_RetryPolicy`), driven by
-  tenacity rather than a hand-written loop;
+- retries follow the contract's rules (see :class:`_RetryPolicy` and
+  ``docs/api-contract.md``), driven by tenacity rather than a hand-written loop;
 - a 429 closes a gate shared by every request of the same client, so
   concurrent callers (batch workers) all pause for ``Retry-After``.
 """

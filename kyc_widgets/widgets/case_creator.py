@@ -1,4 +1,4 @@
-"""``CaseCreator``: the create-case flow of the product brief, as explicit states.
+"""``CaseCreator``: the create-case flow of ``docs/api-contract.md``, as explicit states.
 
 Why explicit states: an analyst must always be able to tell what happened to
 their case (created? refused? maybe created?) and what to do next, and a
