@@ -126,8 +126,8 @@ TEXT_MAX_LENGTH = 200
 # Each rule below is a regular expression that the model's validators use and that the
 # sandbox's OpenAPI document publishes as ``pattern``, so what the schema calls valid is
 # what the API accepts (docs/api-contract.md, "Validation rules"). Character classes are
-# written with ``\uXXXX`` escapes only (no ``\s``, ``\w``, lookarounds), which Python's
-# ``re`` and ECMA-262 (JSON Schema's regex dialect) read the same way.
+# explicit ``\uXXXX`` ranges (characters beyond U+FFFF as themselves; no ``\s``, ``\w`` or
+# lookarounds), which Python's ``re`` and ECMA-262 (JSON Schema's dialect) read alike.
 
 _WHITESPACE_RANGES = (
     (0x09, 0x0D), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680),
