@@ -8,7 +8,8 @@ answer means* lives in :class:`_BaseClient` so the two can never drift apart:
   notebook can refresh it) and never appears in a repr, an exception or a log;
 - every failure becomes a :class:`~kyc_widgets.api.errors.KycApiError` that keeps
   ``request_id``;
-- retries follow the contract's rules (see :class:`_RetryPolicy`), driven by
+- retries follow the contract's rules (see :class:`_RetryPolicy` and
+  ``docs/api-contract.md``), driven by
   tenacity rather than a hand-written loop;
 - every request passes through one :class:`~kyc_widgets.api.pacing.PacingGate`,
   shared by the client and its :meth:`~_BaseClient.async_twin` copies: a 429

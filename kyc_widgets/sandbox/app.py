@@ -326,11 +326,30 @@ def create_fastapi_app(state: SandboxState) -> FastAPI:
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"}
             }
+            _document_what_the_gate_does(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _document_what_the_gate_does(schema: dict[str, Any]) -> None:
+    """Make the document say what the server does, not what FastAPI assumes.
+
+    Every ``/api/`` operation needs the bearer token (the gate answers 401
+    without one). FastAPI's own 422 answer never happens here: request
+    validation errors are 400s with the contract envelope (see
+    ``request_invalid``), so the 422 entries and their schemas are removed.
+    """
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            if path.startswith("/api/"):
+                operation["security"] = [{"bearer": []}]
+            operation.get("responses", {}).pop("422", None)
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
 
 
 def create_app(state: SandboxState) -> SandboxGate:

@@ -1,4 +1,5 @@
-"""``CaseCreator``: the create-case widget, a thin view over :class:`~.case_flow.CaseFlow`.
+"""``CaseCreator``: the create-case widget of ``docs/api-contract.md``, a thin view
+over :class:`~.case_flow.CaseFlow`.
 
 Why a thin view: the states, their messages, their recovery actions and the
 rule that a compliance-changing POST is never sent twice by accident live in

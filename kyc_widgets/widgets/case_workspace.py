@@ -1,7 +1,7 @@
 """The read-only case workspace: where an analyst lands after creating or opening a case.
 
-Why a separate widget: the product brief says "created: route the user to the
-case workspace" and "server-owned fields are displayed, never edited". In a
+Why a separate widget: ``docs/api-contract.md`` says "created: route the user
+to the case workspace" and "server-owned fields are displayed, never edited". In a
 notebook the "route" is this panel. It is built from HTML only (no input
 widgets), so nothing in it can be edited by accident, and the same HTML is
 served by :meth:`CaseWorkspace._repr_html_` so exported notebooks and plain
