@@ -49,10 +49,13 @@ _EXPORTS: dict[str, str] = {
         (
             "BatchReport",
             "CampaignColumnsError",
+            "CampaignMapping",
             "CampaignRequiredError",
+            "MappingError",
             "abatch_create",
             "batch_create",
             "read_campaign",
+            "suggest_mapping",
         ),
         "kyc_widgets.batch",
     ),
@@ -92,6 +95,7 @@ __all__ = [
     "BatchReport",
     "CREATE_STATUSES",
     "CampaignColumnsError",
+    "CampaignMapping",
     "CampaignRequiredError",
     "CaseCreator",
     "CaseApi",
@@ -111,6 +115,7 @@ __all__ = [
     "KycCaseCreateInput",
     "KycCaseRecord",
     "KycConfigurationError",
+    "MappingError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitedError",
@@ -128,6 +133,7 @@ __all__ = [
     "batch_create",
     "prompt_token",
     "read_campaign",
+    "suggest_mapping",
     "token_from_env",
 ]  # literal, so linters see it; tests check it against _EXPORTS
 
@@ -168,10 +174,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from kyc_widgets.batch import (
         BatchReport,
         CampaignColumnsError,
+        CampaignMapping,
         CampaignRequiredError,
+        MappingError,
         abatch_create,
         batch_create,
         read_campaign,
+        suggest_mapping,
     )
     from kyc_widgets.form.schema_form import SchemaForm
     from kyc_widgets.models import (

@@ -4,6 +4,8 @@ Small modules, one concept each:
 
 - :mod:`.reading`: :func:`read_campaign` (CSV/XLSX as text, sheet row numbers as index)
 - :mod:`.preflight`: normalise and validate every row before anything is sent
+- :mod:`.mapping`: :class:`CampaignMapping` (a source system's headers, constants and
+  values) and :func:`suggest_mapping`; the synonyms it uses are in :mod:`.synonyms`
 - :mod:`.identity`: stable external ids for rows without ``kyc_case_id``
 - :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`
 - :mod:`.journal`: append-only outcomes for resuming after a crash
@@ -15,6 +17,7 @@ lives with the other widgets.
 
 from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
 from .journal import Journal, JournalEntry
+from .mapping import CampaignMapping, MappingError, suggest_mapping
 from .preflight import CampaignColumnsError, Preflight, preflight
 from .reading import CampaignReadError, SheetNotFoundError, read_campaign
 from .report import ATTENTION_STATUSES, STATUS_LABELS, STATUSES, BatchReport
@@ -29,10 +32,12 @@ __all__ = [
     "BatchProgress",
     "BatchReport",
     "CampaignColumnsError",
+    "CampaignMapping",
     "CampaignReadError",
     "CampaignRequiredError",
     "Journal",
     "JournalEntry",
+    "MappingError",
     "Preflight",
     "SheetNotFoundError",
     "abatch_create",
@@ -40,5 +45,6 @@ __all__ = [
     "derive_case_id",
     "preflight",
     "read_campaign",
+    "suggest_mapping",
 ]
 

@@ -133,6 +133,7 @@ async def abatch_create(
     journal: str | os.PathLike[str] | None = None,
     cancel: Settable | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    mapping: Any = None,
 ) -> BatchReport:
     """Create one case per valid row of ``df``; return a :class:`BatchReport` for every row.
 
@@ -147,6 +148,9 @@ async def abatch_create(
     ``cancel`` is any object with ``is_set()`` (``threading.Event``,
     ``asyncio.Event``); ``on_progress`` receives a :class:`BatchProgress` at
     most every :data:`PROGRESS_INTERVAL` seconds, and once at the end.
+    ``mapping`` is a :class:`~.mapping.CampaignMapping` or the path of a saved
+    one: how to read a sheet whose headers, missing constant columns or values
+    are a source system's own (the report records which mapping was used).
 
     Raises before sending anything: :class:`~.preflight.CampaignColumnsError`
     (required columns missing), :class:`~.identity.CampaignRequiredError`,
@@ -159,7 +163,7 @@ async def abatch_create(
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     started = time.monotonic()
-    pre = preflight(df, campaign=campaign)
+    pre = preflight(df, campaign=campaign, mapping=mapping)
     if pre.missing_ids:
         raise CampaignRequiredError(
             f"{pre.missing_ids} row(s) have no kyc_case_id. Pass campaign='<name>' so each gets "
@@ -371,6 +375,7 @@ def _report(
         stopped_reason=stopped,
         elapsed=time.monotonic() - started,
         warnings=[*pre.warnings, *(notes or [])],
+        mapping=pre.mapping,
     )
 
 
