@@ -441,6 +441,11 @@ def _phrase_index() -> dict[str, tuple[str, float]]:
 _INDEX = _phrase_index()
 
 
+def is_known_header(header: object) -> bool:
+    """A field's name or title, or an export synonym of one (no fuzzy matching: cheap)."""
+    return phrase(header) in _INDEX
+
+
 def header_candidates(header: object) -> list[tuple[str, float]]:
     """Fields a header may mean, best first, with a score in 0..1 (``[]`` below :data:`GUESS`)."""
     key = phrase(header)
