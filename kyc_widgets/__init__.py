@@ -56,6 +56,7 @@ _EXPORTS: dict[str, str] = {
             "batch_create",
             "read_campaign",
             "suggest_mapping",
+            "write_template",
         ),
         "kyc_widgets.batch",
     ),
@@ -135,6 +136,7 @@ __all__ = [
     "read_campaign",
     "suggest_mapping",
     "token_from_env",
+    "write_template",
 ]  # literal, so linters see it; tests check it against _EXPORTS
 
 
@@ -181,6 +183,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         batch_create,
         read_campaign,
         suggest_mapping,
+        write_template,
     )
     from kyc_widgets.form.schema_form import SchemaForm
     from kyc_widgets.models import (

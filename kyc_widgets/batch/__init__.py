@@ -6,6 +6,7 @@ Small modules, one concept each:
 - :mod:`.preflight`: normalise and validate every row before anything is sent
 - :mod:`.mapping`: :class:`CampaignMapping` (a source system's headers, constants and
   values) and :func:`suggest_mapping`; the synonyms it uses are in :mod:`.synonyms`
+- :mod:`.template`: :func:`write_template`, an XLSX that reads back with no mapping
 - :mod:`.identity`: stable external ids for rows without ``kyc_case_id``
 - :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`
 - :mod:`.journal`: append-only outcomes for resuming after a crash
@@ -22,6 +23,7 @@ from .preflight import CampaignColumnsError, Preflight, preflight
 from .reading import CampaignReadError, SheetNotFoundError, read_campaign
 from .report import ATTENTION_STATUSES, STATUS_LABELS, STATUSES, BatchReport
 from .sending import DEFAULT_CONCURRENCY, BatchProgress, abatch_create, batch_create
+from .template import write_template
 
 __all__ = [
     "ATTENTION_STATUSES",
@@ -46,5 +48,6 @@ __all__ = [
     "preflight",
     "read_campaign",
     "suggest_mapping",
+    "write_template",
 ]
 
