@@ -50,7 +50,7 @@ def test_suggestion_reads_a_core_banking_export() -> None:
     assert missing.isdisjoint(mapping.covered())
 
 
-def test_confirmed_mapping_creates_every_row(sandbox: Any, client: Any) -> None:
+def test_confirmed_mapping_creates_every_row(sandbox: Any, client: Any, tmp_path: Path) -> None:
     frame = core_banking_frame()
     report = batch_create(client, frame, campaign="core banking", mapping=confirmed_core_banking_mapping(),
                           progress=False)
@@ -68,6 +68,11 @@ def test_confirmed_mapping_creates_every_row(sandbox: Any, client: Any) -> None:
     assert {"Forename", "Surname", "Branch", "status"} <= set(joined.columns)
     assert report.mapping is not None
     assert "Mapping:" in report.summary_text() and report.mapping.fingerprint() in report.summary_text()
+    report.to_excel(tmp_path / "report.xlsx")
+    recorded = pd.read_excel(tmp_path / "report.xlsx", sheet_name="mapping", dtype=str, engine="openpyxl")
+    assert ("column", "Forename", "legal_first_name") in set(
+        zip(recorded["what"], recorded["sheet"], recorded["field"]))
+    assert ("constant", "Agency One") in set(zip(recorded["what"], recorded["value"]))
 
 
 def test_a_value_neither_mapped_nor_a_member_stays_invalid_and_lists_the_map() -> None:

@@ -485,7 +485,8 @@ def suggest_mapping(
         from .reading import read_campaign
 
         frame = read_campaign(df_or_path, sheet=sheet)
-    headers = [str(h) for h in frame.columns]
+    originals = {str(h): h for h in frame.columns}
+    headers = list(originals)
     pairs = [
         (score, position, header, name)
         for position, header in enumerate(headers)
@@ -506,7 +507,7 @@ def suggest_mapping(
     for header, target in columns.items():
         if target is None or target not in _ENUM_FIELDS:
             continue
-        distinct = frame[header].dropna().astype(str).str.strip().unique().tolist()
+        distinct = frame[originals[header]].dropna().astype(str).str.strip().unique().tolist()
         if len(distinct) > MAX_DISTINCT_VALUES:
             continue
         for value in distinct:

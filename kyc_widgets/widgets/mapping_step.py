@@ -72,7 +72,8 @@ class MappingStep(W.VBox):
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.frame = frame
-        self.headers = [str(c) for c in frame.columns]
+        self._originals = {str(c): c for c in frame.columns}
+        self.headers = list(self._originals)
         self._on_change = on_change
         self._quiet = 0
         self._confidence: dict[str, float] = {}
@@ -260,7 +261,7 @@ class MappingStep(W.VBox):
         self.value_notes = {}
         sections: list[W.Widget] = []
         for header, name in shown:
-            distinct = self.frame[header].dropna().astype(str).str.strip().unique().tolist()
+            distinct = self.frame[self._originals[header]].dropna().astype(str).str.strip().unique().tolist()
             distinct = [v for v in distinct if v][:MAX_DISTINCT_VALUES]
             options = [("Not mapped", IGNORE)] + [(words(m.value), m.value) for m in _ENUM_FIELDS[name]]
             rows: list[W.Widget] = [
