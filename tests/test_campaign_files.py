@@ -178,3 +178,11 @@ def test_a_text_buffer_and_the_trailing_separators_excel_writes(tmp_path: Path) 
     frame = read_campaign(io.StringIO(text))
     assert list(frame.columns) == ["Customer No", "Forename", "Surname"]
     assert frame.loc[2, "Forename"] == "Zoë" and frame.attrs["encoding"] is None
+
+
+def test_a_header_nothing_recognises_is_still_found_under_a_title(tmp_path: Path) -> None:
+    path = tmp_path / "other.csv"
+    path.write_text("Quarterly list\nalpha,beta,gamma\n1,2,3\n4,5,6\n", encoding="utf-8")
+    frame = read_campaign(path)
+    assert list(frame.columns) == ["alpha", "beta", "gamma"] and frame.attrs["header_row"] == 2
+    assert frame.loc[4, "gamma"] == "6"

@@ -20,8 +20,9 @@ The files Excel and people write, and how each is read:
   recorded in ``df.attrs["encoding"]``; the delimiter is the most frequent of
   ``,``, ``;`` and tab in the first lines.
 - A header below title rows: the header row is the first of the first
-  :data:`HEADER_SEARCH_ROWS` rows whose cells best match field names, titles
-  and export synonyms, or failing that the first row as wide as the table;
+  :data:`HEADER_SEARCH_ROWS` rows where at least two cells (and at least half
+  as many as in the best row) are field names, titles or export synonyms, or
+  failing that the first row at least half as wide as the table;
   ``header_row`` (the row number a person sees) overrides it. The row used
   is ``df.attrs["header_row"]``.
 - XLSX through :func:`~.xlsx.read_xlsx_rows` (numbers as typed, formula
@@ -304,8 +305,8 @@ def _header_index(sample: list[list[str | None]] | list[list[str]], header_row: 
         return next((i for i, cells in enumerate(filled) if cells), 0)
     matches = [sum(1 for c in cells if is_known_header(c)) for cells in filled]
     best = max(matches)
-    if best >= 2:
-        return matches.index(best)
+    if best >= 2:  # the first row that reads like a header (a data row may hold a synonym or two)
+        return next(i for i, m in enumerate(matches) if m >= 2 and m * 2 >= best)
     return next(i for i, cells in enumerate(filled) if len(cells) * 2 >= widest and len(cells) >= 2)
 
 
