@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("TokenSource", "prompt_token", "token_from_env"), "kyc_widgets.api.auth"),
     **dict.fromkeys(("AsyncKycApiClient", "Diagnosis", "KycApiClient"), "kyc_widgets.api.client"),
     **dict.fromkeys(("AsyncCaseApi", "CaseApi"), "kyc_widgets.api.protocols"),
+    "PacingGate": "kyc_widgets.api.pacing",
     **dict.fromkeys(
         (
             "ApiConnectError",
@@ -38,6 +39,7 @@ _EXPORTS: dict[str, str] = {
             "NotFoundError",
             "PermissionDeniedError",
             "RateLimitedError",
+            "RequestStoppedError",
             "ServerError",
             "ServiceUnavailableError",
             "TransportError",
@@ -81,7 +83,7 @@ _EXPORTS: dict[str, str] = {
     "ApiStatus": "kyc_widgets.widgets.api_status",
     "BatchCreator": "kyc_widgets.widgets.batch_creator",
     "CaseCreator": "kyc_widgets.widgets.case_creator",
-    "CreatorState": "kyc_widgets.widgets.case_creator",
+    "CreatorState": "kyc_widgets.widgets.case_flow",
     "CaseWorkspace": "kyc_widgets.widgets.case_workspace",
 }
 
@@ -118,10 +120,12 @@ __all__ = [
     "KycConfigurationError",
     "MappingError",
     "NotFoundError",
+    "PacingGate",
     "PermissionDeniedError",
     "RateLimitedError",
     "ReadinessStatus",
     "RelationshipType",
+    "RequestStoppedError",
     "SchemaForm",
     "ServerError",
     "ServiceUnavailableError",
@@ -167,11 +171,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         NotFoundError,
         PermissionDeniedError,
         RateLimitedError,
+        RequestStoppedError,
         ServerError,
         ServiceUnavailableError,
         TransportError,
         UnexpectedResponseError,
     )
+    from kyc_widgets.api.pacing import PacingGate
     from kyc_widgets.api.protocols import AsyncCaseApi, CaseApi
     from kyc_widgets.batch import (
         BatchReport,
@@ -202,5 +208,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     )
     from kyc_widgets.widgets.api_status import ApiStatus
     from kyc_widgets.widgets.batch_creator import BatchCreator
-    from kyc_widgets.widgets.case_creator import CaseCreator, CreatorState
+    from kyc_widgets.widgets.case_creator import CaseCreator
+    from kyc_widgets.widgets.case_flow import CreatorState
     from kyc_widgets.widgets.case_workspace import CaseWorkspace

@@ -21,14 +21,23 @@ from .journal import Journal, JournalEntry
 from .mapping import CampaignMapping, MappingError, suggest_mapping
 from .preflight import CampaignColumnsError, Preflight, preflight
 from .reading import CampaignReadError, SheetNotFoundError, read_campaign
-from .report import ATTENTION_STATUSES, STATUS_LABELS, STATUSES, BatchReport
+from .report import (
+    ATTENTION_STATUSES,
+    DONE_STATUSES,
+    RESULT_COLUMNS,
+    STATUS_LABELS,
+    STATUSES,
+    BatchReport,
+)
 from .sending import DEFAULT_CONCURRENCY, BatchProgress, abatch_create, batch_create
 from .template import write_template
 
 __all__ = [
     "ATTENTION_STATUSES",
     "DEFAULT_CONCURRENCY",
+    "DONE_STATUSES",
     "IDENTITY_FIELDS",
+    "RESULT_COLUMNS",
     "STATUSES",
     "STATUS_LABELS",
     "BatchProgress",

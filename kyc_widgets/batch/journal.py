@@ -15,6 +15,9 @@ another campaign name would derive other ids for rows without one, so the
 journal could not skip them and the API would not refuse them as duplicates:
 the batch warns when it sees that (``BatchReport.warnings``).
 
+A resumed run skips the rows whose last outcome is one of
+:data:`~.report.DONE_STATUSES` (the case exists on the API).
+
 Lines hold ids, statuses and HTTP facts, never names, e-mails or user ids.
 But a *derived* ``kyc_case_id`` is a hash of the row's identity, user id
 included, and can be recomputed from a list of candidate user ids, so it is
@@ -34,13 +37,9 @@ from typing import IO
 
 from typing_extensions import Self
 
-__all__ = ["SKIP_ON_RESUME", "Journal", "JournalEntry"]
+__all__ = ["Journal", "JournalEntry"]
 
 logger = logging.getLogger("kyc_widgets.batch")
-
-SKIP_ON_RESUME = frozenset({"created", "exists"})
-"""Outcomes that mean the case exists: a resumed run does not send these rows again."""
-
 
 @dataclass(frozen=True)
 class JournalEntry:

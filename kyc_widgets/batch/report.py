@@ -41,6 +41,7 @@ __all__ = [
     "STATUS_LABELS",
     "BatchReport",
     "neutralise_formulas",
+    "readable",
 ]
 
 STATUSES: tuple[str, ...] = (
@@ -69,8 +70,9 @@ STATUS_LABELS: dict[str, str] = {
 }
 """Statuses as words, for people."""
 
-DONE_STATUSES = frozenset({"created", "exists"})
-"""The case exists on the API: nothing left to do for the row."""
+DONE_STATUSES: frozenset[str] = frozenset({"created", "exists"})
+"""The case exists on the API: nothing left to do for the row. A resumed run
+skips these rows (:mod:`.journal`), and the CLI counts them as landed."""
 
 ATTENTION_STATUSES: tuple[str, ...] = (
     "invalid",
@@ -107,6 +109,8 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "attempts",
     "note",
 )
+"""The columns of ``BatchReport.results``, in order: the one list the sender
+fills (:mod:`.sending`) and the exports and tables show."""
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
@@ -170,6 +174,16 @@ def mapping_frame(mapping: Any) -> pd.DataFrame:
         for sheet_value, api_value in table.items()
     ]
     return neutralise_formulas(pd.DataFrame(rows, columns=["what", "sheet", "field", "value"]))
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Report columns (any of :data:`RESULT_COLUMNS`) for people: statuses and headers as
+    words, empty cells blank. The widget's preview and the report's tables read the same."""
+    shown = frame.copy()
+    if "status" in shown.columns:
+        shown["status"] = shown["status"].map(STATUS_LABELS)
+    shown = shown.astype(object).where(shown.notna(), "")
+    return shown.rename(columns=words)
 
 
 def html_table(frame: pd.DataFrame) -> str:
@@ -337,10 +351,7 @@ class BatchReport:
             frame = frame[frame["status"] == status]
         if limit is not None:
             frame = frame.head(limit)
-        shown = frame.drop(columns=["source_index"]).copy()
-        shown["status"] = shown["status"].map(STATUS_LABELS)
-        shown = shown.astype(object).where(shown.notna(), "")
-        return shown.rename(columns=words)
+        return readable(frame.drop(columns=["source_index"]))
 
     def summary_text(self) -> str:
         """One line per non-zero status, e.g. ``Created: 120``."""

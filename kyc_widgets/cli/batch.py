@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from kyc_widgets.defaults import DEFAULT_CONCURRENCY
+
 __all__ = ["add_batch_parser", "run_batch"]
 
 EXIT_OK = 0
@@ -34,9 +36,7 @@ EXIT_USAGE = 2
 
 
 def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register the ``batch`` subcommand on the main parser."""
-    from kyc_widgets.batch.sending import DEFAULT_CONCURRENCY
-
+    """Register the ``batch`` subcommand; pandas loads only when :func:`run_batch` runs."""
     parser = subparsers.add_parser(
         "batch",
         help="create cases from a CSV/XLSX sheet",
@@ -132,6 +132,7 @@ def _mapping(args: argparse.Namespace) -> object | None:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the batch subcommand; returns the process exit code."""
+    from kyc_widgets.api.auth import token_from_env
     from kyc_widgets.api.client import KycApiClient
     from kyc_widgets.api.errors import KycConfigurationError
     from kyc_widgets.batch import (
@@ -141,6 +142,7 @@ def run_batch(args: argparse.Namespace) -> int:
         batch_create,
         read_campaign,
     )
+    from kyc_widgets.batch.report import DONE_STATUSES
 
     report_path: Path | None = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".csv", ".xlsx"):
@@ -161,7 +163,7 @@ def run_batch(args: argparse.Namespace) -> int:
         return _error(problem + ". Nothing was sent.")
 
     base_url = args.base_url or os.environ.get("KYC_API_BASE_URL")
-    token = os.environ.get("KYC_API_TOKEN")
+    token = token_from_env()
     client: KycApiClient | None = None
     if not args.dry_run:
         if not base_url:
@@ -170,7 +172,7 @@ def run_batch(args: argparse.Namespace) -> int:
             return _error("no token: set KYC_API_TOKEN (the token is never read from the command line)")
     try:
         if base_url:
-            client = KycApiClient(base_url, token=lambda: os.environ.get("KYC_API_TOKEN") or None)
+            client = KycApiClient(base_url, token=token_from_env)  # re-read on each request
         report = batch_create(
             client,
             frame,
@@ -210,8 +212,8 @@ def run_batch(args: argparse.Namespace) -> int:
             )
         print(f"Report written to {report_path}")
     summary = report.summary()
-    if report.stopped_reason in ("authentication", "permission") and not (
-        summary["created"] or summary["exists"]
+    if report.stopped_reason in ("authentication", "permission") and not any(
+        summary[status] for status in DONE_STATUSES
     ):
         return _error(
             "the API refused the token (HTTP 401 or 403) before any case was created or found, "

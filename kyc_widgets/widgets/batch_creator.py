@@ -5,13 +5,34 @@ problems) so the analyst fixes the sheet before anything is sent; then a
 "Create N cases" button, live progress, a Cancel button, and the report with a
 per-status filter and a download.
 
+What is sent is the plan the preview showed: the :class:`~.preflight.Preflight`
+computed for the preview is handed to :func:`~.sending.batch_create` as is, so
+the sheet is validated once per run and the "Create N cases" button sends
+exactly those N rows.
+
 Why a background thread: the batch runs on its own event loop in a worker
 thread, so the kernel stays free to handle the Cancel click (a widget event is
-a kernel message; a cell blocked on the batch could not receive it). Cancel
-sets a ``threading.Event`` that the sender checks before each row; requests in
-flight finish and every row is still reported. Progress comes back from the
-worker thread through a callback the sender calls at most every 0.25 s, so a
-100k-row run does not flood the front end with widget updates.
+a kernel message; a cell blocked on the batch could not receive it) and the
+kernel's loop does not carry the batch's work. Cancel sets a
+``threading.Event`` that the sender checks before each row; requests in
+flight finish and every row is still reported.
+
+Widgets are only ever changed on the kernel's thread: ipywidgets and
+traitlets are not thread-safe, and observers run on the thread that sets a
+value. The worker thread never touches a widget; it leaves the latest
+progress snapshot and, at the end, the report in a pending slot and asks the
+kernel's event loop (the one running when Create was clicked) to apply them
+with ``loop.call_soon_threadsafe``. The sender reports progress at most every
+:data:`~.sending.PROGRESS_INTERVAL` seconds and snapshots that pile up while
+the kernel is busy are merged into the latest one, so a 100k-row run does not
+flood the front end. Without a running loop (a plain script or a test),
+nothing is applied until :meth:`BatchCreator.wait` is called on the thread
+that clicked: it applies pending updates while it waits.
+
+Because the state only changes on that one thread, a Cancel that lands as the
+run finishes cannot leave the widget "cancelling": either the Cancel comes
+first and the report then moves the state to "done", or the report comes
+first and the Cancel is ignored.
 
 The download is a ``data:`` link holding the report CSV, built without
 personal-data columns unless the analyst ticks the box: a link's bytes live
@@ -26,6 +47,7 @@ and a derived id can be traced back to a user id (see :mod:`.identity`).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import threading
@@ -40,7 +62,7 @@ from kyc_widgets.batch.identity import CampaignRequiredError
 from kyc_widgets.batch.mapping import CampaignMapping, as_mapping
 from kyc_widgets.batch.preflight import CampaignColumnsError, Preflight, preflight
 from kyc_widgets.batch.reading import read_campaign
-from kyc_widgets.batch.report import STATUS_LABELS, STATUSES, BatchReport, html_table
+from kyc_widgets.batch.report import STATUS_LABELS, STATUSES, BatchReport, html_table, readable
 from kyc_widgets.batch.sending import DEFAULT_CONCURRENCY, BatchProgress, batch_create
 from kyc_widgets.widgets.mapping_step import MappingStep
 
@@ -48,6 +70,8 @@ __all__ = ["DATA_URI_LIMIT", "BatchCreator"]
 
 DATA_URI_LIMIT = 2_000_000
 """Largest CSV (bytes) offered as an inline ``data:`` link."""
+
+_CANCELLING = " - cancelling, waiting for requests in flight..."
 
 _PROBLEMS_SHOWN = 10
 _TABLE_ROWS = 50
@@ -64,7 +88,8 @@ class BatchCreator(widgets.VBox):
     and the batch use whatever the step shows.
     ``state`` is one of ``"error"`` (the sheet cannot be used), ``"blocked"``
     (a campaign name is needed), ``"ready"``, ``"running"``, ``"cancelling"``,
-    ``"done"``; :meth:`wait` blocks until the batch thread ends.
+    ``"done"`` (a run ended, cancelled or not: ``report.stopped_reason``
+    says); :meth:`wait` blocks until the run's report is shown.
     """
 
     def __init__(
@@ -89,6 +114,15 @@ class BatchCreator(widgets.VBox):
         self.error: str | None = None
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
+        # Hand-over from the worker thread to the kernel's (see the module docstring).
+        self._lock = threading.Lock()
+        self._pending_progress: BatchProgress | None = None
+        self._pending_end: BatchReport | str | None = None
+        self._posted = threading.Event()  # something is pending: wakes wait()
+        self._ended = threading.Event()  # the end of the run has been shown
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_called = False  # an apply is already queued on the loop
+        self._owner: int | None = None  # the thread that clicked Create
         self._frame: pd.DataFrame | None = None
         self._source_name = "DataFrame"
         self._downloads: dict[bool, tuple[str, str]] = {}
@@ -200,6 +234,7 @@ class BatchCreator(widgets.VBox):
             result = preflight(self._frame, campaign=self._campaign_value(), mapping=mapping)
             self.mapping = mapping
         except (CampaignColumnsError, CampaignRequiredError, ValueError, TypeError) as exc:
+            self.preflight_result = None
             self._fail(str(exc))
             return
         self.preflight_result = result
@@ -227,16 +262,16 @@ class BatchCreator(widgets.VBox):
             )
         problems = result.status != "ready"
         if problems.any():
-            first = pd.DataFrame(
+            first = pd.DataFrame(  # the report's own columns, read as in the report's table
                 {
-                    "Sheet row": result.sheet_row[problems],
-                    "Status": result.status[problems].map(STATUS_LABELS),
-                    "Field": result.error_field[problems],
-                    "Problem": result.error_message[problems],
+                    "sheet_row": result.sheet_row[problems],
+                    "status": result.status[problems],
+                    "error_field": result.error_field[problems],
+                    "error_message": result.error_message[problems],
                 }
             ).head(_PROBLEMS_SHOWN)
             parts.append("<p>First problems:</p>")
-            parts.append(html_table(first))
+            parts.append(html_table(readable(first)))
         if result.missing_ids:
             parts.append(
                 f"<p><strong>{result.missing_ids} rows have no external case ID: enter a "
@@ -262,11 +297,15 @@ class BatchCreator(widgets.VBox):
     # -- running -------------------------------------------------------------
 
     def _on_create(self, _button: Any = None) -> None:
-        if self.state != "ready" or self._frame is None or self.preflight_result is None:
+        plan = self.preflight_result
+        if self.state != "ready" or plan is None:
             return
-        total = self.preflight_result.counts()["ready"]
+        total = plan.counts()["ready"]
         self.state = "running"
         self._cancel.clear()
+        self._ended.clear()
+        self._owner = threading.get_ident()
+        self._loop = _running_loop()
         self.create_button.disabled = True
         self.campaign.disabled = True
         if self.mapping_step is not None:
@@ -277,52 +316,118 @@ class BatchCreator(widgets.VBox):
         self.progress_bar.value = 0
         self.progress_bar.layout.display = ""
         self.progress_label.value = f"0 / {total}"
-        self._thread = threading.Thread(target=self._run, name="kyc-batch-creator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(plan,), name="kyc-batch-creator", daemon=True
+        )
         self._thread.start()
 
-    def _run(self) -> None:
+    # The worker thread: runs the batch, touches no widget.
+
+    def _run(self, plan: Preflight) -> None:
+        end: BatchReport | str
         try:
-            report = batch_create(
+            end = batch_create(
                 self.client,
-                self._frame,
-                campaign=self._campaign_value(),
+                plan,  # the previewed plan: not validated again
                 concurrency=self.concurrency,
                 on_conflict=self.on_conflict,
                 journal=self.journal,
                 progress=False,
                 cancel=self._cancel,
-                on_progress=self._on_progress,
-                mapping=self.mapping,
+                on_progress=self._post_progress,  # the plan carries its mapping
             )
         except Exception as exc:  # noqa: BLE001 - shown in the widget; the batch itself never logs row data
-            self._fail(f"The batch could not run: {exc}")
-            self.cancel_button.layout.display = "none"
-            return
-        self._show_report(report)
+            end = f"The batch could not run: {exc}"
+        self._post(end=end)
 
-    def _on_progress(self, progress: BatchProgress) -> None:
+    def _post_progress(self, progress: BatchProgress) -> None:
+        self._post(progress=progress)
+
+    def _post(
+        self, *, progress: BatchProgress | None = None, end: BatchReport | str | None = None
+    ) -> None:
+        """Leave an update for the kernel's thread and wake it (worker thread side)."""
+        with self._lock:
+            if progress is not None:
+                self._pending_progress = progress  # an older snapshot not shown yet is dropped
+            if end is not None:
+                self._pending_end = end
+            loop = None if self._loop_called else self._loop
+            self._loop_called = self._loop_called or loop is not None
+        self._posted.set()
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(self._apply_pending)
+            except RuntimeError:  # the loop has closed: wait() applies what is pending
+                with self._lock:
+                    self._loop = None
+                    self._loop_called = False
+
+    # The kernel's thread: every widget change happens here.
+
+    def _apply_pending(self) -> None:
+        with self._lock:
+            progress, end = self._pending_progress, self._pending_end
+            self._pending_progress = self._pending_end = None
+            self._loop_called = False
+            self._posted.clear()
+        if progress is not None and self.state in ("running", "cancelling"):
+            self._show_progress(progress)
+        if end is not None:
+            self._end(end)
+
+    def _show_progress(self, progress: BatchProgress) -> None:
         self.progress_bar.max = max(progress.total, 1)
         self.progress_bar.value = progress.done
         counts = ", ".join(f"{STATUS_LABELS[s].split(':')[0].lower()} {n}" for s, n in progress.counts.items() if n)
         left = progress.total - progress.done
         eta = f", about {left / progress.rate:.0f} s left" if progress.rate > 0 and left else ""
-        self.progress_label.value = f"{progress.done} / {progress.total} ({counts}){eta}"
+        self.progress_label.value = f"{progress.done} / {progress.total} ({counts}){eta}" + (
+            _CANCELLING if self.state == "cancelling" else ""
+        )
+
+    def _end(self, end: BatchReport | str) -> None:
+        try:
+            if isinstance(end, str):
+                self._fail(end)
+                self.cancel_button.layout.display = "none"
+            else:
+                self._show_report(end)
+        finally:
+            self._ended.set()  # wait() must not hang on a report that failed to render
 
     def _on_cancel(self, _button: Any = None) -> None:
         if self.state != "running":
-            return
+            return  # not started, already cancelling, or the report is already shown
         self._cancel.set()
         self.state = "cancelling"
         self.cancel_button.disabled = True
-        self.progress_label.value += " - cancelling, waiting for requests in flight..."
+        self.progress_label.value += _CANCELLING
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the batch thread ends; True if it did within ``timeout``."""
+        """Block until the run's report (or error) is shown; True if it was within ``timeout``.
+
+        Called on the thread that clicked Create (the kernel's, or a script's
+        or test's), it applies pending progress and the report while it
+        waits: without a running event loop that is how they reach the
+        widgets. From any other thread it only waits for them to be applied.
+        """
         thread = self._thread
         if thread is None:
             return True
         deadline = None if timeout is None else time.monotonic() + timeout
-        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        owner = threading.get_ident() == self._owner
+        while True:
+            if owner:
+                self._apply_pending()
+            if self._ended.is_set():
+                break
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            (self._posted if owner else self._ended).wait(left)
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        thread.join(left)  # the worker's last step was handing over the report
         return not thread.is_alive()
 
     # -- report ----------------------------------------------------------------
@@ -392,3 +497,11 @@ class BatchCreator(widgets.VBox):
             Path(name).write_bytes(data)
             href = html.escape(name)
         return name, href
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running on this thread (the kernel's, in Jupyter and Voila), or None."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
