@@ -151,6 +151,15 @@ def test_loading_unknown_fields_and_values_names_them(tmp_path: Path) -> None:
         CampaignMapping.load(path)
 
 
+def test_a_value_map_for_a_text_field_translates_codes() -> None:
+    mapping = confirmed_core_banking_mapping()
+    mapping.values["country_of_onboarding"] = {"United Kingdom": "GB"}
+    frame = core_banking_frame(2)
+    frame.loc[0, "Country"] = " united kingdom "
+    result = preflight(frame, campaign="c", mapping=mapping)
+    assert result.values["country_of_onboarding"].tolist() == ["GB", "GB"]
+
+
 def test_enum_constants_are_stored_as_members() -> None:
     mapping = CampaignMapping(
         constants={"relationship_type": "Periodic review", "case_priority": "high"},

@@ -219,7 +219,7 @@ class BatchCreator(widgets.VBox):
         self.mapping_panel.children = [step]
         self.mapping_panel.titles = ("Column mapping",)
         self.mapping_panel.layout.display = ""
-        needs_person = bool(step.unconfirmed()) or "not yet covered" in step.uncovered.value
+        needs_person = bool(step.unconfirmed() or step.missing())
         self.mapping_panel.selected_index = 0 if needs_person else None
 
     def _campaign_value(self) -> str | None:

@@ -195,9 +195,7 @@ class MappingStep(W.VBox):
             self._rebuild_constants(covered)
             self._rebuild_values()
             self._show_value_notes()
-            missing = [
-                _TITLES[n] for n in REQUIRED_COLUMNS if n not in covered and n not in self._constants
-            ]
+            missing = [_TITLES[n] for n in self.missing()]
             self.uncovered.value = (
                 "<p><strong>Required fields not yet covered:</strong> "
                 + html.escape(", ".join(missing))
@@ -332,6 +330,11 @@ class MappingStep(W.VBox):
             self._on_change()
 
     # -- public -------------------------------------------------------------------
+
+    def missing(self) -> list[str]:
+        """Required fields neither a column nor a constant gives yet."""
+        covered = self._covered_by_columns()
+        return [n for n in REQUIRED_COLUMNS if n not in covered and n not in self._constants]
 
     def unconfirmed(self) -> list[str]:
         """Headers (and ``field: value`` pairs) whose guess nobody confirmed yet."""
