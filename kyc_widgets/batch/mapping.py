@@ -362,9 +362,7 @@ class CampaignMapping(BaseModel):
                 data = yaml.safe_load(text)
             else:
                 data = json.loads(text)
-        except ValueError as exc:  # json.JSONDecodeError and yaml.YAMLError's parse errors
-            raise MappingError(f"{source.name}: not a readable mapping file ({exc}).") from exc
-        except Exception as exc:  # noqa: BLE001 - yaml.YAMLError is not a ValueError
+        except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError (not a ValueError)
             raise MappingError(f"{source.name}: not a readable mapping file ({exc}).") from exc
         mapping = cls.from_data(data, name=source.name)
         mapping._source = source.name

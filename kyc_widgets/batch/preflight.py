@@ -126,7 +126,10 @@ class CampaignColumnsError(ValueError):
 
 
 def normalise_header(header: object) -> str:
-    """``" Legal First-Name "`` -> ``"legal_first_name"``; a trailing ``*`` (required marker) is dropped."""
+    """``" Legal First-Name "`` -> ``"legal_first_name"``.
+
+    A trailing ``*`` (the template's required marker) is dropped.
+    """
     return re.sub(r"[\s\-]+", "_", str(header).strip().rstrip("*").strip().lower())
 
 
