@@ -51,10 +51,14 @@ _EXPORTS: dict[str, str] = {
         (
             "BatchReport",
             "CampaignColumnsError",
+            "CampaignMapping",
             "CampaignRequiredError",
+            "MappingError",
             "abatch_create",
             "batch_create",
             "read_campaign",
+            "suggest_mapping",
+            "write_template",
         ),
         "kyc_widgets.batch",
     ),
@@ -94,6 +98,7 @@ __all__ = [
     "BatchReport",
     "CREATE_STATUSES",
     "CampaignColumnsError",
+    "CampaignMapping",
     "CampaignRequiredError",
     "CaseCreator",
     "CaseApi",
@@ -113,6 +118,7 @@ __all__ = [
     "KycCaseCreateInput",
     "KycCaseRecord",
     "KycConfigurationError",
+    "MappingError",
     "NotFoundError",
     "PacingGate",
     "PermissionDeniedError",
@@ -132,7 +138,9 @@ __all__ = [
     "batch_create",
     "prompt_token",
     "read_campaign",
+    "suggest_mapping",
     "token_from_env",
+    "write_template",
 ]  # literal, so linters see it; tests check it against _EXPORTS
 
 
@@ -174,10 +182,14 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from kyc_widgets.batch import (
         BatchReport,
         CampaignColumnsError,
+        CampaignMapping,
         CampaignRequiredError,
+        MappingError,
         abatch_create,
         batch_create,
         read_campaign,
+        suggest_mapping,
+        write_template,
     )
     from kyc_widgets.form.schema_form import SchemaForm
     from kyc_widgets.models import (

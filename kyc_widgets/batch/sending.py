@@ -142,6 +142,7 @@ async def abatch_create(
     journal: str | os.PathLike[str] | None = None,
     cancel: Settable | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    mapping: Any = None,
 ) -> BatchReport:
     """Create one case per valid row of ``df``; return a :class:`BatchReport` for every row.
 
@@ -162,6 +163,9 @@ async def abatch_create(
     ``cancel`` is any object with ``is_set()`` (``threading.Event``,
     ``asyncio.Event``); ``on_progress`` receives a :class:`BatchProgress` at
     most every :data:`PROGRESS_INTERVAL` seconds, and once at the end.
+    ``mapping`` is a :class:`~.mapping.CampaignMapping` or the path of a saved
+    one: how to read a sheet whose headers, missing constant columns or values
+    are a source system's own (the report records which mapping was used).
 
     Raises before sending anything: :class:`~.preflight.CampaignColumnsError`
     (required columns missing), :class:`~.identity.CampaignRequiredError`,
@@ -174,7 +178,7 @@ async def abatch_create(
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     started = time.monotonic()
-    pre = _plan(df, campaign)
+    pre = _plan(df, campaign, mapping)
     campaign = pre.campaign
     if pre.missing_ids:
         raise CampaignRequiredError(
@@ -270,15 +274,24 @@ async def _run_with_own_client(
 # --------------------------------------------------------------------------- set-up
 
 
-def _plan(df: pd.DataFrame | Preflight, campaign: str | None) -> Preflight:
+def _plan(df: pd.DataFrame | Preflight, campaign: str | None, mapping: Any = None) -> Preflight:
     """The pre-flight of ``df``, or ``df`` itself when it is one already (validated once)."""
     if not isinstance(df, Preflight):
-        return preflight(df, campaign=campaign)
+        return preflight(df, campaign=campaign, mapping=mapping)
     if campaign is not None and campaign != df.campaign:
         raise ValueError(
             "campaign differs from the one the plan was made with; run preflight() again "
             "with the new campaign. Nothing was sent."
         )
+    if mapping is not None:
+        from .mapping import as_mapping
+
+        given = as_mapping(mapping)
+        if df.mapping is None or given is None or given.fingerprint() != df.mapping.fingerprint():
+            raise ValueError(
+                "mapping differs from the one the plan was made with; run preflight() again "
+                "with the new mapping. Nothing was sent."
+            )
     return df
 
 
@@ -374,6 +387,7 @@ def _report(
         stopped_reason=stopped,
         elapsed=time.monotonic() - started,
         warnings=[*pre.warnings, *(notes or [])],
+        mapping=pre.mapping,
     )
 
 

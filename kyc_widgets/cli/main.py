@@ -1,4 +1,4 @@
-"""The ``kyc-widgets`` command line: run the sandbox, create a case, run a demo.
+"""The ``kyc-widgets`` command line: run the sandbox, create a case, run a demo, campaigns.
 
 Exit codes: 0 success; 1 the API (or the server) failed; 2 the command was
 used wrongly (bad option, missing base URL or token, invalid field values).
@@ -287,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_run_demo_cli)
 
     add_batch_parser(subparsers)
+    from kyc_widgets.cli.campaign import add_mapping_parser, add_template_parser
+
+    add_mapping_parser(subparsers)
+    add_template_parser(subparsers)
     return parser
 
 
