@@ -28,10 +28,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import axe_playwright_python
 import pytest
 from playwright.sync_api import ConsoleMessage, Route, expect, sync_playwright
 
-from kyc_widgets.cli.app import NOTEBOOKS_DIR, ServedApp, kernel_environment, start_voila
+from kyc_widgets.cli.app import (
+    DEFAULT_NOTEBOOK,
+    NOTEBOOKS_DIR,
+    ServedApp,
+    kernel_environment,
+    start_voila,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -320,3 +327,153 @@ def test_campaign_app_creates_the_sheet_and_shows_the_report(
         shoot(panel, "batch-report.png", tmp_path, max_height=1250)
         expect_no_widget_errors(page)
         expect_only_voila_cdn_blocked(page)
+
+
+# ------------------------------------------------------------------------------ the analyst app
+
+AXE_SCRIPT = Path(axe_playwright_python.__file__).with_name("axe.min.js")
+SAMPLE_CAMPAIGN = "remediation-2024-q4"
+
+
+# CaseCreator's "External case ID (optional)" disclosure header: grey text at 4.45:1
+# (axe color-contrast). The form's own accessibility fixes come with its flow/view split;
+# test_app_case_form_meets_axe holds that rule to account (strict xfail) meanwhile.
+KNOWN_FORM_PROBLEMS = [".kyc-case-creator .jupyter-widget-Collapse-header"]
+
+
+def axe_problems(
+    page: Any, scope: str = ".kyc-desk", *, exclude: list[str] | None = None
+) -> list[str]:
+    """axe-core's serious and critical violations inside ``scope`` (our widgets only).
+
+    axe-core comes from the axe-playwright-python package (its bundled ``axe.min.js``),
+    injected from disk: nothing is fetched. ``exclude`` leaves known problems out.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    context = {"include": [[scope]], "exclude": [[sel] for sel in (exclude or [])]}
+    results = page.evaluate(
+        "context => axe.run(context, {resultTypes: ['violations']})", context
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> "
+        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def open_desk(page: Any, app: ServedApp) -> Any:
+    """Load the app and wait for the desk: its header, sections and the case form."""
+    page.goto(app.url)
+    desk = page.locator(".kyc-desk").first
+    desk.get_by_role("button", name="Create case").wait_for(timeout=FIRST_RENDER_MS)
+    expect(desk.get_by_role("button", name=re.compile("API status: OK"))).to_be_visible()
+    expect_no_widget_errors(page)
+    return desk
+
+
+def section(desk: Any, name: str) -> None:
+    desk.get_by_role("tab", name=name).click()
+
+
+def test_app_new_case(page: Any, api: Any, tmp_path: Path) -> None:
+    with served(DEFAULT_NOTEBOOK, api, page, tmp_path) as app:
+        desk = open_desk(page, app)
+        assert api.case_count() == 0  # nothing created on page load
+        expect(desk).to_contain_text("KYC case desk")
+        expect(desk).to_contain_text(f"API: Sandbox ({api.base_url})")
+        expect(desk).to_contain_text("Signed in as: not known yet")
+        assert api.token not in desk.inner_text()
+        expect(desk.get_by_role("button", name="Create case")).to_have_count(1)  # one form
+
+        desk.get_by_role("button", name=re.compile("API status")).click()
+        expect(desk).to_contain_text("Reachable:")
+        assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # header, draft
+
+        creator = desk.locator(".kyc-case-creator")
+        creator.get_by_role("button", name="Create case").click()  # empty: refused
+        expect(creator).to_contain_text("required")
+        assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # refused
+
+        fill_case_form(creator, external_id=EXTERNAL_ID)
+        creator.get_by_role("button", name="Create case").click()
+        desk.locator(".kyc-case-workspace-widget").wait_for()
+        expect(desk).to_contain_text(f"Signed in as: {api.principal}")
+        assert api.client().get_case(EXTERNAL_ID).case.legal_last_name == "Example"
+        assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # created
+        shoot(desk, "app-created.png", tmp_path)
+        expect_no_widget_errors(page)
+        expect_only_voila_cdn_blocked(page)
+
+
+def test_app_open_a_case_by_id(page: Any, api: Any, tmp_path: Path) -> None:
+    api.client().create_case(
+        {
+            "legal_first_name": "Ada",
+            "legal_last_name": "Example",
+            "user_internal_id": "000417",
+            "user_type": "INDIVIDUAL",
+            "relationship_type": "KYC_REFRESH",
+            "current_status": "DRAFT",
+            "case_priority": "NORMAL",
+            "agency_name": "Northwind Compliance Services",
+            "regulated_provider_name": "Example Bank plc",
+            "programme_name": "Everyday Current Account",
+            "country_of_onboarding": "GB",
+            "assigned_team": "Periodic Review",
+            "kyc_case_id": EXTERNAL_ID,
+        }
+    )
+    with served(DEFAULT_NOTEBOOK, api, page, tmp_path) as app:
+        desk = open_desk(page, app)
+        section(desk, "Open a case")
+        box = desk.locator(".kyc-desk-open").get_by_label("External case ID", exact=True)
+        box.fill(EXTERNAL_ID)
+        box.press("Enter")
+        workspace = desk.locator(".kyc-case-workspace-widget")
+        expect(workspace).to_contain_text(EXTERNAL_ID)
+        expect(workspace).to_contain_text("Example")
+        expect(desk).to_contain_text(f"Signed in as: {api.principal}")
+        assert axe_problems(page) == []  # a case
+        shoot(desk, "app-open-case.png", tmp_path)
+
+        box.fill("NO-SUCH-CASE-0000")
+        desk.locator(".kyc-desk-open").get_by_role("button", name="Open").click()
+        expect(workspace).to_contain_text("No case with this ID was found")
+        assert axe_problems(page) == []  # the missing case
+        expect_no_widget_errors(page)
+
+
+def test_app_runs_the_sample_campaign(page: Any, api: Any, tmp_path: Path) -> None:
+    with served(DEFAULT_NOTEBOOK, api, page, tmp_path) as app:
+        desk = open_desk(page, app)
+        section(desk, "Campaign")
+        desk.get_by_role("button", name="Use the sample sheet").click()
+        panel = desk.locator(".kyc-batch-creator")
+        expect(panel).to_contain_text("40 rows")
+        panel.get_by_label("Campaign").fill(SAMPLE_CAMPAIGN)
+        panel.get_by_label("Campaign").press("Enter")
+        create = panel.get_by_role("button", name="Create 35 cases")
+        expect(create).to_be_enabled()
+        assert api.case_count() == 0
+        assert axe_problems(page) == []  # the preview
+
+        create.click()
+        expect(panel).to_contain_text("Finished.", timeout=FIRST_RENDER_MS)
+        expect(panel).to_contain_text("Created: 35")
+        assert api.case_count() == 35
+        assert axe_problems(page) == []  # the report
+        shoot(desk, "app-campaign.png", tmp_path, max_height=1250)
+        expect_no_widget_errors(page)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="axe color-contrast (serious): CaseCreator's 'External case ID (optional)' "
+    "disclosure header is 4.45:1; fixed with the case form's accessibility work",
+)
+def test_app_case_form_meets_axe(page: Any, api: Any, tmp_path: Path) -> None:
+    with served(DEFAULT_NOTEBOOK, api, page, tmp_path) as app:
+        open_desk(page, app)
+        assert axe_problems(page, ".kyc-case-creator") == []

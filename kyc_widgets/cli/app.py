@@ -182,6 +182,9 @@ def voila_command(
         "--MappingKernelManager.cull_connected=False",
         "--MappingKernelManager.cull_busy=False",
         f"--Voila.log_level={'INFO' if verbose else 'WARN'}",
+        # Notebook 7's JupyterLab extension (installed for the notebooks) fails to load
+        # outside Notebook and says so in the browser console; the app has no use for it.
+        "--VoilaConfiguration.extension_denylist=['@jupyter-notebook/lab-extension']",
     ]
 
 
