@@ -24,11 +24,13 @@ import contextlib
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import axe_playwright_python
+import httpx
 import pytest
 from playwright.sync_api import ConsoleMessage, Route, expect, sync_playwright
 
@@ -477,3 +479,78 @@ def test_app_case_form_meets_axe(page: Any, api: Any, tmp_path: Path) -> None:
     with served(DEFAULT_NOTEBOOK, api, page, tmp_path) as app:
         open_desk(page, app)
         assert axe_problems(page, ".kyc-case-creator") == []
+
+
+def kernel_processes(app: ServedApp) -> int:
+    """How many kernel processes the server runs right now."""
+    import psutil
+
+    children = psutil.Process(app.process.pid).children(recursive=True)
+    return sum(1 for child in children if "ipykernel" in " ".join(child.cmdline()))
+
+
+def test_app_kernels_of_closed_tabs_are_culled(browser: Any, api: Any, tmp_path: Path) -> None:
+    """Open and close the app three times: the kernels left behind are shut down.
+
+    Voila's own shutdown call on page unload is refused (no XSRF token), so every
+    closed tab leaves its kernel running until the culler (short settings here) stops
+    it. Kernels are counted through the server's own API (``/api/kernels/<id>`` with the
+    access token) and as processes.
+    """
+    env = kernel_environment(api.base_url, api.token, is_sandbox=True)
+    app = start_voila(
+        DEFAULT_NOTEBOOK,
+        env=env,
+        log_path=tmp_path / "voila-cull.log",
+        cull_idle_timeout=15,  # longer than a page load, so closed tabs' kernels pile up first
+        cull_interval=1,
+    )
+
+    def alive(kernel_ids: list[str]) -> list[str]:
+        return [
+            kernel_id
+            for kernel_id in kernel_ids
+            if httpx.get(
+                f"http://{app.host}:{app.port}/api/kernels/{kernel_id}",
+                params={"token": app.token},
+                timeout=10,
+            ).status_code
+            == 200
+        ]
+
+    try:
+        kernel_ids: list[str] = []
+        counts = []
+        for _ in range(3):
+            context = browser.new_context()
+            page = context.new_page()
+            page.route(
+                "**/*",
+                lambda route: route.continue_()
+                if route.request.url.startswith(f"http://{app.host}:")
+                else route.abort(),
+            )
+            page.goto(app.url)
+            page.get_by_role("button", name="Create case").wait_for(timeout=FIRST_RENDER_MS)
+            kernel_ids.append(
+                page.evaluate(
+                    "JSON.parse(document.getElementById('jupyter-config-data').textContent)"
+                    ".kernelId"
+                )
+            )
+            context.close()
+            counts.append(kernel_processes(app))
+        assert alive(kernel_ids), "the last closed tab's kernel should still run until culled"
+        print(f"kernel processes after each open/close: {counts}")
+
+        remaining = alive(kernel_ids)
+        for _ in range(120):  # a bounded wait: the culler runs every second here
+            if not remaining and kernel_processes(app) <= 1:
+                break
+            time.sleep(1)
+            remaining = alive(kernel_ids)
+        print(f"kernel processes after culling: {kernel_processes(app)}")
+        assert remaining == [], voila_log(app)
+        assert kernel_processes(app) <= 1
+    finally:
+        app.stop()
