@@ -450,8 +450,18 @@ def test_app_open_a_case_by_id(page: Any, api: Any, tmp_path: Path) -> None:
 def test_app_runs_the_sample_campaign(page: Any, api: Any, tmp_path: Path) -> None:
     with served(DEFAULT_NOTEBOOK, api, page, tmp_path) as app:
         desk = open_desk(page, app)
-        section(desk, "Campaign")
-        desk.get_by_role("button", name="Use the sample sheet").click()
+        # By keyboard alone: to the section tabs, Right twice, Enter; Tab to the sample.
+        desk.get_by_role("tab", name="New case").focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")
+        expect(desk.get_by_role("tab", name="Campaign")).to_have_attribute(
+            "aria-selected", "true"
+        )
+        page.keyboard.press("Tab")  # the upload button
+        page.keyboard.press("Tab")
+        expect(desk.get_by_role("button", name="Use the sample sheet")).to_be_focused()
+        page.keyboard.press("Enter")
         panel = desk.locator(".kyc-batch-creator")
         expect(panel).to_contain_text("40 rows")
         panel.get_by_label("Campaign").fill(SAMPLE_CAMPAIGN)

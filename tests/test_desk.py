@@ -48,11 +48,12 @@ def test_header_names_the_sandbox_and_the_status_but_never_the_token(
     assert f"Sandbox ({sandbox.base_url})" in header
     assert sandbox.token not in header + repr(desk) + desk.status_toggle.description
     assert "Signed in as: <span data-testid='kyc-desk-principal'>not known yet" in header
-    assert desk.status_toggle.description == "API status: OK"
+    assert desk.status_toggle.description == "API status: OK (show details)"
     # Compact until asked: the four rows only show once the toggle is pressed.
     assert desk.status.layout.display == "none"
     desk.status_toggle.value = True
     assert desk.status.layout.display is None
+    assert desk.status_toggle.description == "API status: OK (hide details)"
     assert desk.status.rows["Reachable"].startswith("OK")
     assert [desk.sections.get_title(i) for i in range(3)] == list(SECTIONS)
     assert sandbox.case_count() == 0  # building the desk creates nothing
@@ -65,7 +66,7 @@ def test_a_configured_api_is_named_by_its_url_and_a_dead_one_reads_as_a_problem(
     desk = CaseDesk(client)
     assert "API: <span data-testid='kyc-desk-api'>http://127.0.0.1:9</span>" in desk.header.value
     assert "Sandbox" not in desk.header.value
-    assert desk.status_toggle.description == "API status: problem, see details"
+    assert desk.status_toggle.description == "API status: problem (show details)"
     assert "tok-not-shown-123" not in desk.header.value + repr(desk)
 
 

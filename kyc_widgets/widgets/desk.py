@@ -99,9 +99,10 @@ class CaseDesk(widgets.VBox):
         self.header = widgets.HTML()
         self.status = ApiStatus(client, check_now=False)
         self.status.layout.display = "none"
+        self._status_summary = "not checked"
         self.status_toggle = widgets.ToggleButton(
             value=False,
-            description="API status: not checked",
+            description="API status: not checked (show details)",
             tooltip="Show or hide the API checks",
             icon="info-circle",
             layout=widgets.Layout(width="auto"),
@@ -215,6 +216,15 @@ class CaseDesk(widgets.VBox):
 
     def _on_status_toggle(self, change: Any) -> None:
         self.status.layout.display = None if change["new"] else "none"
+        self._label_status_toggle()
+
+    def _label_status_toggle(self) -> None:
+        """The toggle says the summary and, in words, whether the details are open.
+
+        A pressed toggle button only looks darker; a screen reader is not told.
+        """
+        action = "hide details" if self.status_toggle.value else "show details"
+        self.status_toggle.description = f"API status: {self._status_summary} ({action})"
 
     def _on_status_rows(self, _change: Any) -> None:
         """Summarise the four API checks in the toggle's words."""
@@ -223,12 +233,13 @@ class CaseDesk(widgets.VBox):
         if any(text.startswith("checking") for text in rows.values()):
             summary = "checking…"
         elif diagnosis is None:
-            summary = "unknown, see details"
+            summary = "unknown"
         elif diagnosis.ok:
             summary = "OK"
         else:
-            summary = "problem, see details"
-        self.status_toggle.description = f"API status: {summary}"
+            summary = "problem"
+        self._status_summary = summary
+        self._label_status_toggle()
         if diagnosis is not None:
             self._note_principal(getattr(diagnosis, "principal", None))
 
