@@ -187,10 +187,13 @@ def voila_log(app: ServedApp) -> str:
     return app.log_path.read_text(errors="replace")[-4000:]
 
 
-def shoot(locator: Any, name: str, tmp_path: Path, *, max_height: int = 1700) -> Path:
+def shoot(
+    locator: Any, name: str, tmp_path: Path, *, max_height: int = 1700, docs: bool = True
+) -> Path:
     """Screenshot ``locator`` into the test's folder (and into docs/ when asked to).
 
     At most ``max_height`` pixels from its top: the README wants the gist, not 50 rows.
+    ``docs=False``: never copied to docs/ (the README shows the app's own screenshots).
     """
     target = tmp_path / name
     locator.scroll_into_view_if_needed()
@@ -199,7 +202,7 @@ def shoot(locator: Any, name: str, tmp_path: Path, *, max_height: int = 1700) ->
     clip = {**box, "height": min(box["height"], max_height)}
     locator.page.screenshot(path=str(target), clip=clip, full_page=True, animations="disabled")
     assert target.stat().st_size > 2_000, f"{name} looks empty"
-    if UPDATE_SCREENSHOTS:
+    if UPDATE_SCREENSHOTS and docs:
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(target, DOCS / name)
     return target
@@ -247,14 +250,14 @@ def test_create_a_case_then_the_conflict_and_both_recoveries(
 
         # Draft -> created, with an external id typed into the disclosure.
         fill_case_form(creator, external_id=EXTERNAL_ID)
-        shoot(creator, "form.png", tmp_path)
+        shoot(creator, "form.png", tmp_path, docs=False)
         creator.get_by_role("button", name="Create case").click()
         workspace = creator.locator(".kyc-case-workspace-widget")
         workspace.wait_for()
         creator.get_by_role("button", name="Create another case").wait_for()
         assert EXTERNAL_ID in workspace.inner_text()
         assert api.client().get_case(EXTERNAL_ID).case.legal_last_name == "Example"
-        shoot(creator, "workspace.png", tmp_path)
+        shoot(creator, "workspace.png", tmp_path, docs=False)
 
         # Same external id again -> conflict, with its two recovery actions.
         creator.get_by_role("button", name="Create another case").click()
@@ -267,7 +270,7 @@ def test_create_a_case_then_the_conflict_and_both_recoveries(
         expect(new_id).to_be_visible()
         expect(creator).to_contain_text("Conflict")
         expect(creator).to_contain_text(EXTERNAL_ID)
-        shoot(creator, "conflict.png", tmp_path)
+        shoot(creator, "conflict.png", tmp_path, docs=False)
 
         # Recovery 1: a new external id -> the id is cleared, every other value kept;
         # left empty, the API generates one, which the page then shows.
@@ -326,7 +329,7 @@ def test_campaign_app_creates_the_sheet_and_shows_the_report(
         # The per-status filter: the rows to fix, as the analyst would look for them.
         panel.get_by_label("Show").select_option(label="Invalid: fix the row (4)")
         expect(panel.locator("table").last.locator("tbody tr")).to_have_count(4)
-        shoot(panel, "batch-report.png", tmp_path, max_height=1250)
+        shoot(panel, "batch-report.png", tmp_path, max_height=1250, docs=False)
         expect_no_widget_errors(page)
         expect_only_voila_cdn_blocked(page)
 
@@ -394,17 +397,28 @@ def test_app_new_case(page: Any, api: Any, tmp_path: Path) -> None:
         assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # header, draft
 
         creator = desk.locator(".kyc-case-creator")
-        creator.get_by_role("button", name="Create case").click()  # empty: refused
-        expect(creator).to_contain_text("required")
-        assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # refused
-
         fill_case_form(creator, external_id=EXTERNAL_ID)
+        desk.get_by_role("button", name=re.compile("API status")).click()  # details closed
+        shoot(desk, "form.png", tmp_path)
         creator.get_by_role("button", name="Create case").click()
         desk.locator(".kyc-case-workspace-widget").wait_for()
         expect(desk).to_contain_text(f"Signed in as: {api.principal}")
         assert api.client().get_case(EXTERNAL_ID).case.legal_last_name == "Example"
         assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # created
-        shoot(desk, "app-created.png", tmp_path)
+        shoot(desk, "workspace.png", tmp_path)
+
+        # Another case: an empty form is refused, then the same external id conflicts.
+        creator.get_by_role("button", name="Create another case").click()
+        creator.get_by_role("button", name="Create case").click()
+        expect(creator).to_contain_text("Nothing was sent")
+        assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # refused
+        fill_case_form(creator, external_id=EXTERNAL_ID)
+        creator.get_by_role("button", name="Create case").click()
+        creator.get_by_role("button", name="Open the existing case").wait_for()
+        expect(creator.get_by_role("button", name="Use a new external ID")).to_be_visible()
+        assert api.case_count() == 1
+        assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # conflict
+        shoot(desk, "conflict.png", tmp_path)
         expect_no_widget_errors(page)
         expect_only_voila_cdn_blocked(page)
 
@@ -438,7 +452,7 @@ def test_app_open_a_case_by_id(page: Any, api: Any, tmp_path: Path) -> None:
         expect(workspace).to_contain_text("Example")
         expect(desk).to_contain_text(f"Signed in as: {api.principal}")
         assert axe_problems(page) == []  # a case
-        shoot(desk, "app-open-case.png", tmp_path)
+        shoot(desk, "open-case.png", tmp_path)
 
         box.fill("NO-SUCH-CASE-0000")
         desk.locator(".kyc-desk-open").get_by_role("button", name="Open").click()
@@ -476,7 +490,10 @@ def test_app_runs_the_sample_campaign(page: Any, api: Any, tmp_path: Path) -> No
         expect(panel).to_contain_text("Created: 35")
         assert api.case_count() == 35
         assert axe_problems(page) == []  # the report
-        shoot(desk, "app-campaign.png", tmp_path, max_height=1250)
+        panel.get_by_label("Show").select_option(label="Invalid: fix the row (4)")
+        expect(panel.locator("table").last.locator("tbody tr")).to_have_count(4)
+        assert axe_problems(page) == []  # the filtered report
+        shoot(panel, "batch-report.png", tmp_path, max_height=1900)
         expect_no_widget_errors(page)
 
 
