@@ -164,11 +164,13 @@ def test_quiet_lines_drops_only_the_noise() -> None:
         b"[Voila] WARNING | WebSocket ping timeout after 90000 ms.\n"
         b"[Voila] WARNING | 403 POST /voila/api/shutdown/0a1b (127.0.0.1): "
         b"'_xsrf' argument missing from POST\n"
+        b"/x/traitlets.py:1904: DeprecationWarning: ServerApp.token config is deprecated\n"
+        b"  return self._get_trait_default_generator(names[0])(self)\n"
         b"[Voila] ERROR | Exception in kernel: No module named 'kyc_widgets'\n"
         b"[Voila] WARNING | Permission to listen on port 8866 denied\n"
     )
     sink = io.BytesIO()
-    assert quiet_lines(source, sink) == 4
+    assert quiet_lines(source, sink) == 6
     assert sink.getvalue().decode().splitlines() == [
         "[Voila] ERROR | Exception in kernel: No module named 'kyc_widgets'",
         "[Voila] WARNING | Permission to listen on port 8866 denied",

@@ -97,9 +97,14 @@ NOISE: tuple[re.Pattern[bytes], ...] = (
     re.compile(rb"Kernel is running over TCP without encryption"),
     # A tab put to sleep or closed; the kernel culler deals with what is left behind.
     re.compile(rb"WebSocket ping timeout"),
+    # Python's deprecation warnings (the line after one, its source, goes with it): they
+    # speak to the authors of Jupyter packages, not to an analyst.
+    re.compile(rb"DeprecationWarning: "),
     # Voila's unload call, refused without an XSRF token: the culler stops those kernels.
     re.compile(rb"_xsrf' argument missing"),
     re.compile(rb"\b403 POST /voila/api/shutdown/"),
+    # JupyterLab acknowledging the SIGTERM this launcher sends it on the way out.
+    re.compile(rb"received signal 15, stopping"),
 )
 """Server log lines that are not actionable (dropped by :func:`quiet_lines`)."""
 
@@ -184,16 +189,19 @@ def voila_command(
         f"--Voila.log_level={'INFO' if verbose else 'WARN'}",
         # Notebook 7's JupyterLab extension (installed for the notebooks) fails to load
         # outside Notebook and says so in the browser console; the app has no use for it.
-        "--VoilaConfiguration.extension_denylist=['@jupyter-notebook/lab-extension']",
+        "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
     ]
 
 
-def lab_command(root_dir: Path, *, port: int, token: str, host: str = LOOPBACK) -> list[str]:
+def lab_command(
+    root_dir: Path, *, port: int, token: str, host: str = LOOPBACK, verbose: bool = False
+) -> list[str]:
     """The JupyterLab command line for the notebooks folder on ``host:port``.
 
     The extension manager is read-only so that Lab does not query PyPI at start-up
     (the app works offline); ``--allow-root`` only where we already run as root
-    (containers, CI), where JupyterLab would otherwise refuse to start.
+    (containers, CI), where JupyterLab would otherwise refuse to start. Its log is at
+    WARN level unless ``verbose``: we print the URL ourselves.
     """
     command = [
         sys.executable,
@@ -207,6 +215,8 @@ def lab_command(root_dir: Path, *, port: int, token: str, host: str = LOOPBACK) 
         f"--ServerApp.root_dir={root_dir}",
         f"--IdentityProvider.token={token}",
         "--LabApp.extension_manager=readonly",
+        f"--ServerApp.log_level={'INFO' if verbose else 'WARN'}",
+        f"--LabApp.log_level={'INFO' if verbose else 'WARN'}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
@@ -243,14 +253,20 @@ def kernel_environment(
 def quiet_lines(source: IO[bytes], sink: IO[bytes], *, verbose: bool = False) -> int:
     """Copy a server's output line by line, leaving out the :data:`NOISE` lines.
 
-    Returns how many lines were left out. Runs until ``source`` closes (the server
-    exited); a ``sink`` that fails (a closed terminal) stops the copying, never the server.
+    Indented lines right after a left-out line (a warning's source line or details) are
+    left out with it. Returns how many lines were left out. Runs until ``source`` closes
+    (the server exited); a ``sink`` that fails (a closed terminal) stops the copying,
+    never the server.
     """
     hidden = 0
+    skipping = False
     for line in iter(source.readline, b""):
-        if not verbose and any(pattern.search(line) for pattern in NOISE):
+        continuation = skipping and line[:1] in (b" ", b"\t")
+        if not verbose and (continuation or any(p.search(line) for p in NOISE)):
             hidden += 1
+            skipping = True
             continue
+        skipping = False
         try:
             sink.write(line)
             sink.flush()
@@ -447,7 +463,7 @@ def start_lab(
     try:
         root = serving_copy(root_dir, workdir)
         process, log, pump = _spawn(
-            lab_command(root, port=port, token=token, host=host),
+            lab_command(root, port=port, token=token, host=host, verbose=verbose),
             env=_server_env(env, workdir),
             cwd=root,
             log_path=None,
