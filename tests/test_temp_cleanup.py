@@ -2,9 +2,9 @@
 
 A notebook kernel (nbval, Voila) that starts a sandbox keeps its SQLite file in a
 ``kyc-sandbox-*`` folder which the sandbox removes when it stops or at interpreter exit;
-a killed kernel does neither. The run's own temporary folder (tests/conftest.py) catches
-those: the inner test below kills such a process, and the outer one checks that a whole
-pytest run around it left nothing behind.
+a killed kernel does neither. The run's own temporary folder (the top-level conftest.py)
+catches those: the inner test below kills such a process, and the outer one checks that a
+whole pytest run around it left nothing behind.
 """
 
 from __future__ import annotations
