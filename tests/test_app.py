@@ -149,7 +149,7 @@ def test_the_app_page_is_one_widget_with_no_code_and_creates_nothing(tmp_path: P
         assert not workdir.exists()
     log = (tmp_path / "voila.log").read_text()
     # Quiet: what is not actionable stays out of the terminal.
-    for noise in ("not trusted", "without encryption", "Voilà is running"):
+    for noise in ("not trusted", "without encryption", "Voilà is running", "websocket_ping"):
         assert noise not in log, log
 
 

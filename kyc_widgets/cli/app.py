@@ -97,6 +97,7 @@ NOISE: tuple[re.Pattern[bytes], ...] = (
     re.compile(rb"Kernel is running over TCP without encryption"),
     # A tab put to sleep or closed; the kernel culler deals with what is left behind.
     re.compile(rb"WebSocket ping timeout"),
+    re.compile(rb"websocket_ping_timeout"),  # Voila's defaults, corrected by the server
     # Python's deprecation warnings (the line after one, its source, goes with it): they
     # speak to the authors of Jupyter packages, not to an analyst.
     re.compile(rb"DeprecationWarning: "),
