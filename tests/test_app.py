@@ -58,6 +58,10 @@ def test_demo_starts_sandbox_voila_and_lab_on_loopback_and_prints_the_urls() -> 
     # Everything was stopped on the way out: the ports are free again.
     for port in (app.group(1), lab.group(1), api.group(1)):
         assert port_is_free(int(port))
+    # JupyterLab worked on a copy of the notebooks, outside the repository, now removed.
+    copy = re.search(r"works on a copy of notebooks/ in (\S+),", done.stdout)
+    assert copy, done.stdout
+    assert not Path(copy.group(1)).exists() and ROOT not in Path(copy.group(1)).parents
 
 
 def test_demo_with_a_configured_api_starts_no_sandbox_and_never_prints_the_token() -> None:

@@ -137,6 +137,7 @@ class CaseDesk(widgets.VBox):
             accept=_UPLOAD_ACCEPT,
             multiple=False,
             description="Upload a sheet (CSV or XLSX)",
+            tooltip="Choose a campaign sheet on this computer",
             layout=widgets.Layout(width="auto"),
         )
         self.sample_button = widgets.Button(
