@@ -1,5 +1,9 @@
 """End to end in a real browser: the Voila app of ``make demo``, driven by headless Chromium.
 
+Two groups: the analyst app itself (``CaseDesk``: a case created, a case opened by id, the
+sample campaign run, each state checked with axe-core, and the kernels of closed tabs
+counted until culled), and the tutorial notebooks served the same way.
+
 What it proves that the widget tests cannot: the widget frontends load from the
 installed bundles (no CDN), the form's labels are real ``<label for>`` elements a
 person (and a screen reader) can use, the kernel round trip works, and the states
