@@ -85,6 +85,7 @@ _EXPORTS: dict[str, str] = {
     "CaseCreator": "kyc_widgets.widgets.case_creator",
     "CreatorState": "kyc_widgets.widgets.case_flow",
     "CaseWorkspace": "kyc_widgets.widgets.case_workspace",
+    "CaseDesk": "kyc_widgets.widgets.desk",
 }
 
 __all__ = [
@@ -102,6 +103,7 @@ __all__ = [
     "CampaignRequiredError",
     "CaseCreator",
     "CaseApi",
+    "CaseDesk",
     "CaseEnvelope",
     "CasePriority",
     "CaseWorkspace",

@@ -13,11 +13,12 @@ _EXPORTS: dict[str, str] = {
     "ApiStatus": "kyc_widgets.widgets.api_status",
     "BatchCreator": "kyc_widgets.widgets.batch_creator",
     "CaseCreator": "kyc_widgets.widgets.case_creator",
+    "CaseDesk": "kyc_widgets.widgets.desk",
     "CaseWorkspace": "kyc_widgets.widgets.case_workspace",
     "CreatorState": "kyc_widgets.widgets.case_flow",
 }
 
-__all__ = ["ApiStatus", "BatchCreator", "CaseCreator", "CaseWorkspace", "CreatorState"]
+__all__ = ["ApiStatus", "BatchCreator", "CaseCreator", "CaseDesk", "CaseWorkspace", "CreatorState"]
 
 
 def __getattr__(name: str) -> Any:
@@ -35,3 +36,4 @@ if TYPE_CHECKING:
     from kyc_widgets.widgets.case_creator import CaseCreator
     from kyc_widgets.widgets.case_flow import CreatorState
     from kyc_widgets.widgets.case_workspace import CaseWorkspace
+    from kyc_widgets.widgets.desk import CaseDesk
