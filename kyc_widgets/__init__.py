@@ -73,6 +73,8 @@ _EXPORTS: dict[str, str] = {
         ),
         "kyc_widgets.models",
     ),
+    **dict.fromkeys(("EvidenceCheck", "verify_evidence"), "kyc_widgets.batch.evidence"),
+    "FixError": "kyc_widgets.batch.fixes",
     "SchemaForm": "kyc_widgets.form.schema_form",
     "ApiStatus": "kyc_widgets.widgets.api_status",
     "BatchCreator": "kyc_widgets.widgets.batch_creator",
@@ -104,6 +106,8 @@ __all__ = [
     "Diagnosis",
     "ErrorBody",
     "ErrorEnvelope",
+    "EvidenceCheck",
+    "FixError",
     "HealthStatus",
     "InvalidRequestError",
     "KycApiClient",
@@ -129,6 +133,7 @@ __all__ = [
     "prompt_token",
     "read_campaign",
     "token_from_env",
+    "verify_evidence",
 ]  # literal, so linters see it; tests check it against _EXPORTS
 
 
@@ -173,6 +178,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         batch_create,
         read_campaign,
     )
+    from kyc_widgets.batch.evidence import EvidenceCheck, verify_evidence
+    from kyc_widgets.batch.fixes import FixError
     from kyc_widgets.form.schema_form import SchemaForm
     from kyc_widgets.models import (
         CREATE_STATUSES,

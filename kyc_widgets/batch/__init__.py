@@ -8,11 +8,17 @@ Small modules, one concept each:
 - :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`
 - :mod:`.journal`: append-only outcomes for resuming after a crash
 - :mod:`.report`: :class:`BatchReport`
+- :mod:`.fixes`: problem rows corrected in place (``report.apply_fixes``)
+- :mod:`.existing`: the dry run that asks the API (``dry_run="check"``)
+- :mod:`.subjects`: the same customer and reason twice under different ids
+- :mod:`.evidence`: the hash-chained evidence record and :func:`verify_evidence`
 
 The notebook UI over these, :class:`~kyc_widgets.widgets.batch_creator.BatchCreator`,
 lives with the other widgets.
 """
 
+from .evidence import EvidenceCheck, verify_evidence
+from .fixes import FixError
 from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
 from .journal import Journal, JournalEntry
 from .preflight import CampaignColumnsError, Preflight, preflight
@@ -40,6 +46,8 @@ __all__ = [
     "CampaignColumnsError",
     "CampaignReadError",
     "CampaignRequiredError",
+    "EvidenceCheck",
+    "FixError",
     "Journal",
     "JournalEntry",
     "Preflight",
@@ -49,5 +57,6 @@ __all__ = [
     "derive_case_id",
     "preflight",
     "read_campaign",
+    "verify_evidence",
 ]
 

@@ -23,7 +23,7 @@ from kyc_widgets.api.errors import (
 from kyc_widgets.api.pacing import RateLimitPause, StopSignal
 from kyc_widgets.models import KycCaseCreateInput
 
-__all__ = ["RATE_LIMIT_ROUNDS", "Outcome", "send_row"]
+__all__ = ["RATE_LIMIT_ROUNDS", "Outcome", "differing_fields", "send_row"]
 
 logger = logging.getLogger("kyc_widgets.batch")
 
@@ -51,6 +51,8 @@ class Outcome:
     attempts: int = 0
     note: str | None = None
     stop: str | None = None
+    principal: str | None = None
+    """Who the API said the caller was (kept for the evidence record, not a report column)."""
 
 
 async def send_row(
@@ -122,6 +124,7 @@ async def send_row(
             http_status=200 if envelope.recovered else 201,
             request_id=envelope.request_id,
             attempts=attempts + envelope.attempts,
+            principal=envelope.principal,
             note=(
                 "the answer was lost; the client confirmed the case by loading it"
                 if envelope.recovered
@@ -188,19 +191,14 @@ async def _compare_existing(
         if isinstance(exc, AuthenticationError):
             outcome.stop = "authentication"
         return outcome
-    wanted = KycCaseCreateInput.model_validate(body).to_request_json()
-    stored = found.case.model_dump(mode="json")
-    differing = [
-        name
-        for name in KycCaseCreateInput.model_fields
-        if name not in _COMPARE_EXCLUDED and wanted.get(name) != stored.get(name)
-    ]
+    differing = differing_fields(body, found.case.model_dump(mode="json"))
     common: dict[str, Any] = {
         "case_id": found.case.id,
         "http_status": conflict.status,
         "error_code": conflict.code,
         "request_id": found.request_id or conflict.request_id,
         "attempts": attempts + found.attempts,
+        "principal": found.principal,
     }
     if not differing:
         return Outcome("exists", note="already exists with the same data", **common)
@@ -211,3 +209,22 @@ async def _compare_existing(
         + ", ".join(_title(name) for name in differing),
         **common,
     )
+
+
+def differing_fields(body: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    """Fields (form order) where a row's create body and a stored case differ.
+
+    ``kyc_case_id`` and ``current_status`` are not compared (see
+    ``_COMPARE_EXCLUDED``). Only names are returned, never values.
+    """
+    wanted = KycCaseCreateInput.model_validate(body).to_request_json()
+    return [
+        name
+        for name in KycCaseCreateInput.model_fields
+        if name not in _COMPARE_EXCLUDED and wanted.get(name) != stored.get(name)
+    ]
+
+
+def field_title(name: str) -> str:
+    """A field's title for messages (``assigned_analyst_email`` -> its form title)."""
+    return _title(name)

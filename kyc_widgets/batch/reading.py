@@ -73,7 +73,28 @@ def read_campaign(path_or_buffer: PathOrBuffer, *, sheet: str | None = None) -> 
         frame = _read_csv(source)
     else:
         frame = _read_excel(source, sheet)
-    return _tidy(frame)
+    frame = _tidy(frame)
+    frame.attrs["kyc_sheet"] = _fingerprint(path_or_buffer)  # for the evidence record
+    return frame
+
+
+def _fingerprint(path_or_buffer: PathOrBuffer) -> dict[str, str | None]:
+    """The file's name and SHA-256 (``None`` for a buffer that cannot be re-read from the start)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    if isinstance(path_or_buffer, (str, os.PathLike)):
+        path = Path(path_or_buffer)
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return {"file_name": path.name, "sha256": digest.hexdigest()}
+    name = getattr(path_or_buffer, "name", None)
+    whole = _peek(path_or_buffer, lambda: (path_or_buffer.seek(0), path_or_buffer.read())[1])
+    if not isinstance(whole, bytes):
+        return {"file_name": Path(name).name if isinstance(name, str) else None, "sha256": None}
+    digest.update(whole)
+    return {"file_name": Path(name).name if isinstance(name, str) else None, "sha256": digest.hexdigest()}
 
 
 def _resolve(path_or_buffer: PathOrBuffer) -> tuple[str, PathOrBuffer]:

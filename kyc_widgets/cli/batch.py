@@ -184,7 +184,7 @@ def run_batch(args: argparse.Namespace) -> int:
         )
     if not report.ok:
         print(
-            f"{report.needs_attention} row(s) need attention"
+            f"{report.attention_count} row(s) need attention"
             + ("; see the report." if report_path else "; use --report OUT.csv to list them."),
         )
         return EXIT_ATTENTION

@@ -1,0 +1,245 @@
+"""Fixing a campaign's problem rows in place, instead of editing the sheet and starting over.
+
+Only rows the API never stored can be fixed here: ``invalid`` ones, whether
+the pre-flight refused them or the API did (a 400 is reported ``invalid``
+too, :mod:`.outcomes`). A row that was sent (created, exists, failed,
+outcome unknown, ...) cannot: its outcome on the API is what the report says,
+and sending it again with other values would not be the same case.
+
+:func:`apply_fixes` returns the corrected rows, validated and ready for
+``batch_create``: indexed by their sheet row (so the new report points at the
+rows people see) and carrying the campaign's stable external ids, derived
+from the *corrected* values exactly as a re-run of the corrected sheet
+derives them, so that re-run creates nothing twice. The accepted fixes are
+kept on the report (``report.fixes``), so :func:`corrected_sheet` can give
+back the whole input, under the sheet's own headers, to write to the source,
+and :func:`merge` folds the outcome of sending them into the same report.
+
+Errors and fixes name fields and sheet rows, never values.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from kyc_widgets.models import KycCaseCreateInput
+
+from .preflight import FIELDS, INVALID, preflight
+from .reading import SHEET_ROW_INDEX_NAME
+
+if TYPE_CHECKING:
+    from .report import BatchReport
+
+__all__ = [
+    "FIXABLE_STATUSES",
+    "FixError",
+    "apply_fixes",
+    "corrected_sheet",
+    "merge",
+    "needs_attention",
+    "row_errors",
+    "row_values",
+]
+
+FIXABLE_STATUSES: frozenset[str] = frozenset({INVALID})
+"""Statuses of rows the API never stored (pre-flight refusals and 400s both end ``invalid``)."""
+
+_TITLES = {info.title or name: name for name, info in KycCaseCreateInput.model_fields.items()}
+_ENUMS: dict[str, type[Enum]] = {
+    name: info.annotation
+    for name, info in KycCaseCreateInput.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, Enum)
+}
+_ENUM_SEPARATORS = re.compile(r"[\s\-]+")
+_MERGED_COLUMNS = ("kyc_case_id", "status", "case_id", "http_status", "error_code", "error_field",
+                   "error_message", "request_id", "attempts", "note")
+
+
+class FixError(ValueError):
+    """Fixes that cannot be accepted; ``errors`` maps sheet row -> ``[(field, message), ...]``."""
+
+    def __init__(self, message: str, errors: dict[int, list[tuple[str | None, str]]] | None = None):
+        self.errors = dict(errors or {})
+        super().__init__(message)
+
+
+def needs_attention(report: BatchReport) -> pd.DataFrame:
+    """The fixable rows, indexed by sheet row: status, error field(s), message, fixed?, input."""
+    results = report.results
+    mask = results["status"].isin(FIXABLE_STATUSES)
+    rows = results.loc[mask, ["sheet_row", "status", "error_field", "error_message"]].copy()
+    rows["fixed"] = rows["sheet_row"].map(lambda n: int(n) in report.fixes).astype(bool)
+    source = report.source.loc[rows.index]
+    clash = {c: f"input_{c}" for c in source.columns if c in rows.columns}
+    out = rows.join(source.rename(columns=clash))
+    return out.set_index("sheet_row").rename_axis(SHEET_ROW_INDEX_NAME)
+
+
+def _label(report: BatchReport, sheet_row: int) -> Any:
+    found = report.results.index[report.results["sheet_row"] == int(sheet_row)]
+    if len(found) != 1:
+        raise KeyError(f"no sheet row {sheet_row} in this report")
+    return found[0]
+
+
+def _header(report: BatchReport, name: str) -> str:
+    for header, field_name in report.column_map.items():
+        if field_name == name:
+            return str(header)
+    return name
+
+
+def row_values(report: BatchReport, sheet_row: int) -> dict[str, Any]:
+    """The row's values by field name, as a form should show them (accepted fix included).
+
+    Text is stripped; a choice is its canonical member, or ``None`` when the
+    sheet's spelling is not one (the form then asks for it).
+    """
+    label = _label(report, sheet_row)
+    source = report.source.loc[label]
+    values: dict[str, Any] = {}
+    for header, name in report.column_map.items():
+        cell = source[header]
+        values[name] = None if pd.isna(cell) else str(cell).strip() or None
+    values.update(report.fixes.get(int(sheet_row), {}))
+    for name, enum in _ENUMS.items():
+        value = values.get(name)
+        if isinstance(value, str):
+            canonical = _ENUM_SEPARATORS.sub("_", value.upper())
+            values[name] = canonical if canonical in {m.value for m in enum} else None
+    return values
+
+
+def row_errors(report: BatchReport, sheet_row: int) -> list[tuple[str | None, str]]:
+    """The row's errors as ``(field, message)`` pairs (``None``: not tied to a field)."""
+    label = _label(report, sheet_row)
+    message = report.results.at[label, "error_message"]
+    if message is None or pd.isna(message):
+        return []
+    return _pairs(str(message))
+
+
+def _text(value: Any) -> Any:
+    if value is None:
+        return pd.NA
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+def _with_fixes(report: BatchReport, frame: pd.DataFrame, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    out = frame.copy()
+    for sheet_row, changes in fixes.items():
+        label = _label(report, sheet_row)
+        for name, value in changes.items():
+            header = _header(report, name)
+            if header not in out.columns:
+                if value is None:
+                    continue
+                out[header] = pd.Series(pd.NA, index=out.index, dtype="string")
+            out[header] = out[header].astype(object)
+            out.at[label, header] = _text(value)
+    return out
+
+
+def apply_fixes(report: BatchReport, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
+    """The corrected input rows, validated, for ``batch_create``; the fixes are kept on ``report``.
+
+    ``fixes`` maps a sheet row to ``{field name: value}``; earlier accepted
+    fixes of the same row are kept under the new ones. Raises
+    :class:`FixError` for a row that was sent (or does not exist), an
+    unknown field, or values that are still invalid (``errors`` says where),
+    and then nothing is kept.
+    """
+    merged: dict[int, dict[str, Any]] = {}
+    for sheet_row, changes in fixes.items():
+        row = int(sheet_row)
+        try:
+            label = _label(report, row)
+        except KeyError as exc:
+            raise FixError(str(exc.args[0])) from exc
+        status = report.results.at[label, "status"]
+        if status not in FIXABLE_STATUSES:
+            raise FixError(
+                f"Sheet row {row} was {status!r}, not invalid: it was sent, and its outcome on the "
+                "API is what the report says. Only rows the API never stored can be fixed here."
+            )
+        unknown = sorted(set(changes) - set(FIELDS))
+        if unknown:
+            raise FixError(f"Sheet row {row}: unknown field(s) {', '.join(unknown)}")
+        merged[row] = {**report.fixes.get(row, {}), **changes}
+    if not merged:
+        return report.source.iloc[:0].copy()
+    labels = [_label(report, row) for row in merged]
+    rows = _with_fixes(report, report.source.loc[labels], merged)
+    given = _header(report, "kyc_case_id")
+    had_id = (
+        report.source.loc[labels, given].notna().to_numpy()
+        if given in report.source.columns
+        else [False] * len(labels)
+    )
+    rows.index = pd.Index(list(merged), name=SHEET_ROW_INDEX_NAME)
+    plan = preflight(rows, campaign=report.campaign)
+    bad = plan.status == INVALID
+    if bad.any() or plan.missing_ids:
+        errors = {
+            int(row): _pairs(str(plan.error_message.loc[row]))
+            for row in plan.status.index[bad]
+        }
+        detail = "; ".join(
+            f"sheet row {row}: {plan.error_field.loc[row]}" for row in plan.status.index[bad]
+        )
+        raise FixError(f"Some fixed rows are still invalid ({detail}). Nothing was kept.", errors)
+    if given not in rows.columns:
+        rows[given] = pd.Series(pd.NA, index=rows.index, dtype=object)
+    rows[given] = rows[given].astype(object)
+    for row, keep in zip(rows.index, had_id):
+        if not keep or "kyc_case_id" in merged[int(row)]:
+            rows.at[row, given] = plan.kyc_case_id.loc[row]  # the campaign's stable id
+    report.fixes.update(merged)
+    return rows
+
+
+def _pairs(message: str) -> list[tuple[str | None, str]]:
+    pairs: list[tuple[str | None, str]] = []
+    for part in message.split("; "):
+        title, sep, text = part.partition(": ")
+        name = _TITLES.get(title) if sep else None
+        pairs.append((name, text) if name else (None, part))
+    return pairs
+
+
+def corrected_sheet(report: BatchReport) -> pd.DataFrame:
+    """The whole input with the accepted fixes, under the sheet's own headers (sheet-row index).
+
+    Write it back to the source (``to_csv(path, index=False)``): a re-run
+    derives the same external ids as the fixed rows were sent with.
+    """
+    return _with_fixes(report, report.source, report.fixes)
+
+
+def merge(report: BatchReport, other: BatchReport) -> None:
+    """Fold ``other`` (a run of some of ``report``'s rows, indexed by sheet row) into ``report``.
+
+    Each of ``other``'s rows replaces the outcome of the row with the same
+    sheet row; its run, principals and warnings are added.
+    """
+    results = report.results
+    position = pd.Series(results.index, index=results["sheet_row"].astype(int).to_numpy())
+    for _, row in other.results.iterrows():
+        label = position.get(int(row["sheet_row"]))
+        if label is None:
+            continue
+        for name in _MERGED_COLUMNS:
+            results.at[label, name] = row[name]
+    report.principals = sorted(set(report.principals) | set(other.principals))
+    report.runs = [*report.runs, *other.runs]
+    report.warnings = [*report.warnings, *(w for w in other.warnings if w not in report.warnings)]
+    report.elapsed += other.elapsed
+    report.api_base_url = report.api_base_url or other.api_base_url
+    if other.stopped_reason:
+        report.stopped_reason = other.stopped_reason
