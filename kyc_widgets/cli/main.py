@@ -280,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kyc_widgets.cli.batch import add_batch_parser
 
     add_batch_parser(subparsers)
+    from kyc_widgets.cli.evidence import add_verify_parser
+
+    add_verify_parser(subparsers)
     return parser
 
 
