@@ -1,0 +1,170 @@
+"""Problem rows fixed in the notebook: through BatchCreator as an analyst would, and in Python."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factories import campaign_frame
+
+from kyc_widgets import FixError, verify_evidence
+from kyc_widgets.batch import batch_create, read_campaign
+from kyc_widgets.sandbox import Sandbox
+from kyc_widgets.widgets.batch_creator import BatchCreator
+
+DATA = Path(__file__).parent / "data"
+
+
+def choose(dropdown: Any, label: str) -> None:
+    """Pick an option by its visible label, as a user does."""
+    dropdown.value = dict(dropdown.options)[label]
+
+
+@pytest.fixture
+def sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # the corrected sheet is written beside the "notebook"
+    path = tmp_path / "messy_campaign.csv"
+    shutil.copy(DATA / "messy_campaign.csv", path)
+    return path
+
+
+def test_fix_invalid_rows_in_the_creator_send_them_once_and_rerun_creates_nothing(
+    sandbox: Sandbox, client: Any, sheet: Path
+) -> None:
+    ui = BatchCreator(client, sheet)
+    ui.campaign.value = "Fix campaign"
+    ui.create_button.click()
+    assert ui.wait(30)
+    report = ui.report
+    assert report is not None and report.summary()["created"] == 6
+    step = ui.fix_step
+    assert step.layout.display == ""
+    assert "Needs attention: 3 rows" in step.heading.value
+    labels = [label for label, _ in step.rows.options]
+    assert labels == ["sheet row 4: assigned_analyst_email", "sheet row 5: current_status",
+                      "sheet row 7: user_internal_id"]
+    assert step.send_button.disabled and step.send_button.description == "Send 0 fixed rows"
+
+    # row 4: the form holds the row's values and its error sits on its field
+    step.rows.value = 4
+    step.open_button.click()
+    form = step.form
+    assert form is not None
+    assert form.fields["legal_first_name"].value == "Ólafur"
+    assert form.fields["assigned_analyst_email"].value == "not-an-email"
+    assert "Error" in form.error_widgets["assigned_analyst_email"].value
+    assert form.error_widgets["assigned_analyst_email"].layout.display is None  # shown
+    step.save_button.click()  # not corrected yet: refused, the error stays on the field
+    assert "still has problems" in step.message.value
+    assert "assigned_analyst_email" in form.field_errors
+    form.fields["assigned_analyst_email"].value = "olafur.analyst@example.org"
+    step.save_button.click()
+    assert "Sheet row 4 fixed" in step.message.value
+    assert step.rows.options[0][0].startswith("Fixed, not sent yet: sheet row 4")
+    assert step.send_button.description == "Send 1 fixed row"
+
+    # row 5: a final status is not creatable; choose one that is
+    form = ui.fix(5)
+    assert "Current status" in form.summary_text() or form.field_errors.get("current_status")
+    choose(form.fields["current_status"], "Pending review")
+    assert ui.save_fix()
+
+    # row 7: the user id was missing
+    step.rows.value = 7
+    step.open_button.click()
+    assert step.form is not None
+    step.form.fields["user_internal_id"].value = "07000"
+    step.save_button.click()
+    assert step.send_button.description == "Send 3 fixed rows" and not step.send_button.disabled
+
+    sandbox.reset_counts()
+    step.send_button.click()
+    assert ui.wait(30)
+    assert ui.state == "done"
+    assert ui.report is report  # the same report, updated
+    summary = report.summary()
+    assert summary["created"] == 9 and summary["invalid"] == 0
+    assert sandbox.request_count(method="POST") == 3 and sandbox.case_count() == 9
+    assert "Created: 9" in ui.summary.value
+    assert report.results.loc[[4, 5, 7], "status"].tolist() == ["created"] * 3
+    assert step.rows.options == () or list(step.rows.options) == []
+    with sandbox.client() as api:
+        stored = api.get_case(report.results.loc[4, "kyc_case_id"]).case
+        assert stored.assigned_analyst_email == "olafur.analyst@example.org"
+        assert stored.legal_first_name == "Ólafur"
+
+    # the corrected sheet keeps the sheet's headers; running it again creates nothing
+    step.sheet_button.click()
+    written = step.corrected_path
+    assert written is not None and written.name == "messy_campaign-corrected.csv"
+    assert "messy_campaign-corrected.csv" in step.sheet_link.value
+    corrected = read_campaign(written)
+    assert list(corrected.columns) == list(read_campaign(sheet).columns)
+    again = batch_create(client, corrected, campaign="Fix campaign", progress=False)
+    assert again.summary()["created"] == 0 and again.summary()["exists"] == 9
+    assert sandbox.case_count() == 9
+
+    # the evidence covers both runs and names the fixed rows, not their values
+    record = report.evidence()
+    assert verify_evidence(record).ok
+    assert len(record["runs"]) == 2
+    assert [f["sheet_row"] for f in record["fixed_in_notebook"]] == [4, 5, 7]
+    assert "olafur.analyst@example.org" not in str(record)
+
+
+def test_a_sent_row_cannot_be_fixed(sandbox: Sandbox, client: Any, sheet: Path) -> None:
+    ui = BatchCreator(client, sheet, campaign="Fix campaign")
+    ui.create_button.click()
+    assert ui.wait(30)
+    with pytest.raises(ValueError, match="only rows the API never stored"):
+        ui.fix(2)  # created
+    assert ui.report is not None
+    with pytest.raises(FixError, match="was 'created'"):
+        ui.report.apply_fixes({2: {"legal_last_name": "Other"}})
+    assert not ui.send_fixes()  # nothing fixed yet
+
+
+def test_apply_fixes_validates_and_keeps_nothing_on_error(sandbox: Sandbox, client: Any) -> None:
+    report = batch_create(client, read_campaign(DATA / "messy_campaign.csv"), campaign="py",
+                          progress=False)
+    attention = report.needs_attention()
+    assert list(attention.index) == [4, 5, 7]
+    assert attention.loc[5, "error_field"] == "current_status" and not attention["fixed"].any()
+
+    with pytest.raises(FixError) as raised:
+        report.apply_fixes({4: {"assigned_analyst_email": "still wrong"}, 5: {"current_status": "DRAFT"}})
+    assert list(raised.value.errors) == [4]
+    assert raised.value.errors[4][0][0] == "assigned_analyst_email"
+    assert "still wrong" not in str(raised.value)
+    assert report.fixes == {}
+
+    rows = report.apply_fixes({4: {"assigned_analyst_email": "a@example.org"},
+                               5: {"current_status": "DRAFT"}})
+    assert list(rows.index) == [4, 5] and rows.index.name == "sheet_row"
+    assert rows["kyc_case_id"].str.startswith("CMP-py-").all()  # the campaign's stable ids
+    assert report.needs_attention()["fixed"].tolist() == [True, True, False]
+    fixed = batch_create(client, rows, progress=False)
+    assert fixed.results["sheet_row"].tolist() == [4, 5]
+    report.merge(fixed)
+    assert report.summary()["invalid"] == 1 and report.summary()["created"] == 8
+    sheet = report.corrected_sheet()
+    assert sheet.loc[4, "Assigned analyst e-mail"] == "a@example.org"
+    assert list(sheet.columns) == list(report.source.columns)
+
+
+def test_the_same_subject_twice_needs_the_box_ticked(sandbox: Sandbox, client: Any) -> None:
+    frame = campaign_frame(3, prefix="S", relationship_type="remediation")
+    frame.loc[2, "user_internal_id"] = frame.loc[0, "user_internal_id"]
+    frame.loc[2, "user_type"] = "sole trader"
+    ui = BatchCreator(client, frame, campaign="subjects")
+    assert "1 repeat another row's customer and reason" in ui.preview.value
+    assert "Same customer and reason as sheet row 2" in ui.preview.value
+    assert ui.allow_same_subject.layout.display == ""
+    assert ui.create_button.description == "Create 2 cases"
+    ui.allow_same_subject.value = True
+    assert ui.create_button.description == "Create 3 cases"
+    ui.create_button.click()
+    assert ui.wait(30)
+    assert sandbox.case_count() == 3
