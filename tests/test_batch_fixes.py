@@ -139,6 +139,9 @@ def test_apply_fixes_validates_and_keeps_nothing_on_error(sandbox: Sandbox, clie
     assert raised.value.errors[4][0][0] == "assigned_analyst_email"
     assert "still wrong" not in str(raised.value)
     assert report.fixes == {}
+    with pytest.raises(FixError, match="sheet row 7 and sheet row 2"):
+        report.apply_fixes({7: {"user_internal_id": "00123"}})  # row 2's customer: row 2's id
+    assert report.fixes == {}
 
     rows = report.apply_fixes({4: {"assigned_analyst_email": "a@example.org"},
                                5: {"current_status": "DRAFT"}})
@@ -149,6 +152,7 @@ def test_apply_fixes_validates_and_keeps_nothing_on_error(sandbox: Sandbox, clie
     assert fixed.results["sheet_row"].tolist() == [4, 5]
     report.merge(fixed)
     assert report.summary()["invalid"] == 1 and report.summary()["created"] == 8
+    assert list(report.failed_rows().index) == [7]
     sheet = report.corrected_sheet()
     assert sheet.loc[4, "Assigned analyst e-mail"] == "a@example.org"
     assert list(sheet.columns) == list(report.source.columns)

@@ -43,6 +43,7 @@ __all__ = [
     "needs_attention",
     "row_errors",
     "row_values",
+    "with_fixes",
 ]
 
 FIXABLE_STATUSES: frozenset[str] = frozenset({INVALID})
@@ -194,6 +195,7 @@ def apply_fixes(report: BatchReport, fixes: dict[int, dict[str, Any]]) -> pd.Dat
             f"sheet row {row}: {plan.error_field.loc[row]}" for row in plan.status.index[bad]
         )
         raise FixError(f"Some fixed rows are still invalid ({detail}). Nothing was kept.", errors)
+    _refuse_taken_ids(report, plan.kyc_case_id, labels)
     if given not in rows.columns:
         rows[given] = pd.Series(pd.NA, index=rows.index, dtype=object)
     rows[given] = rows[given].astype(object)
@@ -202,6 +204,36 @@ def apply_fixes(report: BatchReport, fixes: dict[int, dict[str, Any]]) -> pd.Dat
             rows.at[row, given] = plan.kyc_case_id.loc[row]  # the campaign's stable id
     report.fixes.update(merged)
     return rows
+
+
+def _refuse_taken_ids(report: BatchReport, ids: pd.Series, labels: list[Any]) -> None:
+    """A fixed row must not take the external id of another row of the sheet.
+
+    It would be reported ``exists`` (the other row's case), not created, and a
+    re-run of the corrected sheet would call it a duplicate.
+    """
+    others = report.results.drop(index=labels)
+    taken: dict[Any, int] = {}
+    for case_id, row in zip(others["kyc_case_id"].tolist(), others["sheet_row"].tolist()):
+        taken.setdefault(case_id, int(row))  # the first row with that id (sheet order)
+    clashes = {
+        int(row): int(taken[case_id]) for row, case_id in ids.items() if case_id in taken
+    }
+    if clashes:
+        raise FixError(
+            "Fixed rows would have the external case ID of another row: "
+            + "; ".join(f"sheet row {row} and sheet row {other}" for row, other in clashes.items())
+            + ". Nothing was kept.",
+            {row: [("kyc_case_id", f"Same external case ID as sheet row {other}.")]
+             for row, other in clashes.items()},
+        )
+
+
+def with_fixes(report: BatchReport, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (some of the input's, same labels) with their accepted fixes applied."""
+    present = set(report.results.loc[rows.index, "sheet_row"].astype(int).tolist())
+    fixes = {row: changes for row, changes in report.fixes.items() if row in present}
+    return _with_fixes(report, rows, fixes) if fixes else rows
 
 
 def _pairs(message: str) -> list[tuple[str | None, str]]:
@@ -234,6 +266,8 @@ def merge(report: BatchReport, other: BatchReport) -> None:
         label = position.get(int(row["sheet_row"]))
         if label is None:
             continue
+        if row["status"] == "not_attempted" and not row["attempts"]:
+            continue  # never sent (a cancel): it stays a fixed row waiting to be sent
         for name in _MERGED_COLUMNS:
             results.at[label, name] = row[name]
     report.principals = sorted(set(report.principals) | set(other.principals))

@@ -257,6 +257,10 @@ class BatchReport:
         else:
             rows[id_column] = rows[id_column].astype(object)
         rows.loc[sent_like[sent_like].index, id_column] = ids[sent_like]
+        if self.fixes:  # rows fixed in the notebook are retried with their corrected values
+            from .fixes import with_fixes
+
+            rows = with_fixes(self, rows)
         return rows
 
     def needs_attention(self) -> pd.DataFrame:

@@ -329,6 +329,7 @@ class BatchCreator(widgets.VBox):
         self.progress_bar.layout.display = ""
         self.progress_label.value = f"0 / {total}"
         self.allow_same_subject.disabled = True
+        self.fix_step.layout.display = "none"  # back with the report (no fixing while sending)
         self._thread = threading.Thread(
             target=self._run, args=(plan, bool(self.allow_same_subject.value)),
             name="kyc-batch-creator", daemon=True,
