@@ -155,3 +155,11 @@ def test_a_resumed_campaign_covers_all_its_runs(
     assert record["principals"] == [sandbox.principal]
     assert record["counts"]["created"] == 20 == sandbox.case_count()
     assert all(e["case_id"] and e["request_id"] for e in record["entries"])
+
+
+def test_the_api_url_in_the_record_carries_no_credentials() -> None:
+    from kyc_widgets.batch.evidence import public_url
+
+    url = "https://user:secret@kyc.example.com:8443/base?access_token=abc#frag"
+    assert public_url(url) == "https://kyc.example.com:8443/base"
+    assert public_url("http://[::1]:8765") == "http://[::1]:8765"

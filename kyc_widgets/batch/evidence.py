@@ -72,6 +72,8 @@ def public_url(url: object) -> str | None:
         return None
     parts = urlsplit(str(url))
     host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
