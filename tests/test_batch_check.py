@@ -102,3 +102,14 @@ def test_same_subject_twice_is_flagged_and_held_unless_confirmed(
     assert confirmed.results["status"].tolist() == ["exists", "exists", "created", "exists"]
     assert "Same customer and reason" in confirmed.results.loc[2, "note"]
     assert sandbox.case_count() == 4
+
+
+def test_dry_run_values_other_than_check_never_send(sandbox: Sandbox, client: Any) -> None:
+    report = batch_create(client, sheet(2), campaign="check", dry_run=1, progress=False)
+    assert report.summary()["would_create"] == 2
+    assert sandbox.request_count(method="POST") == 0
+    with pytest.raises(ValueError, match="dry_run must be"):
+        batch_create(client, sheet(2), campaign="check", dry_run="yes", progress=False)
+    with pytest.raises(ValueError, match="pass a client"):
+        batch_create(None, sheet(2), campaign="check", dry_run="check", progress=False)
+    assert sandbox.request_count() == 0 and sandbox.case_count() == 0

@@ -198,6 +198,8 @@ async def abatch_create(
         raise ValueError("concurrency must be at least 1")
     if dry_run not in (False, True, "check"):
         raise ValueError("dry_run must be False, True or 'check'")
+    if dry_run == "check" and client is None:
+        raise ValueError("dry_run='check' asks the API: pass a client")
     started = time.monotonic()
     started_at = utc_now()
     pre = _plan(df, campaign)
@@ -219,7 +221,7 @@ async def abatch_create(
         "allow_same_subject": allow_same_subject,
     }
 
-    if dry_run is True:
+    if dry_run and dry_run != "check":  # True (or 1): validate only
         columns.data["status"][to_send] = "would_create"
         report = _report(pre, columns, campaign, dry_run=True, stopped=None, started=started,
                          notes=notes)

@@ -66,6 +66,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from kyc_widgets.batch.fixes import FixError
 from kyc_widgets.batch.identity import CampaignRequiredError
 from kyc_widgets.batch.preflight import CampaignColumnsError, Preflight, preflight
 from kyc_widgets.batch.reading import read_campaign
@@ -495,7 +496,11 @@ class BatchCreator(widgets.VBox):
         pending = self.fix_step.pending()
         if self.state != "done" or report is None or not pending:
             return False
-        rows = report.apply_fixes({row: {} for row in pending})
+        try:
+            rows = report.apply_fixes({row: {} for row in pending})
+        except FixError as exc:  # e.g. two fixed rows now share an external id
+            self.fix_step.message.value = f"<p role='alert'>{html.escape(str(exc))}</p>"
+            return False
         plan = preflight(rows, campaign=report.campaign)
         self._fix_run = True
         self.fix_step.send_button.disabled = True
