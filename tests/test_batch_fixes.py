@@ -172,3 +172,50 @@ def test_the_same_subject_twice_needs_the_box_ticked(sandbox: Sandbox, client: A
     ui.create_button.click()
     assert ui.wait(30)
     assert sandbox.case_count() == 3
+
+
+def test_a_row_the_api_refused_with_400_is_fixed_and_sent() -> None:
+    """A real API may have rules the sandbox (which shares our model) has not: a 400 for a
+    row the pre-flight accepted. Only a stub can answer that, hence MockTransport here."""
+    import asyncio
+    import json as jsonlib
+
+    import httpx
+
+    from kyc_widgets.api.client import AsyncKycApiClient
+    from kyc_widgets.batch import abatch_create
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = jsonlib.loads(request.content)
+        if body["legal_last_name"] == "Refused":
+            error = {"error": {"code": "VALIDATION_FAILED", "message": "One field needs attention.",
+                               "http_status": 400, "request_id": "req_400", "retryable": False,
+                               "details": {"field": "legal_last_name", "errors": [
+                                   {"field": "legal_last_name", "message": "Not accepted here."}]}}}
+            return httpx.Response(400, json=error, headers={"x-request-id": "req_400"})
+        now = "2026-01-01T00:00:00Z"
+        case = {**body, "id": "case-" + body["kyc_case_id"], "row_version": 1,
+                "created_by": "analyst@stub", "created_at": now, "updated_at": now}
+        return httpx.Response(201, json={"principal": "analyst@stub", "case": case},
+                              headers={"x-request-id": "req_ok"})
+
+    frame = campaign_frame(3, prefix="R", relationship_type="remediation")
+    frame.loc[1, "legal_last_name"] = "Refused"
+
+    async def scenario() -> tuple[Any, Any]:
+        async with AsyncKycApiClient("https://kyc.example.com", "t",
+                                     transport=httpx.MockTransport(handler)) as api:
+            report = await abatch_create(api, frame, campaign="stub", progress=False)
+            assert report.results.loc[1, "status"] == "invalid"
+            assert report.results.loc[1, "http_status"] == 400
+            attention = report.needs_attention()
+            assert list(attention.index) == [3]
+            assert attention.loc[3, "error_field"] == "legal_last_name"
+            rows = report.apply_fixes({3: {"legal_last_name": "Accepted"}})
+            return report, await abatch_create(api, rows, progress=False)
+
+    report, fixed = asyncio.run(scenario())
+    report.merge(fixed)
+    assert report.summary()["created"] == 3 and report.ok
+    assert report.results.loc[1, "request_id"] == "req_ok"
+    assert report.corrected_sheet().loc[1, "legal_last_name"] == "Accepted"  # the input's labels: 1 is sheet row 3
