@@ -156,6 +156,9 @@ def test_apply_fixes_validates_and_keeps_nothing_on_error(sandbox: Sandbox, clie
     sheet = report.corrected_sheet()
     assert sheet.loc[4, "Assigned analyst e-mail"] == "a@example.org"
     assert list(sheet.columns) == list(report.source.columns)
+    assert "kyc_sheet" not in sheet.attrs  # not the file that was read: no claim about its hash
+    assert batch_create(client, sheet, campaign="py", dry_run=True, progress=False).evidence()[
+        "sheet"]["sha256"] is None
 
 
 def test_the_same_subject_twice_needs_the_box_ticked(sandbox: Sandbox, client: Any) -> None:

@@ -46,7 +46,7 @@ def test_written_and_verified_with_the_facts_an_auditor_asks_for(
     assert check.ok and bool(check) and not check.problems
     assert check.head == record["chain"]["head"] and check.entries == 11
     assert record["sheet"]["file_name"] == "messy_campaign.csv" and record["sheet"]["rows"] == 11
-    assert len(record["sheet"]["sha256"]) == 64
+    assert len(record["sheet"]["sha256"]) == 64 and record["sheet"]["hashed"] == "when read"
     assert record["api_base_url"] == sandbox.base_url
     assert record["principals"] == [sandbox.principal]
     assert record["started_at"].endswith("Z") and record["finished_at"] >= record["started_at"]

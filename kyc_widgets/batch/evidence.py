@@ -9,7 +9,12 @@ a journal that anyone could have edited are not an answer. The record holds:
   answered with, and every run's start and end time in UTC (a resumed
   campaign lists the earlier runs its journal recorded, and rows fixed and
   sent from the notebook add a run of their own);
-- the sheet's file name, SHA-256 and row count; the column mapping used (its
+- the sheet's file name, SHA-256 and row count (``hashed``: ``"now"`` when
+  the file is passed as ``sheet=``; ``"when read"`` when the facts are the
+  ones :func:`~.reading.read_campaign` noted on the frame, which describe the
+  file as read, not later edits of the frame in memory: pass ``sheet=`` for
+  a file written since; frames with fixes applied carry no such facts);
+  the column mapping used (its
   content and its SHA-256); the options; the counts per status;
 - one entry per row: sheet row, external case id, status, HTTP status,
   ``request_id`` and the API's case id.
@@ -186,11 +191,12 @@ def _sheet_facts(report: BatchReport, sheet: str | os.PathLike[str] | None) -> d
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-        facts = {"file_name": path.name, "sha256": digest.hexdigest()}
+        facts = {"file_name": path.name, "sha256": digest.hexdigest(), "hashed": "now"}
     else:
         noted = report.source.attrs.get("kyc_sheet")
         if isinstance(noted, dict):
-            facts = {"file_name": noted.get("file_name"), "sha256": noted.get("sha256")}
+            facts = {"file_name": noted.get("file_name"), "sha256": noted.get("sha256"),
+                     "hashed": "when read"}
     facts["rows"] = len(report.results)
     return facts
 

@@ -134,6 +134,7 @@ def _text(value: Any) -> Any:
 
 def _with_fixes(report: BatchReport, frame: pd.DataFrame, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
     out = frame.copy()
+    out.attrs.pop("kyc_sheet", None)  # no longer the file read_campaign hashed (see .evidence)
     for sheet_row, changes in fixes.items():
         label = _label(report, sheet_row)
         for name, value in changes.items():
