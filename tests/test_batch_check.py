@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,34 @@ def test_check_pauses_on_429_and_asks_again(sandbox: Sandbox, client: Any) -> No
     assert report.summary()["would_create"] == 5
     assert sandbox.request_count(method="GET", path="/api/v1/kyc-cases") == 5 + 3
     assert sandbox.case_count() == 0
+
+
+@pytest.mark.timeout(20)  # without a prompt stop this takes 3 x 30 s of Retry-After
+def test_a_cancel_during_a_429_pause_ends_the_check_at_once(sandbox: Sandbox) -> None:
+    """The lookups wait at the client's pacing gate like creates: a cancel ends the wait."""
+    sandbox.faults.add("rate_limited", times=500, method="GET", retry_after=30)
+    cancel = threading.Event()
+    gets_at_cancel: list[int] = []
+
+    def cancel_once_every_worker_waits() -> None:
+        while sandbox.request_count(method="GET", path="/api/v1/kyc-cases") < 3:
+            time.sleep(0.01)
+        gets_at_cancel.append(sandbox.request_count(method="GET", path="/api/v1/kyc-cases"))
+        cancel.set()
+
+    stopper = threading.Thread(target=cancel_once_every_worker_waits, daemon=True)
+    stopper.start()
+    with sandbox.client() as api:
+        report = batch_create(api, sheet(12), campaign="check", dry_run="check", concurrency=3,
+                              cancel=cancel, progress=False)
+    stopper.join()
+    assert report.stopped_reason == "cancelled"
+    assert report.summary()["not_attempted"] == 12
+    gets = sandbox.request_count(method="GET", path="/api/v1/kyc-cases")
+    assert gets == gets_at_cancel[0] == 3  # nothing asked after the cancel
+    waiting = report.results[report.results["http_status"] == 429]
+    assert len(waiting) == 3 and waiting["note"].str.contains("rate limit").all()
+    assert not api.pacing.stopped  # the check let the client's gate through again
 
 
 def _same_subject_sheet() -> pd.DataFrame:

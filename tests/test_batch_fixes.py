@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import campaign_frame
+from factories import CORE_BANKING_CONSTANTS, campaign_frame, core_banking_frame
 
-from kyc_widgets import FixError, verify_evidence
+from kyc_widgets import CampaignMapping, FixError, suggest_mapping, verify_evidence
 from kyc_widgets.batch import batch_create, read_campaign
 from kyc_widgets.sandbox import Sandbox
 from kyc_widgets.widgets.batch_creator import BatchCreator
@@ -159,6 +159,55 @@ def test_apply_fixes_validates_and_keeps_nothing_on_error(sandbox: Sandbox, clie
     assert "kyc_sheet" not in sheet.attrs  # not the file that was read: no claim about its hash
     assert batch_create(client, sheet, campaign="py", dry_run=True, progress=False).evidence()[
         "sheet"]["sha256"] is None
+
+
+def test_fixes_with_a_mapping_are_in_field_terms_and_keep_the_sheets_headers(
+    sandbox: Sandbox, client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    frame = core_banking_frame()
+    frame.loc[1, "Surname"] = ""  # sheet row 3: the last name is missing
+    suggested = suggest_mapping(core_banking_frame())
+    mapping = CampaignMapping(
+        columns=suggested.columns, constants=CORE_BANKING_CONSTANTS, values=suggested.values
+    )
+    ui = BatchCreator(client, frame, campaign="mapped fixes", mapping=mapping)
+    ui.create_button.click()
+    assert ui.wait(30)
+    report = ui.report
+    assert report is not None and report.summary()["created"] == 5
+    assert list(report.needs_attention().index) == [3]
+
+    form = ui.fix(3)  # the row as the mapping reads it: value maps applied, constants filled in
+    assert str(getattr(form.fields["relationship_type"].value, "value",
+                       form.fields["relationship_type"].value)) == "REMEDIATION"  # "Backbook"
+    assert form.fields["agency_name"].value == "Agency One"  # a campaign constant
+    assert form.fields["legal_first_name"].value == "李"
+    form.fields["legal_last_name"].value = "王"
+    assert ui.save_fix()
+    with pytest.raises(FixError, match="campaign constant"):
+        report.apply_fixes({3: {"agency_name": "Another agency"}})  # the same for every row
+
+    sandbox.reset_counts()
+    assert ui.send_fixes()
+    assert ui.wait(30)
+    assert report.summary()["created"] == 6 and report.summary()["invalid"] == 0
+    assert sandbox.request_count(method="POST") == 1 and sandbox.case_count() == 6
+    stored = client.get_case(report.results.loc[1, "kyc_case_id"]).case
+    assert stored.legal_last_name == "王" and stored.agency_name == "Agency One"
+    assert stored.relationship_type == "REMEDIATION"
+
+    # the corrected sheet is the export's own shape; with the mapping a re-run creates nothing
+    corrected = report.corrected_sheet()
+    assert list(corrected.columns) == list(frame.columns)
+    assert corrected.loc[1, "Surname"] == "王" and corrected.loc[1, "Review reason"] == "Backbook"
+    again = batch_create(client, corrected, campaign="mapped fixes", mapping=mapping, progress=False)
+    assert again.summary()["created"] == 0 and again.summary()["exists"] == 6
+
+    record = report.evidence()  # names the mapping the sheet was read with
+    assert verify_evidence(record).ok
+    assert record["mapping"]["campaign_mapping"]["fingerprint"] == mapping.fingerprint()
+    assert record["mapping"]["columns"]["Surname"] == "legal_last_name"
 
 
 def test_the_same_subject_twice_needs_the_box_ticked(sandbox: Sandbox, client: Any) -> None:

@@ -15,7 +15,8 @@ a journal that anyone could have edited are not an answer. The record holds:
   file as read, not later edits of the frame in memory: pass ``sheet=`` for
   a file written since; frames with fixes applied carry no such facts);
   the column mapping used (its
-  content and its SHA-256); the options; the counts per status;
+  content and its SHA-256, and the saved :class:`~.mapping.CampaignMapping`'s
+  file name and fingerprint when one was used); the options; the counts per status;
 - one entry per row: sheet row, external case id, status, HTTP status,
   ``request_id`` and the API's case id.
 
@@ -167,7 +168,14 @@ def build_evidence(report: BatchReport, *, sheet: str | os.PathLike[str] | None 
         "runs": runs,
         "campaign": report.campaign,
         "sheet": _sheet_facts(report, sheet),
-        "mapping": {"columns": mapping, "sha256": _sha256(canonical(mapping))},
+        "mapping": {
+            "columns": mapping,
+            "sha256": _sha256(canonical(mapping)),
+            # the CampaignMapping the sheet was read with (its file and fingerprint), if any
+            "campaign_mapping": None if report.mapping is None else {
+                "file": report.mapping.source, "fingerprint": report.mapping.fingerprint()
+            },
+        },
         "options": _json_safe(report.options),
         "dry_run": report.dry_run,
         "stopped_reason": report.stopped_reason,

@@ -1,7 +1,7 @@
 """The dry run that asks the API: would each row create a case, or does it exist already?
 
 ``batch_create(..., dry_run="check")`` runs the rows through the sender's own
-workers, async clients, 429 pause and stop rules (:mod:`.sending`) with
+workers, async clients, pacing gate and stop rules (:mod:`.sending`) with
 :func:`check_row` in place of the create: one ``GET /api/v1/kyc-cases/{id}``
 per row's external id (given or derived). Nothing is created. Each row ends
 
@@ -10,89 +10,33 @@ per row's external id (given or derived). Nothing is created. Each row ends
 - ``exists_differs``: a case has that id with other values; ``error_field``
   names the differing fields (never their values).
 
-A 429 pauses every worker and the row is asked again, exactly like a create;
-a 401 (or 403) stops the check like a real run, since every further row
-would fail the same way.
+A 429 pauses every worker at the client's pacing gate and the row is asked
+again, exactly like a create (both go through :func:`~.outcomes.paced_row`);
+a stop while waiting leaves the row ``not_attempted``; a 401 (or 403) stops
+the check like a real run, since every further row would fail the same way.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from kyc_widgets.api.errors import KycApiError, NotFoundError, RateLimitedError
-from kyc_widgets.api.pacing import RateLimitPause, StopSignal
+from kyc_widgets.api.errors import KycApiError, NotFoundError
+from kyc_widgets.api.protocols import AsyncCaseApi
+from kyc_widgets.models import CaseEnvelope
 
-from .outcomes import (
-    RATE_LIMIT_ROUNDS,
-    Outcome,
-    _attempts,
-    _from_error,
-    differing_fields,
-    field_title,
-)
+from .outcomes import Outcome, differing_fields, field_title, from_error, paced_row
 
 __all__ = ["check_row"]
 
-logger = logging.getLogger("kyc_widgets.batch")
 
-
-async def check_row(
-    aclient: Any,
-    body: dict[str, Any],
-    *,
-    on_conflict: str = "report",
-    stop: StopSignal,
-    pause: RateLimitPause,
-) -> Outcome:
+async def check_row(aclient: AsyncCaseApi, body: dict[str, Any], *, on_conflict: str = "report") -> Outcome:
     """Look one row's external id up and classify it; never raises for an API failure.
 
     Same signature as :func:`~.outcomes.send_row` (``on_conflict`` is unused:
     a lookup always compares), so the sender can schedule either.
     """
-    attempts = 0
-    last: RateLimitedError | None = None
-    for rounds in range(RATE_LIMIT_ROUNDS):
-        try:
-            found = await aclient.get_case(body["kyc_case_id"])
-        except NotFoundError as exc:
-            return Outcome(
-                "would_create",
-                http_status=exc.status,
-                request_id=exc.request_id,
-                attempts=attempts + _attempts(exc),
-                note="no case with this external id yet (checked on the API)",
-            )
-        except RateLimitedError as exc:
-            attempts += _attempts(exc)
-            last = exc
-            seconds = pause.close_after(exc.retry_after, rounds)
-            logger.warning(
-                "%s: pausing the check for %.2f s (request_id=%s)", exc.code, seconds, exc.request_id
-            )
-            if not await pause.wait(stop):
-                return Outcome(
-                    "not_attempted",
-                    http_status=429,
-                    error_code=exc.code,
-                    request_id=exc.request_id,
-                    attempts=attempts,
-                    note="stopped while waiting for the API's rate limit",
-                )
-            continue
-        except KycApiError as exc:
-            outcome = _from_error(exc, attempts + _attempts(exc))
-            if outcome.status == "invalid":  # a lookup has no body to be invalid: keep it a failure
-                outcome.status = "failed"
-            return outcome
-        except Exception as exc:  # noqa: BLE001 - a bug must not lose the other rows' outcomes
-            logger.error("unexpected %s while checking a case", type(exc).__name__)
-            return Outcome(
-                "failed",
-                error_code="CLIENT_ERROR",
-                error_message=f"Unexpected {type(exc).__name__} in the client; see the log.",
-                attempts=attempts + 1,
-            )
+
+    async def answered(found: CaseEnvelope, attempts: int) -> Outcome:
         differing = differing_fields(body, found.case.model_dump(mode="json"))
         common: dict[str, Any] = {
             "case_id": found.case.id,
@@ -110,5 +54,21 @@ async def check_row(
             + ", ".join(field_title(name) for name in differing),
             **common,
         )
-    assert last is not None
-    return _from_error(last, attempts)
+
+    async def refused(exc: KycApiError, attempts: int) -> Outcome:
+        if isinstance(exc, NotFoundError):
+            return Outcome(
+                "would_create",
+                http_status=exc.status,
+                request_id=exc.request_id,
+                attempts=attempts,
+                note="no case with this external id yet (checked on the API)",
+            )
+        outcome = from_error(exc, attempts)
+        if outcome.status == "invalid":  # a lookup has no body to be invalid: keep it a failure
+            outcome.status = "failed"
+        return outcome
+
+    return await paced_row(
+        lambda: aclient.get_case(body["kyc_case_id"]), answered, refused, doing="checking a case"
+    )

@@ -15,6 +15,13 @@ kept on the report (``report.fixes``), so :func:`corrected_sheet` can give
 back the whole input, under the sheet's own headers, to write to the source,
 and :func:`merge` folds the outcome of sending them into the same report.
 
+With a column mapping (:mod:`.mapping`), fixes are still in API field
+terms: a form shows a row's values as the mapping reads them (value maps
+applied, campaign constants filled in), a fixed value is written under the
+header the mapping reads that field from, and the corrected rows are checked
+with the same mapping. A campaign constant is the same for every row, so a
+fix cannot change it for one row (change the mapping instead).
+
 Errors and fixes name fields and sheet rows, never values.
 """
 
@@ -26,12 +33,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from kyc_widgets.models import KycCaseCreateInput
+from kyc_widgets.models import DEFAULT_CREATE_STATUS, KycCaseCreateInput
 
 from .preflight import FIELDS, INVALID, preflight
 from .reading import SHEET_ROW_INDEX_NAME
+from .synonyms import phrase
 
 if TYPE_CHECKING:
+    from .mapping import ColumnPlan
     from .report import BatchReport
 
 __all__ = [
@@ -56,6 +65,7 @@ _ENUMS: dict[str, type[Enum]] = {
     if isinstance(info.annotation, type) and issubclass(info.annotation, Enum)
 }
 _ENUM_SEPARATORS = re.compile(r"[\s\-]+")
+_DEFAULT_STATUS = DEFAULT_CREATE_STATUS.value
 _MERGED_COLUMNS = ("kyc_case_id", "status", "case_id", "http_status", "error_code", "error_field",
                    "error_message", "request_id", "attempts", "note")
 
@@ -94,25 +104,47 @@ def _header(report: BatchReport, name: str) -> str:
     return name
 
 
+def _mapping_plan(report: BatchReport) -> ColumnPlan | None:
+    """How the report's mapping read the sheet (value maps, constants), or None without one."""
+    mapping = report.mapping
+    return None if mapping is None else mapping.plan(report.source.columns)
+
+
 def row_values(report: BatchReport, sheet_row: int) -> dict[str, Any]:
     """The row's values by field name, as a form should show them (accepted fix included).
 
-    Text is stripped; a choice is its canonical member, or ``None`` when the
-    sheet's spelling is not one (the form then asks for it).
+    Text is stripped; a mapping's value maps and campaign constants are
+    applied as the pre-flight applies them; a choice is its canonical member,
+    or ``None`` when the sheet's spelling is not one (the form then asks for it).
     """
     label = _label(report, sheet_row)
     source = report.source.loc[label]
-    values: dict[str, Any] = {}
-    for header, name in report.column_map.items():
-        cell = source[header]
-        values[name] = None if pd.isna(cell) else str(cell).strip() or None
+    plan = _mapping_plan(report)
+    values: dict[str, Any] = {
+        name: _reads_as(plan, name, source[header]) for header, name in report.column_map.items()
+    }
+    if plan is not None:
+        values.update(plan.constants)
+    status = _header(report, "current_status")
+    if status not in source.index or _reads_as(None, "", source[status]) is None:
+        values["current_status"] = DEFAULT_CREATE_STATUS.value  # empty or absent: the pre-flight's
     values.update(report.fixes.get(int(sheet_row), {}))
-    for name, enum in _ENUMS.items():
-        value = values.get(name)
-        if isinstance(value, str):
-            canonical = _ENUM_SEPARATORS.sub("_", value.upper())
-            values[name] = canonical if canonical in {m.value for m in enum} else None
+    for name in _ENUMS:  # a fix given in Python may spell a choice loosely
+        if isinstance(values.get(name), str):
+            values[name] = _reads_as(None, name, values[name])
     return values
+
+
+def _reads_as(plan: ColumnPlan | None, name: str, cell: Any) -> str | None:
+    """A cell's value as the pre-flight reads it: stripped, through the mapping's value map,
+    a choice as its canonical member (``None`` when the spelling is not one)."""
+    text = None if pd.isna(cell) else str(cell).strip() or None
+    if text is not None and plan is not None and name in plan.values:
+        text = plan.values[name].get(phrase(text), text)
+    if text is not None and name in _ENUMS:
+        canonical = _ENUM_SEPARATORS.sub("_", text.upper())
+        text = canonical if canonical in {m.value for m in _ENUMS[name]} else None
+    return text
 
 
 def row_errors(report: BatchReport, sheet_row: int) -> list[tuple[str | None, str]]:
@@ -132,16 +164,31 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
+def _constants(report: BatchReport) -> dict[str, str]:
+    """The mapping's campaign constants (field -> API value), empty without a mapping."""
+    return dict(report.mapping.constants) if report.mapping is not None else {}
+
+
 def _with_fixes(report: BatchReport, frame: pd.DataFrame, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
     out = frame.copy()
     out.attrs.pop("kyc_sheet", None)  # no longer the file read_campaign hashed (see .evidence)
+    constants = _constants(report)
+    plan = _mapping_plan(report) if fixes else None
     for sheet_row, changes in fixes.items():
         label = _label(report, sheet_row)
         for name, value in changes.items():
+            if name in constants:
+                continue  # the mapping gives it to every row (apply_fixes refused a change)
             header = _header(report, name)
+            if (
+                value is not None
+                and header in out.columns
+                and _reads_as(plan, name, out.at[label, header]) == _text(value)
+            ):
+                continue  # unchanged: the cell keeps the sheet's own spelling and vocabulary
             if header not in out.columns:
-                if value is None:
-                    continue
+                if value is None or (name == "current_status" and _text(value) == _DEFAULT_STATUS):
+                    continue  # the pre-flight gives an absent column these anyway
                 out[header] = pd.Series(pd.NA, index=out.index, dtype="string")
             out[header] = out[header].astype(object)
             out.at[label, header] = _text(value)
@@ -150,6 +197,9 @@ def _with_fixes(report: BatchReport, frame: pd.DataFrame, fixes: dict[int, dict[
 
 def apply_fixes(report: BatchReport, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
     """The corrected input rows, validated, for ``batch_create``; the fixes are kept on ``report``.
+
+    The rows are in the sheet's own headers: send them with the report's
+    mapping (``batch_create(client, rows, mapping=report.mapping)``) when it has one.
 
     ``fixes`` maps a sheet row to ``{field name: value}``; earlier accepted
     fixes of the same row are kept under the new ones. Raises
@@ -173,6 +223,18 @@ def apply_fixes(report: BatchReport, fixes: dict[int, dict[str, Any]]) -> pd.Dat
         unknown = sorted(set(changes) - set(FIELDS))
         if unknown:
             raise FixError(f"Sheet row {row}: unknown field(s) {', '.join(unknown)}")
+        constants = _constants(report)
+        fixed_constants = [
+            name for name, value in changes.items()
+            if name in constants and (None if value is None else _text(value)) != constants[name]
+        ]
+        if fixed_constants:
+            raise FixError(
+                f"Sheet row {row}: {', '.join(fixed_constants)} is a campaign constant of the "
+                "mapping, the same for every row; change it in the mapping, not in one row.",
+                {row: [(name, "A campaign constant of the mapping: change it in the mapping.")
+                       for name in fixed_constants]},
+            )
         merged[row] = {**report.fixes.get(row, {}), **changes}
     if not merged:
         return report.source.iloc[:0].copy()
@@ -185,7 +247,7 @@ def apply_fixes(report: BatchReport, fixes: dict[int, dict[str, Any]]) -> pd.Dat
         else [False] * len(labels)
     )
     rows.index = pd.Index(list(merged), name=SHEET_ROW_INDEX_NAME)
-    plan = preflight(rows, campaign=report.campaign)
+    plan = preflight(rows, campaign=report.campaign, mapping=report.mapping)
     bad = plan.status == INVALID
     if bad.any() or plan.missing_ids:
         errors = {

@@ -164,6 +164,21 @@ def _neutralise(value: str) -> str:
     return value
 
 
+def mapping_frame(mapping: Any) -> pd.DataFrame:
+    """A mapping as rows (what, sheet, field, value) for the report's ``mapping`` sheet."""
+    rows: list[tuple[str, str, str, str]] = [
+        ("mapping", "", "", mapping.describe()),
+    ]
+    rows += [("column", header, name or "(ignored)", "") for header, name in mapping.columns.items()]
+    rows += [("constant", "", name, value) for name, value in mapping.constants.items()]
+    rows += [
+        ("value", sheet_value, name, api_value)
+        for name, table in mapping.values.items()
+        for sheet_value, api_value in table.items()
+    ]
+    return neutralise_formulas(pd.DataFrame(rows, columns=["what", "sheet", "field", "value"]))
+
+
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """Report columns (any of :data:`RESULT_COLUMNS`) for people: statuses and headers as
     words, empty cells blank. The widget's preview and the report's tables read the same."""
@@ -212,6 +227,9 @@ class BatchReport:
     """One ``{"started_at", "finished_at", "principals", "rows_sent"}`` per run (UTC, ISO 8601)."""
     fixes: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Corrections accepted by :meth:`apply_fixes`, by sheet row (:mod:`.fixes`)."""
+    mapping: Any = None
+    """The :class:`~.mapping.CampaignMapping` the sheet was read with, if any
+    (``mapping.describe()`` names its file and fingerprint)."""
 
     # -- counting ----------------------------------------------------------------
 
@@ -376,10 +394,13 @@ class BatchReport:
         frame = self.export_frame(include_personal_data=include_personal_data)
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             frame.to_excel(writer, index=False, sheet_name=sheet_name)
-            for row in writer.sheets[sheet_name].iter_rows():
-                for cell in row:
-                    if cell.data_type == "f":
-                        cell.data_type = "s"
+            if self.mapping is not None:
+                mapping_frame(self.mapping).to_excel(writer, index=False, sheet_name="mapping")
+            for sheet in writer.sheets.values():
+                for row in sheet.iter_rows():
+                    for cell in row:
+                        if cell.data_type == "f":
+                            cell.data_type = "s"
 
     # -- display -------------------------------------------------------------------
 
@@ -399,6 +420,8 @@ class BatchReport:
         ]
         if self.stopped_reason:
             lines.append(f"Stopped early: {_STOP_WORDS.get(self.stopped_reason, self.stopped_reason)}")
+        if self.mapping is not None:
+            lines.append(f"Mapping: {self.mapping.describe()}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

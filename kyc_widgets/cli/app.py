@@ -320,7 +320,9 @@ def _api_endpoint(args: argparse.Namespace) -> Iterator[tuple[str, str | None, b
     """Yield ``(base_url, token, is_sandbox, description)``: the configured API, else a sandbox."""
     configured = os.environ.get("KYC_API_BASE_URL", "").strip()
     if configured and not args.sandbox:
-        token = os.environ.get("KYC_API_TOKEN") or None
+        from kyc_widgets.api.auth import token_from_env
+
+        token = token_from_env()
         note = (
             "KYC_API_TOKEN is set"
             if token
