@@ -79,6 +79,8 @@ _EXPORTS: dict[str, str] = {
         ),
         "kyc_widgets.models",
     ),
+    **dict.fromkeys(("EvidenceCheck", "verify_evidence"), "kyc_widgets.batch.evidence"),
+    "FixError": "kyc_widgets.batch.fixes",
     "SchemaForm": "kyc_widgets.form.schema_form",
     "ApiStatus": "kyc_widgets.widgets.api_status",
     "BatchCreator": "kyc_widgets.widgets.batch_creator",
@@ -113,6 +115,8 @@ __all__ = [
     "Diagnosis",
     "ErrorBody",
     "ErrorEnvelope",
+    "EvidenceCheck",
+    "FixError",
     "HealthStatus",
     "InvalidRequestError",
     "KycApiClient",
@@ -142,6 +146,7 @@ __all__ = [
     "read_campaign",
     "suggest_mapping",
     "token_from_env",
+    "verify_evidence",
     "write_template",
 ]  # literal, so linters see it; tests check it against _EXPORTS
 
@@ -193,6 +198,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         suggest_mapping,
         write_template,
     )
+    from kyc_widgets.batch.evidence import EvidenceCheck, verify_evidence
+    from kyc_widgets.batch.fixes import FixError
     from kyc_widgets.form.schema_form import SchemaForm
     from kyc_widgets.models import (
         CREATE_STATUSES,

@@ -68,7 +68,8 @@ def test_report_joined_with_input_on_index(messy_report: BatchReport) -> None:
 def test_summary_is_a_dict_of_every_status(messy_report: BatchReport) -> None:
     summary = messy_report.summary()
     assert list(summary) == ["created", "exists", "conflict", "invalid", "duplicate_in_sheet",
-                             "failed", "outcome_unknown", "not_attempted", "would_create"]
+                             "failed", "outcome_unknown", "not_attempted", "would_create",
+                             "exists_differs"]
     assert summary["created"] == 6 and summary["invalid"] == 3 and summary["exists"] == 0
     assert sum(summary.values()) == 11
 

@@ -93,7 +93,7 @@ def test_messy_sheet_every_row_accounted_for_and_second_run_creates_none(
         assert api.get_case(results.loc[3, "kyc_case_id"]).case.legal_first_name == "李"
         assert api.get_case("GIVEN-1").case.legal_first_name == "Gil"
     assert report.summary()["created"] == 5
-    assert not report.ok and report.needs_attention == 3
+    assert not report.ok and report.attention_count == 3
 
     again = batch_create(client, sheet, campaign="messy-2025", progress=False)
     assert again.summary()["created"] == 0
@@ -253,7 +253,7 @@ def test_cancel_then_resume_from_journal_sends_every_row_once(
     lines = [json.loads(line) for line in journal.read_text().splitlines()]
     assert len(lines) == summary["created"]
     assert set(lines[0]) == {"kyc_case_id", "status", "case_id", "request_id", "http_status", "at",
-                             "campaign"}
+                             "campaign", "run", "principal"}  # run and principal: for the evidence
     assert {line["campaign"] for line in lines} == {"resume"}
     assert "Testa" not in journal.read_text()  # no names (ids only, pseudonymous: see identity.py)
 

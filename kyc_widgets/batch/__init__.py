@@ -12,11 +12,17 @@ Small modules, one concept each:
 - :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`
 - :mod:`.journal`: append-only outcomes for resuming after a crash
 - :mod:`.report`: :class:`BatchReport`
+- :mod:`.fixes`: problem rows corrected in place (``report.apply_fixes``)
+- :mod:`.existing`: the dry run that asks the API (``dry_run="check"``)
+- :mod:`.subjects`: the same customer and reason twice under different ids
+- :mod:`.evidence`: the hash-chained evidence record and :func:`verify_evidence`
 
 The notebook UI over these, :class:`~kyc_widgets.widgets.batch_creator.BatchCreator`,
 lives with the other widgets.
 """
 
+from .evidence import EvidenceCheck, verify_evidence
+from .fixes import FixError
 from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
 from .journal import Journal, JournalEntry
 from .mapping import CampaignMapping, MappingError, suggest_mapping
@@ -47,6 +53,8 @@ __all__ = [
     "CampaignMapping",
     "CampaignReadError",
     "CampaignRequiredError",
+    "EvidenceCheck",
+    "FixError",
     "Journal",
     "JournalEntry",
     "MappingError",
@@ -58,6 +66,7 @@ __all__ = [
     "preflight",
     "read_campaign",
     "suggest_mapping",
+    "verify_evidence",
     "write_template",
 ]
 

@@ -54,6 +54,7 @@ from kyc_widgets.models import DEFAULT_CREATE_STATUS, REQUIRED_CREATE_FIELDS, Ky
 
 from .identity import derive_case_ids
 from .reading import FIRST_DATA_ROW, SHEET_ROW_INDEX_NAME
+from .subjects import mark_same_subject
 from .synonyms import phrase
 
 if TYPE_CHECKING:
@@ -165,6 +166,10 @@ class Preflight:
     campaign: str | None
     missing_ids: int = 0
     warnings: list[str] = field(default_factory=list)
+    note: pd.Series | None = None
+    """Per-row notes for the preview and report (the same subject twice: :mod:`.subjects`)."""
+    same_subject: pd.Series | None = None
+    """Rows held back unless ``allow_same_subject=True`` (the later of the same subject)."""
     mapping: CampaignMapping | None = None
     """The :class:`~.mapping.CampaignMapping` the sheet was read with, if any."""
 
@@ -181,6 +186,7 @@ class Preflight:
             READY: int(counted.get(READY, 0)),
             INVALID: int(counted.get(INVALID, 0)),
             DUPLICATE: int(counted.get(DUPLICATE, 0)),
+            "same_subject": int(self.same_subject.sum()) if self.same_subject is not None else 0,
         }
 
     def body(self, label: Hashable) -> dict[str, Any]:
@@ -285,6 +291,7 @@ def preflight(
     status.loc[invalid_labels] = INVALID
 
     _mark_duplicates(case_ids, sheet_row, status, error_field, error_message)
+    note, same_subject = mark_same_subject(values, sheet_row, (status == READY) & case_ids.notna())
 
     warnings = []
     if plan is not None and plan.absent:
@@ -310,6 +317,8 @@ def preflight(
         campaign=campaign,
         missing_ids=missing_ids,
         warnings=warnings,
+        note=note,
+        same_subject=same_subject,
         mapping=mapping,
     )
 

@@ -108,7 +108,8 @@ def read_campaign(
     Returns a DataFrame of ``string`` columns where empty cells are ``NA``, fully
     blank rows are dropped, and the index is the spreadsheet row number
     (named ``sheet_row``); ``df.attrs`` holds ``encoding`` (CSV bytes only),
-    ``header_row`` and ``formula_cells``. Raises ``FileNotFoundError`` naming
+    ``header_row``, ``formula_cells`` and ``kyc_sheet`` (the file's name and
+    SHA-256, for the evidence record). Raises ``FileNotFoundError`` naming
     the file, :class:`CampaignReadError` (a ``ValueError``) for an unknown
     extension, an undecodable file or a bad ``header_row``, and
     :class:`SheetNotFoundError` listing the available worksheets.
@@ -121,12 +122,34 @@ def read_campaign(
             raise CampaignReadError("A CSV file has no worksheets; leave out the sheet name.")
         if encoding is not None and isinstance(source, io.TextIOBase):
             raise CampaignReadError("This buffer is already text; leave out the encoding.")
-        return _read_csv(source, header_row, encoding)
-    if encoding is not None:
+        frame = _read_csv(source, header_row, encoding)
+    elif encoding is not None:
         raise CampaignReadError("A workbook has no text encoding; leave out the encoding.")
-    if kind == "xlsx":
-        return _read_xlsx(source, sheet, header_row)
-    return _read_other_book(source, sheet, header_row)
+    elif kind == "xlsx":
+        frame = _read_xlsx(source, sheet, header_row)
+    else:
+        frame = _read_other_book(source, sheet, header_row)
+    frame.attrs["kyc_sheet"] = _fingerprint(path_or_buffer)  # for the evidence record
+    return frame
+
+
+def _fingerprint(path_or_buffer: PathOrBuffer) -> dict[str, str | None]:
+    """The file's name and SHA-256 (``None`` for a buffer that cannot be re-read from the start)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    if isinstance(path_or_buffer, (str, os.PathLike)):
+        path = Path(path_or_buffer)
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return {"file_name": path.name, "sha256": digest.hexdigest()}
+    name = getattr(path_or_buffer, "name", None)
+    whole = _peek(path_or_buffer, lambda: (path_or_buffer.seek(0), path_or_buffer.read())[1])
+    if not isinstance(whole, bytes):
+        return {"file_name": Path(name).name if isinstance(name, str) else None, "sha256": None}
+    digest.update(whole)
+    return {"file_name": Path(name).name if isinstance(name, str) else None, "sha256": digest.hexdigest()}
 
 
 def _resolve(path_or_buffer: PathOrBuffer) -> tuple[str, PathOrBuffer]:

@@ -54,6 +54,7 @@ STATUSES: tuple[str, ...] = (
     "outcome_unknown",
     "not_attempted",
     "would_create",
+    "exists_differs",
 )
 """Every row ends in exactly one of these."""
 
@@ -67,6 +68,7 @@ STATUS_LABELS: dict[str, str] = {
     "outcome_unknown": "Outcome unknown: check before re-sending",
     "not_attempted": "Not attempted",
     "would_create": "Would be created (dry run)",
+    "exists_differs": "Exists with different data (dry run)",
 }
 """Statuses as words, for people."""
 
@@ -80,6 +82,7 @@ ATTENTION_STATUSES: tuple[str, ...] = (
     "outcome_unknown",
     "not_attempted",
     "conflict",
+    "exists_differs",
 )
 """Rows someone has to look at (fix, re-run or check). Duplicates are not among
 them: the case of a duplicate row is the one of its first occurrence."""
@@ -214,6 +217,16 @@ class BatchReport:
     stopped early."""
     elapsed: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    api_base_url: str | None = None
+    """The API the batch spoke to (no credentials), for the evidence record."""
+    principals: list[str] = field(default_factory=list)
+    """Who the API said the caller was, across the runs merged into this report."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The batch's options (dry run, conflicts, concurrency, ...) for the evidence record."""
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    """One ``{"started_at", "finished_at", "principals", "rows_sent"}`` per run (UTC, ISO 8601)."""
+    fixes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Corrections accepted by :meth:`apply_fixes`, by sheet row (:mod:`.fixes`)."""
     mapping: Any = None
     """The :class:`~.mapping.CampaignMapping` the sheet was read with, if any
     (``mapping.describe()`` names its file and fingerprint)."""
@@ -226,14 +239,14 @@ class BatchReport:
         return {status: int(counted.get(status, 0)) for status in STATUSES}
 
     @property
-    def needs_attention(self) -> int:
+    def attention_count(self) -> int:
         """How many rows are in an :data:`ATTENTION_STATUSES` status."""
         return int(self.results["status"].isin(ATTENTION_STATUSES).sum())
 
     @property
     def ok(self) -> bool:
         """True when no row needs attention (the CLI's exit code 0)."""
-        return self.needs_attention == 0
+        return self.attention_count == 0
 
     @property
     def interrupted(self) -> bool:
@@ -262,7 +275,54 @@ class BatchReport:
         else:
             rows[id_column] = rows[id_column].astype(object)
         rows.loc[sent_like[sent_like].index, id_column] = ids[sent_like]
+        if self.fixes:  # rows fixed in the notebook are retried with their corrected values
+            from .fixes import with_fixes
+
+            rows = with_fixes(self, rows)
         return rows
+
+    def needs_attention(self) -> pd.DataFrame:
+        """The rows the API never stored and that can be fixed here, with their errors.
+
+        See :func:`.fixes.needs_attention`: ``invalid`` rows (pre-flight or a
+        400 from the API), indexed by sheet row.
+        """
+        from .fixes import needs_attention
+
+        return needs_attention(self)
+
+    def apply_fixes(self, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
+        """Corrected, validated input rows for ``batch_create`` (see :func:`.fixes.apply_fixes`)."""
+        from .fixes import apply_fixes
+
+        return apply_fixes(self, fixes)
+
+    def corrected_sheet(self) -> pd.DataFrame:
+        """The whole input with the accepted fixes, under the sheet's own headers."""
+        from .fixes import corrected_sheet
+
+        return corrected_sheet(self)
+
+    def merge(self, other: BatchReport) -> None:
+        """Take the outcomes of a later run of some of these rows (see :func:`.fixes.merge`)."""
+        from .fixes import merge
+
+        merge(self, other)
+
+    def evidence(self, *, sheet: str | Path | None = None) -> dict[str, Any]:
+        """The campaign's hash-chained evidence record (see :mod:`.evidence`)."""
+        from .evidence import build_evidence
+
+        return build_evidence(self, sheet=sheet)
+
+    def to_evidence(self, path: str | Path, *, sheet: str | Path | None = None) -> Path:
+        """Write :meth:`evidence` as JSON to ``path`` and a one-page HTML summary beside it.
+
+        Returns the path of the HTML summary.
+        """
+        from .evidence import write_evidence
+
+        return write_evidence(self.evidence(sheet=sheet), path)
 
     def _source_id_column(self) -> str | None:
         for header, name in self.column_map.items():

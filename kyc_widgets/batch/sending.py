@@ -35,6 +35,12 @@ How it is built, and why:
   unwritable path fails before anything is sent); outcomes are appended as
   they happen; a later run with the same journal skips rows that already
   landed, and warns when the journal was written for another campaign.
+- **A dry run that asks the API** (``dry_run="check"``) goes through the same
+  workers, twins, pacing gate and 401 stop, with :func:`~.existing.check_row`
+  (a ``GET`` per row) in place of :func:`~.outcomes.send_row`.
+- **The same subject twice** (:mod:`.subjects`): a row that repeats another
+  row's customer and reason under another external id is held back
+  (``not_attempted``, with a ``note``) unless ``allow_same_subject=True``.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,11 +65,13 @@ from kyc_widgets.api.pacing import Settable, StopSignal
 from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
 from kyc_widgets.defaults import DEFAULT_CONCURRENCY
 
+from .evidence import stamp_run, utc_now
 from .identity import CampaignRequiredError, campaign_slug
 from .journal import Journal, JournalEntry
 from .outcomes import Outcome, send_row
 from .preflight import READY, Preflight, preflight
 from .report import DONE_STATUSES, RESULT_COLUMNS, STATUSES, BatchReport
+from .subjects import hold_same_subject
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -109,6 +117,10 @@ _FROM_OUTCOME = tuple(
 
 _INTEGER_COLUMNS = ("http_status", "attempts")
 
+RowSender = Callable[..., Awaitable[Outcome]]
+"""``send_row`` or ``check_row``: ``(aclient, body, *, on_conflict) -> Outcome``; both pace
+through :func:`~.outcomes.paced_row`."""
+
 
 @dataclass
 class _Columns:
@@ -117,6 +129,7 @@ class _Columns:
 
     n: int
     data: dict[str, np.ndarray] = field(init=False)
+    principals: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.data = {
@@ -127,7 +140,11 @@ class _Columns:
 
     def set(self, position: int, outcome: Outcome) -> None:
         for name in _FROM_OUTCOME:
-            self.data[name][position] = getattr(outcome, name)
+            value = getattr(outcome, name)
+            if value is not None or name != "note":  # keep a pre-flight note (same subject)
+                self.data[name][position] = value
+        if outcome.principal:
+            self.principals.add(outcome.principal)
 
 
 async def abatch_create(
@@ -135,13 +152,14 @@ async def abatch_create(
     df: pd.DataFrame | Preflight,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
-    dry_run: bool = False,
+    dry_run: bool | str = False,
     campaign: str | None = None,
     on_conflict: str = "report",
     progress: bool = True,
     journal: str | os.PathLike[str] | None = None,
     cancel: Settable | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    allow_same_subject: bool = False,
     mapping: Any = None,
 ) -> BatchReport:
     """Create one case per valid row of ``df``; return a :class:`BatchReport` for every row.
@@ -167,6 +185,12 @@ async def abatch_create(
     one: how to read a sheet whose headers, missing constant columns or values
     are a source system's own (the report records which mapping was used).
 
+    ``dry_run=True`` sends nothing and reports the rows ``would_create``;
+    ``dry_run="check"`` creates nothing but looks each row's external id up
+    on the API (:mod:`.existing`): ``would_create``, ``exists`` (same values)
+    or ``exists_differs``. ``allow_same_subject=True`` sends the rows that
+    repeat another row's customer and reason (:mod:`.subjects`).
+
     Raises before sending anything: :class:`~.preflight.CampaignColumnsError`
     (required columns missing), :class:`~.identity.CampaignRequiredError`,
     ``OSError`` when the journal cannot be opened for appending.
@@ -177,7 +201,12 @@ async def abatch_create(
         raise ValueError("on_conflict must be 'report' or 'load'")
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if dry_run not in (False, True, "check"):
+        raise ValueError("dry_run must be False, True or 'check'")
+    if dry_run == "check" and client is None:
+        raise ValueError("dry_run='check' asks the API: pass a client")
     started = time.monotonic()
+    started_at = utc_now()
     pre = _plan(df, campaign, mapping)
     campaign = pre.campaign
     if pre.missing_ids:
@@ -189,14 +218,33 @@ async def abatch_create(
     slug = _slug_or_none(campaign)
     journal_file = Journal(journal) if journal is not None else None
     to_send, notes = _skip_journaled(pre, columns, journal_file, slug)
+    to_send = hold_same_subject(pre, columns.data, to_send, allow=allow_same_subject)
     stop = StopSignal(cancel, gate=client.pacing if client is not None else None)
+    options = {
+        "dry_run": dry_run, "on_conflict": on_conflict, "concurrency": concurrency,
+        "campaign": campaign, "journal": os.fspath(journal) if journal is not None else None,
+        "allow_same_subject": allow_same_subject,
+    }
 
-    if dry_run:
+    if dry_run and dry_run != "check":  # True (or 1): validate only
         columns.data["status"][to_send] = "would_create"
-        return _report(pre, columns, campaign, dry_run=True, stopped=None, started=started,
-                       notes=notes)
+        report = _report(pre, columns, campaign, dry_run=True, stopped=None, started=started,
+                         notes=notes)
+        return stamp_run(report, client, options, started_at, columns.principals)
+    if dry_run == "check":
+        from .existing import check_row
+
+        stop_reason = await _send_all(
+            client, pre, columns, to_send, on_conflict=on_conflict, concurrency=concurrency,
+            progress=progress, journal=None, slug=slug, stop=stop, on_progress=on_progress,
+            started=started, row=check_row,
+        )
+        report = _report(pre, columns, campaign, dry_run=True, stopped=stop_reason,
+                         started=started, notes=notes)
+        return stamp_run(report, client, options, started_at, columns.principals)
 
     if journal_file is not None:
+        journal_file.run = started_at
         journal_file.open()  # before the first request: an unwritable journal sends nothing
     try:
         stop_reason = await _send_all(
@@ -216,8 +264,9 @@ async def abatch_create(
     finally:
         if journal_file is not None:
             journal_file.close()
-    return _report(pre, columns, campaign, dry_run=False, stopped=stop_reason, started=started,
-                   notes=notes)
+    report = _report(pre, columns, campaign, dry_run=False, stopped=stop_reason, started=started,
+                     notes=notes)
+    return stamp_run(report, client, options, started_at, columns.principals)
 
 
 def batch_create(client: AnyCaseApi | None, df: pd.DataFrame | Preflight, **kwargs: Any) -> BatchReport:
@@ -408,6 +457,7 @@ async def _send_all(
     stop: StopSignal,
     on_progress: Callable[[BatchProgress], None] | None,
     started: float,
+    row: RowSender = send_row,
 ) -> str | None:
     total = len(to_send)
     if total == 0:
@@ -423,7 +473,7 @@ async def _send_all(
     last_progress = 0.0
     bar = tqdm(
         total=total,
-        desc="Creating cases",
+        desc="Creating cases" if row is send_row else "Checking cases",
         unit="row",
         mininterval=0.5,
         disable=not progress,
@@ -453,6 +503,7 @@ async def _send_all(
                         request_id=outcome.request_id,
                         http_status=outcome.http_status,
                         campaign=slug,
+                        principal=outcome.principal,
                     )
                 )
             except OSError as exc:  # a disk full mid-run: a resume could not trust the journal
@@ -472,7 +523,7 @@ async def _send_all(
         # not_attempted) and no further row is taken.
         while queue and not stop.is_set():
             k = queue.pop()
-            record(k, await send_row(aclient, bodies[k], on_conflict=on_conflict))
+            record(k, await row(aclient, bodies[k], on_conflict=on_conflict))
 
     watcher = asyncio.create_task(stop.watch())  # an outside cancel event reaches the gate
     tasks = [

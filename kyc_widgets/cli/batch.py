@@ -14,6 +14,13 @@ mid-run) is exit 1: the report says which rows to run again. When the report
 cannot be written after the batch ran (the disk filled up, say), the summary
 is still printed and the exit code is 2.
 
+``--dry-run --check-existing`` creates nothing but asks the API about each
+row (``would_create``, ``exists``, ``exists_differs``); it needs the token and
+base URL like a real run, and a refused token exits 2 the same way.
+``--evidence OUT.json`` writes the campaign's hash-chained evidence record and
+a one-page HTML summary beside it (checked with ``kyc-widgets
+verify-evidence``); its folder is checked before the first request.
+
 Progress goes to stderr, the summary to stdout; nothing printed contains
 names, e-mails or user ids.
 """
@@ -62,6 +69,18 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         ),
     )
     parser.add_argument("--dry-run", action="store_true", help="validate and report; send nothing")
+    parser.add_argument(
+        "--check-existing", action="store_true",
+        help="with --dry-run: look each row's external id up on the API (creates nothing)",
+    )
+    parser.add_argument(
+        "--evidence", metavar="OUT.json",
+        help="write the campaign's evidence record (and OUT.html, a printable summary)",
+    )
+    parser.add_argument(
+        "--allow-same-subject", action="store_true",
+        help="also send rows that repeat another row's customer and reason under another id",
+    )
     parser.add_argument(
         "--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
         help=f"requests in flight (default {DEFAULT_CONCURRENCY})",
@@ -149,6 +168,12 @@ def run_batch(args: argparse.Namespace) -> int:
         return _error("--report must end in .csv or .xlsx")
     if args.concurrency < 1:
         return _error("--concurrency must be at least 1")
+    check_existing = bool(getattr(args, "check_existing", False))
+    if check_existing and not args.dry_run:
+        return _error("--check-existing is a kind of dry run: use it with --dry-run")
+    evidence_path: Path | None = Path(args.evidence) if getattr(args, "evidence", None) else None
+    if evidence_path is not None and evidence_path.suffix.lower() != ".json":
+        return _error("--evidence must end in .json")
     try:
         frame = read_campaign(
             args.sheet,
@@ -161,11 +186,13 @@ def run_batch(args: argparse.Namespace) -> int:
         return _error(str(exc))
     if report_path is not None and (problem := _unwritable(report_path)) is not None:
         return _error(problem + ". Nothing was sent.")
+    if evidence_path is not None and (problem := _unwritable(evidence_path)) is not None:
+        return _error(problem.replace("--report", "--evidence") + ". Nothing was sent.")
 
     base_url = args.base_url or os.environ.get("KYC_API_BASE_URL")
     token = token_from_env()
     client: KycApiClient | None = None
-    if not args.dry_run:
+    if not args.dry_run or check_existing:
         if not base_url:
             return _error("no API base URL: pass --base-url or set KYC_API_BASE_URL")
         if not token:
@@ -177,11 +204,12 @@ def run_batch(args: argparse.Namespace) -> int:
             client,
             frame,
             concurrency=args.concurrency,
-            dry_run=args.dry_run,
+            dry_run="check" if check_existing else args.dry_run,
             campaign=args.campaign,
             on_conflict=args.on_conflict,
             progress=not args.quiet,
             journal=args.journal,
+            allow_same_subject=bool(getattr(args, "allow_same_subject", False)),
             mapping=mapping,
         )
     except (CampaignColumnsError, KycConfigurationError, MappingError) as exc:
@@ -211,6 +239,14 @@ def run_batch(args: argparse.Namespace) -> int:
                 f"{report_path}: {exc.strerror or exc}. Re-running is safe: nothing is created twice."
             )
         print(f"Report written to {report_path}")
+    if evidence_path is not None:
+        try:
+            summary_path = report.to_evidence(evidence_path, sheet=args.sheet)
+        except OSError as exc:
+            return _error(f"the evidence record could not be written to {evidence_path}: "
+                          f"{exc.strerror or exc}")
+        head = _head(evidence_path)
+        print(f"Evidence written to {evidence_path} (summary: {summary_path.name}); chain head {head}")
     summary = report.summary()
     if report.stopped_reason in ("authentication", "permission") and not any(
         summary[status] for status in DONE_STATUSES
@@ -221,8 +257,15 @@ def run_batch(args: argparse.Namespace) -> int:
         )
     if not report.ok:
         print(
-            f"{report.needs_attention} row(s) need attention"
+            f"{report.attention_count} row(s) need attention"
             + ("; see the report." if report_path else "; use --report OUT.csv to list them."),
         )
         return EXIT_ATTENTION
     return EXIT_OK
+
+
+def _head(path: Path) -> str:
+    """The chain head of a written evidence record (to keep with the change ticket)."""
+    import json
+
+    return str(json.loads(path.read_text(encoding="utf-8"))["chain"]["head"])

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from kyc_widgets.cli.batch import add_batch_parser
+from kyc_widgets.cli.campaign import add_mapping_parser, add_template_parser
+from kyc_widgets.cli.evidence import add_verify_parser
 
 __all__ = ["build_parser", "main"]
 
@@ -287,10 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_run_demo_cli)
 
     add_batch_parser(subparsers)
-    from kyc_widgets.cli.campaign import add_mapping_parser, add_template_parser
-
     add_mapping_parser(subparsers)
     add_template_parser(subparsers)
+    add_verify_parser(subparsers)
     return parser
 
 

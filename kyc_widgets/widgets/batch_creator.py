@@ -34,6 +34,14 @@ run finishes cannot leave the widget "cancelling": either the Cancel comes
 first and the report then moves the state to "done", or the report comes
 first and the Cancel is ignored.
 
+After a run, the rows the API never stored can be fixed in place
+(:mod:`.fix_step`): :meth:`BatchCreator.fix` opens a row's form,
+:meth:`BatchCreator.save_fix` validates it, :meth:`BatchCreator.send_fixes`
+sends the fixed rows through the same worker thread and hand-over as a run,
+and their outcomes are folded into the same report. Rows that repeat another
+row's customer and reason under another external id (:mod:`~kyc_widgets.batch.subjects`)
+are shown in the preview and sent only when the "Also send..." box is ticked.
+
 The download is a ``data:`` link holding the report CSV, built without
 personal-data columns unless the analyst ticks the box: a link's bytes live
 in the notebook's saved widget state and output, and a notebook is shared far
@@ -58,12 +66,16 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from kyc_widgets.batch.fixes import FixError
 from kyc_widgets.batch.identity import CampaignRequiredError
 from kyc_widgets.batch.mapping import CampaignMapping, as_mapping
 from kyc_widgets.batch.preflight import CampaignColumnsError, Preflight, preflight
 from kyc_widgets.batch.reading import read_campaign
 from kyc_widgets.batch.report import STATUS_LABELS, STATUSES, BatchReport, html_table, readable
 from kyc_widgets.batch.sending import DEFAULT_CONCURRENCY, BatchProgress, batch_create
+from kyc_widgets.form.schema_form import SchemaForm
+from kyc_widgets.models import KycCaseCreateInput
+from kyc_widgets.widgets.fix_step import FixStep
 from kyc_widgets.widgets.mapping_step import MappingStep
 
 __all__ = ["DATA_URI_LIMIT", "BatchCreator"]
@@ -126,6 +138,7 @@ class BatchCreator(widgets.VBox):
         self._frame: pd.DataFrame | None = None
         self._source_name = "DataFrame"
         self._downloads: dict[bool, tuple[str, str]] = {}
+        self._fix_run = False  # the running batch sends fixed rows: merge its report
         self.mapping_step: MappingStep | None = None
         self.mapping: CampaignMapping | None = None
         """The mapping of the last preview: what the batch is sent with."""
@@ -164,8 +177,15 @@ class BatchCreator(widgets.VBox):
             layout=widgets.Layout(display="none"),
         )
         self.download = widgets.HTML()
+        self.allow_same_subject = widgets.Checkbox(
+            value=False, indent=False,
+            description="Also send rows that repeat another row's customer and reason",
+            layout=widgets.Layout(display="none", width="40em"),
+        )
+        self.fix_step = FixStep(self.send_fixes)
 
         self.campaign.observe(self._on_campaign, names="value")
+        self.allow_same_subject.observe(self._on_allow_same_subject, names="value")
         self.create_button.on_click(self._on_create)
         self.cancel_button.on_click(self._on_cancel)
         self.status_filter.observe(self._on_filter, names="value")
@@ -177,12 +197,14 @@ class BatchCreator(widgets.VBox):
                 self.mapping_panel,
                 widgets.HBox([self.campaign, self.campaign_help]),
                 self.preview,
+                self.allow_same_subject,
                 widgets.HBox([self.create_button, self.cancel_button]),
                 widgets.HBox([self.progress_bar, self.progress_label]),
                 self.summary,
                 self.status_filter,
                 self.table,
                 widgets.HBox([self.download, self.include_personal_data]),
+                self.fix_step,
             ]
         )
         self.add_class("kyc-batch-creator")  # a stable hook for browser tests and styling
@@ -201,6 +223,7 @@ class BatchCreator(widgets.VBox):
                 self._frame = df_or_path
             else:
                 self._source_name = Path(df_or_path).name
+                self.fix_step.sheet_name = self._source_name  # names the corrected sheet
                 self._frame = read_campaign(df_or_path, sheet=sheet)
             self._show_mapping_step(self._frame, as_mapping(mapping))
         except (OSError, ValueError) as exc:
@@ -254,8 +277,14 @@ class BatchCreator(widgets.VBox):
             f"<li><strong>{counts['ready']}</strong> ready to send</li>",
             f"<li>{counts['invalid']} invalid (not sent)</li>",
             f"<li>{counts['duplicate_in_sheet']} duplicate in the sheet (not sent)</li>",
-            "</ul>",
         ]
+        same = counts.get("same_subject", 0)
+        if same:
+            parts.append(
+                f"<li>{same} repeat another row's customer and reason under another external ID "
+                "(not sent unless you tick the box below)</li>"
+            )
+        parts.append("</ul>")
         if result.unknown_columns:
             parts.append(
                 "<p>Ignored columns: " + html.escape(", ".join(result.unknown_columns)) + "</p>"
@@ -272,6 +301,14 @@ class BatchCreator(widgets.VBox):
             ).head(_PROBLEMS_SHOWN)
             parts.append("<p>First problems:</p>")
             parts.append(html_table(readable(first)))
+        if same and result.note is not None:
+            noted = result.note.notna()
+            table = pd.DataFrame(
+                {"sheet_row": result.sheet_row[noted], "note": result.note[noted]}
+            ).head(_PROBLEMS_SHOWN)
+            parts.append("<p>The same customer and reason twice:</p>")
+            parts.append(html_table(readable(table)))
+        self.allow_same_subject.layout.display = "" if same else "none"
         if result.missing_ids:
             parts.append(
                 f"<p><strong>{result.missing_ids} rows have no external case ID: enter a "
@@ -281,7 +318,7 @@ class BatchCreator(widgets.VBox):
         else:
             self.state = "ready"
         self.preview.value = "".join(parts)
-        ready = counts["ready"]
+        ready = counts["ready"] - (0 if self.allow_same_subject.value else same)
         self.create_button.description = f"Create {ready} case{'s' if ready != 1 else ''}"
         self.create_button.disabled = ready == 0 or bool(result.missing_ids)
 
@@ -294,13 +331,22 @@ class BatchCreator(widgets.VBox):
     def _on_campaign(self, _change: Any) -> None:
         self._refresh_preview()
 
+    def _on_allow_same_subject(self, _change: Any) -> None:
+        self._refresh_preview()
+
     # -- running -------------------------------------------------------------
 
     def _on_create(self, _button: Any = None) -> None:
         plan = self.preflight_result
         if self.state != "ready" or plan is None:
             return
-        total = plan.counts()["ready"]
+        counts = plan.counts()
+        total = counts["ready"] - (0 if self.allow_same_subject.value else counts["same_subject"])
+        self._fix_run = False
+        self._start(plan, total)
+
+    def _start(self, plan: Preflight, total: int) -> None:
+        """Start a run of ``plan`` in the worker thread (kernel's thread: a click)."""
         self.state = "running"
         self._cancel.clear()
         self._ended.clear()
@@ -316,14 +362,17 @@ class BatchCreator(widgets.VBox):
         self.progress_bar.value = 0
         self.progress_bar.layout.display = ""
         self.progress_label.value = f"0 / {total}"
+        self.allow_same_subject.disabled = True
+        self.fix_step.layout.display = "none"  # back with the report (no fixing while sending)
         self._thread = threading.Thread(
-            target=self._run, args=(plan,), name="kyc-batch-creator", daemon=True
+            target=self._run, args=(plan, bool(self.allow_same_subject.value)),
+            name="kyc-batch-creator", daemon=True,
         )
         self._thread.start()
 
     # The worker thread: runs the batch, touches no widget.
 
-    def _run(self, plan: Preflight) -> None:
+    def _run(self, plan: Preflight, allow_same_subject: bool = False) -> None:
         end: BatchReport | str
         try:
             end = batch_create(
@@ -335,6 +384,7 @@ class BatchCreator(widgets.VBox):
                 progress=False,
                 cancel=self._cancel,
                 on_progress=self._post_progress,  # the plan carries its mapping
+                allow_same_subject=allow_same_subject,
             )
         except Exception as exc:  # noqa: BLE001 - shown in the widget; the batch itself never logs row data
             end = f"The batch could not run: {exc}"
@@ -391,6 +441,9 @@ class BatchCreator(widgets.VBox):
             if isinstance(end, str):
                 self._fail(end)
                 self.cancel_button.layout.display = "none"
+            elif self._fix_run and self.report is not None:
+                self.report.merge(end)  # the fixed rows' outcomes, in the same report
+                self._show_report(self.report)
             else:
                 self._show_report(end)
         finally:
@@ -454,6 +507,40 @@ class BatchCreator(widgets.VBox):
         self.create_button.description = "Done"
         self.create_button.icon = "check"
         self.state = "done"
+        self.fix_step.show(report)
+
+    # -- fixing rows ---------------------------------------------------------------
+
+    def fix(self, sheet_row: int) -> SchemaForm[KycCaseCreateInput]:
+        """Open the fix form of a row the API never stored (see :mod:`.fix_step`)."""
+        return self.fix_step.fix(sheet_row)
+
+    def save_fix(self) -> bool:
+        """Validate the open fix form; True when the row is marked fixed."""
+        return self.fix_step.save_fix()
+
+    def send_fixes(self) -> bool:
+        """Send the fixed rows (like a run, in the worker thread); False when there are none.
+
+        Their outcomes replace those rows' in the same report when the run
+        ends (:meth:`wait` blocks until then).
+        """
+        report = self.report
+        pending = self.fix_step.pending()
+        if self.state != "done" or report is None or not pending:
+            return False
+        try:
+            rows = report.apply_fixes({row: {} for row in pending})
+        except FixError as exc:  # e.g. two fixed rows now share an external id
+            self.fix_step.message.value = f"<p role='alert'>{html.escape(str(exc))}</p>"
+            return False
+        # fixes are in API field terms, written under the sheet's own headers: read them
+        # back with the mapping the report was made with
+        plan = preflight(rows, campaign=report.campaign, mapping=report.mapping)
+        self._fix_run = True
+        self.fix_step.send_button.disabled = True
+        self._start(plan, plan.counts()["ready"])
+        return True
 
     def _on_filter(self, _change: Any) -> None:
         self._render_table()
