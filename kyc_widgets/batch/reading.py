@@ -160,17 +160,29 @@ def _delimiter(source: PathOrBuffer) -> str:
 
 
 def _read_excel(source: PathOrBuffer, sheet: str | None) -> pd.DataFrame:
-    with pd.ExcelFile(source, engine="openpyxl") as book:
-        names = [str(name) for name in book.sheet_names]
-        if sheet is not None and sheet not in names:
-            raise SheetNotFoundError(sheet, names)
-        return pd.read_excel(
-            book,
-            sheet_name=sheet if sheet is not None else 0,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-        )
+    # Imported here: python-calamine loads only when a workbook is read.
+    from kyc_widgets.batch.excel import read_excel_text
+
+    cells = read_excel_text(source, sheet=sheet).cells
+    frame = cells.iloc[1:]
+    frame.columns = _header_names(cells.iloc[0] if len(cells) else [])
+    return frame
+
+
+def _header_names(header: Any) -> list[str]:
+    """Row 1 as column names, the way pandas names them: ``Unnamed: 3`` for an empty
+    header cell (counted from 0), ``name.1`` for the second ``name``."""
+    names = [f"Unnamed: {i}" if pd.isna(text) else str(text) for i, text in enumerate(header)]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names):
+        count = seen.get(name, 0)
+        while count:
+            seen[name] = count + 1
+            name = f"{name}.{count}"
+            count = seen.get(name, 0)
+        names[position] = name
+        seen[name] = count + 1
+    return names
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
