@@ -37,7 +37,6 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
-from itertools import zip_longest
 from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
@@ -124,18 +123,25 @@ def _sheet_name(book: python_calamine.CalamineWorkbook, sheet: str | None) -> st
 
 def _grid(rows: list[list[Any]], formulas: frozenset[Cell]) -> pd.DataFrame:
     """The rows as text, one ``string`` column per sheet column, reaching every formula cell."""
-    height = max([len(rows), *(row for row, _ in formulas)])
-    width = max([max(map(len, rows), default=0), *(column for _, column in formulas)])
-    columns = list(zip_longest(*rows, fillvalue=""))
-    data: dict[int, Any] = {}
-    for number in range(1, width + 1):
-        text = _column_text(columns[number - 1]) if number <= len(columns) else []
-        text.extend([None] * (height - len(text)))  # formula cells below the data
-        data[number] = pd.array(text, dtype="string")
-    return pd.DataFrame(data, index=pd.RangeIndex(1, height + 1, name=SHEET_ROW_INDEX_NAME))
+    values = pd.DataFrame(rows, dtype=object).to_numpy()  # transposes in C; pads short rows
+    frame = pd.DataFrame(
+        {
+            number: pd.array(_column_text(values[:, number - 1]), dtype="string")
+            for number in range(1, values.shape[1] + 1)
+        },
+        index=pd.RangeIndex(1, len(values) + 1, name=SHEET_ROW_INDEX_NAME),
+    )
+    height = max([len(frame), *(row for row, _ in formulas)])
+    width = max([len(frame.columns), *(column for _, column in formulas)])
+    if (height, width) != frame.shape:  # a formula without a value below or right of the data
+        frame = frame.reindex(
+            index=pd.RangeIndex(1, height + 1, name=SHEET_ROW_INDEX_NAME),
+            columns=range(1, width + 1),
+        )
+    return frame
 
 
-def _column_text(column: tuple[Any, ...]) -> list[str | None]:
+def _column_text(column: Any) -> list[str | None]:
     if set(map(type, column)) <= {str}:
         return [value or None for value in column]  # the common case, without a call per cell
     return [_cell_text(value) for value in column]
@@ -144,7 +150,7 @@ def _column_text(column: tuple[Any, ...]) -> list[str | None]:
 def _cell_text(value: Any) -> str | None:
     """What openpyxl-based reading (``pd.read_excel(..., dtype=str)``) gives for a cell."""
     kind = type(value)
-    if kind is str:
+    if kind is str or value is None:
         return value or None
     if kind is float:
         return str(int(value)) if value.is_integer() else str(value)
@@ -156,14 +162,12 @@ def _cell_text(value: Any) -> str | None:
 # -- formulas without a cached value (XLSX/XLSM) -------------------------------------
 
 _NAMESPACE_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
-_FORMULA_START = re.compile(rb"<" + _NAMESPACE_PREFIX + rb"f[\s/>]")
+_SHEET_DATA = re.compile(rb"<([A-Za-z_][\w.-]*:)?sheetData[\s/>]")
 _CELL_START = re.compile(rb"<" + _NAMESPACE_PREFIX + rb"c\s[^>]*>\s*\Z")
-_CELL_END = re.compile(rb"</" + _NAMESPACE_PREFIX + rb"c\s*>")
 _REFERENCE_ATTRIBUTE = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
 _REFERENCE = re.compile(r"([A-Za-z]{1,3})([1-9][0-9]*)")
 _CACHED_VALUE = re.compile(rb"<" + _NAMESPACE_PREFIX + rb"v(?:\s[^>]*)?>[^<]")
-_SHEET_DATA = re.compile(rb"<" + _NAMESPACE_PREFIX + rb"sheetData[\s/>]")
-_SHEET_DATA_END = re.compile(rb"</" + _NAMESPACE_PREFIX + rb"sheetData\s*>")
+_AFTER_TAG_NAME = b" \t\r\n/>"
 
 
 def _formulas_without_value(
@@ -172,7 +176,9 @@ def _formulas_without_value(
     """Cells of ``sheet`` with an ``<f>`` formula and no (or an empty) ``<v>`` value.
 
     openpyxl writes such a formula as ``<f>1+1</f><v />`` and reads it back as
-    empty; an empty ``<v>`` therefore counts as no value here too.
+    empty; an empty ``<v>`` therefore counts as no value here too. The XML is
+    searched for ``<f`` with ``bytes.find`` (a sheet without formulas costs one
+    pass in C); only the cells around each formula are looked at.
     """
     if not zipfile.is_zipfile(source):
         return  # .xls: a binary (CFB) workbook
@@ -181,23 +187,29 @@ def _formulas_without_value(
         if member is None:
             return  # .ods, or a sheet that is not a worksheet
         xml = archive.read(member)
-    start = _SHEET_DATA.search(xml)
-    if start is None:
+    sheet_data = _SHEET_DATA.search(xml)
+    if sheet_data is None:
         return
-    end = _SHEET_DATA_END.search(xml, start.end())
-    stop = end.start() if end else len(xml)
-    # Only cells hold <f> inside <sheetData>; a formula is the first child of its cell.
-    for formula in _FORMULA_START.finditer(xml, start.end(), stop):
-        tag_start = xml.rfind(b"<", start.end(), formula.start())
-        cell_tag = xml[tag_start : formula.start()]
-        attribute = _REFERENCE_ATTRIBUTE.search(cell_tag)
-        cell = _reference(attribute.group(1).decode("ascii")) if attribute else None
-        if not _CELL_START.match(cell_tag) or cell is None:
-            yield from _formulas_by_position(xml)  # a writer that leaves out r="A1"
-            return
-        cell_end = _CELL_END.search(xml, formula.end(), stop)
-        if not _CACHED_VALUE.search(xml, formula.end(), cell_end.start() if cell_end else stop):
-            yield cell
+    prefix = sheet_data.group(1) or b""  # "x:" in files that prefix the main namespace
+    start = sheet_data.end()
+    stop = xml.rfind(b"</" + prefix + b"sheetData", start)
+    stop = len(xml) if stop < 0 else stop
+    formula_tag, cell_close = b"<" + prefix + b"f", b"</" + prefix + b"c>"
+    # Only cells hold <f> inside <sheetData>, and a formula is its cell's first child.
+    position = xml.find(formula_tag, start, stop)
+    while position >= 0:
+        after = position + len(formula_tag)
+        if after < stop and xml[after] in _AFTER_TAG_NAME:
+            cell_tag = xml[xml.rfind(b"<", start, position) : position]
+            attribute = _REFERENCE_ATTRIBUTE.search(cell_tag)
+            cell = _reference(attribute.group(1).decode("ascii")) if attribute else None
+            if not _CELL_START.match(cell_tag) or cell is None:
+                yield from _formulas_by_position(xml)  # a writer that leaves out r="A1"
+                return
+            cell_end = xml.find(cell_close, after, stop)
+            if not _CACHED_VALUE.search(xml, after, stop if cell_end < 0 else cell_end):
+                yield cell
+        position = xml.find(formula_tag, after, stop)
 
 
 def _formulas_by_position(xml: bytes) -> Iterator[Cell]:
