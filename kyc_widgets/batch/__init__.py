@@ -3,6 +3,7 @@
 Small modules, one concept each:
 
 - :mod:`.reading`: :func:`read_campaign` (CSV/XLSX as text, sheet row numbers as index)
+- :mod:`.excel`: workbooks (XLSX, XLS, ODS) read fast as text, for :mod:`.reading`
 - :mod:`.preflight`: normalise and validate every row before anything is sent
 - :mod:`.identity`: stable external ids for rows without ``kyc_case_id``
 - :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`

@@ -15,7 +15,7 @@ with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` unless it is a
 plain number such as ``-100`` (a number is never run as a formula, and ids
 like ``-100`` must survive a round trip). Every non-numeric column is
 checked, categorical and mixed ones included, and XLSX text cells are
-stored as text, never as formulas. :func:`~.reading.read_campaign` and the
+stored as text, never as formulas (:func:`write_xlsx`). :func:`~.reading.read_campaign` and the
 pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
 """
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import numbers
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ __all__ = [
     "BatchReport",
     "neutralise_formulas",
     "readable",
+    "write_xlsx",
 ]
 
 STATUSES: tuple[str, ...] = (
@@ -178,6 +180,45 @@ def html_table(frame: pd.DataFrame) -> str:
     )
 
 
+def write_xlsx(frame: pd.DataFrame, path: str | Path | Any, *, sheet_name: str) -> None:
+    """Write ``frame`` (header row, then one row per record, no index) as an XLSX sheet.
+
+    xlsxwriter, driven row by row, writes a sheet several times faster than
+    ``DataFrame.to_excel`` does. Text is always stored as a text cell: with
+    ``strings_to_formulas``, ``strings_to_urls`` and ``strings_to_numbers``
+    off, a string starting with ``=`` (or ``{=``) is not a formula, a URL is
+    not a live link and ``"1e5"`` stays text. Missing values are empty
+    cells, numbers and booleans keep their type, dates are shown as dates.
+    """
+    import xlsxwriter  # imported here: only writing a workbook needs it
+
+    rows, columns = frame.shape
+    if rows + 1 > _XLSX_MAX_ROWS or columns > _XLSX_MAX_COLUMNS:
+        raise ValueError(
+            f"A sheet of {rows} rows and {columns} columns does not fit in one XLSX "
+            f"worksheet ({_XLSX_MAX_ROWS - 1} rows, {_XLSX_MAX_COLUMNS} columns); write CSV."
+        )
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "nan_inf_to_errors": True,
+        "default_date_format": "yyyy-mm-dd hh:mm:ss",
+    }
+    target = str(path) if isinstance(path, (str, os.PathLike)) else path
+    with xlsxwriter.Workbook(target, options) as book:
+        sheet = book.add_worksheet(sheet_name)
+        for column, header in enumerate(frame.columns):
+            sheet.write_string(0, column, str(header))
+        values = frame.astype(object).where(frame.notna(), None)
+        for row, record in enumerate(values.itertuples(index=False, name=None), start=1):
+            sheet.write_row(row, 0, record)
+
+
+_XLSX_MAX_ROWS = 1_048_576
+_XLSX_MAX_COLUMNS = 16_384
+
+
 @dataclass
 class BatchReport:
     """What happened to every row of a batch (see :data:`STATUSES`).
@@ -309,17 +350,10 @@ class BatchReport:
     ) -> None:
         """Write the report joined with the input as XLSX; every text cell is stored as text.
 
-        openpyxl stores a string starting with ``=`` as a formula; after
-        neutralisation none should, and any that still does is turned back
-        into a text cell (``data_type = "s"``) before saving.
+        See :func:`write_xlsx`: no text is ever stored as a formula or a link.
         """
         frame = self.export_frame(include_personal_data=include_personal_data)
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            frame.to_excel(writer, index=False, sheet_name=sheet_name)
-            for row in writer.sheets[sheet_name].iter_rows():
-                for cell in row:
-                    if cell.data_type == "f":
-                        cell.data_type = "s"
+        write_xlsx(frame, path, sheet_name=sheet_name)
 
     # -- display -------------------------------------------------------------------
 
