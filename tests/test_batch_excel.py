@@ -135,6 +135,18 @@ def test_formula_without_a_cached_value_is_reported(tmp_path: Path) -> None:
     assert pd.isna(cells.loc[2, 2]) and pd.isna(cells.loc[9, 5])
     assert cells.loc[2, 3] == "4"  # the cached value; a formula with one is not reported
     assert cells.shape == (9, 5)
+    assert all(str(dtype) == "string" for dtype in cells.dtypes)
+
+
+def test_a_sheet_of_formulas_without_values_only(tmp_path: Path) -> None:
+    book = Workbook()
+    book.active["B2"] = "=1+1"
+    path = tmp_path / "only.xlsx"
+    book.save(path)
+    cells, formulas, _ = read_excel_text(path)
+    assert formulas == {(2, 2)}
+    assert cells.shape == (2, 2) and cells.isna().all().all()
+    assert all(str(dtype) == "string" for dtype in cells.dtypes)
 
 
 def test_shared_formulas_and_a_prefixed_namespace(tmp_path: Path) -> None:

@@ -24,8 +24,12 @@ with it). A formula without one (files written by scripts, such as openpyxl,
 are never calculated) reads as empty, so for XLSX/XLSM those cells are found
 in the worksheet's XML and returned as ``formulas_without_value``. That scan
 looks only at the ``<f>`` elements' own cells (a byte search over the sheet's
-XML), not at every cell. ``.xls`` and ``.ods`` files are read, but their
-formulas without a value are not detected (they read as empty).
+XML), not at every cell. ``.xls``, ``.xlsb`` and ``.ods`` files are read, but
+their formulas without a value are not detected (they read as empty).
+
+Known difference from openpyxl: calamine reads every number as a float, so an
+integer of more than 15-16 digits stored by a script (Excel itself keeps 15
+significant digits) may come back rounded; such ids belong in text cells.
 """
 
 from __future__ import annotations
@@ -76,16 +80,15 @@ def read_excel_text(path_or_buffer: PathOrBuffer, *, sheet: str | None = None) -
     """
     source = _bytes_source(path_or_buffer)
     try:
-        book = python_calamine.CalamineWorkbook.from_object(source)
+        with python_calamine.CalamineWorkbook.from_object(source) as book:
+            name = _sheet_name(book, sheet)
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except python_calamine.PasswordError as exc:
         raise CampaignReadError(
             "The workbook is password-protected; save a copy without a password."
         ) from exc
     except python_calamine.CalamineError as exc:
         raise CampaignReadError(f"The file cannot be read as a workbook ({exc}).") from exc
-    with book:
-        name = _sheet_name(book, sheet)
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     if isinstance(source, io.BytesIO):
         source.seek(0)
     formulas = frozenset(_formulas_without_value(source, name))
@@ -137,7 +140,7 @@ def _grid(rows: list[list[Any]], formulas: frozenset[Cell]) -> pd.DataFrame:
         frame = frame.reindex(
             index=pd.RangeIndex(1, height + 1, name=SHEET_ROW_INDEX_NAME),
             columns=range(1, width + 1),
-        )
+        ).astype("string")
     return frame
 
 
