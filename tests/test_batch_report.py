@@ -193,3 +193,9 @@ def test_write_xlsx_refuses_a_frame_wider_than_a_worksheet(tmp_path: Path) -> No
     frame = pd.DataFrame(columns=[f"c{i}" for i in range(16_385)])
     with pytest.raises(ValueError, match="write CSV"):
         write_xlsx(frame, tmp_path / "wide.xlsx", sheet_name="report")
+
+
+def test_write_xlsx_failing_on_disk_raises_the_os_error(tmp_path: Path) -> None:
+    """The CLI reports an OSError as "the report could not be written", without a traceback."""
+    with pytest.raises(IsADirectoryError):
+        write_xlsx(pd.DataFrame({"a": ["x"]}), tmp_path, sheet_name="report")

@@ -191,6 +191,7 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path | Any, *, sheet_name: str) 
     cells, numbers and booleans keep their type, dates are shown as dates.
     """
     import xlsxwriter  # imported here: only writing a workbook needs it
+    import xlsxwriter.exceptions
 
     rows, columns = frame.shape
     if rows + 1 > _XLSX_MAX_ROWS or columns > _XLSX_MAX_COLUMNS:
@@ -204,15 +205,22 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path | Any, *, sheet_name: str) 
         "strings_to_numbers": False,
         "nan_inf_to_errors": True,
         "default_date_format": "yyyy-mm-dd hh:mm:ss",
+        "in_memory": True,  # no temporary files next to the report
     }
     target = str(path) if isinstance(path, (str, os.PathLike)) else path
-    with xlsxwriter.Workbook(target, options) as book:
-        sheet = book.add_worksheet(sheet_name)
-        for column, header in enumerate(frame.columns):
-            sheet.write_string(0, column, str(header))
-        values = frame.astype(object).where(frame.notna(), None)
-        for row, record in enumerate(values.itertuples(index=False, name=None), start=1):
-            sheet.write_row(row, 0, record)
+    try:
+        with xlsxwriter.Workbook(target, options) as book:
+            book.use_zip64()  # a large sheet must not fail on the ZIP's 4 GB limit
+            sheet = book.add_worksheet(sheet_name)
+            for column, header in enumerate(frame.columns):
+                sheet.write_string(0, column, str(header))
+            values = frame.astype(object).where(frame.notna(), None)
+            for row, record in enumerate(values.itertuples(index=False, name=None), start=1):
+                sheet.write_row(row, 0, record)
+    except xlsxwriter.exceptions.FileCreateError as exc:
+        # The OSError itself (disk full, no permission), as any other file write raises it.
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        raise (cause or OSError(str(exc))) from exc
 
 
 _XLSX_MAX_ROWS = 1_048_576
