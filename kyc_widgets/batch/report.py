@@ -15,8 +15,8 @@ with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` unless it is a
 plain number such as ``-100`` (a number is never run as a formula, and ids
 like ``-100`` must survive a round trip). Every non-numeric column is
 checked, categorical and mixed ones included, and XLSX text cells are
-stored as text, never as formulas (:func:`write_xlsx`). :func:`~.reading.read_campaign` and the
-pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
+stored as text, never as formulas (:func:`write_xlsx`). :func:`~.reading.read_campaign`
+and the pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path | Any, *, sheet_name: str) 
         "strings_to_numbers": False,
         "nan_inf_to_errors": True,
         "default_date_format": "yyyy-mm-dd hh:mm:ss",
-        "in_memory": True,  # no temporary files next to the report
+        "in_memory": True,  # no temporary files (of personal data) in the temp folder
     }
     target = str(path) if isinstance(path, (str, os.PathLike)) else path
     try:
