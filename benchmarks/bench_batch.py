@@ -102,8 +102,8 @@ class CaseSampler(logging.Handler):
         self.rejections: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        # 429s are logged by the client when it retries them itself, and by the batch
-        # when it takes them back to pause every worker (clients with retry_rate_limited).
+        # 429s are logged by the client when it retries them, and by the batch when the
+        # client's retries ran out and the row goes round again.
         self._loggers = [logging.getLogger("kyc_widgets.api.client"), logging.getLogger("kyc_widgets.batch")]
         self._levels: list[int] = []
 

@@ -151,9 +151,9 @@ def test_the_previewed_plan_is_sent_without_validating_again(
     calls: list[str | None] = []
     real = preflight_module.preflight
 
-    def counting(frame: pd.DataFrame, *, campaign: str | None = None) -> Any:
+    def counting(frame: pd.DataFrame, *, campaign: str | None = None, **options: Any) -> Any:
         calls.append(campaign)
-        return real(frame, campaign=campaign)
+        return real(frame, campaign=campaign, **options)  # options: the mapping step's mapping
 
     for module in (preflight_module, sending, creator):
         monkeypatch.setattr(module, "preflight", counting)

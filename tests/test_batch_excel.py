@@ -1,4 +1,8 @@
-"""batch.excel: workbooks read fast (python-calamine) as the text openpyxl-based reading gave.
+"""batch.excel: workbooks read fast (python-calamine) as the text a person sees.
+
+Where the text is the same, it is what openpyxl-based reading (``pd.read_excel``
+with ``dtype=str``) gives; dates read as ISO dates and booleans as Excel shows
+them, as tests/test_campaign_files.py asserts.
 
 Fixture books are made with openpyxl; openpyxl saves a formula without its
 value (``<f>..</f><v />``), and a cached value is put in by editing the
@@ -73,7 +77,7 @@ def _every_cell_type(tmp_path: Path) -> Path:
 
 
 def _openpyxl_reading(path: Path) -> pd.DataFrame:
-    """What read_campaign returned for a workbook when it read it with openpyxl."""
+    """What ``pd.read_excel`` with openpyxl gives for a workbook, as a campaign frame."""
     frame = pd.read_excel(
         path, engine="openpyxl", dtype=str, keep_default_na=False, na_filter=False
     )
@@ -82,18 +86,22 @@ def _openpyxl_reading(path: Path) -> pd.DataFrame:
     return frame.astype("string").replace("", pd.NA).dropna(how="all")
 
 
-def test_every_cell_type_reads_as_openpyxl_based_reading_did(tmp_path: Path) -> None:
+def test_every_cell_type_reads_as_a_person_sees_it(tmp_path: Path) -> None:
     path = _every_cell_type(tmp_path)
     frame = read_campaign(path)
-    pd.testing.assert_frame_equal(frame, _openpyxl_reading(path))
+    expected = _openpyxl_reading(path)
+    # openpyxl gives "2024-01-05 00:00:00" and "True": the ISO date and Excel's words instead
+    expected.loc[2, ["date", "midnight", "yes", "no"]] = ["2024-01-05", "2024-01-05", "TRUE", "FALSE"]
+    pd.testing.assert_frame_equal(frame, expected)
     row = frame.loc[2]
     assert row["text"] == "00123" and row["typed_text"] == "00789"
     assert row["id_as_number"] == "123456789012"  # never 123456789012.0 or 1.23457E+11
     assert (row["int"], row["float"], row["negative"], row["whole_float"]) == ("5", "0.5", "-2.25", "7")
-    assert (row["datetime"], row["date"], row["time"]) == (
-        "2024-01-05 13:30:00", "2024-01-05 00:00:00", "09:05:00"
+    assert (row["datetime"], row["date"], row["midnight"], row["time"]) == (
+        "2024-01-05 13:30:00", "2024-01-05", "2024-01-05", "09:05:00"
     )
-    assert (row["yes"], row["no"], row["duration"]) == ("True", "False", "1 day, 2:00:00")
+    assert row["microseconds"] == "2024-01-05 13:30:15.500000"
+    assert (row["yes"], row["no"], row["duration"]) == ("TRUE", "FALSE", "1 day, 2:00:00")
     assert row["cached_formula"] == "4"
     assert pd.isna(row["formula"]) and pd.isna(row["error"]) and pd.isna(row["empty"])
     assert (row["spaces"], row["name"], row["name.1"], row["Unnamed: 22"]) == (
@@ -223,7 +231,7 @@ def test_xls_workbook_with_a_title_row() -> None:
     cells, formulas, name = read_excel_text(DATA / "campaign.xls", sheet="Cases")
     assert name == "Cases" and formulas == frozenset()
     assert cells.loc[2, 1] == "Cases to review" and cells.loc[3, 2] == "customer_number"
-    assert list(cells.loc[4]) == ["00123", "123456789012", "Zoë", "0.5", "2024-01-05 00:00:00"]
+    assert list(cells.loc[4]) == ["00123", "123456789012", "Zoë", "0.5", "2024-01-05"]
     assert list(cells.loc[5, [1, 2, 3, 4]]) == ["00456", "7", "李", "-2"]
 
 
@@ -269,4 +277,32 @@ def test_ods_workbook(tmp_path: Path) -> None:
     cells, formulas, name = read_excel_text(path)
     assert name == "Cases" and formulas == frozenset()
     assert list(cells.index) == [1, 2, 3] and cells.loc[1].isna().all()
-    assert list(cells.loc[3]) == ["00123", "123456789012", "2024-01-05 00:00:00"]
+    assert list(cells.loc[3]) == ["00123", "123456789012", "2024-01-05"]
+
+
+def test_read_campaign_reads_xls_under_its_title_row_from_a_path_or_a_buffer() -> None:
+    path = DATA / "campaign.xls"
+    frame = read_campaign(path, sheet="Cases")
+    assert frame.attrs["header_row"] == 3 and list(frame.index) == [4, 5]
+    assert frame.loc[4, "customer_number"] == "123456789012"
+    assert frame.loc[4, "review_date"] == "2024-01-05" and frame.loc[5, "legal_first_name"] == "李"
+    # an XLS buffer (an OLE2 file, not a ZIP) is sniffed as a workbook, not read as CSV
+    pd.testing.assert_frame_equal(read_campaign(io.BytesIO(path.read_bytes()), sheet="Cases"), frame)
+
+
+def test_formulas_without_a_value_under_title_rows_keep_their_sheet_rows(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"] = "=TODAY()"  # a title formula above the table: not a cell of any row
+    sheet.append([])
+    sheet.append(["user_internal_id", "legal_first_name", "legal_last_name"])
+    sheet.append(["00123", "Zoë", "=PROPER(\"lee\")"])
+    sheet.append(["00456", "Ann", "Lee"])
+    sheet["E5"] = "=1+1"  # right of the table, under no header
+    path = tmp_path / "titled.xlsx"
+    book.save(path)
+    frame = read_campaign(path)
+    assert frame.attrs["header_row"] == 3
+    assert frame.attrs["formula_cells"] == [(4, "legal_last_name")]
+    assert pd.isna(frame.loc[4, "legal_last_name"]) and frame.loc[5, "legal_last_name"] == "Lee"
+    assert list(frame.columns) == ["user_internal_id", "legal_first_name", "legal_last_name"]

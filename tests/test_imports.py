@@ -71,7 +71,8 @@ def test_the_client_and_the_sandbox_load_no_notebook_stack(code: str) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("--help",), ("sandbox", "--help"), ("batch", "--help"), ("create", "--help")],
+    [("--help",), ("sandbox", "--help"), ("batch", "--help"), ("create", "--help"),
+     ("mapping", "--help"), ("template", "--help")],
     ids=" ".join,
 )
 def test_command_line_help_loads_nothing_heavy(args: tuple[str, ...]) -> None:

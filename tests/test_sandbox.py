@@ -1,6 +1,6 @@
 """The sandbox KYC API over real loopback HTTP, with raw httpx (no kyc_widgets client).
 
-Every row of the contract's error table, the request-id rule, the race-safe
+Every row of the error table in docs/api-contract.md, the request-id rule, the race-safe
 duplicate, persistence across a restart, and each fault switch.
 """
 

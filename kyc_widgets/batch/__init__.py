@@ -2,9 +2,13 @@
 
 Small modules, one concept each:
 
-- :mod:`.reading`: :func:`read_campaign` (CSV/XLSX as text, sheet row numbers as index)
-- :mod:`.excel`: workbooks (XLSX, XLS, ODS) read fast as text, for :mod:`.reading`
+- :mod:`.reading`: :func:`read_campaign` (CSV/XLSX/XLS/ODS as text, sheet row numbers as
+  index), with :mod:`.encoding` (which text encoding a CSV is in) and :mod:`.excel`
+  (workbooks read fast with python-calamine, cells as typed)
 - :mod:`.preflight`: normalise and validate every row before anything is sent
+- :mod:`.mapping`: :class:`CampaignMapping` (a source system's headers, constants and
+  values) and :func:`suggest_mapping`; the synonyms it uses are in :mod:`.synonyms`
+- :mod:`.template`: :func:`write_template`, an XLSX that reads back with no mapping
 - :mod:`.identity`: stable external ids for rows without ``kyc_case_id``
 - :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`
 - :mod:`.journal`: append-only outcomes for resuming after a crash
@@ -16,6 +20,7 @@ lives with the other widgets.
 
 from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
 from .journal import Journal, JournalEntry
+from .mapping import CampaignMapping, MappingError, suggest_mapping
 from .preflight import CampaignColumnsError, Preflight, preflight
 from .reading import CampaignReadError, SheetNotFoundError, read_campaign
 from .report import (
@@ -27,6 +32,7 @@ from .report import (
     BatchReport,
 )
 from .sending import DEFAULT_CONCURRENCY, BatchProgress, abatch_create, batch_create
+from .template import write_template
 
 __all__ = [
     "ATTENTION_STATUSES",
@@ -39,10 +45,12 @@ __all__ = [
     "BatchProgress",
     "BatchReport",
     "CampaignColumnsError",
+    "CampaignMapping",
     "CampaignReadError",
     "CampaignRequiredError",
     "Journal",
     "JournalEntry",
+    "MappingError",
     "Preflight",
     "SheetNotFoundError",
     "abatch_create",
@@ -50,5 +58,7 @@ __all__ = [
     "derive_case_id",
     "preflight",
     "read_campaign",
+    "suggest_mapping",
+    "write_template",
 ]
 

@@ -1,18 +1,21 @@
 """Reading a workbook (XLSX, XLSM, XLS, ODS) fast, as the text a person sees.
 
+This is the one place :func:`~.reading.read_campaign` reads workbooks.
 openpyxl reads a sheet cell by cell in Python; python-calamine (the Rust
 reader pandas also offers as ``engine="calamine"``) reads the same sheet
-several times faster. This module turns what calamine returns into the text
-:func:`~.reading.read_campaign` has always produced with openpyxl:
+several times faster. This module turns what calamine returns into text
+(``tests/test_campaign_files.py`` and ``tests/test_batch_excel.py`` state
+these guarantees through ``read_campaign``):
 
 * an integer-valued number reads as an integer (an id typed as a number,
-  ``123456789012``, never ``123456789012.0``); other numbers as Python prints them;
-* dates and times as openpyxl-based reading gives them: ``2024-01-05 13:30:00``,
-  ``2024-01-05 00:00:00`` for a date (calamine returns a date for every
-  midnight value, openpyxl a datetime), ``09:05:00``, ``1 day, 2:00:00``;
-  booleans as ``True`` / ``False``;
-* text exactly as stored (leading zeros and spaces kept); empty cells and
-  error cells (``#N/A``) missing.
+  ``123456789012``, never ``123456789012.0`` or ``1.23457E+11``); other
+  numbers as Python prints them (``0.5``, ``1e-07``);
+* dates as ISO dates: ``2025-01-31`` (a date, or a date and time at
+  midnight: calamine returns a date for those), ``2025-01-31 09:30:00`` with
+  a time; times as ``09:05:00``, durations as ``1 day, 2:00:00``; booleans as
+  ``TRUE`` / ``FALSE`` (as Excel shows them);
+* text exactly as stored (leading zeros, spaces and a leading ``=`` kept);
+  empty cells and error cells (``#N/A``) missing.
 
 The grid is the sheet from cell A1: its index is the row number a person sees
 (``sheet_row``, starting at 1) and its columns are the column numbers (A is 1),
@@ -48,6 +51,7 @@ import pandas as pd
 import python_calamine
 
 from kyc_widgets.batch.reading import (
+    SAVE_AS,
     SHEET_ROW_INDEX_NAME,
     CampaignReadError,
     PathOrBuffer,
@@ -88,7 +92,9 @@ def read_excel_text(path_or_buffer: PathOrBuffer, *, sheet: str | None = None) -
             "The workbook is password-protected; save a copy without a password."
         ) from exc
     except python_calamine.CalamineError as exc:
-        raise CampaignReadError(f"The file cannot be read as a workbook ({exc}).") from exc
+        raise CampaignReadError(
+            f"The file cannot be read as a workbook ({exc}); {SAVE_AS}."
+        ) from exc
     if isinstance(source, io.BytesIO):
         source.seek(0)
     formulas = frozenset(_formulas_without_value(source, name))
@@ -151,15 +157,21 @@ def _column_text(column: Any) -> list[str | None]:
 
 
 def _cell_text(value: Any) -> str | None:
-    """What openpyxl-based reading (``pd.read_excel(..., dtype=str)``) gives for a cell."""
+    """A cell value as the text a person sees (see the module docstring)."""
     kind = type(value)
     if kind is str or value is None:
         return value or None
     if kind is float:
-        return str(int(value)) if value.is_integer() else str(value)
-    if kind is dt.date:
-        return f"{value.isoformat()} 00:00:00"
-    return str(value)  # int, bool, datetime, time, timedelta
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))  # 123456789012.0 is the id 123456789012
+        return repr(value)
+    if kind is bool:
+        return "TRUE" if value else "FALSE"
+    if kind is dt.datetime:
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if kind is dt.date or kind is dt.time:
+        return value.isoformat()
+    return str(value)  # int, timedelta
 
 
 # -- formulas without a cached value (XLSX/XLSM) -------------------------------------

@@ -3,7 +3,8 @@
 Kept apart from the scheduling in :mod:`.sending`: this is where HTTP facts
 become row statuses (201 -> created, 409 -> exists or conflict, 400 -> invalid,
 401/403 -> failed and stop the batch, a lost answer -> outcome_unknown unless
-the client's own-id rule confirmed the case).
+the client's own-id rule confirmed the case, a stop while waiting at the
+client's pacing gate -> not_attempted).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from kyc_widgets.api.errors import (
     KycApiError,
     PermissionDeniedError,
     RateLimitedError,
+    RequestStoppedError,
 )
-from kyc_widgets.api.pacing import RateLimitPause, StopSignal
+from kyc_widgets.api.protocols import AsyncCaseApi
 from kyc_widgets.models import KycCaseCreateInput
 
 __all__ = ["RATE_LIMIT_ROUNDS", "Outcome", "send_row"]
@@ -28,9 +30,11 @@ __all__ = ["RATE_LIMIT_ROUNDS", "Outcome", "send_row"]
 logger = logging.getLogger("kyc_widgets.batch")
 
 RATE_LIMIT_ROUNDS = 200
-"""How often one row may be sent again after a 429 before it is reported failed.
-A 429 means nothing was done, so going round again is safe; the bound only
-keeps an API that never lets anything through from holding the batch forever."""
+"""How often one row is handed to the client again after its own 429 retries ran out,
+before it is reported failed. A 429 means nothing was done, so going round again
+is safe (the client's pacing gate still holds every worker for the pause); the
+bound only keeps an API that never lets anything through from holding the batch
+forever."""
 
 _COMPARE_EXCLUDED = frozenset({"kyc_case_id", "current_status"})
 """Not compared with an existing case: the id is what matched, and the status
@@ -53,46 +57,33 @@ class Outcome:
     stop: str | None = None
 
 
-async def send_row(
-    aclient: Any,
-    body: dict[str, Any],
-    *,
-    on_conflict: str,
-    stop: StopSignal,
-    pause: RateLimitPause,
-) -> Outcome:
+async def send_row(aclient: AsyncCaseApi, body: dict[str, Any], *, on_conflict: str) -> Outcome:
     """Create one case and classify the answer; never raises for an API failure.
 
-    A 429 pauses the whole batch (``pause``) for ``Retry-After`` (or a
-    backoff) and the row is sent again, up to :data:`RATE_LIMIT_ROUNDS` times.
-    When the batch stops during that pause the row is ``not_attempted`` at
-    once: a 429 means nothing was created. A 429 that follows a lost answer
-    (the client marks it ``outcome_unknown``) is not taken round again here:
-    the row may exist, so it is reported ``outcome_unknown``.
+    The client paces every attempt through its gate: a 429 pauses every
+    worker for ``Retry-After`` (or a backoff) before the next attempt. When
+    the client's own 429 retries run out the row goes round again, up to
+    :data:`RATE_LIMIT_ROUNDS` times. When the batch stops the gate during a
+    pause the client raises :class:`RequestStoppedError` and the row is
+    ``not_attempted``: the wait sent nothing, and a 429 means nothing was
+    created. A 429 that follows a lost answer (the client marks it
+    ``outcome_unknown``) is not taken round again: the row may exist, so it
+    is reported ``outcome_unknown``.
     """
     attempts = 0
     last: RateLimitedError | None = None
-    for rounds in range(RATE_LIMIT_ROUNDS):
+    for _ in range(RATE_LIMIT_ROUNDS):
         try:
             envelope = await aclient.create_case(body)
+        except RequestStoppedError as exc:
+            return _stopped(exc, attempts + exc.attempts, exc.last_error or last)
         except RateLimitedError as exc:
             attempts += _attempts(exc)
             last = exc
             if exc.outcome_unknown:
                 return _from_error(exc, attempts)
-            seconds = pause.close_after(exc.retry_after, rounds)
-            logger.warning(
-                "%s: pausing the batch for %.2f s (request_id=%s)", exc.code, seconds, exc.request_id
-            )
-            if not await pause.wait(stop):
-                return Outcome(
-                    "not_attempted",
-                    http_status=429,
-                    error_code=exc.code,
-                    request_id=exc.request_id,
-                    attempts=attempts,
-                    note="stopped while waiting for the API's rate limit; nothing was created",
-                )
+            logger.warning("%s after the client's retries (request_id=%s); sending again after the pause",
+                           exc.code, exc.request_id)
             continue
         except ConflictError as exc:
             attempts += _attempts(exc)
@@ -130,6 +121,30 @@ async def send_row(
         )
     assert last is not None
     return _from_error(last, attempts)
+
+
+def _stopped(exc: RequestStoppedError, attempts: int, last: KycApiError | None) -> Outcome:
+    """The batch stopped while this row waited at the gate: nothing more was sent for it.
+
+    ``last`` is the answer that made it wait (the 429), shown in the report.
+    """
+    if exc.outcome_unknown:
+        return _from_error(exc, attempts)
+    rate_limited = isinstance(last, RateLimitedError)
+    return Outcome(
+        "not_attempted",
+        http_status=last.status if last is not None else None,
+        error_code=last.code if last is not None else None,
+        request_id=last.request_id if last is not None else None,
+        attempts=attempts,
+        note=(
+            "stopped while waiting for the API's rate limit; nothing was created"
+            if rate_limited
+            else "stopped before it was sent again; nothing was created"
+            if last is not None
+            else None
+        ),
+    )
 
 
 def _attempts(exc: KycApiError) -> int:
@@ -172,7 +187,7 @@ def _title(name: str) -> str:
 
 
 async def _compare_existing(
-    aclient: Any, body: dict[str, Any], conflict: ConflictError, attempts: int
+    aclient: AsyncCaseApi, body: dict[str, Any], conflict: ConflictError, attempts: int
 ) -> Outcome:
     try:
         found = await aclient.get_case(body["kyc_case_id"])

@@ -25,6 +25,7 @@ import html
 import numbers
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,21 @@ def _neutralise(value: str) -> str:
     return value
 
 
+def mapping_frame(mapping: Any) -> pd.DataFrame:
+    """A mapping as rows (what, sheet, field, value) for the report's ``mapping`` sheet."""
+    rows: list[tuple[str, str, str, str]] = [
+        ("mapping", "", "", mapping.describe()),
+    ]
+    rows += [("column", header, name or "(ignored)", "") for header, name in mapping.columns.items()]
+    rows += [("constant", "", name, value) for name, value in mapping.constants.items()]
+    rows += [
+        ("value", sheet_value, name, api_value)
+        for name, table in mapping.values.items()
+        for sheet_value, api_value in table.items()
+    ]
+    return neutralise_formulas(pd.DataFrame(rows, columns=["what", "sheet", "field", "value"]))
+
+
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """Report columns (any of :data:`RESULT_COLUMNS`) for people: statuses and headers as
     words, empty cells blank. The widget's preview and the report's tables read the same."""
@@ -180,8 +196,15 @@ def html_table(frame: pd.DataFrame) -> str:
     )
 
 
-def write_xlsx(frame: pd.DataFrame, path: str | Path | Any, *, sheet_name: str) -> None:
-    """Write ``frame`` (header row, then one row per record, no index) as an XLSX sheet.
+def write_xlsx(
+    frame: pd.DataFrame,
+    path: str | Path | Any,
+    *,
+    sheet_name: str,
+    more_sheets: Mapping[str, pd.DataFrame] | None = None,
+) -> None:
+    """Write ``frame`` (header row, then one row per record, no index) as an XLSX sheet,
+    followed by ``more_sheets`` (sheet name -> frame) written the same way.
 
     xlsxwriter, driven row by row, writes a sheet several times faster than
     ``DataFrame.to_excel`` does. Text is always stored as a text cell: with
@@ -193,12 +216,13 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path | Any, *, sheet_name: str) 
     import xlsxwriter  # imported here: only writing a workbook needs it
     import xlsxwriter.exceptions
 
-    rows, columns = frame.shape
-    if rows + 1 > _XLSX_MAX_ROWS or columns > _XLSX_MAX_COLUMNS:
-        raise ValueError(
-            f"A sheet of {rows} rows and {columns} columns does not fit in one XLSX "
-            f"worksheet ({_XLSX_MAX_ROWS - 1} rows, {_XLSX_MAX_COLUMNS} columns); write CSV."
-        )
+    sheets = {sheet_name: frame, **(more_sheets or {})}
+    for rows, columns in (each.shape for each in sheets.values()):
+        if rows + 1 > _XLSX_MAX_ROWS or columns > _XLSX_MAX_COLUMNS:
+            raise ValueError(
+                f"A sheet of {rows} rows and {columns} columns does not fit in one XLSX "
+                f"worksheet ({_XLSX_MAX_ROWS - 1} rows, {_XLSX_MAX_COLUMNS} columns); write CSV."
+            )
     options = {
         "strings_to_formulas": False,
         "strings_to_urls": False,
@@ -211,12 +235,13 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path | Any, *, sheet_name: str) 
     try:
         with xlsxwriter.Workbook(target, options) as book:
             book.use_zip64()  # a large sheet must not fail on the ZIP's 4 GB limit
-            sheet = book.add_worksheet(sheet_name)
-            for column, header in enumerate(frame.columns):
-                sheet.write_string(0, column, str(header))
-            values = frame.astype(object).where(frame.notna(), None)
-            for row, record in enumerate(values.itertuples(index=False, name=None), start=1):
-                sheet.write_row(row, 0, record)
+            for name, each in sheets.items():
+                sheet = book.add_worksheet(name)
+                for column, header in enumerate(each.columns):
+                    sheet.write_string(0, column, str(header))
+                values = each.astype(object).where(each.notna(), None)
+                for row, record in enumerate(values.itertuples(index=False, name=None), start=1):
+                    sheet.write_row(row, 0, record)
     except xlsxwriter.exceptions.FileCreateError as exc:
         # The OSError itself (disk full, no permission), as any other file write raises it.
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
@@ -248,6 +273,9 @@ class BatchReport:
     stopped early."""
     elapsed: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    mapping: Any = None
+    """The :class:`~.mapping.CampaignMapping` the sheet was read with, if any
+    (``mapping.describe()`` names its file and fingerprint)."""
 
     # -- counting ----------------------------------------------------------------
 
@@ -361,7 +389,8 @@ class BatchReport:
         See :func:`write_xlsx`: no text is ever stored as a formula or a link.
         """
         frame = self.export_frame(include_personal_data=include_personal_data)
-        write_xlsx(frame, path, sheet_name=sheet_name)
+        more = {"mapping": mapping_frame(self.mapping)} if self.mapping is not None else None
+        write_xlsx(frame, path, sheet_name=sheet_name, more_sheets=more)
 
     # -- display -------------------------------------------------------------------
 
@@ -381,6 +410,8 @@ class BatchReport:
         ]
         if self.stopped_reason:
             lines.append(f"Stopped early: {_STOP_WORDS.get(self.stopped_reason, self.stopped_reason)}")
+        if self.mapping is not None:
+            lines.append(f"Mapping: {self.mapping.describe()}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -13,20 +13,22 @@ How it is built, and why:
 - **N worker tasks over one queue** (default :data:`DEFAULT_CONCURRENCY`) with
   the async client. A remote API is latency-bound, so 32 requests in flight
   give ~30x the throughput of a loop.
-- **429 back-pressure belongs to the batch** (:mod:`.pacing`): the twins it
-  makes are told not to retry a 429 themselves (``retry_rate_limited=False``,
-  when the client offers it); the batch pauses *every* worker for
-  ``Retry-After`` (or a backoff when the API gave none) and sends the row
-  again, since a 429 means the API did nothing. So the batch settles at the
-  API's rate instead of hammering it, and a cancel or a 401 ends a pause at
-  once instead of after the client's retries. Every other retry (lost
-  answers confirmed by the own-id rule, 503 "retryable", connection refused)
-  stays with the client, whose rules decide what is safe to re-send.
+- **429 back-pressure is the client's pacing gate**
+  (:class:`~kyc_widgets.api.pacing.PacingGate`): every request of the client
+  and of the twins made here passes through one gate, so a 429 pauses *every*
+  worker for ``Retry-After`` (or a backoff when the API gave none) and the
+  batch settles at the API's rate instead of hammering it. The client's
+  retry rules decide what is safe to re-send (a 429 always is); a row whose
+  429 retries ran out goes round again (:func:`.outcomes.send_row`).
+- **Stopping reaches the gate**: a cancel, a Ctrl-C or a 401 stops the
+  client's gate (through its public ``pacing``), so a worker waiting out a
+  pause or a retry ends at once with the row ``not_attempted`` instead of
+  after the client's retries; the gate is resumed when the batch returns.
 - **401 stops everything at once** (every further row would fail the same
   way), and so does 403; requests already in flight finish and are reported.
 - **Cancellation** (a ``cancel`` event, task cancellation, Ctrl-C / kernel
-  interrupt) stops taking new rows and ends 429 pauses at once (no request
-  is sent after it), waits for the requests in flight (never cancelled: their
+  interrupt) stops taking new rows and ends the gate's waits at once (no
+  request is sent after it), waits for the requests in flight (never cancelled: their
   answer says whether a case was created), and returns the report with every
   unsent row ``not_attempted``.
 - **Journal** (:mod:`.journal`): opened before the first request (an
@@ -39,7 +41,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import inspect
 import logging
 import os
 import threading
@@ -54,7 +55,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kyc_widgets.api.client import AsyncKycApiClient
-from kyc_widgets.api.pacing import RETRY_AFTER_CAP, RateLimitPause, Settable, StopSignal
+from kyc_widgets.api.pacing import Settable, StopSignal
+from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
 from kyc_widgets.defaults import DEFAULT_CONCURRENCY
 
 from .identity import CampaignRequiredError, campaign_slug
@@ -129,7 +131,7 @@ class _Columns:
 
 
 async def abatch_create(
-    client: Any,
+    client: AnyCaseApi | None,
     df: pd.DataFrame | Preflight,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -140,6 +142,7 @@ async def abatch_create(
     journal: str | os.PathLike[str] | None = None,
     cancel: Settable | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    mapping: Any = None,
 ) -> BatchReport:
     """Create one case per valid row of ``df``; return a :class:`BatchReport` for every row.
 
@@ -148,10 +151,11 @@ async def abatch_create(
     showed, without validating it again); a plan carries its campaign, so
     ``campaign`` may then be left out, and must match the plan's if given.
 
-    ``client`` is an ``AsyncKycApiClient`` (used as is: build it with
-    ``retry_rate_limited=False`` so that a cancel also cuts short the client's
-    own 429 waits) or a ``KycApiClient`` (async twins with the same URL, token
-    and retry settings are made and closed here). ``campaign`` names the
+    ``client`` is an ``AsyncKycApiClient`` (used as is) or a ``KycApiClient``
+    (async twins with the same URL, token, retry settings and pacing gate are
+    made and closed here); None only for a dry run. A stop (cancel, 401)
+    stops the client's pacing gate while the batch runs, so other calls on the
+    same client fail with ``RequestStoppedError`` until the batch returns. ``campaign`` names the
     campaign and is required when some rows have no ``kyc_case_id``: see
     :mod:`kyc_widgets.batch.identity` for why there is no default. ``on_conflict="report"`` reports a 409 as ``exists``;
     ``"load"`` fetches the existing case and reports ``conflict`` with the
@@ -159,6 +163,9 @@ async def abatch_create(
     ``cancel`` is any object with ``is_set()`` (``threading.Event``,
     ``asyncio.Event``); ``on_progress`` receives a :class:`BatchProgress` at
     most every :data:`PROGRESS_INTERVAL` seconds, and once at the end.
+    ``mapping`` is a :class:`~.mapping.CampaignMapping` or the path of a saved
+    one: how to read a sheet whose headers, missing constant columns or values
+    are a source system's own (the report records which mapping was used).
 
     Raises before sending anything: :class:`~.preflight.CampaignColumnsError`
     (required columns missing), :class:`~.identity.CampaignRequiredError`,
@@ -171,7 +178,7 @@ async def abatch_create(
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     started = time.monotonic()
-    pre = _plan(df, campaign)
+    pre = _plan(df, campaign, mapping)
     campaign = pre.campaign
     if pre.missing_ids:
         raise CampaignRequiredError(
@@ -182,7 +189,7 @@ async def abatch_create(
     slug = _slug_or_none(campaign)
     journal_file = Journal(journal) if journal is not None else None
     to_send, notes = _skip_journaled(pre, columns, journal_file, slug)
-    stop = StopSignal(cancel)
+    stop = StopSignal(cancel, gate=client.pacing if client is not None else None)
 
     if dry_run:
         columns.data["status"][to_send] = "would_create"
@@ -213,7 +220,7 @@ async def abatch_create(
                    notes=notes)
 
 
-def batch_create(client: Any, df: pd.DataFrame | Preflight, **kwargs: Any) -> BatchReport:
+def batch_create(client: AnyCaseApi | None, df: pd.DataFrame | Preflight, **kwargs: Any) -> BatchReport:
     """:func:`abatch_create` as a plain function, for scripts and notebook cells alike.
 
     In a script (no event loop running) it runs the coroutine with
@@ -253,10 +260,10 @@ def batch_create(client: Any, df: pd.DataFrame | Preflight, **kwargs: Any) -> Ba
 
 
 async def _run_with_own_client(
-    client: Any, df: pd.DataFrame | Preflight, kwargs: dict[str, Any]
+    client: AnyCaseApi | None, df: pd.DataFrame | Preflight, kwargs: dict[str, Any]
 ) -> BatchReport:
-    if _is_async_client(client):
-        twin = client.async_twin(**_TWIN_OPTIONS)
+    if client is not None and is_async_api(client):
+        twin = client.async_twin()
         try:
             return await abatch_create(twin, df, **kwargs)
         finally:
@@ -267,32 +274,24 @@ async def _run_with_own_client(
 # --------------------------------------------------------------------------- set-up
 
 
-def _is_async_client(client: Any) -> bool:
-    return inspect.iscoroutinefunction(getattr(client, "create_case", None))
-
-
-def _client_options() -> frozenset[str]:
-    return frozenset(inspect.signature(AsyncKycApiClient.__init__).parameters)
-
-
-_TWIN_OPTIONS: dict[str, Any] = (
-    {"retry_rate_limited": False} if "retry_rate_limited" in _client_options() else {}
-)
-"""Settings the batch gives the async clients it makes: leave 429s to the batch's
-pause (:mod:`.pacing`), which a cancel can cut short. Empty with a client that
-cannot be told so; the batch still works, but a cancel then waits for the
-client's own 429 retries to run out."""
-
-
-def _plan(df: pd.DataFrame | Preflight, campaign: str | None) -> Preflight:
+def _plan(df: pd.DataFrame | Preflight, campaign: str | None, mapping: Any = None) -> Preflight:
     """The pre-flight of ``df``, or ``df`` itself when it is one already (validated once)."""
     if not isinstance(df, Preflight):
-        return preflight(df, campaign=campaign)
+        return preflight(df, campaign=campaign, mapping=mapping)
     if campaign is not None and campaign != df.campaign:
         raise ValueError(
             "campaign differs from the one the plan was made with; run preflight() again "
             "with the new campaign. Nothing was sent."
         )
+    if mapping is not None:
+        from .mapping import as_mapping
+
+        given = as_mapping(mapping)
+        if df.mapping is None or given is None or given.fingerprint() != df.mapping.fingerprint():
+            raise ValueError(
+                "mapping differs from the one the plan was made with; run preflight() again "
+                "with the new mapping. Nothing was sent."
+            )
     return df
 
 
@@ -388,6 +387,7 @@ def _report(
         stopped_reason=stopped,
         elapsed=time.monotonic() - started,
         warnings=[*pre.warnings, *(notes or [])],
+        mapping=pre.mapping,
     )
 
 
@@ -395,7 +395,7 @@ def _report(
 
 
 async def _send_all(
-    client: Any,
+    client: AnyCaseApi | None,
     pre: Preflight,
     columns: _Columns,
     to_send: np.ndarray,
@@ -412,6 +412,8 @@ async def _send_all(
     total = len(to_send)
     if total == 0:
         return stop.reason if stop.is_set() else None
+    if client is None:
+        raise ValueError("a client is needed to send (only a dry run works without one)")
     bodies = pre.bodies(pre.source.index[to_send])
     positions = to_send.tolist()
     queue = list(range(total))
@@ -428,8 +430,12 @@ async def _send_all(
         dynamic_ncols=True,
     )
 
-    owned = not _is_async_client(client)
-    clients = _twins(client, min(concurrency, total)) if owned else [client]
+    twins: list[AsyncKycApiClient] = []  # made here, so closed here
+    if is_async_api(client):
+        clients: list[AsyncCaseApi] = [client]
+    else:
+        twins = _twins(client, min(concurrency, total))
+        clients = list(twins)
 
     def record(k: int, outcome: Outcome) -> None:
         nonlocal done, last_progress
@@ -461,19 +467,14 @@ async def _send_all(
             last_progress = now
             _call_progress(on_progress, BatchProgress(done, total, dict(counts), now - started))
 
-    pause = RateLimitPause(
-        retry_after_cap=float(getattr(client, "retry_after_cap", RETRY_AFTER_CAP))
-    )
-
-    async def worker(aclient: Any) -> None:
-        # The pause is checked before taking a row: one Retry-After holds every worker.
-        while queue and await pause.wait(stop) and queue:
+    async def worker(aclient: AsyncCaseApi) -> None:
+        # Pauses happen inside the client, at its gate; a stop ends them (the row is then
+        # not_attempted) and no further row is taken.
+        while queue and not stop.is_set():
             k = queue.pop()
-            outcome = await send_row(
-                aclient, bodies[k], on_conflict=on_conflict, stop=stop, pause=pause
-            )
-            record(k, outcome)
+            record(k, await send_row(aclient, bodies[k], on_conflict=on_conflict))
 
+    watcher = asyncio.create_task(stop.watch())  # an outside cancel event reaches the gate
     tasks = [
         asyncio.create_task(worker(clients[i % len(clients)]))
         for i in range(min(concurrency, total))
@@ -495,30 +496,31 @@ async def _send_all(
             if error is not None:
                 raise error
     finally:
+        watcher.cancel()
+        await asyncio.wait([watcher])
+        stop.release()  # the client's gate lets requests through again
         bar.close()
-        if owned:
-            for aclient in clients:
-                await aclient.aclose()
+        for twin in twins:
+            await twin.aclose()
         if on_progress is not None and done < total:
             _call_progress(on_progress, BatchProgress(done, total, dict(counts), time.monotonic() - started))
     return stop.reason if stop.is_set() else None
 
 
-def _twins(client: Any, workers: int) -> list[Any]:
-    """Async twins of a sync client: one per :data:`CONNECTIONS_PER_POOL` workers, one 429 gate.
+def _twins(client: AnyCaseApi, workers: int) -> list[AsyncKycApiClient]:
+    """Async twins of a sync client: one per :data:`CONNECTIONS_PER_POOL` workers, one pacing gate.
 
     Why several: httpcore's connection pool does work quadratic in its number
     of connections on every request (it rescans every connection, with a
     socket syscall each), which at 32 connections costs more CPU than the
     request itself and capped the batch at ~1/3 of its throughput. Pools of 8
-    keep that cost small. The twins share the client's rate-limit gate so a
-    429 still pauses *every* worker, as the client documents.
+    keep that cost small. The twins share the client's pacing gate so a 429
+    still pauses *every* worker and a stop ends every wait, as the client documents.
     """
     count = max(1, -(-workers // CONNECTIONS_PER_POOL))
     size = -(-workers // count)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    # async_twin shares the parent's 429 gate, so every twin pauses together.
-    return [client.async_twin(limits=limits, **_TWIN_OPTIONS) for _ in range(count)]
+    return [client.async_twin(limits=limits) for _ in range(count)]
 
 
 def _postfix(counts: dict[str, int]) -> dict[str, int]:

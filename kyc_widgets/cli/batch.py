@@ -3,7 +3,9 @@
 Exit codes: 0 when every row was created or already existed (duplicates in the
 sheet are fine: their case is the first occurrence's), 1 when some rows need
 attention (invalid, failed, outcome unknown, not attempted, conflict), 2 for
-usage or configuration errors: missing file, missing columns, no token, no
+usage or configuration errors: missing file, missing columns, a ``--mapping``
+or ``--set`` that cannot be used (unknown fields or values, a constant that
+is also a column, unconfirmed guesses), no token, no
 base URL, a campaign name needed, a ``--report`` folder or ``--journal`` that
 cannot be written (both checked before the first request), and a token the
 API refuses (401/403) before any case was created or found, since every row
@@ -77,6 +79,17 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help="'load' compares an existing case with the row and reports differences",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--mapping", metavar="FILE",
+        help="a saved column mapping (see 'kyc-widgets mapping') for a sheet from another system",
+    )
+    parser.add_argument(
+        "--set", action="append", metavar="FIELD=VALUE", dest="constants",
+        help="a campaign constant: this value for every row (repeatable)",
+    )
+    from kyc_widgets.cli.campaign import add_reading_options
+
+    add_reading_options(parser)
     parser.set_defaults(handler=run_batch)
 
 
@@ -102,13 +115,30 @@ def _unwritable(path: Path) -> str | None:
     return None
 
 
+def _mapping(args: argparse.Namespace) -> object | None:
+    """``--mapping FILE`` and ``--set FIELD=VALUE`` as one mapping, or None."""
+    path = getattr(args, "mapping", None)
+    constants = getattr(args, "constants", None)
+    if not path and not constants:
+        return None
+    from kyc_widgets.batch.mapping import CampaignMapping
+    from kyc_widgets.cli.main import _pairs
+
+    mapping = CampaignMapping.load(path) if path else CampaignMapping()
+    if constants:
+        mapping = mapping.with_constants(_pairs(constants, "--set", empty_value=False))
+    return mapping
+
+
 def run_batch(args: argparse.Namespace) -> int:
     """Run the batch subcommand; returns the process exit code."""
+    from kyc_widgets.api.auth import token_from_env
     from kyc_widgets.api.client import KycApiClient
     from kyc_widgets.api.errors import KycConfigurationError
     from kyc_widgets.batch import (
         CampaignColumnsError,
         CampaignRequiredError,
+        MappingError,
         batch_create,
         read_campaign,
     )
@@ -120,14 +150,20 @@ def run_batch(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         return _error("--concurrency must be at least 1")
     try:
-        frame = read_campaign(args.sheet, sheet=args.sheet_name)
+        frame = read_campaign(
+            args.sheet,
+            sheet=args.sheet_name,
+            header_row=getattr(args, "header_row", None),
+            encoding=getattr(args, "encoding", None),
+        )
+        mapping = _mapping(args)
     except (OSError, ValueError) as exc:
         return _error(str(exc))
     if report_path is not None and (problem := _unwritable(report_path)) is not None:
         return _error(problem + ". Nothing was sent.")
 
     base_url = args.base_url or os.environ.get("KYC_API_BASE_URL")
-    token = os.environ.get("KYC_API_TOKEN")
+    token = token_from_env()
     client: KycApiClient | None = None
     if not args.dry_run:
         if not base_url:
@@ -136,7 +172,7 @@ def run_batch(args: argparse.Namespace) -> int:
             return _error("no token: set KYC_API_TOKEN (the token is never read from the command line)")
     try:
         if base_url:
-            client = KycApiClient(base_url, token=lambda: os.environ.get("KYC_API_TOKEN") or None)
+            client = KycApiClient(base_url, token=token_from_env)  # re-read on each request
         report = batch_create(
             client,
             frame,
@@ -146,8 +182,9 @@ def run_batch(args: argparse.Namespace) -> int:
             on_conflict=args.on_conflict,
             progress=not args.quiet,
             journal=args.journal,
+            mapping=mapping,
         )
-    except (CampaignColumnsError, KycConfigurationError) as exc:
+    except (CampaignColumnsError, KycConfigurationError, MappingError) as exc:
         return _error(str(exc))
     except CampaignRequiredError as exc:
         return _error(str(exc).replace("campaign='<name>'", "--campaign NAME"))

@@ -1,4 +1,4 @@
-"""The ``kyc-widgets`` command line: run the sandbox, create a case, run a demo.
+"""The ``kyc-widgets`` command line: run the sandbox, create a case, run a demo, campaigns.
 
 Exit codes: 0 success; 1 the API (or the server) failed; 2 the command was
 used wrongly (bad option, missing base URL or token, invalid field values).
@@ -50,8 +50,8 @@ def _pairs(values: Sequence[str] | None, what: str, *, empty_value: bool = True)
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
+    from kyc_widgets.api.paths import is_loopback_host
     from kyc_widgets.sandbox import Sandbox, default_db_path
-    from kyc_widgets.sandbox.server import is_loopback_host
 
     if not is_loopback_host(args.host) and not args.allow_remote:
         print(
@@ -206,7 +206,9 @@ def _run_create(args: argparse.Namespace) -> int:
     if not base_url:
         print("error: give --base-url or set KYC_API_BASE_URL", file=sys.stderr)
         return EXIT_USAGE
-    token = os.environ.get("KYC_API_TOKEN", "").strip() or None
+    from kyc_widgets.api.auth import token_from_env
+
+    token = token_from_env()
     if token is None:
         print("error: set KYC_API_TOKEN to your access token", file=sys.stderr)
         return EXIT_USAGE
@@ -285,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=_run_demo_cli)
 
     add_batch_parser(subparsers)
+    from kyc_widgets.cli.campaign import add_mapping_parser, add_template_parser
+
+    add_mapping_parser(subparsers)
+    add_template_parser(subparsers)
     return parser
 
 

@@ -59,10 +59,12 @@ import ipywidgets as widgets
 import pandas as pd
 
 from kyc_widgets.batch.identity import CampaignRequiredError
+from kyc_widgets.batch.mapping import CampaignMapping, as_mapping
 from kyc_widgets.batch.preflight import CampaignColumnsError, Preflight, preflight
 from kyc_widgets.batch.reading import read_campaign
 from kyc_widgets.batch.report import STATUS_LABELS, STATUSES, BatchReport, html_table, readable
 from kyc_widgets.batch.sending import DEFAULT_CONCURRENCY, BatchProgress, batch_create
+from kyc_widgets.widgets.mapping_step import MappingStep
 
 __all__ = ["DATA_URI_LIMIT", "BatchCreator"]
 
@@ -80,6 +82,10 @@ class BatchCreator(widgets.VBox):
 
     ``df_or_path`` is a DataFrame or a CSV/XLSX path (read with
     :func:`~.reading.read_campaign`, ``sheet`` picks the worksheet).
+    ``mapping`` (a :class:`~kyc_widgets.batch.mapping.CampaignMapping` or the
+    path of a saved one) starts the mapping step (:attr:`mapping_step`, shown
+    before the preview) from that mapping instead of a suggestion; the preview
+    and the batch use whatever the step shows.
     ``state`` is one of ``"error"`` (the sheet cannot be used), ``"blocked"``
     (a campaign name is needed), ``"ready"``, ``"running"``, ``"cancelling"``,
     ``"done"`` (a run ended, cancelled or not: ``report.stopped_reason``
@@ -96,6 +102,7 @@ class BatchCreator(widgets.VBox):
         concurrency: int = DEFAULT_CONCURRENCY,
         on_conflict: str = "report",
         journal: str | Path | None = None,
+        mapping: CampaignMapping | str | Path | None = None,
     ) -> None:
         self.client = client
         self.concurrency = concurrency
@@ -119,6 +126,10 @@ class BatchCreator(widgets.VBox):
         self._frame: pd.DataFrame | None = None
         self._source_name = "DataFrame"
         self._downloads: dict[bool, tuple[str, str]] = {}
+        self.mapping_step: MappingStep | None = None
+        self.mapping: CampaignMapping | None = None
+        """The mapping of the last preview: what the batch is sent with."""
+        self.mapping_panel = widgets.Accordion(layout=widgets.Layout(display="none"))
 
         self.title = widgets.HTML()
         self.campaign = widgets.Text(
@@ -163,6 +174,7 @@ class BatchCreator(widgets.VBox):
         super().__init__(
             [
                 self.title,
+                self.mapping_panel,
                 widgets.HBox([self.campaign, self.campaign_help]),
                 self.preview,
                 widgets.HBox([self.create_button, self.cancel_button]),
@@ -174,17 +186,23 @@ class BatchCreator(widgets.VBox):
             ]
         )
         self.add_class("kyc-batch-creator")  # a stable hook for browser tests and styling
-        self._load(df_or_path, sheet)
+        self._load(df_or_path, sheet, mapping)
 
     # -- loading and preview ---------------------------------------------------
 
-    def _load(self, df_or_path: pd.DataFrame | str | Path, sheet: str | None) -> None:
+    def _load(
+        self,
+        df_or_path: pd.DataFrame | str | Path,
+        sheet: str | None,
+        mapping: CampaignMapping | str | Path | None = None,
+    ) -> None:
         try:
             if isinstance(df_or_path, pd.DataFrame):
                 self._frame = df_or_path
             else:
                 self._source_name = Path(df_or_path).name
                 self._frame = read_campaign(df_or_path, sheet=sheet)
+            self._show_mapping_step(self._frame, as_mapping(mapping))
         except (OSError, ValueError) as exc:
             self._fail(str(exc))
             return
@@ -194,6 +212,16 @@ class BatchCreator(widgets.VBox):
         )
         self._refresh_preview()
 
+    def _show_mapping_step(self, frame: pd.DataFrame, mapping: CampaignMapping | None) -> None:
+        """The mapping step, open when something needs a person (a guess, a missing field)."""
+        step = MappingStep(frame, mapping, on_change=self._refresh_preview)
+        self.mapping_step = step
+        self.mapping_panel.children = [step]
+        self.mapping_panel.titles = ("Column mapping",)
+        self.mapping_panel.layout.display = ""
+        needs_person = bool(step.unconfirmed() or step.missing())
+        self.mapping_panel.selected_index = 0 if needs_person else None
+
     def _campaign_value(self) -> str | None:
         value = self.campaign.value.strip()
         return value or None
@@ -202,12 +230,15 @@ class BatchCreator(widgets.VBox):
         if self._frame is None or self.state in ("running", "cancelling", "done"):
             return
         try:
-            result = preflight(self._frame, campaign=self._campaign_value())
+            mapping = self.mapping_step.build() if self.mapping_step is not None else None
+            result = preflight(self._frame, campaign=self._campaign_value(), mapping=mapping)
+            self.mapping = mapping
         except (CampaignColumnsError, CampaignRequiredError, ValueError, TypeError) as exc:
             self.preflight_result = None
             self._fail(str(exc))
             return
         self.preflight_result = result
+        self.error = None
         counts = result.counts()
         needs_campaign = bool(result.derived_id.any())
         self.campaign.layout.display = "" if needs_campaign else "none"
@@ -277,6 +308,8 @@ class BatchCreator(widgets.VBox):
         self._loop = _running_loop()
         self.create_button.disabled = True
         self.campaign.disabled = True
+        if self.mapping_step is not None:
+            self.mapping_step.disabled = True
         self.cancel_button.layout.display = ""
         self.cancel_button.disabled = False
         self.progress_bar.max = max(total, 1)
@@ -301,7 +334,7 @@ class BatchCreator(widgets.VBox):
                 journal=self.journal,
                 progress=False,
                 cancel=self._cancel,
-                on_progress=self._post_progress,
+                on_progress=self._post_progress,  # the plan carries its mapping
             )
         except Exception as exc:  # noqa: BLE001 - shown in the widget; the batch itself never logs row data
             end = f"The batch could not run: {exc}"
