@@ -1,6 +1,6 @@
 """The files Excel and people really write, through read_campaign.
 
-The XLSX tests state the guarantees of :mod:`kyc_widgets.batch.xlsx` through
+The XLSX tests state the guarantees of :mod:`kyc_widgets.batch.excel` through
 the public ``read_campaign`` only, so they hold unchanged for any XLSX reader.
 """
 

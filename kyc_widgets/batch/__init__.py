@@ -2,8 +2,9 @@
 
 Small modules, one concept each:
 
-- :mod:`.reading`: :func:`read_campaign` (CSV/XLSX as text, sheet row numbers as index),
-  with :mod:`.encoding` (which text encoding a CSV is in) and :mod:`.xlsx` (cells as typed)
+- :mod:`.reading`: :func:`read_campaign` (CSV/XLSX/XLS/ODS as text, sheet row numbers as
+  index), with :mod:`.encoding` (which text encoding a CSV is in) and :mod:`.excel`
+  (workbooks read fast with python-calamine, cells as typed)
 - :mod:`.preflight`: normalise and validate every row before anything is sent
 - :mod:`.mapping`: :class:`CampaignMapping` (a source system's headers, constants and
   values) and :func:`suggest_mapping`; the synonyms it uses are in :mod:`.synonyms`

@@ -25,12 +25,12 @@ The files Excel and people write, and how each is read:
   failing that the first row at least half as wide as the table;
   ``header_row`` (the row number a person sees) overrides it. The row used
   is ``df.attrs["header_row"]``.
-- XLSX through :func:`~.xlsx.read_xlsx_rows` (numbers as typed, formula
-  results; formulas saved without a result are listed in
+- XLSX, XLSM, XLS and ODS through :func:`~.excel.read_excel_text`
+  (python-calamine: numbers as typed, dates as ISO dates, formula results);
+  XLSX/XLSM formulas saved without a result are listed in
   ``df.attrs["formula_cells"]`` as ``(sheet_row, header)`` so the pre-flight
-  reports "formula with no value" instead of an empty cell).
-- ``.xls`` and ``.ods`` are read when pandas has their engine (xlrd, odfpy)
-  installed, and otherwise refused with a message saying how to save the file.
+  reports "formula with no value" instead of an empty cell. A file that is
+  not a workbook after all is refused with a message saying how to save it.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from .encoding import UndecodableError, decode_text
 __all__ = [
     "HEADER_SEARCH_ROWS",
     "SHEET_ROW_INDEX_NAME",
+    "SAVE_AS",
     "CampaignReadError",
     "SheetNotFoundError",
     "read_campaign",
@@ -65,9 +66,11 @@ HEADER_SEARCH_ROWS = 30
 """How many rows from the top may hold the header (title rows above the table)."""
 
 _CSV_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
-_EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
-_OTHER_BOOKS = {".xls": ("xlrd", "old Excel 97-2003 workbooks"), ".ods": ("odf", "OpenDocument sheets")}
-_SAVE_AS = "save it as .xlsx (File > Save As > Excel Workbook) or as 'CSV UTF-8'"
+_WORKBOOK_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+SAVE_AS = "save it as .xlsx (File > Save As > Excel Workbook) or as 'CSV UTF-8'"
+"""How to save a file that cannot be read (said in the messages that refuse it)."""
+_WORKBOOK_MAGIC = (b"PK", b"\xd0\xcf\x11\xe0")
+"""How a workbook buffer starts: a ZIP archive (XLSX, XLSM, ODS) or an OLE2 file (XLS)."""
 
 PathOrBuffer = Union[str, "os.PathLike[str]", IO[bytes], IO[str]]
 
@@ -96,10 +99,11 @@ def read_campaign(
     header_row: int | None = None,
     encoding: str | None = None,
 ) -> pd.DataFrame:
-    """Read a campaign sheet (CSV, XLSX; XLS/ODS when their engine is installed) as text.
+    """Read a campaign sheet (CSV, XLSX, XLSM, XLS, ODS) as text.
 
     ``path_or_buffer`` is a path (the extension picks the reader) or an open
-    file/buffer (sniffed: XLSX files are ZIP archives starting with ``PK``).
+    file/buffer (sniffed: XLSX and ODS files are ZIP archives starting with
+    ``PK``, XLS files OLE2 files).
     ``sheet`` names the worksheet of a workbook (default: the first one).
     ``header_row`` is the row number (as Excel shows it) of the header,
     detected when not given; ``encoding`` is a CSV file's text encoding,
@@ -111,7 +115,8 @@ def read_campaign(
     ``header_row``, ``formula_cells`` and ``kyc_sheet`` (the file's name and
     SHA-256, for the evidence record). Raises ``FileNotFoundError`` naming
     the file, :class:`CampaignReadError` (a ``ValueError``) for an unknown
-    extension, an undecodable file or a bad ``header_row``, and
+    extension, an undecodable file, a file that is not a workbook or a bad
+    ``header_row`` (the message says how to save the file), and
     :class:`SheetNotFoundError` listing the available worksheets.
     """
     if header_row is not None and header_row < 1:
@@ -125,10 +130,8 @@ def read_campaign(
         frame = _read_csv(source, header_row, encoding)
     elif encoding is not None:
         raise CampaignReadError("A workbook has no text encoding; leave out the encoding.")
-    elif kind == "xlsx":
-        frame = _read_xlsx(source, sheet, header_row)
     else:
-        frame = _read_other_book(source, sheet, header_row)
+        frame = _read_workbook(source, sheet, header_row)
     frame.attrs["kyc_sheet"] = _fingerprint(path_or_buffer)  # for the evidence record
     return frame
 
@@ -158,13 +161,8 @@ def _resolve(path_or_buffer: PathOrBuffer) -> tuple[str, PathOrBuffer]:
         suffix = path.suffix.lower()
         if suffix in _CSV_EXTENSIONS:
             kind = "csv"
-        elif suffix in _EXCEL_EXTENSIONS:
-            kind = "xlsx"
-        elif suffix in _OTHER_BOOKS:
-            module, what = _OTHER_BOOKS[suffix]
-            if not _importable(module):
-                raise CampaignReadError(f"{path.name}: {what} cannot be read here; {_SAVE_AS}.")
-            kind = suffix
+        elif suffix in _WORKBOOK_EXTENSIONS:
+            kind = "workbook"
         else:
             raise CampaignReadError(
                 f"{path.name}: unknown file type {suffix or '(no extension)'!r}; "
@@ -174,12 +172,6 @@ def _resolve(path_or_buffer: PathOrBuffer) -> tuple[str, PathOrBuffer]:
             raise FileNotFoundError(f"Campaign file not found: {path.name} (looked in {path.parent}).")
         return kind, path
     return _sniff(path_or_buffer), path_or_buffer
-
-
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 def _peek(buffer: Any, read: Callable[[], str | bytes]) -> str | bytes | None:
@@ -197,7 +189,7 @@ def _sniff(buffer: IO[bytes] | IO[str]) -> str:
     if isinstance(buffer, io.TextIOBase):
         return "csv"
     head = _peek(buffer, lambda: buffer.read(4))
-    return "xlsx" if isinstance(head, bytes) and head.startswith(b"PK") else "csv"
+    return "workbook" if isinstance(head, bytes) and head.startswith(_WORKBOOK_MAGIC) else "csv"
 
 
 # --------------------------------------------------------------------------- CSV
@@ -252,50 +244,39 @@ def _delimiter(text: str) -> str:
 # --------------------------------------------------------------------------- workbooks
 
 
-def _read_xlsx(source: PathOrBuffer, sheet: str | None, header_row: int | None) -> pd.DataFrame:
-    from .xlsx import SheetMissing, read_xlsx_rows
+def _read_workbook(source: PathOrBuffer, sheet: str | None, header_row: int | None) -> pd.DataFrame:
+    """XLSX/XLSM/XLS/ODS through :func:`~.excel.read_excel_text` (python-calamine)."""
+    from .excel import read_excel_text  # python-calamine loads only when a workbook is read
 
-    try:
-        book = read_xlsx_rows(source, sheet)
-    except SheetMissing as exc:
-        raise SheetNotFoundError(exc.sheet, exc.available) from None
-    return _frame_from_rows(book.rows, header_row, book.no_value)
+    book = read_excel_text(source, sheet=sheet)
+    return _frame_from_grid(book.cells, header_row, book.formulas_without_value)
 
 
-def _read_other_book(source: PathOrBuffer, sheet: str | None, header_row: int | None) -> pd.DataFrame:
-    """``.xls``/``.ods`` through pandas' own engines (only reached when they are installed)."""
-    from .xlsx import cell_text
-
-    with pd.ExcelFile(source) as book:
-        names = [str(name) for name in book.sheet_names]
-        if sheet is not None and sheet not in names:
-            raise SheetNotFoundError(sheet, names)
-        raw = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, header=None, dtype=object)
-    rows = [[cell_text(None if pd.isna(v) else v) for v in row] for row in raw.itertuples(index=False)]
-    return _frame_from_rows(rows, header_row, set())
-
-
-def _frame_from_rows(
-    rows: list[list[str | None]], header_row: int | None, no_value: set[tuple[int, int]]
+def _frame_from_grid(
+    cells: pd.DataFrame, header_row: int | None, no_value: frozenset[tuple[int, int]]
 ) -> pd.DataFrame:
-    """Rows of cell texts (``rows[i]`` is sheet row ``i + 1``) as a campaign frame."""
-    if not rows or not any(any(cell not in (None, "") for cell in row) for row in rows):
+    """A sheet's text grid (index: sheet row; columns: column number, both from 1) as a
+    campaign frame; ``no_value`` holds the ``(row, column)`` of formulas saved without a value."""
+    if cells.empty or cells.isna().all(axis=None):
         raise CampaignReadError("The worksheet is empty: no header row was found.")
-    width = max(len(row) for row in rows)
-    grid = [row + [None] * (width - len(row)) for row in rows]
-    header_index = _header_index(grid[:HEADER_SEARCH_ROWS], header_row)
-    if header_index >= len(grid):
+    top = cells.iloc[:HEADER_SEARCH_ROWS]
+    sample = [[None if pd.isna(c) else c for c in row] for row in top.itertuples(index=False)]
+    header_index = _header_index(sample, header_row)
+    if header_index >= len(cells):
         raise CampaignReadError(f"header_row {header_index + 1} is below the last row of the sheet.")
-    headers = _unique_headers(grid[header_index])
-    body = grid[header_index + 1 :]
-    frame = _tidy(pd.DataFrame(body, columns=headers, dtype=object), header_index + 1)
-    first = header_index + 1
+    headers = _unique_headers([None if pd.isna(c) else c for c in cells.iloc[header_index]])
+    body = cells.iloc[header_index + 1 :]
+    body.columns = headers
+    frame = _tidy(body, header_index + 1)
     frame.attrs.update(
         formula_cells=[
-            (i + 1, headers[j]) for i, j in sorted(no_value) if i >= first and headers[j] in frame.columns
+            (row, headers[column - 1])
+            for row, column in sorted(no_value)
+            if row > header_index + 1 and headers[column - 1] in frame.columns
         ]
     )
     return frame
+
 
 
 def _unique_headers(cells: list[str | None]) -> list[str]:

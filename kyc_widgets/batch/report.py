@@ -15,15 +15,17 @@ with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` unless it is a
 plain number such as ``-100`` (a number is never run as a formula, and ids
 like ``-100`` must survive a round trip). Every non-numeric column is
 checked, categorical and mixed ones included, and XLSX text cells are
-stored as text, never as formulas. :func:`~.reading.read_campaign` and the
-pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
+stored as text, never as formulas (:func:`write_xlsx`). :func:`~.reading.read_campaign`
+and the pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
 """
 
 from __future__ import annotations
 
 import html
 import numbers
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ __all__ = [
     "BatchReport",
     "neutralise_formulas",
     "readable",
+    "write_xlsx",
 ]
 
 STATUSES: tuple[str, ...] = (
@@ -194,6 +197,62 @@ def html_table(frame: pd.DataFrame) -> str:
     return frame.to_html(
         index=False, escape=True, na_rep="", justify="left", border=0, classes="kyc-table"
     )
+
+
+def write_xlsx(
+    frame: pd.DataFrame,
+    path: str | Path | Any,
+    *,
+    sheet_name: str,
+    more_sheets: Mapping[str, pd.DataFrame] | None = None,
+) -> None:
+    """Write ``frame`` (header row, then one row per record, no index) as an XLSX sheet,
+    followed by ``more_sheets`` (sheet name -> frame) written the same way.
+
+    xlsxwriter, driven row by row, writes a sheet several times faster than
+    ``DataFrame.to_excel`` does. Text is always stored as a text cell: with
+    ``strings_to_formulas``, ``strings_to_urls`` and ``strings_to_numbers``
+    off, a string starting with ``=`` (or ``{=``) is not a formula, a URL is
+    not a live link and ``"1e5"`` stays text. Missing values are empty
+    cells, numbers and booleans keep their type, dates are shown as dates.
+    """
+    import xlsxwriter  # imported here: only writing a workbook needs it
+    import xlsxwriter.exceptions
+
+    sheets = {sheet_name: frame, **(more_sheets or {})}
+    for rows, columns in (each.shape for each in sheets.values()):
+        if rows + 1 > _XLSX_MAX_ROWS or columns > _XLSX_MAX_COLUMNS:
+            raise ValueError(
+                f"A sheet of {rows} rows and {columns} columns does not fit in one XLSX "
+                f"worksheet ({_XLSX_MAX_ROWS - 1} rows, {_XLSX_MAX_COLUMNS} columns); write CSV."
+            )
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "nan_inf_to_errors": True,
+        "default_date_format": "yyyy-mm-dd hh:mm:ss",
+        "in_memory": True,  # no temporary files (of personal data) in the temp folder
+    }
+    target = str(path) if isinstance(path, (str, os.PathLike)) else path
+    try:
+        with xlsxwriter.Workbook(target, options) as book:
+            book.use_zip64()  # a large sheet must not fail on the ZIP's 4 GB limit
+            for name, each in sheets.items():
+                sheet = book.add_worksheet(name)
+                for column, header in enumerate(each.columns):
+                    sheet.write_string(0, column, str(header))
+                values = each.astype(object).where(each.notna(), None)
+                for row, record in enumerate(values.itertuples(index=False, name=None), start=1):
+                    sheet.write_row(row, 0, record)
+    except xlsxwriter.exceptions.FileCreateError as exc:
+        # The OSError itself (disk full, no permission), as any other file write raises it.
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        raise (cause or OSError(str(exc))) from exc
+
+
+_XLSX_MAX_ROWS = 1_048_576
+_XLSX_MAX_COLUMNS = 16_384
 
 
 @dataclass
@@ -387,20 +446,11 @@ class BatchReport:
     ) -> None:
         """Write the report joined with the input as XLSX; every text cell is stored as text.
 
-        openpyxl stores a string starting with ``=`` as a formula; after
-        neutralisation none should, and any that still does is turned back
-        into a text cell (``data_type = "s"``) before saving.
+        See :func:`write_xlsx`: no text is ever stored as a formula or a link.
         """
         frame = self.export_frame(include_personal_data=include_personal_data)
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            frame.to_excel(writer, index=False, sheet_name=sheet_name)
-            if self.mapping is not None:
-                mapping_frame(self.mapping).to_excel(writer, index=False, sheet_name="mapping")
-            for sheet in writer.sheets.values():
-                for row in sheet.iter_rows():
-                    for cell in row:
-                        if cell.data_type == "f":
-                            cell.data_type = "s"
+        more = {"mapping": mapping_frame(self.mapping)} if self.mapping is not None else None
+        write_xlsx(frame, path, sheet_name=sheet_name, more_sheets=more)
 
     # -- display -------------------------------------------------------------------
 
