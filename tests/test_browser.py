@@ -482,8 +482,8 @@ def test_app_runs_the_sample_campaign(page: Any, api: Any, tmp_path: Path) -> No
         page.keyboard.press("Enter")
         panel = desk.locator(".kyc-batch-creator")
         expect(panel).to_contain_text("40 rows")
-        panel.get_by_label("Campaign").fill(SAMPLE_CAMPAIGN)
-        panel.get_by_label("Campaign").press("Enter")
+        panel.get_by_label("Campaign", exact=True).fill(SAMPLE_CAMPAIGN)
+        panel.get_by_label("Campaign", exact=True).press("Enter")
         create = panel.get_by_role("button", name="Create 35 cases")
         expect(create).to_be_enabled()
         assert api.case_count() == 0
