@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from typing_extensions import Self
 
-from kyc_widgets.batch import DEFAULT_CONCURRENCY, batch_create
+from kyc_widgets.batch import DEFAULT_CONCURRENCY, DONE_STATUSES, batch_create
 from kyc_widgets.sandbox import Sandbox
 
 
@@ -102,8 +102,8 @@ class CaseSampler(logging.Handler):
         self.rejections: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        # 429s are logged by the client when it retries them itself, and by the batch
-        # when it takes them back to pause every worker (clients with retry_rate_limited).
+        # 429s are logged by the client when it retries them, and by the batch when the
+        # client's retries ran out and the row goes round again.
         self._loggers = [logging.getLogger("kyc_widgets.api.client"), logging.getLogger("kyc_widgets.batch")]
         self._levels: list[int] = []
 
@@ -179,7 +179,7 @@ def rate_limited(rows: int, limit: float) -> None:
             f"created={summary['created']} exists={summary['exists']} "
             f"failed={summary['failed']} not_attempted={summary['not_attempted']}"
         )
-        lost = rows - summary["created"] - summary["exists"]
+        lost = rows - sum(summary[status] for status in DONE_STATUSES)
         duplicated = cases - rows
         print(f"cases on sandbox:  {cases}  lost={lost} duplicated={duplicated} (target 0 and 0)")
 

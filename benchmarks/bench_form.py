@@ -7,7 +7,7 @@ Run: ``.venv/bin/python benchmarks/bench_form.py [N]``
 model it created (``Widget.get_manager_state``, what a front end or "save
 widget state" receives). The baseline is the cheapest hand-written equivalent
 measured in the same run: a VBox of 15 ``Text`` widgets with descriptions.
-The target from issue 3 is "well under 100 ms" per build + display.
+The target is "well under 100 ms" per build + display.
 """
 
 from __future__ import annotations

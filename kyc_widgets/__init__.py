@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("TokenSource", "prompt_token", "token_from_env"), "kyc_widgets.api.auth"),
     **dict.fromkeys(("AsyncKycApiClient", "Diagnosis", "KycApiClient"), "kyc_widgets.api.client"),
     **dict.fromkeys(("AsyncCaseApi", "CaseApi"), "kyc_widgets.api.protocols"),
+    "PacingGate": "kyc_widgets.api.pacing",
     **dict.fromkeys(
         (
             "ApiConnectError",
@@ -38,6 +39,7 @@ _EXPORTS: dict[str, str] = {
             "NotFoundError",
             "PermissionDeniedError",
             "RateLimitedError",
+            "RequestStoppedError",
             "ServerError",
             "ServiceUnavailableError",
             "TransportError",
@@ -49,10 +51,14 @@ _EXPORTS: dict[str, str] = {
         (
             "BatchReport",
             "CampaignColumnsError",
+            "CampaignMapping",
             "CampaignRequiredError",
+            "MappingError",
             "abatch_create",
             "batch_create",
             "read_campaign",
+            "suggest_mapping",
+            "write_template",
         ),
         "kyc_widgets.batch",
     ),
@@ -73,12 +79,15 @@ _EXPORTS: dict[str, str] = {
         ),
         "kyc_widgets.models",
     ),
+    **dict.fromkeys(("EvidenceCheck", "verify_evidence"), "kyc_widgets.batch.evidence"),
+    "FixError": "kyc_widgets.batch.fixes",
     "SchemaForm": "kyc_widgets.form.schema_form",
     "ApiStatus": "kyc_widgets.widgets.api_status",
     "BatchCreator": "kyc_widgets.widgets.batch_creator",
     "CaseCreator": "kyc_widgets.widgets.case_creator",
-    "CreatorState": "kyc_widgets.widgets.case_creator",
+    "CreatorState": "kyc_widgets.widgets.case_flow",
     "CaseWorkspace": "kyc_widgets.widgets.case_workspace",
+    "CaseDesk": "kyc_widgets.widgets.desk",
 }
 
 __all__ = [
@@ -92,9 +101,11 @@ __all__ = [
     "BatchReport",
     "CREATE_STATUSES",
     "CampaignColumnsError",
+    "CampaignMapping",
     "CampaignRequiredError",
     "CaseCreator",
     "CaseApi",
+    "CaseDesk",
     "CaseEnvelope",
     "CasePriority",
     "CaseWorkspace",
@@ -104,6 +115,8 @@ __all__ = [
     "Diagnosis",
     "ErrorBody",
     "ErrorEnvelope",
+    "EvidenceCheck",
+    "FixError",
     "HealthStatus",
     "InvalidRequestError",
     "KycApiClient",
@@ -111,11 +124,14 @@ __all__ = [
     "KycCaseCreateInput",
     "KycCaseRecord",
     "KycConfigurationError",
+    "MappingError",
     "NotFoundError",
+    "PacingGate",
     "PermissionDeniedError",
     "RateLimitedError",
     "ReadinessStatus",
     "RelationshipType",
+    "RequestStoppedError",
     "SchemaForm",
     "ServerError",
     "ServiceUnavailableError",
@@ -128,7 +144,10 @@ __all__ = [
     "batch_create",
     "prompt_token",
     "read_campaign",
+    "suggest_mapping",
     "token_from_env",
+    "verify_evidence",
+    "write_template",
 ]  # literal, so linters see it; tests check it against _EXPORTS
 
 
@@ -159,20 +178,28 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         NotFoundError,
         PermissionDeniedError,
         RateLimitedError,
+        RequestStoppedError,
         ServerError,
         ServiceUnavailableError,
         TransportError,
         UnexpectedResponseError,
     )
+    from kyc_widgets.api.pacing import PacingGate
     from kyc_widgets.api.protocols import AsyncCaseApi, CaseApi
     from kyc_widgets.batch import (
         BatchReport,
         CampaignColumnsError,
+        CampaignMapping,
         CampaignRequiredError,
+        MappingError,
         abatch_create,
         batch_create,
         read_campaign,
+        suggest_mapping,
+        write_template,
     )
+    from kyc_widgets.batch.evidence import EvidenceCheck, verify_evidence
+    from kyc_widgets.batch.fixes import FixError
     from kyc_widgets.form.schema_form import SchemaForm
     from kyc_widgets.models import (
         CREATE_STATUSES,
@@ -190,5 +217,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     )
     from kyc_widgets.widgets.api_status import ApiStatus
     from kyc_widgets.widgets.batch_creator import BatchCreator
-    from kyc_widgets.widgets.case_creator import CaseCreator, CreatorState
+    from kyc_widgets.widgets.case_creator import CaseCreator
+    from kyc_widgets.widgets.case_flow import CreatorState
     from kyc_widgets.widgets.case_workspace import CaseWorkspace

@@ -1,4 +1,4 @@
-"""Pydantic models for the KYC API contract (``shared/CONTRACT.md``).
+"""Pydantic models for the KYC API contract (``docs/api-contract.md``).
 
 These models are the single source of truth: the form generator reads their
 titles and descriptions, the batch path validates spreadsheet rows with them,
@@ -9,7 +9,6 @@ and every surface follows.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -21,19 +20,28 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PlainValidator,
     PrivateAttr,
     StringConstraints,
+    WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
 
 from .labels import words
-from .text import clean_text
+from .text import FORBIDDEN_RANGES, WHITESPACE, WHITESPACE_RANGES, clean_text, nfc
 
 __all__ = [
+    "BLANK_PATTERN",
     "CREATE_STATUSES",
     "DEFAULT_CREATE_STATUS",
+    "EMAIL_PATTERN",
     "KYC_CASE_ID_MAX_LENGTH",
+    "KYC_CASE_ID_PATTERN",
+    "NON_BLANK_PATTERN",
     "REQUIRED_CREATE_FIELDS",
     "SERVER_OWNED_FIELDS",
+    "TEXT_MAX_LENGTH",
+    "WHITESPACE",
     "CaseEnvelope",
     "CasePriority",
     "CreateStatus",
@@ -112,23 +120,90 @@ class CasePriority(str, Enum):
 
 
 KYC_CASE_ID_MAX_LENGTH = 100
-_KYC_CASE_ID_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
+TEXT_MAX_LENGTH = 200
+
+# --- text rules, stated once for the validators and the published JSON schema -----------
+#
+# Each rule below is a regular expression that the model's validators use and that the
+# sandbox's OpenAPI document publishes as ``pattern``, so what the schema calls valid is
+# what the API accepts (docs/api-contract.md, "Validation rules"). Character classes are
+# explicit ``\uXXXX`` ranges (characters beyond U+FFFF as themselves; no ``\s``, ``\w`` or
+# lookarounds), which Python's ``re`` and ECMA-262 (JSON Schema's dialect) read alike.
+
+_INVISIBLE_RANGES = (
+    *WHITESPACE_RANGES,
+    (0x00, 0x1F), (0x7F, 0x9F),  # control characters (Cc)
+    # Format characters (Cf, Unicode 15.1): soft hyphen, zero-width and joiner
+    # characters, bidi marks/overrides/isolates, BOM, tags...
+    (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F),
+    (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)
+"""Characters nobody can see or type on purpose: never part of an id or an address."""
+
+_ASCII_PUNCTUATION_BUT_HYPHEN = ((0x21, 0x2C), (0x2E, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E))
+
+
+def _char_class(*groups: tuple[tuple[int, int], ...]) -> str:
+    """The inside of a regex ``[...]`` for code point ranges (astral ones as literal characters)."""
+
+    def one(cp: int) -> str:
+        return f"\\u{cp:04x}" if cp <= 0xFFFF else chr(cp)
+
+    return "".join(
+        one(lo) if lo == hi else f"{one(lo)}-{one(hi)}" for group in groups for lo, hi in group
+    )
+
+
+_WS = _char_class(WHITESPACE_RANGES)
+_FORBIDDEN = _char_class(FORBIDDEN_RANGES)
+_TEXT_EDGE_EXCLUDED = _char_class(WHITESPACE_RANGES, FORBIDDEN_RANGES)
+_INVISIBLE = _char_class(_INVISIBLE_RANGES)
+_LABEL_EXCLUDED = _char_class(_INVISIBLE_RANGES, _ASCII_PUNCTUATION_BUT_HYPHEN)
+
+NON_BLANK_PATTERN = (
+    f"^[{_WS}]*[^{_TEXT_EDGE_EXCLUDED}](?:[^{_FORBIDDEN}]*[^{_TEXT_EDGE_EXCLUDED}])?[{_WS}]*$"
+)
+"""Required text: once surrounding whitespace is trimmed, at least one character, and none
+of the control or text-direction characters :func:`~kyc_widgets.text.clean_text` refuses
+(:data:`~kyc_widgets.text.FORBIDDEN_RANGES`; tab and line feed only at either end, where
+they are trimmed). The text between the first and the last visible character may hold
+spaces and any other character."""
+
+BLANK_PATTERN = f"^[{_WS}]*$"
+"""Optional text that is empty or only whitespace: the API treats it as ``null``."""
+
+KYC_CASE_ID_PATTERN = f"^[{_WS}]*[^{_INVISIBLE}]*[^.{_INVISIBLE}][^{_INVISIBLE}]*[{_WS}]*$"
+"""An external case id: visible characters, not only dots; surrounding whitespace is trimmed."""
+
+EMAIL_PATTERN = (
+    f"^[{_WS}]*[^@{_INVISIBLE}]+@[^{_LABEL_EXCLUDED}]+(?:\\.[^{_LABEL_EXCLUDED}]+)+[{_WS}]*$"
+)
+"""An e-mail address, checked for shape only (docs/api-contract.md, "E-mail addresses").
+
+One ``@``; a local part of visible characters; a domain of two or more
+dot-separated labels made of letters (any script), digits and hyphens.
+Internal domains such as ``.local``, ``.internal``, ``.corp`` or ``.test`` are
+real for an analyst's work address, so nothing is refused for its top-level
+domain, and nothing is looked up.
+"""
+
+_INVISIBLE_CHARACTER = re.compile(f"[{_INVISIBLE}]")
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def _blank_to_none(value: Any) -> Any:
     """Optional fields: an empty (or all-whitespace) input means "not given"."""
-    if isinstance(value, str) and not value.strip():
+    if isinstance(value, str) and not value.strip(WHITESPACE):
         return None
     return value
 
 
 def _check_kyc_case_id(value: str) -> str:
     """An id is typed, copied into tickets and put in URLs: keep it visible and routable."""
-    # isprintable() first: it is False for every Cc/Cf character and runs in C, so the
-    # per-character scan only runs for the rare id that holds something unusual.
-    if _KYC_CASE_ID_FORBIDDEN.search(value) or (
-        not value.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value)
-    ):
+    if _INVISIBLE_CHARACTER.search(value):
         raise ValueError(
             "must not contain spaces, tabs, line breaks, control or invisible characters"
         )
@@ -138,24 +213,113 @@ def _check_kyc_case_id(value: str) -> str:
     return value
 
 
+def _check_email(value: Any) -> str:
+    """Shape only, as :data:`EMAIL_PATTERN` says; the message never repeats the value."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("value is not a valid e-mail address")
+    return nfc(value.strip(WHITESPACE))
+
+
+def _at_most(limit: int) -> BeforeValidator:
+    """Count the characters as sent, before trimming, as the published ``maxLength`` does.
+
+    Trimming first would accept a value the schema calls too long (an id padded
+    with spaces); the error is pydantic's own ``string_too_long``, so every
+    message about it stays the same.
+    """
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > limit:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": limit},
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
 RequiredText = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(strip_whitespace=True, min_length=1),
     BeforeValidator(clean_text),
+    _at_most(TEXT_MAX_LENGTH),  # runs first (pydantic runs "before" validators last to first)
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": TEXT_MAX_LENGTH,
+            "pattern": NON_BLANK_PATTERN,
+        }
+    ),
 ]
-"""A required free-text field: NFC, surrounding whitespace stripped, blank is invalid,
-no control or text-direction characters (:func:`~kyc_widgets.text.clean_text`)."""
+"""A required free-text field: NFC, surrounding whitespace stripped, blank is invalid, no
+control or text-direction characters (:func:`~kyc_widgets.text.clean_text`); at most
+:data:`TEXT_MAX_LENGTH` characters as sent.
 
-OptionalText = Annotated[RequiredText | None, BeforeValidator(_blank_to_none)]
+The length is checked once, on the value as sent (:func:`_at_most`), not again after NFC:
+a few characters (composition exclusions such as U+0958) decompose under NFC, and
+normalising must change the value, never whether it is valid."""
+
+_BLANK_MEANS_NULL = {
+    "type": "string",
+    "pattern": BLANK_PATTERN,
+    "description": "Empty or only whitespace: the same as null.",
+}
+
+OptionalText = Annotated[
+    RequiredText | None,
+    BeforeValidator(_blank_to_none),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": TEXT_MAX_LENGTH,
+                    "pattern": NON_BLANK_PATTERN,
+                },
+                _BLANK_MEANS_NULL,
+                {"type": "null"},
+            ]
+        }
+    ),
+]
 """An optional free-text field: blank means "not given" (None)."""
-OptionalEmail = Annotated[EmailStr | None, BeforeValidator(_blank_to_none)]
+
+# ``EmailStr`` stays the declared type so forms still show an e-mail input, but
+# ``PlainValidator`` replaces email-validator's rules, which refuse the special-use
+# domains (``.local``, ``.test``...) that internal analyst addresses live on.
+OptionalEmail = Annotated[
+    Annotated[EmailStr, PlainValidator(_check_email, json_schema_input_type=str)] | None,
+    BeforeValidator(_blank_to_none),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "pattern": EMAIL_PATTERN}, _BLANK_MEANS_NULL, {"type": "null"}]}
+    ),
+]
+"""An optional e-mail address: blank means "not given"; see :data:`EMAIL_PATTERN`."""
+
 _CaseIdText = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=KYC_CASE_ID_MAX_LENGTH),
+    StringConstraints(strip_whitespace=True, min_length=1),  # the length: _at_most, as sent
     BeforeValidator(clean_text),
+    _at_most(KYC_CASE_ID_MAX_LENGTH),
     AfterValidator(_check_kyc_case_id),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": KYC_CASE_ID_MAX_LENGTH,
+            "pattern": KYC_CASE_ID_PATTERN,
+        }
+    ),
 ]
-ExternalCaseId = Annotated[_CaseIdText | None, BeforeValidator(_blank_to_none)]
+ExternalCaseId = _CaseIdText | None
+"""Absent or ``null``: the API generates the id. An empty string is refused (400), not
+read as "absent": a sender that means "generate one" leaves the key out."""
 
 
 class _ContractModel(BaseModel):

@@ -36,6 +36,9 @@ from typing import Any
 
 __all__ = [
     "FORBIDDEN_CHARACTERS",
+    "FORBIDDEN_RANGES",
+    "WHITESPACE",
+    "WHITESPACE_RANGES",
     "character_name",
     "clean_text",
     "forbidden_character_problem",
@@ -45,7 +48,29 @@ __all__ = [
     "reveal_html",
 ]
 
-FORBIDDEN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+WHITESPACE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x09, 0x0D), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680),
+    (0x2000, 0x200A), (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000),
+)
+"""Unicode ``White_Space``: exactly what pydantic's ``strip_whitespace`` trims.
+
+Not ``str.strip()``'s set, which also trims U+001C..U+001F: :func:`clean_text`
+trims this set too, so it never accepts (after trimming) what the published
+patterns in :mod:`kyc_widgets.models` refuse.
+"""
+
+WHITESPACE = "".join(chr(c) for lo, hi in WHITESPACE_RANGES for c in range(lo, hi + 1))
+"""The characters trimmed from both ends of every text value."""
+
+FORBIDDEN_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00, 0x1F), (0x7F, 0x9F),  # C0 controls, DEL, C1 controls
+    (0x202A, 0x202E), (0x2066, 0x2069),  # bidi embeddings, overrides, isolates
+)
+"""The code points :func:`clean_text` refuses (the models publish them in their patterns)."""
+
+FORBIDDEN_CHARACTERS = re.compile(
+    "[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in FORBIDDEN_RANGES) + "]"
+)
 """C0 and C1 controls, ``DEL``, and the bidi embedding/override/isolate characters."""
 
 _CONTROL_NAMES: dict[str, str] = {
@@ -108,8 +133,8 @@ def forbidden_character_problem(text: str) -> str | None:
 def clean_text(value: Any) -> Any:
     """The input rule as a pydantic ``BeforeValidator``: NFC, strip, refuse forbidden characters.
 
-    Surrounding whitespace (a trailing line feed from a paste included) is
-    removed first, as everywhere else; what remains must hold no
+    Surrounding whitespace (:data:`WHITESPACE`, a trailing line feed from a
+    paste included) is removed first, as everywhere else; what remains must hold no
     :data:`FORBIDDEN_CHARACTERS`, and positions count in that stripped text.
     Non-text values pass through for the field's own type check.
     """
@@ -117,7 +142,7 @@ def clean_text(value: Any) -> Any:
         return value
     # Inlined rather than calling nfc() and forbidden_character_problem(): the batch
     # pre-flight runs this once per distinct cell value, and a call costs as much as the work.
-    text = (value if value.isascii() else unicodedata.normalize("NFC", value)).strip()
+    text = (value if value.isascii() else unicodedata.normalize("NFC", value)).strip(WHITESPACE)
     if text.isprintable():
         return text
     problem = forbidden_character_problem(text)

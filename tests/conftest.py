@@ -1,4 +1,7 @@
-"""Shared fixtures: a real sandbox KYC API per test, and a client for it."""
+"""Shared fixtures: a real sandbox KYC API per test, and a client for it.
+
+(The run's temporary folder is set up by the repository's top-level conftest.py.)
+"""
 
 from __future__ import annotations
 

@@ -59,3 +59,36 @@ def campaign_frame(
             "assigned_team": "Team",
         }
     )
+
+
+CORE_BANKING_CONSTANTS: dict[str, str] = {
+    "agency_name": "Agency One",
+    "regulated_provider_name": "Provider Ltd",
+    "programme_name": "Cards",
+    "assigned_team": "Refresh team",
+}
+"""The columns a core-banking export leaves out: the same for the whole campaign."""
+
+
+def core_banking_frame(n: int = 6) -> pd.DataFrame:
+    """A sheet shaped like a core-banking export: its own headers, its own vocabulary,
+    no agency/provider/programme/team columns, and a column the API does not use."""
+    import pandas as pd
+
+    first = ["Zoë", "李", "Ólafur", "Андрей", "Søren", "Ngọc"]
+    last = ["Müller", "王", "Jónsson", "Иванов", "Kierkegård", "Nguyễn"]
+    kinds = ["Private individual", "Sole proprietor"]
+    reasons = ["Periodic review", "Backbook", "periodic review"]
+    priorities = ["P1", "P2", "P3", "P4"]
+    return pd.DataFrame(
+        {
+            "Customer No": [f"{i:012d}" for i in range(1, n + 1)],
+            "Forename": [first[i % len(first)] for i in range(n)],
+            "Surname": [last[i % len(last)] for i in range(n)],
+            "Customer type": [kinds[i % len(kinds)] for i in range(n)],
+            "Review reason": [reasons[i % len(reasons)] for i in range(n)],
+            "Priority": [priorities[i % len(priorities)] for i in range(n)],
+            "Country": "GB",
+            "Branch": "Leeds",
+        }
+    )

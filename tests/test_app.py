@@ -17,6 +17,7 @@ import httpx
 
 from kyc_widgets.cli.app import (
     DEFAULT_NOTEBOOK,
+    NOTEBOOKS_DIR,
     free_port,
     kernel_environment,
     port_is_free,
@@ -57,6 +58,10 @@ def test_demo_starts_sandbox_voila_and_lab_on_loopback_and_prints_the_urls() -> 
     # Everything was stopped on the way out: the ports are free again.
     for port in (app.group(1), lab.group(1), api.group(1)):
         assert port_is_free(int(port))
+    # JupyterLab worked on a copy of the notebooks, outside the repository, now removed.
+    copy = re.search(r"works on a copy of notebooks/ in (\S+),", done.stdout)
+    assert copy, done.stdout
+    assert not Path(copy.group(1)).exists() and ROOT not in Path(copy.group(1)).parents
 
 
 def test_demo_with_a_configured_api_starts_no_sandbox_and_never_prints_the_token() -> None:
@@ -88,7 +93,7 @@ def test_token_travels_in_the_environment_not_on_the_command_line() -> None:
 
 
 def test_voila_serves_the_notebook_page(tmp_path: Path) -> None:
-    """The page itself (no browser): Voila ran the notebook against this sandbox.
+    """The page itself (no browser): Voila ran a tutorial notebook against this sandbox.
 
     Voila's own shell (or its error page) says "voila" whatever happens: the checks are
     on what only the executed notebook puts there.
@@ -98,7 +103,7 @@ def test_voila_serves_the_notebook_page(tmp_path: Path) -> None:
 
     with Sandbox() as sandbox:
         app = start_voila(
-            DEFAULT_NOTEBOOK,
+            NOTEBOOKS_DIR / "01-create-a-case.ipynb",
             env=kernel_environment(sandbox.base_url, sandbox.token, is_sandbox=True),
             log_path=tmp_path / "voila.log",
         )
@@ -119,3 +124,72 @@ def test_voila_serves_the_notebook_page(tmp_path: Path) -> None:
             assert views >= 5, f"{views} widget views in the page"
         finally:
             app.stop()
+
+
+def test_the_app_page_is_one_widget_with_no_code_and_creates_nothing(tmp_path: Path) -> None:
+    """``make demo``'s page: the desk alone, served from a copy that is removed at stop."""
+    from kyc_widgets.cli.app import start_voila
+    from kyc_widgets.sandbox import Sandbox
+
+    with Sandbox() as sandbox:
+        app = start_voila(
+            DEFAULT_NOTEBOOK,
+            env=kernel_environment(sandbox.base_url, sandbox.token, is_sandbox=True),
+            log_path=tmp_path / "voila.log",
+        )
+        workdir = app.workdir
+        try:
+            assert workdir is not None and ROOT not in workdir.parents
+            page = httpx.get(app.url, timeout=120)
+            assert page.status_code == 200
+            assert "There was an error when executing cell" not in page.text
+            assert "<title>KYC case desk</title>" in page.text
+            # One output: the desk (a single widget view), no code, no prose.
+            assert page.text.count("application/vnd.jupyter.widget-view+json") == 1
+            assert "from kyc_widgets" not in page.text  # Voila strips the sources
+            assert sandbox.case_count() == 0  # nothing created on page load
+        finally:
+            app.stop()
+        assert not workdir.exists()
+    log = (tmp_path / "voila.log").read_text()
+    # Quiet: what is not actionable stays out of the terminal.
+    for noise in ("not trusted", "without encryption", "Voilà is running", "websocket_ping"):
+        assert noise not in log, log
+
+
+def test_quiet_lines_drops_only_the_noise() -> None:
+    import io
+
+    from kyc_widgets.cli.app import quiet_lines
+
+    source = io.BytesIO(
+        b"[Voila] WARNING | Notebook app_page.ipynb is not trusted\n"
+        b"[IPKernelApp] WARNING | Kernel is running over TCP without encryption. Use IPC\n"
+        b"[Voila] WARNING | WebSocket ping timeout after 90000 ms.\n"
+        b"[Voila] WARNING | 403 POST /voila/api/shutdown/0a1b (127.0.0.1): "
+        b"'_xsrf' argument missing from POST\n"
+        b"/x/traitlets.py:1904: DeprecationWarning: ServerApp.token config is deprecated\n"
+        b"  return self._get_trait_default_generator(names[0])(self)\n"
+        b"[Voila] ERROR | Exception in kernel: No module named 'kyc_widgets'\n"
+        b"[Voila] WARNING | Permission to listen on port 8866 denied\n"
+    )
+    sink = io.BytesIO()
+    assert quiet_lines(source, sink) == 6
+    assert sink.getvalue().decode().splitlines() == [
+        "[Voila] ERROR | Exception in kernel: No module named 'kyc_widgets'",
+        "[Voila] WARNING | Permission to listen on port 8866 denied",
+    ]
+    source.seek(0)
+    everything = io.BytesIO()
+    assert quiet_lines(source, everything, verbose=True) == 0
+    assert everything.getvalue() == source.getvalue()
+
+
+def test_voila_culls_idle_kernels_and_stays_quiet() -> None:
+    command = voila_command(
+        DEFAULT_NOTEBOOK, port=free_port(), token="t", cull_idle_timeout=7, cull_interval=3
+    )
+    assert "--MappingKernelManager.cull_idle_timeout=7" in command
+    assert "--MappingKernelManager.cull_interval=3" in command
+    assert "--MappingKernelManager.cull_connected=False" in command
+    assert "--Voila.log_level=WARN" in command

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import importlib
 import threading
 import time
 import urllib.parse
@@ -31,6 +33,7 @@ def test_preview_needs_a_campaign_then_creates_and_reports(sandbox: Any, client:
     assert "3 invalid" in ui.preview.value
     assert "Assigned analyst e-mail" in ui.preview.value  # first problems listed
     assert "Notes" in ui.preview.value  # ignored column reported
+    assert "Error message" in ui.preview.value  # headed as in the report's table
 
     ui.campaign.value = "Widget campaign"
     assert ui.state == "ready"
@@ -52,6 +55,7 @@ def test_preview_needs_a_campaign_then_creates_and_reports(sandbox: Any, client:
     ui.status_filter.value = "invalid"
     assert ui.table.value.count("Invalid: fix the row") == 3
     assert "Created" not in ui.table.value
+    assert "Error message" in ui.table.value
 
     # the download is personal-data-free unless asked for
     href = ui.download.value.split("href='")[1].split("'")[0]
@@ -72,7 +76,7 @@ def test_cancel_while_running_keeps_the_kernel_free(sandbox: Any, client: Any) -
     assert ui.cancel_button.layout.display == "" and not ui.cancel_button.disabled
     deadline = time.monotonic() + 10
     while ui.progress_bar.value == 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
+        ui.wait(0.02)  # no event loop here: waiting is what applies the progress updates
     ui.cancel_button.click()
     assert ui.state == "cancelling" and ui.cancel_button.disabled
     assert ui.wait(30)
@@ -100,13 +104,103 @@ def test_missing_file_is_shown_not_raised(client: Any, tmp_path: Path) -> None:
     assert ui.state == "error" and "gone.xlsx" in ui.preview.value
 
 
-def test_progress_updates_come_from_the_worker_thread(sandbox: Any, client: Any) -> None:
+def test_progress_updates_arrive_on_the_kernel_thread(sandbox: Any, client: Any) -> None:
     seen: list[str] = []
     ui = BatchCreator(client, campaign(10), campaign="progress")
-    ui.progress_bar.observe(lambda change: seen.append(threading.current_thread().name), "value")
+    for widget in (ui.progress_bar, ui.progress_label, ui.summary):
+        widget.observe(lambda change: seen.append(threading.current_thread().name), "value")
     ui.create_button.click()
     assert ui.wait(30) and ui.state == "done"
-    assert "kyc-batch-creator" in seen
+    assert seen and set(seen) == {threading.main_thread().name}
+
+
+def test_with_a_running_loop_updates_arrive_through_it_without_wait(
+    sandbox: Any, client: Any
+) -> None:
+    """As in a kernel: the click happens on the thread running the event loop, and the
+    loop applies progress and the report; nothing calls wait()."""
+    seen: list[tuple[str, int]] = []
+
+    async def analyst() -> BatchCreator:
+        ui = BatchCreator(client, campaign(12), campaign="loop")
+        ui.progress_bar.observe(
+            lambda change: seen.append((threading.current_thread().name, change["new"])), "value"
+        )
+        ui.create_button.click()
+        assert ui.state == "running"
+        deadline = time.monotonic() + 30
+        while ui.state == "running" and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)  # the loop stays free, as the kernel's does
+        return ui
+
+    ui = asyncio.run(analyst())
+    assert ui.state == "done" and "Finished." in ui.progress_label.value
+    assert ui.report is not None and ui.report.summary()["created"] == 12
+    assert {name for name, _ in seen} == {threading.main_thread().name}
+    assert seen[-1][1] == 12
+
+
+def test_the_previewed_plan_is_sent_without_validating_again(
+    sandbox: Any, client: Any, monkeypatch: Any
+) -> None:
+    from kyc_widgets.batch import sending
+    from kyc_widgets.widgets import batch_creator as creator
+
+    preflight_module = importlib.import_module("kyc_widgets.batch.preflight")  # not the function
+
+    calls: list[str | None] = []
+    real = preflight_module.preflight
+
+    def counting(frame: pd.DataFrame, *, campaign: str | None = None, **options: Any) -> Any:
+        calls.append(campaign)
+        return real(frame, campaign=campaign, **options)  # options: the mapping step's mapping
+
+    for module in (preflight_module, sending, creator):
+        monkeypatch.setattr(module, "preflight", counting)
+    frame = campaign(4)
+    ui = BatchCreator(client, frame, campaign="once")
+    assert calls == ["once"]  # the preview
+    assert ui.create_button.description == "Create 4 cases"
+    frame.loc[frame.index[0], "legal_last_name"] = None  # an edit after the preview...
+    ui.create_button.click()
+    assert ui.wait(30) and ui.state == "done"
+    assert calls == ["once"]  # ...is not picked up: the run sent the previewed plan
+    assert ui.report is not None and ui.report.summary()["created"] == 4
+    assert sandbox.case_count() == 4
+
+
+def test_a_cancel_as_the_run_finishes_ends_done_not_cancelling(sandbox: Any, client: Any) -> None:
+    ui = BatchCreator(client, campaign(5), campaign="late cancel")
+    ui.create_button.click()
+    assert ui._thread is not None
+    ui._thread.join(30)  # the batch is over; its report is not shown yet
+    assert not ui._thread.is_alive() and ui.state == "running"
+    ui.cancel_button.click()
+    assert ui.state == "cancelling"
+    assert ui.wait(30)
+    assert ui.state == "done" and ui.cancel_button.layout.display == "none"
+    assert ui.report is not None and ui.report.summary()["created"] == 5
+    assert "Created: 5" in ui.summary.value and "cancelling" not in ui.progress_label.value
+    ui.cancel_button.click()  # a click on the hidden button changes nothing
+    assert ui.state == "done"
+
+
+def test_a_cancel_from_the_last_progress_update_ends_done(sandbox: Any, client: Any) -> None:
+    ui = BatchCreator(client, campaign(6), campaign="last row cancel")
+    clicked: list[str] = []
+
+    def on_value(change: Any) -> None:
+        if change["new"] == 6 and ui.state == "running":
+            ui.cancel_button.click()  # the analyst clicks as the last row lands
+            clicked.append(ui.state)
+
+    ui.progress_bar.observe(on_value, "value")
+    ui.create_button.click()
+    assert ui.wait(30)
+    assert clicked == ["cancelling"]
+    assert ui.state == "done" and ui.cancel_button.layout.display == "none"
+    assert ui.report is not None and ui.report.summary()["created"] == 6
+    assert sandbox.case_count() == 6
 
 
 def test_a_large_download_is_written_once_per_choice(

@@ -12,7 +12,7 @@ from factories import campaign_frame
 from openpyxl import load_workbook
 
 from kyc_widgets.batch import BatchReport, batch_create, read_campaign
-from kyc_widgets.batch.report import neutralise_formulas
+from kyc_widgets.batch.report import neutralise_formulas, write_xlsx
 
 DATA = Path(__file__).parent / "data"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -68,7 +68,8 @@ def test_report_joined_with_input_on_index(messy_report: BatchReport) -> None:
 def test_summary_is_a_dict_of_every_status(messy_report: BatchReport) -> None:
     summary = messy_report.summary()
     assert list(summary) == ["created", "exists", "conflict", "invalid", "duplicate_in_sheet",
-                             "failed", "outcome_unknown", "not_attempted", "would_create"]
+                             "failed", "outcome_unknown", "not_attempted", "would_create",
+                             "exists_differs"]
     assert summary["created"] == 6 and summary["invalid"] == 3 and summary["exists"] == 0
     assert sum(summary.values()) == 11
 
@@ -159,3 +160,43 @@ def test_a_rerun_from_the_exported_report_creates_nothing(
     assert second.summary()["created"] == 0
     assert second.summary()["exists"] == 4
     assert sandbox.case_count() == 4
+
+
+def test_write_xlsx_stores_every_string_as_text(tmp_path: Path) -> None:
+    """The writer alone, on cells neutralise_formulas would not have quoted (or quoted
+    itself): none becomes a formula, a link or a number."""
+    texts = ["=1+1", "{=SUM(A1:A2)}", "http://evil.example", "mailto:a@example.org", "1e5", "00123"]
+    frame = pd.DataFrame(
+        {
+            "text": texts,
+            "number": [1, 2.5, -3, 0, 10**11, 7],
+            "flag": [True, False, None, True, False, True],
+            "when": pd.to_datetime(["2024-01-05 13:30", None, None, None, None, None]),
+        }
+    )
+    path = tmp_path / "cells.xlsx"
+    write_xlsx(frame, path, sheet_name="cells")
+    sheet = load_workbook(path)["cells"]
+    rows = list(sheet.iter_rows(min_row=2))
+    assert [row[0].value for row in rows] == texts
+    assert {row[0].data_type for row in rows} == {"s"}
+    assert not sheet._hyperlinks
+    assert [row[1].value for row in rows] == [1, 2.5, -3, 0, 10**11, 7]
+    assert [row[2].value for row in rows[:3]] == [True, False, None]
+    assert rows[0][3].is_date and rows[0][3].value == pd.Timestamp("2024-01-05 13:30")
+    assert rows[1][3].value is None
+    assert [c.value for c in sheet[1]] == ["text", "number", "flag", "when"]
+    back = read_campaign(path)
+    assert back["text"].tolist() == texts and back.loc[6, "number"] == "100000000000"
+
+
+def test_write_xlsx_refuses_a_frame_wider_than_a_worksheet(tmp_path: Path) -> None:
+    frame = pd.DataFrame(columns=[f"c{i}" for i in range(16_385)])
+    with pytest.raises(ValueError, match="write CSV"):
+        write_xlsx(frame, tmp_path / "wide.xlsx", sheet_name="report")
+
+
+def test_write_xlsx_failing_on_disk_raises_the_os_error(tmp_path: Path) -> None:
+    """The CLI reports an OSError as "the report could not be written", without a traceback."""
+    with pytest.raises(IsADirectoryError):
+        write_xlsx(pd.DataFrame({"a": ["x"]}), tmp_path, sheet_name="report")

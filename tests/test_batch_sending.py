@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 from factories import campaign_frame
 
-from kyc_widgets.api.pacing import RateLimitPause, StopSignal
+from kyc_widgets.api.pacing import PacingGate, PacingStopped
 from kyc_widgets.batch import (
+    DONE_STATUSES,
+    RESULT_COLUMNS,
     BatchProgress,
     CampaignColumnsError,
     CampaignRequiredError,
@@ -22,9 +24,9 @@ from kyc_widgets.batch import (
     JournalEntry,
     abatch_create,
     batch_create,
+    preflight,
     read_campaign,
 )
-from kyc_widgets.batch.sending import _TWIN_OPTIONS
 from kyc_widgets.sandbox import Sandbox
 
 DATA = Path(__file__).parent / "data"
@@ -91,7 +93,7 @@ def test_messy_sheet_every_row_accounted_for_and_second_run_creates_none(
         assert api.get_case(results.loc[3, "kyc_case_id"]).case.legal_first_name == "李"
         assert api.get_case("GIVEN-1").case.legal_first_name == "Gil"
     assert report.summary()["created"] == 5
-    assert not report.ok and report.needs_attention == 3
+    assert not report.ok and report.attention_count == 3
 
     again = batch_create(client, sheet, campaign="messy-2025", progress=False)
     assert again.summary()["created"] == 0
@@ -147,6 +149,22 @@ def test_rows_with_their_own_ids_need_no_campaign(sandbox: Sandbox, client: Any)
     report = batch_create(client, frame, progress=False)
     assert report.summary()["created"] == 3
     assert report.results["kyc_case_id"].tolist() == ["OWN-1", "OWN-2", "OWN-3"]
+
+
+def test_a_preflight_plan_is_sent_as_is(sandbox: Sandbox, client: Any) -> None:
+    """A UI that previewed the sheet hands over its plan: sent without validating again."""
+    plan = preflight(campaign(4, prefix="P"), campaign="Plan one")
+    report = batch_create(client, plan, progress=False)
+    assert report.campaign == "Plan one" and report.summary()["created"] == 4
+    assert list(report.results.columns) == list(RESULT_COLUMNS)
+    with pytest.raises(ValueError, match="campaign differs"):
+        batch_create(client, plan, campaign="Plan two", progress=False)
+    with pytest.raises(CampaignRequiredError):
+        batch_create(client, preflight(campaign(2, prefix="Q")), progress=False)
+    assert sandbox.request_count(method="POST") == 4
+    again = asyncio.run(abatch_create(client, plan, campaign="Plan one", progress=False))
+    assert again.summary()["exists"] == 4 and sandbox.case_count() == 4
+    assert set(again.results["status"]) <= DONE_STATUSES
 
 
 def test_index_labels_not_positions(sandbox: Sandbox, client: Any) -> None:
@@ -235,7 +253,7 @@ def test_cancel_then_resume_from_journal_sends_every_row_once(
     lines = [json.loads(line) for line in journal.read_text().splitlines()]
     assert len(lines) == summary["created"]
     assert set(lines[0]) == {"kyc_case_id", "status", "case_id", "request_id", "http_status", "at",
-                             "campaign"}
+                             "campaign", "run", "principal"}  # run and principal: for the evidence
     assert {line["campaign"] for line in lines} == {"resume"}
     assert "Testa" not in journal.read_text()  # no names (ids only, pseudonymous: see identity.py)
 
@@ -308,7 +326,6 @@ def test_invalid_first_occurrence_does_not_hold_back_the_valid_one(sandbox: Sand
 
 
 @pytest.mark.timeout(20)  # without a prompt stop this takes 3 x 30 s of Retry-After
-@pytest.mark.skipif(not _TWIN_OPTIONS, reason="needs the client's retry_rate_limited switch")
 def test_cancel_during_a_429_pause_stops_at_once_and_sends_nothing_more(sandbox: Sandbox) -> None:
     sandbox.faults.add("rate_limited", times=500, method="POST", retry_after=30)
     cancel = threading.Event()
@@ -332,22 +349,24 @@ def test_cancel_during_a_429_pause_stops_at_once_and_sends_nothing_more(sandbox:
     assert sandbox.request_count(method="POST") == posts_at_cancel[0] == 4  # none after the cancel
     waiting = report.results[report.results["http_status"] == 429]
     assert len(waiting) == 4 and waiting["note"].str.contains("rate limit").all()
+    assert not api.pacing.stopped  # the batch let the client's gate through again
 
 
 def test_a_429_without_retry_after_still_pauses_every_worker() -> None:
-    pause = RateLimitPause()
-    assert pause.remaining() == 0
-    pause.close_after(None, 0)
-    assert pause.remaining() > 0  # a backoff, not an immediate re-send
-    assert RateLimitPause().close_after(120.0) == 30.0  # Retry-After is capped like the client's
+    gate = PacingGate()
+    assert gate.remaining() == 0
+    gate.rate_limited(None)
+    assert gate.remaining() > 0  # a backoff, not an immediate re-send
+    assert PacingGate().rate_limited(120.0) == 30.0  # Retry-After is capped like the client's
 
 
 @pytest.mark.anyio
 async def test_a_stop_ends_the_pause() -> None:
-    pause, stop = RateLimitPause(), StopSignal()
-    pause.close_after(30.0)
-    stop.set("cancelled")
-    assert await pause.wait(stop) is False
+    gate = PacingGate()
+    gate.rate_limited(30.0)
+    gate.stop("cancelled")
+    with pytest.raises(PacingStopped):
+        await gate.await_open()
 
 
 def test_a_torn_journal_line_is_ended_before_appending(tmp_path: Path) -> None:
@@ -371,3 +390,23 @@ def test_resuming_with_another_campaign_warns(sandbox: Sandbox, client: Any, tmp
                          progress=False)
     assert any("'q1-refresh'" in w and "'q1-refesh'" in w for w in other.warnings)
     assert other.summary()["would_create"] == 3  # other ids: the journal cannot skip them
+
+
+@pytest.mark.timeout(20)  # without a prompt stop this waits out the 30 s Retry-After
+def test_a_401_seen_by_another_worker_ends_a_429_pause_at_once(sandbox: Sandbox) -> None:
+    # The first POST to arrive is refused with 429 (Retry-After 30 s: every worker pauses);
+    # the second is held 0.5 s, then refused with 401 because the token has expired.
+    sandbox.faults.add("rate_limited", times=1, method="POST", retry_after=30)
+    sandbox.faults.add("delay", times=1, method="POST", seconds=0.5)
+    with sandbox.client(token="expired-token") as api:
+        report = batch_create(api, campaign(10), campaign="pause-401", concurrency=2, progress=False)
+        assert not api.pacing.stopped  # the batch let the client's gate through again
+    assert report.stopped_reason == "authentication"
+    results = report.results
+    assert results["http_status"].tolist()[:2] in ([429, 401], [401, 429])
+    paused = results[results["http_status"] == 429]
+    assert paused["status"].tolist() == ["not_attempted"]
+    assert paused["note"].str.contains("rate limit").all()
+    assert report.summary()["failed"] == 1 and report.summary()["not_attempted"] == 9
+    assert sandbox.request_count(method="POST") == 2  # nothing sent after the 401
+    assert sandbox.case_count() == 0

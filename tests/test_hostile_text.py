@@ -20,10 +20,11 @@ import httpx
 import ipywidgets as W
 import pandas as pd
 import pytest
-from factories import campaign_frame, valid_case_input
+from factories import CORE_BANKING_CONSTANTS, campaign_frame, core_banking_frame, valid_case_input
 from openpyxl import load_workbook
 from pydantic import ValidationError
 
+from kyc_widgets import CampaignMapping, suggest_mapping
 from kyc_widgets.batch import batch_create, derive_case_id, preflight, read_campaign
 from kyc_widgets.batch.preflight import _validate_rows
 from kyc_widgets.batch.report import html_table
@@ -464,3 +465,30 @@ def test_cli_writes_the_report_and_says_how_many_cells_it_escaped(
     table = [[c.value for c in row] for row in load_workbook(out).active.iter_rows()]
     notes = [row[table[0].index("Notes")] for row in table[1:]]
     assert notes == ["mainframe⟨U+000B⟩export", "ok", "bell⟨U+0007⟩"]
+
+
+def test_xlsx_report_escapes_the_mapping_sheet_and_ignored_columns_too(
+    sandbox: Sandbox, client: Any, tmp_path: Path
+) -> None:
+    """xlsxwriter would store ``\\x07`` as Excel's ``_x0007_`` (an invisible character once
+    opened) and fail on a lone surrogate: every sheet of the workbook gets the escapes."""
+    frame = core_banking_frame(3).rename(columns={"Branch": "Branch\x07"})
+    frame["Branch\x07"] = ["Leeds\x1b", "York", "Hull \ud800"]
+    suggested = suggest_mapping(frame)
+    assert suggested.columns["Branch\x07"] is None  # a column the API ignores
+    mapping = CampaignMapping(
+        columns=suggested.columns, constants=CORE_BANKING_CONSTANTS, values=suggested.values
+    )
+    report = batch_create(client, frame, campaign="Mapped hostile", mapping=mapping, progress=False)
+    assert report.summary()["created"] == 3
+
+    # report sheet: the header and two cells; mapping sheet: the header named in its "column" row
+    assert report.to_excel(tmp_path / "report.xlsx") == 1 + 2 + 1
+    assert report.to_csv(tmp_path / "report.csv") == 1 + 2  # CSV has no mapping sheet
+    book = load_workbook(tmp_path / "report.xlsx")
+    table = [[cell.value for cell in row] for row in book["report"].iter_rows()]
+    column = table[0].index("Branch⟨U+0007⟩")
+    assert [row[column] for row in table[1:]] == ["Leeds⟨U+001B⟩", "York", "Hull ⟨U+D800⟩"]
+    recorded = [[cell.value for cell in row] for row in book["mapping"].iter_rows()]
+    assert ["column", "Branch⟨U+0007⟩", "(ignored)", None] in recorded
+    assert not any("_x00" in str(value) for row in table + recorded for value in row)

@@ -1,6 +1,6 @@
 """The sandbox KYC API over real loopback HTTP, with raw httpx (no kyc_widgets client).
 
-Every row of the contract's error table, the request-id rule, the race-safe
+Every row of the error table in docs/api-contract.md, the request-id rule, the race-safe
 duplicate, persistence across a restart, and each fault switch.
 """
 
@@ -584,3 +584,61 @@ def test_an_unexpected_server_error_is_an_envelope_and_logs_no_personal_data(
     )
     assert "ValueError" in logged  # the failure is visible to whoever runs the sandbox ...
     assert "Wilhelmina" not in logged and "Quarterfield" not in logged  # ... its data is not
+
+
+def test_an_unexpected_server_error_is_logged_once_with_its_request_id(
+    sandbox: Sandbox, api: httpx.Client, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One bug, one log record: the app's 500 handler logs it, the gate does not again."""
+
+    def broken_insert(payload: dict[str, Any], created_by: str) -> dict[str, Any]:
+        raise ValueError(f"boom for {payload['assigned_analyst_email']}")
+
+    store = sandbox._store
+    assert store is not None
+    monkeypatch.setattr(store, "insert", broken_insert)
+    caplog.set_level(logging.DEBUG)
+    body = valid_case_input(assigned_analyst_email="wilhelmina@example.org")
+    response = api.post(CASES, json=body)
+    error = assert_envelope(response, 500, "INTERNAL_ERROR")
+    # Stopping waits for the request's task to end, so a log written after the answer
+    # went out (the gate's, once Starlette re-raised) is in caplog too.
+    sandbox.stop()
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.name, r.levelname) for r in warnings] == [("kyc_widgets.sandbox", "ERROR")]
+    message = warnings[0].getMessage()
+    assert "ValueError" in message and error["request_id"] in message
+    assert "wilhelmina" not in message and warnings[0].exc_info is None
+
+
+@pytest.mark.anyio
+async def test_the_gate_logs_and_answers_an_error_no_handler_caught(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An application without a 500 handler: the gate logs once and sends the envelope."""
+    from kyc_widgets.sandbox.gate import GateSettings, SandboxGate
+
+    async def broken_app(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("boom for wilhelmina@example.org")
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    gate = SandboxGate(broken_app, GateSettings(tokens={"token": "principal"}))
+    caplog.set_level(logging.DEBUG)
+    scope = {"type": "http", "method": "GET", "path": "/healthz", "headers": []}
+    await gate(scope, receive, send)
+    assert sent[0]["status"] == 500
+    error = json.loads(sent[1]["body"])["error"]
+    assert error["code"] == "INTERNAL_ERROR"
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    message = warnings[0].getMessage()
+    assert "RuntimeError" in message and error["request_id"] in message
+    assert "wilhelmina" not in message

@@ -8,31 +8,33 @@ answer means* lives in :class:`_BaseClient` so the two can never drift apart:
   notebook can refresh it) and never appears in a repr, an exception or a log;
 - every failure becomes a :class:`~kyc_widgets.api.errors.KycApiError` that keeps
   ``request_id``;
-- retries follow the contract's rules (see :class:`_RetryPolicy`), driven by
+- retries follow the contract's rules (see :class:`_RetryPolicy` and
+  ``docs/api-contract.md``), driven by
   tenacity rather than a hand-written loop;
-- a 429 closes a gate shared by every request of the same client, so
-  concurrent callers (batch workers) all pause for ``Retry-After``.
+- every request passes through one :class:`~kyc_widgets.api.pacing.PacingGate`,
+  shared by the client and its :meth:`~_BaseClient.async_twin` copies: a 429
+  closes it for ``Retry-After`` (or a backoff), so concurrent callers (batch
+  workers) all pause together, and :meth:`PacingGate.stop
+  <kyc_widgets.api.pacing.PacingGate.stop>` ends every wait at once with a
+  :class:`~kyc_widgets.api.errors.RequestStoppedError` (nothing more is sent).
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import logging
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from typing import Any, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import pydantic
 import tenacity
 
-from kyc_widgets.api.auth import fingerprint
+from kyc_widgets.api.auth import fingerprint, token_from_env
 from kyc_widgets.api.errors import (
     ApiConnectError,
     ApiTimeoutError,
@@ -44,11 +46,20 @@ from kyc_widgets.api.errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
+    RequestStoppedError,
     ServerError,
     TransportError,
     UnexpectedResponseError,
     error_from_response,
 )
+from kyc_widgets.api.pacing import (
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_BACKOFF_MAX,
+    DEFAULT_RETRY_AFTER_CAP,
+    PacingGate,
+    PacingStopped,
+)
+from kyc_widgets.api.paths import CASE_PATH_TEMPLATE, CASES_PATH, case_path, is_loopback_host
 from kyc_widgets.models import CaseEnvelope, HealthStatus, KycCaseCreateInput, ReadinessStatus
 
 __all__ = [
@@ -66,9 +77,6 @@ TokenLike = str | Callable[[], str | None] | None
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=30.0)
 """Connect fails fast (a wrong URL should not hang a notebook); reads allow a slow create."""
-
-CASES_PATH = "/api/v1/kyc-cases"
-CASE_PATH_TEMPLATE = "/api/v1/kyc-cases/{case_id}"
 
 
 class _RedactCaseUrls(logging.Filter):
@@ -98,15 +106,6 @@ _T = TypeVar("_T")
 # --------------------------------------------------------------------------- helpers
 
 
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _check_base_url(base_url: str, allow_insecure_http: bool) -> str:
     """Refuse URLs that would send a bearer token in clear text over a network."""
     parts = urlsplit(base_url.strip())
@@ -114,39 +113,12 @@ def _check_base_url(base_url: str, allow_insecure_http: bool) -> str:
         raise KycConfigurationError(
             "base_url must be an absolute http(s) URL such as https://kyc.example.com"
         )
-    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback_host(parts.hostname):
         raise KycConfigurationError(
             "Refusing plain http:// for a non-loopback host: the bearer token would travel "
             "unencrypted. Use https://, or pass allow_insecure_http=True if you really mean it."
         )
     return base_url.strip().rstrip("/")
-
-
-class _RateGate:
-    """Shared pause: after a 429, no request of this client leaves before ``open_at``.
-
-    Monotonic-clock based; safe to read from many threads or tasks (a float
-    assignment is atomic, and we only ever move ``open_at`` forward).
-    """
-
-    def __init__(self) -> None:
-        self._open_at = 0.0
-        self._lock = threading.Lock()
-
-    def close_for(self, seconds: float) -> None:
-        with self._lock:
-            self._open_at = max(self._open_at, time.monotonic() + seconds)
-
-    def remaining(self) -> float:
-        return max(0.0, self._open_at - time.monotonic())
-
-    def wait_sync(self) -> None:
-        while (left := self.remaining()) > 0:
-            time.sleep(left)
-
-    async def wait_async(self) -> None:
-        while (left := self.remaining()) > 0:
-            await asyncio.sleep(left)
 
 
 @dataclass
@@ -165,26 +137,26 @@ class _RetryPolicy:
 
     A create without its own id whose answer was lost is never re-sent.
 
-    ``retry_rate_limited=False`` hands 429s back to a caller that paces itself
-    (the batch pauses all its workers and can stop during the pause); the 429
-    still closes the shared gate. After a lost answer the call keeps retrying,
-    because only it can still confirm the case with the 409 check.
+    A stop of the pacing gate is never retried: the call ends with a
+    :class:`RequestStoppedError` carrying ``last_error``. After a lost answer
+    the re-send ignores the stop, because only it can still confirm the case
+    with the 409 check.
     """
 
     is_create: bool
     has_own_id: bool = False
     answer_lost: bool = False
-    retry_rate_limited: bool = True
+    sent: int = 0
+    """Attempts that reached the point of sending and failed (for ``attempts`` on a stop)."""
+    last_error: KycApiError | None = None
 
     def should_retry(self, exc: BaseException) -> bool:
-        if not isinstance(exc, KycApiError):
+        if not isinstance(exc, KycApiError) or isinstance(exc, RequestStoppedError):
             return False
-        if isinstance(exc, ApiConnectError):
+        self.sent += 1
+        self.last_error = exc
+        if isinstance(exc, (ApiConnectError, RateLimitedError)):
             return True
-        if isinstance(exc, RateLimitedError):
-            # A caller that paces itself (the batch) takes the 429 back, unless an
-            # earlier attempt's answer was lost: only this call can still confirm that case.
-            return self.retry_rate_limited or self.answer_lost
         if not self.is_create:
             if isinstance(exc, TransportError):
                 return True
@@ -195,6 +167,20 @@ class _RetryPolicy:
                 return True
             return False
         return exc.status == 503 and exc.retryable
+
+
+class _Request(NamedTuple):
+    """One HTTP request as the client sends it; ``template`` is what logs show of the path."""
+
+    method: str
+    path: str
+    template: str
+    json: Any = None
+    auth: bool = True
+
+
+_READYZ = _Request("GET", "/readyz", "/readyz", auth=False)
+_HEALTHZ = _Request("GET", "/healthz", "/healthz", auth=False)
 
 
 @dataclass
@@ -241,11 +227,13 @@ class Diagnosis:
         return "\n".join(lines)
 
 
+
+
 # --------------------------------------------------------------------------- shared base
 
 
 class _BaseClient:
-    """Everything the sync and async clients share: settings, headers, meaning of answers."""
+    """Everything the sync and async clients share: settings, headers, pacing, meaning of answers."""
 
     def __init__(
         self,
@@ -255,10 +243,10 @@ class _BaseClient:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         allow_insecure_http: bool = False,
-        backoff_base: float = 0.25,
-        backoff_max: float = 8.0,
-        retry_after_cap: float = 30.0,
-        retry_rate_limited: bool = True,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+        backoff_max: float = DEFAULT_BACKOFF_MAX,
+        retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP,
+        pacing: PacingGate | None = None,
     ) -> None:
         if max_retries < 0:
             raise KycConfigurationError("max_retries must be >= 0")
@@ -269,12 +257,9 @@ class _BaseClient:
         self._allow_insecure_http = allow_insecure_http
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
-        self._retry_after_cap = retry_after_cap
-        self.retry_rate_limited = retry_rate_limited
-        self._gate = _RateGate()
-        self._backoff = tenacity.wait_exponential(
-            multiplier=backoff_base, max=backoff_max
-        ) + tenacity.wait_random(0, backoff_base)
+        self._pacing = pacing if pacing is not None else PacingGate(
+            retry_after_cap=retry_after_cap, backoff_base=backoff_base, backoff_max=backoff_max
+        )
 
     # -- configuration -------------------------------------------------------
 
@@ -283,9 +268,19 @@ class _BaseClient:
         return self._base_url
 
     @property
+    def pacing(self) -> PacingGate:
+        """The gate every request of this client (and its twins) passes through.
+
+        Stop it (:meth:`~kyc_widgets.api.pacing.PacingGate.stop`) to end every
+        wait for a 429 pause or a retry at once; :meth:`~kyc_widgets.api.pacing.PacingGate.resume`
+        lets requests through again.
+        """
+        return self._pacing
+
+    @property
     def retry_after_cap(self) -> float:
-        """Longest wait this client honours for one ``Retry-After``."""
-        return self._retry_after_cap
+        """Longest wait this client honours for one ``Retry-After`` (its gate's cap)."""
+        return self._pacing.retry_after_cap
 
     @property
     def has_token(self) -> bool:
@@ -322,8 +317,16 @@ class _BaseClient:
                 code="TOKEN_UNAVAILABLE",
             ) from None
 
-    def _settings(self) -> dict[str, Any]:
-        return {
+    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> AsyncKycApiClient:
+        """An :class:`AsyncKycApiClient` with the same URL, token and retry settings.
+
+        By default the twin shares this client's :attr:`pacing` gate: a
+        ``Retry-After`` seen by any of them pauses all of them, and a stop ends
+        all their waits, which is what lets a batch split its workers over
+        several small connection pools and still back off (and stop) as one.
+        A twin sharing the gate paces with the gate's cap and backoff.
+        """
+        settings: dict[str, Any] = {
             "base_url": self._base_url,
             "token": self._token,
             "timeout": self._timeout,
@@ -331,15 +334,11 @@ class _BaseClient:
             "allow_insecure_http": self._allow_insecure_http,
             "backoff_base": self._backoff_base,
             "backoff_max": self._backoff_max,
-            "retry_after_cap": self._retry_after_cap,
-            "retry_rate_limited": self.retry_rate_limited,
+            "retry_after_cap": self.retry_after_cap,
         }
-
-    def _twin(self, share_rate_gate: bool, overrides: dict[str, Any]) -> AsyncKycApiClient:
-        twin = AsyncKycApiClient(**{**self._settings(), **overrides})
         if share_rate_gate:
-            twin._gate = self._gate
-        return twin
+            settings["pacing"] = self._pacing
+        return AsyncKycApiClient(**{**settings, **overrides})
 
     def __repr__(self) -> str:
         # Never call a token callable here: a repr must not prompt or refresh anything.
@@ -362,7 +361,7 @@ class _BaseClient:
     def _case_path(kyc_case_id: str) -> str:
         if not isinstance(kyc_case_id, str) or not kyc_case_id.strip():
             raise KycConfigurationError("kyc_case_id must be a non-empty string")
-        return CASE_PATH_TEMPLATE.format(case_id=quote(kyc_case_id.strip(), safe=""))
+        return case_path(kyc_case_id.strip())
 
     @staticmethod
     def _coerce_input(data: KycCaseCreateInput | Mapping[str, Any]) -> KycCaseCreateInput:
@@ -382,9 +381,23 @@ class _BaseClient:
                 details={"field": errors[0]["field"] if errors else None, "errors": errors},
             ) from None
 
-    def _retrying_kwargs(self, policy: _RetryPolicy, max_retries: int | None) -> dict[str, Any]:
+    def _get_request(self, kyc_case_id: str) -> _Request:
+        return _Request("GET", self._case_path(kyc_case_id), CASE_PATH_TEMPLATE)
+
+    def _create_request(
+        self, data: KycCaseCreateInput | Mapping[str, Any]
+    ) -> tuple[KycCaseCreateInput, _RetryPolicy]:
+        """The validated input and the retry rules of one create (own id or not)."""
+        wanted = self._coerce_input(data)
+        return wanted, _RetryPolicy(is_create=True, has_own_id=wanted.kyc_case_id is not None)
+
+    def _retrying_kwargs(
+        self, policy: _RetryPolicy, max_retries: int | None, sleep: Callable[..., Any]
+    ) -> dict[str, Any]:
+        """tenacity's settings for one call; ``sleep`` is the gate's (a stop cuts it short)."""
         retries = self.max_retries if max_retries is None else max_retries
         return {
+            "sleep": lambda seconds: sleep(seconds, stoppable=not policy.answer_lost),
             "retry": tenacity.retry_if_exception(policy.should_retry),
             "stop": tenacity.stop_after_attempt(retries + 1),
             "wait": self._wait_for,
@@ -393,23 +406,37 @@ class _BaseClient:
         }
 
     def _wait_for(self, retry_state: tenacity.RetryCallState) -> float:
-        """Retry-After when the API gave one (capped), else exponential backoff with jitter."""
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(exc, KycApiError) and exc.retry_after is not None:
-            return min(exc.retry_after, self._retry_after_cap)
-        return float(self._backoff(retry_state))
+        """How long this call sleeps before its next attempt.
 
-    @staticmethod
-    def _log_retry(retry_state: tenacity.RetryCallState) -> None:
+        After a 429 nothing: the 429 closed the shared gate, and the next
+        attempt waits there (with every other request). Otherwise Retry-After
+        when the API gave one (capped), else the gate's backoff with jitter.
+        """
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, RateLimitedError):
+            return 0.0
+        if isinstance(exc, KycApiError) and exc.retry_after is not None:
+            return min(exc.retry_after, self.retry_after_cap)
+        return float(self._pacing.backoff(retry_state))
+
+    def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         sleep = retry_state.next_action.sleep if retry_state.next_action else 0.0
         logger.warning(
             "retrying after %s (attempt %d, waiting %.2f s, request_id=%s)",
             getattr(exc, "code", type(exc).__name__),
             retry_state.attempt_number,
-            sleep,
+            max(sleep, self._pacing.remaining()),
             getattr(exc, "request_id", None),
         )
+
+    def _stopped(self, stop: PacingStopped, policy: _RetryPolicy) -> RequestStoppedError:
+        """The error for a call whose wait the gate cut short (keeps the answer that made it wait)."""
+        error = RequestStoppedError(stop.reason, policy.last_error)
+        error.request_id = policy.last_error.request_id if policy.last_error else None
+        error.outcome_unknown = policy.answer_lost
+        error.attempts = policy.sent
+        return error
 
     def _transport_error(self, exc: httpx.RequestError, *, is_create: bool) -> KycApiError:
         """Map httpx's failures; for a create, anything after connecting leaves the outcome unknown."""
@@ -435,32 +462,35 @@ class _BaseClient:
             outcome_unknown=unknown,
         )
 
-    def _handle_response(
-        self, response: httpx.Response, *, method: str, path_template: str, started: float, is_create: bool
-    ) -> httpx.Response:
-        """Log the call (no bodies, no personal data) and raise for anything but 2xx."""
+    def _send_failed(self, exc: httpx.RequestError, request: _Request, started: float) -> KycApiError:
+        """No answer: the mapped error, logged without the URL's case id."""
+        error = self._transport_error(exc, is_create=request.method == "POST")
+        logger.debug(
+            "%s %s -> %s in %.1f ms",
+            request.method, request.template, error.code, (time.perf_counter() - started) * 1000,
+        )
+        return error
+
+    def _handle_response(self, response: httpx.Response, request: _Request) -> httpx.Response:
+        """Log the call (no bodies, no personal data), tell the gate, raise for anything but 2xx."""
         error = None if response.is_success else error_from_response(response)
         logger.debug(
             "%s %s -> %d in %.1f ms request_id=%s",
-            method,
-            path_template,
+            request.method,
+            request.template,
             response.status_code,
-            (time.perf_counter() - started) * 1000,
+            _elapsed_ms(response),
             error.request_id if error else response.headers.get("x-request-id"),
         )
         if error is None:
+            self._pacing.passed()
             return response
-        if isinstance(error, RateLimitedError) and error.retry_after is not None:
-            self._gate.close_for(min(error.retry_after, self._retry_after_cap))
-        if is_create and isinstance(error, ServerError) and not (error.status == 503 and error.retryable):
+        if isinstance(error, RateLimitedError):
+            self._pacing.rate_limited(error.retry_after)
+        if request.method == "POST" and isinstance(error, ServerError) and not (error.status == 503 and error.retryable):
             # A 5xx that does not declare "nothing was done" may hide a stored case.
             error.outcome_unknown = True
         raise error
-
-    def _log_failure(self, method: str, path_template: str, started: float, exc: KycApiError) -> None:
-        logger.debug(
-            "%s %s -> %s in %.1f ms", method, path_template, exc.code, (time.perf_counter() - started) * 1000
-        )
 
     @staticmethod
     def _parse(response: httpx.Response, model: type[_T]) -> _T:
@@ -516,6 +546,8 @@ class _BaseClient:
         return found
 
     @staticmethod
+
+    @staticmethod
     def _finish_failure(exc: KycApiError, policy: _RetryPolicy, attempts: int) -> KycApiError:
         if policy.answer_lost:
             exc.outcome_unknown = True
@@ -530,18 +562,32 @@ class _BaseClient:
         except (pydantic.ValidationError, ValueError):
             return None
 
-    def _readiness_or_raise(self, response: httpx.Response, started: float) -> ReadinessStatus:
+    def _readiness_or_raise(self, response: httpx.Response) -> ReadinessStatus:
         status = self._readiness_from(response) if response.status_code in (200, 503) else None
         if status is not None:
             logger.debug("GET /readyz -> %d in %.1f ms", response.status_code,
-                         (time.perf_counter() - started) * 1000)
+                         _elapsed_ms(response))
             return status
-        self._handle_response(response, method="GET", path_template="/readyz", started=started,
-                              is_create=False)
+        self._handle_response(response, _READYZ)
         return self._parse(response, ReadinessStatus)
 
-    def _probe_path(self) -> str:
-        return self._case_path(f"diagnose-probe-{uuid.uuid4().hex}")
+    def _diagnose_readiness(self, diagnosis: Diagnosis, response: httpx.Response | KycApiError) -> bool:
+        """Record what ``/readyz`` said; True when the token is worth probing next."""
+        if isinstance(response, KycApiError):
+            diagnosis.reach_error = response.message
+            return False
+        _fill_readiness(diagnosis, response, self._readiness_from(response))
+        if not diagnosis.token_configured:
+            diagnosis.authenticated, diagnosis.auth_error = False, "No token is configured."
+            return False
+        return True
+
+    def _probe(self) -> _Request:
+        """A read of a case that cannot exist: 404 proves the token was accepted."""
+        return _Request("GET", self._case_path(f"diagnose-probe-{uuid.uuid4().hex}"), CASE_PATH_TEMPLATE)
+
+    def _stopped_readyz(self, stop: PacingStopped) -> RequestStoppedError:
+        return self._stopped(stop, _RetryPolicy(is_create=False))
 
     @staticmethod
     def _auth_fact(diagnosis: Diagnosis, exc: KycApiError | None) -> None:
@@ -559,8 +605,21 @@ class _BaseClient:
             diagnosis.request_ids.append(exc.request_id)
 
 
-def _env_token() -> str | None:
-    return os.environ.get("KYC_API_TOKEN") or None
+def _post_request(wanted: KycCaseCreateInput) -> _Request:
+    return _Request("POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json())
+
+
+_ELAPSED_KEY = "kyc_widgets.elapsed_ms"
+
+
+def _timed(response: httpx.Response, started: float) -> httpx.Response:
+    """Note how long the request took (for the debug log); ``elapsed`` is unset for a mock transport."""
+    response.extensions[_ELAPSED_KEY] = (time.perf_counter() - started) * 1000
+    return response
+
+
+def _elapsed_ms(response: httpx.Response) -> float:
+    return float(response.extensions.get(_ELAPSED_KEY, 0.0))
 
 
 def _env_base_url() -> str:
@@ -578,7 +637,9 @@ class KycApiClient(_BaseClient):
 
     ``token`` may be a string or a callable returning the current token; it is
     read on every request so a refreshed token is picked up without rebuilding
-    anything.
+    anything. ``pacing`` joins an existing :class:`~kyc_widgets.api.pacing.PacingGate`
+    (then its cap and backoff apply); without it the client makes its own from
+    ``retry_after_cap``, ``backoff_base`` and ``backoff_max``.
     """
 
     is_async = False
@@ -592,10 +653,10 @@ class KycApiClient(_BaseClient):
         max_retries: int = 3,
         transport: httpx.BaseTransport | None = None,
         allow_insecure_http: bool = False,
-        backoff_base: float = 0.25,
-        backoff_max: float = 8.0,
-        retry_after_cap: float = 30.0,
-        retry_rate_limited: bool = True,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+        backoff_max: float = DEFAULT_BACKOFF_MAX,
+        retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP,
+        pacing: PacingGate | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -606,63 +667,40 @@ class KycApiClient(_BaseClient):
             backoff_base=backoff_base,
             backoff_max=backoff_max,
             retry_after_cap=retry_after_cap,
-            retry_rate_limited=retry_rate_limited,
+            pacing=pacing,
         )
         self._http = httpx.Client(base_url=self._base_url, timeout=self._timeout, transport=transport)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> KycApiClient:
         """``KYC_API_BASE_URL`` and ``KYC_API_TOKEN`` (re-read on each request, so it can be refreshed)."""
-        kwargs.setdefault("token", _env_token)
+        kwargs.setdefault("token", token_from_env)
         return cls(_env_base_url(), **kwargs)
-
-    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> AsyncKycApiClient:
-        """An :class:`AsyncKycApiClient` with the same URL, token and retry settings.
-
-        By default the twin shares this client's 429 gate: a ``Retry-After``
-        seen by any of them pauses all of them, which is what lets a batch
-        split its workers over several small connection pools and still back
-        off as one.
-        """
-        return self._twin(share_rate_gate, overrides)
 
     # -- plumbing ------------------------------------------------------------
 
-    def _send_once(
-        self, method: str, path: str, path_template: str, *, json: Any = None, auth: bool = True
-    ) -> httpx.Response:
-        self._gate.wait_sync()
-        is_create = method == "POST"
-        started = time.perf_counter()
-        try:
-            response = self._http.request(
-                method, path, json=json, headers=self._headers(auth=auth, has_body=json is not None)
-            )
-        except httpx.RequestError as exc:
-            error = self._transport_error(exc, is_create=is_create)
-            self._log_failure(method, path_template, started, error)
-            raise error from None
-        return self._handle_response(
-            response, method=method, path_template=path_template, started=started, is_create=is_create
-        )
+    def _exchange(self, policy: _RetryPolicy, request: _Request) -> httpx.Response:
+        """One request through the pacing gate; any HTTP answer is returned as is."""
+        with self._pacing.slot(stoppable=not policy.answer_lost):
+            started = time.perf_counter()
+            headers = self._headers(auth=request.auth, has_body=request.json is not None)
+            try:
+                response = self._http.request(request.method, request.path, json=request.json, headers=headers)
+            except httpx.RequestError as exc:
+                raise self._send_failed(exc, request, started) from None
+        return _timed(response, started)
 
     def _call(
-        self,
-        policy: _RetryPolicy,
-        method: str,
-        path: str,
-        path_template: str,
-        *,
-        json: Any = None,
-        auth: bool = True,
-        max_retries: int | None = None,
+        self, policy: _RetryPolicy, request: _Request, max_retries: int | None = None
     ) -> tuple[httpx.Response, int]:
         attempts = 0
         try:
-            for attempt in tenacity.Retrying(**self._retrying_kwargs(policy, max_retries)):
+            for attempt in tenacity.Retrying(**self._retrying_kwargs(policy, max_retries, self._pacing.sleep)):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    return self._send_once(method, path, path_template, json=json, auth=auth), attempts
+                    return self._handle_response(self._exchange(policy, request), request), attempts
+        except PacingStopped as stop:
+            raise self._stopped(stop, policy) from None
         except KycApiError as exc:
             raise self._finish_failure(exc, policy, attempts) from None
         raise AssertionError("unreachable")  # pragma: no cover
@@ -676,16 +714,9 @@ class KycApiClient(_BaseClient):
         and a :class:`~kyc_widgets.api.errors.KycApiError` with ``outcome_unknown=True``
         when the case may have been created but no answer came back.
         """
-        wanted = self._coerce_input(data)
-        policy = _RetryPolicy(
-            is_create=True,
-            has_own_id=wanted.kyc_case_id is not None,
-            retry_rate_limited=self.retry_rate_limited,
-        )
+        wanted, policy = self._create_request(data)
         try:
-            response, attempts = self._call(
-                policy, "POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json()
-            )
+            response, attempts = self._call(policy, _post_request(wanted))
         except ConflictError as conflict:
             case_id = self._recovery_id(policy, wanted, conflict)
             try:
@@ -696,15 +727,13 @@ class KycApiClient(_BaseClient):
         return self._created_envelope(response, attempts)
 
     def get_case(self, kyc_case_id: str) -> CaseEnvelope:
-        """``GET /api/v1/kyc-cases/{kyc_case_id}``; :class:`NotFoundError` when absent."""
-        response, attempts = self._call(
-            _RetryPolicy(is_create=False), "GET", self._case_path(kyc_case_id), CASE_PATH_TEMPLATE
-        )
+        """``GET /api/v1/kyc-cases/{case_id}``; :class:`NotFoundError` when absent."""
+        response, attempts = self._call(_RetryPolicy(is_create=False), self._get_request(kyc_case_id))
         return self._envelope(response, attempts)
 
     def health(self) -> HealthStatus:
         """``GET /healthz`` (public)."""
-        response, _ = self._call(_RetryPolicy(is_create=False), "GET", "/healthz", "/healthz", auth=False)
+        response, _ = self._call(_RetryPolicy(is_create=False), _HEALTHZ)
         return self._parse(response, HealthStatus)
 
     def readiness(self) -> ReadinessStatus:
@@ -713,30 +742,27 @@ class KycApiClient(_BaseClient):
         Not retried on purpose: readiness is a diagnostic, and a retry would hide
         exactly the flapping it is meant to show.
         """
-        started = time.perf_counter()
+        return self._readiness_or_raise(self._readyz())
+
+    def _readyz(self) -> httpx.Response:
         try:
-            response = self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
-        except httpx.RequestError as exc:
-            raise self._transport_error(exc, is_create=False) from None
-        return self._readiness_or_raise(response, started)
+            return self._exchange(_RetryPolicy(is_create=False), _READYZ)
+        except PacingStopped as stop:
+            raise self._stopped_readyz(stop) from None
 
     def diagnose(self) -> Diagnosis:
         """Reachability, readiness and token acceptance as separate facts; never raises."""
         diagnosis = Diagnosis(base_url=self._base_url, token_configured=self.has_token)
         try:
-            response = self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
-        except httpx.RequestError as exc:
-            diagnosis.reach_error = self._transport_error(exc, is_create=False).message
-            return diagnosis
-        _fill_readiness(diagnosis, response, self._readiness_from(response))
-        if not diagnosis.token_configured:
-            diagnosis.authenticated, diagnosis.auth_error = False, "No token is configured."
-            return diagnosis
-        try:
-            self._call(_RetryPolicy(is_create=False), "GET", self._probe_path(), CASE_PATH_TEMPLATE, max_retries=0)
-            self._auth_fact(diagnosis, None)
+            answer: httpx.Response | KycApiError = self._readyz()
         except KycApiError as exc:
-            self._auth_fact(diagnosis, exc)
+            answer = exc
+        if self._diagnose_readiness(diagnosis, answer):
+            try:
+                self._call(_RetryPolicy(is_create=False), self._probe(), max_retries=0)
+                self._auth_fact(diagnosis, None)
+            except KycApiError as exc:
+                self._auth_fact(diagnosis, exc)
         return diagnosis
 
     def close(self) -> None:
@@ -766,11 +792,11 @@ class AsyncKycApiClient(_BaseClient):
         max_retries: int = 3,
         transport: httpx.AsyncBaseTransport | None = None,
         allow_insecure_http: bool = False,
-        backoff_base: float = 0.25,
-        backoff_max: float = 8.0,
-        retry_after_cap: float = 30.0,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+        backoff_max: float = DEFAULT_BACKOFF_MAX,
+        retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP,
         limits: httpx.Limits | None = None,
-        retry_rate_limited: bool = True,
+        pacing: PacingGate | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -781,7 +807,7 @@ class AsyncKycApiClient(_BaseClient):
             backoff_base=backoff_base,
             backoff_max=backoff_max,
             retry_after_cap=retry_after_cap,
-            retry_rate_limited=retry_rate_limited,
+            pacing=pacing,
         )
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
@@ -793,64 +819,48 @@ class AsyncKycApiClient(_BaseClient):
     @classmethod
     def from_env(cls, **kwargs: Any) -> AsyncKycApiClient:
         """``KYC_API_BASE_URL`` and ``KYC_API_TOKEN`` (re-read on each request)."""
-        kwargs.setdefault("token", _env_token)
+        kwargs.setdefault("token", token_from_env)
         return cls(_env_base_url(), **kwargs)
 
-    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> AsyncKycApiClient:
-        """A new async client with the same settings and, by default, the same 429 gate."""
-        return self._twin(share_rate_gate, overrides)
+    # -- plumbing ------------------------------------------------------------
 
-    async def _send_once(
-        self, method: str, path: str, path_template: str, *, json: Any = None, auth: bool = True
-    ) -> httpx.Response:
-        await self._gate.wait_async()
-        is_create = method == "POST"
-        started = time.perf_counter()
-        try:
-            response = await self._http.request(
-                method, path, json=json, headers=self._headers(auth=auth, has_body=json is not None)
-            )
-        except httpx.RequestError as exc:
-            error = self._transport_error(exc, is_create=is_create)
-            self._log_failure(method, path_template, started, error)
-            raise error from None
-        return self._handle_response(
-            response, method=method, path_template=path_template, started=started, is_create=is_create
-        )
+    async def _exchange(self, policy: _RetryPolicy, request: _Request) -> httpx.Response:
+        """Async :meth:`KycApiClient._exchange`."""
+        async with self._pacing.slot(stoppable=not policy.answer_lost):
+            started = time.perf_counter()
+            headers = self._headers(auth=request.auth, has_body=request.json is not None)
+            try:
+                response = await self._http.request(
+                    request.method, request.path, json=request.json, headers=headers
+                )
+            except httpx.RequestError as exc:
+                raise self._send_failed(exc, request, started) from None
+        return _timed(response, started)
 
     async def _call(
-        self,
-        policy: _RetryPolicy,
-        method: str,
-        path: str,
-        path_template: str,
-        *,
-        json: Any = None,
-        auth: bool = True,
-        max_retries: int | None = None,
+        self, policy: _RetryPolicy, request: _Request, max_retries: int | None = None
     ) -> tuple[httpx.Response, int]:
         attempts = 0
         try:
-            async for attempt in tenacity.AsyncRetrying(**self._retrying_kwargs(policy, max_retries)):
+            async for attempt in tenacity.AsyncRetrying(
+                **self._retrying_kwargs(policy, max_retries, self._pacing.asleep)
+            ):
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    return await self._send_once(method, path, path_template, json=json, auth=auth), attempts
+                    return self._handle_response(await self._exchange(policy, request), request), attempts
+        except PacingStopped as stop:
+            raise self._stopped(stop, policy) from None
         except KycApiError as exc:
             raise self._finish_failure(exc, policy, attempts) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    # -- API -----------------------------------------------------------------
+
     async def create_case(self, data: KycCaseCreateInput | Mapping[str, Any]) -> CaseEnvelope:
         """Async :meth:`KycApiClient.create_case`: same rules, same errors."""
-        wanted = self._coerce_input(data)
-        policy = _RetryPolicy(
-            is_create=True,
-            has_own_id=wanted.kyc_case_id is not None,
-            retry_rate_limited=self.retry_rate_limited,
-        )
+        wanted, policy = self._create_request(data)
         try:
-            response, attempts = await self._call(
-                policy, "POST", CASES_PATH, CASES_PATH, json=wanted.to_request_json()
-            )
+            response, attempts = await self._call(policy, _post_request(wanted))
         except ConflictError as conflict:
             case_id = self._recovery_id(policy, wanted, conflict)
             try:
@@ -862,46 +872,37 @@ class AsyncKycApiClient(_BaseClient):
 
     async def get_case(self, kyc_case_id: str) -> CaseEnvelope:
         """Async :meth:`KycApiClient.get_case`."""
-        response, attempts = await self._call(
-            _RetryPolicy(is_create=False), "GET", self._case_path(kyc_case_id), CASE_PATH_TEMPLATE
-        )
+        response, attempts = await self._call(_RetryPolicy(is_create=False), self._get_request(kyc_case_id))
         return self._envelope(response, attempts)
 
     async def health(self) -> HealthStatus:
         """Async :meth:`KycApiClient.health`."""
-        response, _ = await self._call(
-            _RetryPolicy(is_create=False), "GET", "/healthz", "/healthz", auth=False
-        )
+        response, _ = await self._call(_RetryPolicy(is_create=False), _HEALTHZ)
         return self._parse(response, HealthStatus)
 
     async def readiness(self) -> ReadinessStatus:
         """Async :meth:`KycApiClient.readiness`."""
-        started = time.perf_counter()
+        return self._readiness_or_raise(await self._readyz())
+
+    async def _readyz(self) -> httpx.Response:
         try:
-            response = await self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
-        except httpx.RequestError as exc:
-            raise self._transport_error(exc, is_create=False) from None
-        return self._readiness_or_raise(response, started)
+            return await self._exchange(_RetryPolicy(is_create=False), _READYZ)
+        except PacingStopped as stop:
+            raise self._stopped_readyz(stop) from None
 
     async def diagnose(self) -> Diagnosis:
         """Async :meth:`KycApiClient.diagnose`; never raises."""
         diagnosis = Diagnosis(base_url=self._base_url, token_configured=self.has_token)
         try:
-            response = await self._http.get("/readyz", headers=self._headers(auth=False, has_body=False))
-        except httpx.RequestError as exc:
-            diagnosis.reach_error = self._transport_error(exc, is_create=False).message
-            return diagnosis
-        _fill_readiness(diagnosis, response, self._readiness_from(response))
-        if not diagnosis.token_configured:
-            diagnosis.authenticated, diagnosis.auth_error = False, "No token is configured."
-            return diagnosis
-        try:
-            await self._call(
-                _RetryPolicy(is_create=False), "GET", self._probe_path(), CASE_PATH_TEMPLATE, max_retries=0
-            )
-            self._auth_fact(diagnosis, None)
+            answer: httpx.Response | KycApiError = await self._readyz()
         except KycApiError as exc:
-            self._auth_fact(diagnosis, exc)
+            answer = exc
+        if self._diagnose_readiness(diagnosis, answer):
+            try:
+                await self._call(_RetryPolicy(is_create=False), self._probe(), max_retries=0)
+                self._auth_fact(diagnosis, None)
+            except KycApiError as exc:
+                self._auth_fact(diagnosis, exc)
         return diagnosis
 
     async def aclose(self) -> None:
@@ -929,3 +930,4 @@ def _fill_readiness(
     diagnosis.ready = status.ready
     diagnosis.release = status.release
     diagnosis.failed_checks = status.failed_checks
+

@@ -29,6 +29,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitedError",
+    "RequestStoppedError",
     "ServerError",
     "ServiceUnavailableError",
     "TransportError",
@@ -197,6 +198,27 @@ class RateLimitedError(KycApiError):
 
     kind = "rate_limited"
     default_message = "The KYC API is busy. Wait a moment and retry."
+
+
+class RequestStoppedError(KycApiError):
+    """The client's pacing gate was stopped while this call waited to send.
+
+    Nothing was sent by the wait that was cut short (see
+    :mod:`kyc_widgets.api.pacing`). ``last_error`` is the answer that made the
+    call wait (e.g. the 429), or None when it had not been sent yet;
+    ``outcome_unknown`` is True when an earlier attempt's answer was lost.
+    """
+
+    kind = "stopped"
+    default_message = "Stopped before the request was sent; nothing was sent by this wait."
+
+    def __init__(self, reason: str, last_error: KycApiError | None = None) -> None:
+        super().__init__(
+            f"Stopped ({reason}) before the request was sent; nothing was sent by this wait.",
+            code="STOPPED",
+        )
+        self.reason = reason
+        self.last_error = last_error
 
 
 class ServerError(KycApiError):

@@ -1,99 +1,316 @@
-"""When the batch waits, and what cuts a wait short: the stop signal and the 429 pause.
+"""The one pacing gate every request of a client passes through, and what stops it.
 
-Why the batch keeps its own pause instead of relying only on the client's 429
-gate: a wait inside ``create_case`` cannot be interrupted safely from outside
-(the batch cannot tell a coroutine sleeping before a retry from one whose
-request is on the wire, and cancelling the latter loses the answer). So the
-batch asks its clients not to retry a 429 themselves (``retry_rate_limited=
-False``, see :func:`kyc_widgets.batch.sending._twins`), takes the 429 back,
-and waits here, where a cancel, a Ctrl-C or a 401 seen by another worker ends
-the wait within :data:`POLL_INTERVAL`. A 429 means the API did nothing, so
-sending the row again after the pause is always safe.
+Why one gate: a 429 means "the whole client is going too fast", not "this
+one call is". So a client and all its :meth:`async_twin` copies share one
+:class:`PacingGate`; every request, sync or async, enters it
+(``with gate.slot():`` / ``async with gate.slot():``) just before it is sent.
+A 429 closes the gate for ``Retry-After`` (capped by ``retry_after_cap``) or,
+when the API gave none, for an exponential backoff with jitter that grows with
+the run of 429s; every request waiting at the gate then leaves together.
 
-Every worker waits on the same :class:`RateLimitPause` before taking a row,
-so one ``Retry-After`` pauses the whole batch, exactly like the client's
-shared gate. A 429 without ``Retry-After`` still pauses, for an exponential
-backoff with jitter (the client's defaults), instead of re-sending at once.
+Why the gate can be stopped: a wait for ``Retry-After`` can last 30 s, and a
+batch that is cancelled (Cancel button, Ctrl-C) or whose token was refused
+(401 seen by another worker) must not sit it out. :meth:`PacingGate.stop`
+wakes every waiter at once, from any thread, and they raise
+:class:`PacingStopped`: nothing is sent after a stop. Only waits are cut
+short; a request already on the wire is never interrupted, because its answer
+says whether a case was created. The client turns :class:`PacingStopped` into
+a :class:`~kyc_widgets.api.errors.RequestStoppedError` that keeps the last
+answer (e.g. the 429) for the report. A stop lasts until :meth:`PacingGate.resume`.
+
+The seam for adaptive concurrency: :meth:`PacingGate.slot` is where a limit on
+requests in flight (or a ``max_rate``) would be acquired and released; today a
+slot only waits for the gate to open.
+
+The backoff constants live here once (:data:`DEFAULT_BACKOFF_BASE`,
+:data:`DEFAULT_BACKOFF_MAX`, :data:`DEFAULT_RETRY_AFTER_CAP`); the client's
+per-call retry waits use the same tenacity wait (:attr:`PacingGate.backoff`).
+
+:class:`StopSignal` is the batch's side: it gathers why sending stops (an
+outside cancel event, a 401) and passes the stop on to the gate.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
+import threading
 import time
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, final
 
-__all__ = ["POLL_INTERVAL", "RETRY_AFTER_CAP", "RateLimitPause", "StopSignal"]
+import tenacity
+
+__all__ = [
+    "DEFAULT_BACKOFF_BASE",
+    "DEFAULT_BACKOFF_MAX",
+    "DEFAULT_RETRY_AFTER_CAP",
+    "POLL_INTERVAL",
+    "PacingGate",
+    "PacingStopped",
+    "Settable",
+    "StopSignal",
+]
+
+DEFAULT_BACKOFF_BASE = 0.25
+"""Seconds: first backoff step, and the width of the random jitter added to each."""
+
+DEFAULT_BACKOFF_MAX = 8.0
+"""Longest backoff step (before jitter)."""
+
+DEFAULT_RETRY_AFTER_CAP = 30.0
+"""Longest wait honoured for one ``Retry-After``: a misconfigured API cannot park us for hours."""
 
 POLL_INTERVAL = 0.05
-"""Seconds between looks at an outside cancel event while waiting."""
-
-RETRY_AFTER_CAP = 30.0
-"""Longest single pause for one ``Retry-After`` (the client's default cap)."""
-
-_BACKOFF_BASE = 0.25
-_BACKOFF_MAX = 8.0
+"""Seconds between looks at an outside cancel event (one set from another thread is polled)."""
 
 
 class Settable(Protocol):
+    """Anything with ``is_set()``: ``threading.Event``, ``asyncio.Event``, :class:`StopSignal`."""
+
     def is_set(self) -> bool: ...
 
 
-class StopSignal:
-    """Why sending stops: an outside cancel event, or a 401/403 seen by a worker.
+class PacingStopped(Exception):  # noqa: N818 - reads as what happened: "pacing stopped"
+    """A wait at a stopped :class:`PacingGate`: nothing was sent by this wait."""
 
-    ``cancel`` may be a ``threading.Event`` set from another thread (the
-    notebook UI's Cancel button, a kernel interrupt) or an ``asyncio.Event``;
-    it is polled, because a thread cannot wake an event loop's waiter directly.
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"stopped while waiting to send ({reason})")
+        self.reason = reason
+
+
+class PacingGate:
+    """The shared pause of one client family; thread- and task-safe.
+
+    ``open_at`` is a monotonic time that only moves forward. Sync waiters sleep
+    on a ``threading.Event`` and async waiters on a future of their own loop,
+    so :meth:`stop` (from any thread) wakes both at once instead of at their
+    next poll.
     """
 
-    def __init__(self, cancel: Settable | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP,
+        backoff_base: float = DEFAULT_BACKOFF_BASE,
+        backoff_max: float = DEFAULT_BACKOFF_MAX,
+    ) -> None:
+        self.retry_after_cap = retry_after_cap
+        self.backoff: tenacity.wait.wait_base = tenacity.wait_exponential(
+            multiplier=backoff_base, max=backoff_max
+        ) + tenacity.wait_random(0, backoff_base)
+        """The tenacity wait for retry ``n``: exponential from ``backoff_base`` up to
+        ``backoff_max``, plus jitter so a crowd of callers does not return in step."""
+        self._open_at = 0.0
+        self._rate_limited_run = 0
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._stop_reason: str | None = None
+        self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = set()
+
+    # -- closing -------------------------------------------------------------
+
+    def close_for(self, seconds: float) -> None:
+        """No request leaves for ``seconds`` from now (never shortens a longer pause)."""
+        with self._lock:
+            self._open_at = max(self._open_at, time.monotonic() + max(seconds, 0.0))
+
+    def rate_limited(self, retry_after: float | None) -> float:
+        """A 429 arrived: close for ``Retry-After`` (capped) or the next backoff; return the seconds.
+
+        Without ``Retry-After`` the backoff grows with each round of 429s. A 429
+        that arrives while the gate is already closed was sent before the pause
+        began (nothing leaves a closed gate), so it belongs to the same round:
+        eight workers refused at once do not make an eight-step backoff.
+        """
+        with self._lock:
+            now = time.monotonic()
+            if retry_after is not None:
+                seconds = min(max(retry_after, 0.0), self.retry_after_cap)
+            elif now < self._open_at:
+                return self._open_at - now
+            else:
+                self._rate_limited_run += 1
+                seconds = self.backoff_seconds(self._rate_limited_run)
+            self._open_at = max(self._open_at, now + seconds)
+        return seconds
+
+    def passed(self) -> None:
+        """A request got through: the next 429 without ``Retry-After`` starts the backoff afresh."""
+        if self._rate_limited_run:
+            with self._lock:
+                self._rate_limited_run = 0
+
+    def backoff_seconds(self, attempt: int) -> float:
+        """:attr:`backoff` for the ``attempt``-th retry (1 = first)."""
+        state = tenacity.RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+        state.attempt_number = max(attempt, 1)
+        return float(self.backoff(state))
+
+    def remaining(self) -> float:
+        """Seconds until the gate opens (0 when open)."""
+        return max(0.0, self._open_at - time.monotonic())
+
+    # -- stopping ------------------------------------------------------------
+
+    def stop(self, reason: str = "stopped") -> bool:
+        """Wake every waiter with :class:`PacingStopped`; later waits fail at once until :meth:`resume`.
+
+        Returns False when the gate was already stopped (the first reason is kept).
+        """
+        with self._lock:
+            if self._stopped.is_set():
+                return False
+            self._stop_reason = reason
+            self._stopped.set()
+            waiters = list(self._async_waiters)
+        for loop, future in waiters:
+            try:
+                loop.call_soon_threadsafe(_wake, future)
+            except RuntimeError:  # that loop is closed: nobody is waiting there any more
+                pass
+        return True
+
+    def resume(self) -> None:
+        """Let requests through again after :meth:`stop` (a pause still in force still holds)."""
+        with self._lock:
+            self._stopped.clear()
+            self._stop_reason = None
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    @property
+    def stop_reason(self) -> str | None:
+        return self._stop_reason
+
+    # -- waiting -------------------------------------------------------------
+
+    def wait(self, *, stoppable: bool = True) -> None:
+        """Block until the gate is open; :class:`PacingStopped` at once when it is stopped.
+
+        ``stoppable=False`` is for a request that must go out whatever happens
+        (the client's re-send that confirms a create whose answer was lost).
+        """
+        self.sleep(0.0, stoppable=stoppable)
+
+    def sleep(self, seconds: float, *, stoppable: bool = True) -> None:
+        """Sleep ``seconds`` and until the gate is open, cut short by :meth:`stop`."""
+        deadline = time.monotonic() + max(seconds, 0.0)
+        while (left := self._time_left(deadline, stoppable)) > 0:
+            if stoppable:
+                self._stopped.wait(left)
+            else:
+                time.sleep(left)
+
+    def _time_left(self, deadline: float, stoppable: bool) -> float:
+        """Seconds still to wait (deadline or gate, whichever is later); raises when stopped."""
+        if stoppable and self._stopped.is_set():
+            raise PacingStopped(self._stop_reason or "stopped")
+        return max(deadline - time.monotonic(), self.remaining())
+
+    async def await_open(self, *, stoppable: bool = True) -> None:
+        """Async :meth:`wait`."""
+        await self.asleep(0.0, stoppable=stoppable)
+
+    async def asleep(self, seconds: float, *, stoppable: bool = True) -> None:
+        """Async :meth:`sleep`; the waiter is woken by :meth:`stop` from any thread."""
+        deadline = time.monotonic() + max(seconds, 0.0)
+        while (left := self._time_left(deadline, stoppable)) > 0:
+            if not stoppable:
+                await asyncio.sleep(left)
+                continue
+            loop = asyncio.get_running_loop()
+            entry = (loop, loop.create_future())
+            with self._lock:
+                self._async_waiters.add(entry)
+            try:
+                if not self._stopped.is_set():  # a stop between the check and the add
+                    await asyncio.wait({entry[1]}, timeout=left)
+            finally:
+                with self._lock:
+                    self._async_waiters.discard(entry)
+                entry[1].cancel()
+
+    def slot(self, *, stoppable: bool = True) -> Slot:
+        """The way into the gate for one request: ``with gate.slot():`` or ``async with gate.slot():``.
+
+        Entering waits until the gate is open (or raises :class:`PacingStopped`).
+        This is the seam where a limit on requests in flight would be taken
+        on entry and given back on exit.
+        """
+        return Slot(self, stoppable)
+
+
+@final
+class Slot:
+    """One request's passage through a :class:`PacingGate` (sync or async context manager)."""
+
+    __slots__ = ("_gate", "_stoppable")
+
+    def __init__(self, gate: PacingGate, stoppable: bool) -> None:
+        self._gate = gate
+        self._stoppable = stoppable
+
+    def __enter__(self) -> Slot:
+        self._gate.wait(stoppable=self._stoppable)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    async def __aenter__(self) -> Slot:
+        await self._gate.await_open(stoppable=self._stoppable)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class StopSignal:
+    """Why a batch stops: an outside cancel event, or a reason set by a worker (401, 403).
+
+    ``cancel`` may be a ``threading.Event`` set from another thread (the
+    notebook's Cancel button, a kernel interrupt) or an ``asyncio.Event``; it
+    is polled (:meth:`watch`), because a thread cannot wake an event loop's
+    waiter directly. Once set, the stop is passed on to ``gate`` so that
+    requests waiting there end at once.
+    """
+
+    def __init__(self, cancel: Settable | None = None, gate: PacingGate | None = None) -> None:
         self._cancel = cancel
+        self._gate = gate
+        self.stopped_gate = False
+        """True when this signal stopped the gate (so the batch resumes it when it is done)."""
         self.reason: str | None = None
 
     def set(self, reason: str) -> None:
         if self.reason is None:
             self.reason = reason
+        if self._gate is not None and self._gate.stop(self.reason):
+            self.stopped_gate = True
 
     def is_set(self) -> bool:
         if self.reason is None and self._cancel is not None and self._cancel.is_set():
-            self.reason = "cancelled"
+            self.set("cancelled")
         return self.reason is not None
 
-    async def wait(self, timeout: float) -> bool:
-        """Sleep up to ``timeout`` seconds; return True as soon as the batch is stopping."""
-        deadline = time.monotonic() + timeout
+    async def watch(self) -> None:
+        """Poll the cancel event until the signal is set (run as a task; cancel it when done)."""
         while not self.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            await asyncio.sleep(min(left, POLL_INTERVAL))
-        return True
+            await asyncio.sleep(POLL_INTERVAL)
 
-
-class RateLimitPause:
-    """The batch-wide pause after a 429 (monotonic clock; only ever moves forward)."""
-
-    def __init__(self, *, retry_after_cap: float = RETRY_AFTER_CAP) -> None:
-        self._open_at = 0.0
-        self._cap = retry_after_cap
-
-    def close_after(self, retry_after: float | None, rounds: int = 0) -> float:
-        """Pause for ``Retry-After`` (capped), or a backoff when the API gave none; return seconds."""
-        if retry_after is not None:
-            seconds = min(max(retry_after, 0.0), self._cap)
-        else:
-            seconds = min(_BACKOFF_MAX, _BACKOFF_BASE * 2 ** min(rounds, 10))
-            seconds += random.uniform(0, _BACKOFF_BASE)  # noqa: S311 - jitter, not security
-        self._open_at = max(self._open_at, time.monotonic() + seconds)
-        return seconds
-
-    def remaining(self) -> float:
-        return max(0.0, self._open_at - time.monotonic())
-
-    async def wait(self, stop: StopSignal) -> bool:
-        """Wait until the pause is over; False (at once) when the batch is stopping."""
-        while (left := self.remaining()) > 0:
-            if await stop.wait(left):
-                return False
-        return not stop.is_set()
+    def release(self) -> None:
+        """Resume the gate if this signal stopped it: the client is usable again after the batch."""
+        if self.stopped_gate and self._gate is not None:
+            self._gate.resume()
+            self.stopped_gate = False

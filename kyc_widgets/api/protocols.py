@@ -3,7 +3,9 @@
 Why: a widget or a campaign takes "something that creates and reads cases",
 not one concrete class, so a test double or a future client fits without
 subclassing; and the sync/async choice is read from the type the caller
-passed (:func:`is_async_api`) instead of sniffed from a method.
+passed (:func:`is_async_api`) instead of sniffed from a method. Every client
+also offers its :class:`~kyc_widgets.api.pacing.PacingGate` (``pacing``), which
+a batch stops to end waits at once, and ``async_twin()`` sharing that gate.
 :class:`~kyc_widgets.api.client.KycApiClient` satisfies :class:`CaseApi`,
 :class:`~kyc_widgets.api.client.AsyncKycApiClient` satisfies :class:`AsyncCaseApi`.
 """
@@ -14,7 +16,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 if TYPE_CHECKING:
-    from kyc_widgets.api.client import Diagnosis
+    from kyc_widgets.api.client import AsyncKycApiClient, Diagnosis
+    from kyc_widgets.api.pacing import PacingGate
     from kyc_widgets.models import CaseEnvelope, KycCaseCreateInput
 
 __all__ = ["AnyCaseApi", "AsyncCaseApi", "CaseApi", "is_async_api"]
@@ -33,6 +36,15 @@ class _ClientFacts(Protocol):
     def has_token(self) -> bool: ...
 
     def token_fingerprint(self) -> str | None: ...
+
+    @property
+    def pacing(self) -> PacingGate:
+        """The gate every request passes through; a batch stops it to end waits at once."""
+        ...
+
+    def async_twin(self, *, share_rate_gate: bool = True, **overrides: Any) -> AsyncKycApiClient:
+        """An async client with the same settings and, by default, the same gate."""
+        ...
 
 
 @runtime_checkable

@@ -2,37 +2,63 @@
 
 Small modules, one concept each:
 
-- :mod:`.reading`: :func:`read_campaign` (CSV/XLSX as text, sheet row numbers as index)
+- :mod:`.reading`: :func:`read_campaign` (CSV/XLSX/XLS/ODS as text, sheet row numbers as
+  index), with :mod:`.encoding` (which text encoding a CSV is in) and :mod:`.excel`
+  (workbooks read fast with python-calamine, cells as typed)
 - :mod:`.preflight`: normalise and validate every row before anything is sent
+- :mod:`.mapping`: :class:`CampaignMapping` (a source system's headers, constants and
+  values) and :func:`suggest_mapping`; the synonyms it uses are in :mod:`.synonyms`
+- :mod:`.template`: :func:`write_template`, an XLSX that reads back with no mapping
 - :mod:`.identity`: stable external ids for rows without ``kyc_case_id``
 - :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`
 - :mod:`.journal`: append-only outcomes for resuming after a crash
 - :mod:`.report`: :class:`BatchReport`
+- :mod:`.fixes`: problem rows corrected in place (``report.apply_fixes``)
+- :mod:`.existing`: the dry run that asks the API (``dry_run="check"``)
+- :mod:`.subjects`: the same customer and reason twice under different ids
+- :mod:`.evidence`: the hash-chained evidence record and :func:`verify_evidence`
 
 The notebook UI over these, :class:`~kyc_widgets.widgets.batch_creator.BatchCreator`,
 lives with the other widgets.
 """
 
+from .evidence import EvidenceCheck, verify_evidence
+from .fixes import FixError
 from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
 from .journal import Journal, JournalEntry
+from .mapping import CampaignMapping, MappingError, suggest_mapping
 from .preflight import CampaignColumnsError, Preflight, preflight
 from .reading import CampaignReadError, SheetNotFoundError, read_campaign
-from .report import ATTENTION_STATUSES, STATUS_LABELS, STATUSES, BatchReport
+from .report import (
+    ATTENTION_STATUSES,
+    DONE_STATUSES,
+    RESULT_COLUMNS,
+    STATUS_LABELS,
+    STATUSES,
+    BatchReport,
+)
 from .sending import DEFAULT_CONCURRENCY, BatchProgress, abatch_create, batch_create
+from .template import write_template
 
 __all__ = [
     "ATTENTION_STATUSES",
     "DEFAULT_CONCURRENCY",
+    "DONE_STATUSES",
     "IDENTITY_FIELDS",
+    "RESULT_COLUMNS",
     "STATUSES",
     "STATUS_LABELS",
     "BatchProgress",
     "BatchReport",
     "CampaignColumnsError",
+    "CampaignMapping",
     "CampaignReadError",
     "CampaignRequiredError",
+    "EvidenceCheck",
+    "FixError",
     "Journal",
     "JournalEntry",
+    "MappingError",
     "Preflight",
     "SheetNotFoundError",
     "abatch_create",
@@ -40,5 +66,8 @@ __all__ = [
     "derive_case_id",
     "preflight",
     "read_campaign",
+    "suggest_mapping",
+    "verify_evidence",
+    "write_template",
 ]
 

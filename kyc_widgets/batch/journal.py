@@ -15,7 +15,15 @@ another campaign name would derive other ids for rows without one, so the
 journal could not skip them and the API would not refuse them as duplicates:
 the batch warns when it sees that (``BatchReport.warnings``).
 
-Lines hold ids, statuses and HTTP facts, never names, e-mails or user ids.
+A resumed run skips the rows whose last outcome is one of
+:data:`~.report.DONE_STATUSES` (the case exists on the API).
+
+Each line also names the run that wrote it (``run``: the run's start time in
+UTC) and the principal the API answered with, so that the evidence record of a
+resumed campaign (:mod:`.evidence`) can list every run and who made it.
+
+Lines hold ids, statuses and HTTP facts, never the sheet's names, e-mails or
+user ids (the principal is the operator's login as the API reports it).
 But a *derived* ``kyc_case_id`` is a hash of the row's identity, user id
 included, and can be recomputed from a list of candidate user ids, so it is
 pseudonymous personal data, not anonymous: keep the journal where the
@@ -34,13 +42,9 @@ from typing import IO
 
 from typing_extensions import Self
 
-__all__ = ["SKIP_ON_RESUME", "Journal", "JournalEntry"]
+__all__ = ["Journal", "JournalEntry"]
 
 logger = logging.getLogger("kyc_widgets.batch")
-
-SKIP_ON_RESUME = frozenset({"created", "exists"})
-"""Outcomes that mean the case exists: a resumed run does not send these rows again."""
-
 
 @dataclass(frozen=True)
 class JournalEntry:
@@ -53,6 +57,8 @@ class JournalEntry:
     http_status: int | None = None
     at: str | None = None
     campaign: str | None = None
+    run: str | None = None
+    principal: str | None = None
 
 
 class Journal:
@@ -61,6 +67,8 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._handle: IO[str] | None = None
+        self.run: str | None = None
+        """Written into entries that name no run (the sender sets it to its start time)."""
 
     def load(self) -> dict[str, JournalEntry]:
         """The last outcome per ``kyc_case_id`` (later lines win); {} if the file does not exist."""
@@ -85,6 +93,8 @@ class Journal:
                         http_status=data.get("http_status"),
                         at=data.get("at"),
                         campaign=data.get("campaign"),
+                        run=data.get("run"),
+                        principal=data.get("principal"),
                     )
                 except (ValueError, KeyError, TypeError):
                     skipped += 1  # a torn last line after a crash, or a foreign line
@@ -127,6 +137,8 @@ class Journal:
             self.open()
         assert self._handle is not None
         data = asdict(entry)
+        if data["run"] is None:
+            data["run"] = self.run
         if data["at"] is None:
             data["at"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         self._handle.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")

@@ -53,7 +53,7 @@ import re
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,13 @@ from kyc_widgets.models import DEFAULT_CREATE_STATUS, REQUIRED_CREATE_FIELDS, Ky
 
 from .identity import derive_case_ids
 from .reading import FIRST_DATA_ROW, SHEET_ROW_INDEX_NAME
+from .subjects import mark_same_subject
+from .synonyms import phrase
+
+if TYPE_CHECKING:
+    import os
+
+    from .mapping import CampaignMapping
 
 __all__ = [
     "FIELDS",
@@ -129,8 +136,11 @@ class CampaignColumnsError(ValueError):
 
 
 def normalise_header(header: object) -> str:
-    """``" Legal First-Name "`` -> ``"legal_first_name"``."""
-    return re.sub(r"[\s\-]+", "_", str(header).strip().lower())
+    """``" Legal First-Name "`` -> ``"legal_first_name"``.
+
+    A trailing ``*`` (the template's required marker) is dropped.
+    """
+    return re.sub(r"[\s\-]+", "_", str(header).strip().rstrip("*").strip().lower())
 
 
 _HEADER_ALIASES: dict[str, str] = {
@@ -165,6 +175,12 @@ class Preflight:
     campaign: str | None
     missing_ids: int = 0
     warnings: list[str] = field(default_factory=list)
+    note: pd.Series | None = None
+    """Per-row notes for the preview and report (the same subject twice: :mod:`.subjects`)."""
+    same_subject: pd.Series | None = None
+    """Rows held back unless ``allow_same_subject=True`` (the later of the same subject)."""
+    mapping: CampaignMapping | None = None
+    """The :class:`~.mapping.CampaignMapping` the sheet was read with, if any."""
 
     @property
     def ready(self) -> pd.Series:
@@ -179,6 +195,7 @@ class Preflight:
             READY: int(counted.get(READY, 0)),
             INVALID: int(counted.get(INVALID, 0)),
             DUPLICATE: int(counted.get(DUPLICATE, 0)),
+            "same_subject": int(self.same_subject.sum()) if self.same_subject is not None else 0,
         }
 
     def body(self, label: Hashable) -> dict[str, Any]:
@@ -200,8 +217,18 @@ class Preflight:
         return out
 
 
-def preflight(frame: pd.DataFrame, *, campaign: str | None = None) -> Preflight:
+def preflight(
+    frame: pd.DataFrame,
+    *,
+    campaign: str | None = None,
+    mapping: CampaignMapping | str | os.PathLike[str] | None = None,
+) -> Preflight:
     """Normalise and validate ``frame``; raise :class:`CampaignColumnsError` if columns are missing.
+
+    ``mapping`` (a :class:`~.mapping.CampaignMapping` or the path of a saved
+    one) renames headers, fills campaign constants and translates values
+    before anything else; it raises :class:`~.mapping.MappingError` when it
+    holds unconfirmed guesses or clashes with the sheet.
 
     Never sends anything and never raises for bad *values*: those become
     ``invalid`` rows with ``error_field`` (field names, comma-separated, in the
@@ -211,7 +238,11 @@ def preflight(frame: pd.DataFrame, *, campaign: str | None = None) -> Preflight:
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError("batch input must be a pandas DataFrame (use read_campaign for files)")
-    column_map, unknown = _map_columns(frame.columns)
+    mapping = _resolved(mapping)
+    plan = None if mapping is None else mapping.plan(frame.columns)
+    column_map, unknown = (
+        _map_columns(frame.columns) if plan is None else (plan.column_map, plan.unknown)
+    )
     index = frame.index
     if index.has_duplicates:
         raise ValueError(
@@ -221,7 +252,13 @@ def preflight(frame: pd.DataFrame, *, campaign: str | None = None) -> Preflight:
 
     normalised = pd.DataFrame(index=index)
     for header, name in column_map.items():
-        normalised[name] = _normalise_column(frame[header], enum=name in _ENUM_FIELDS)
+        normalised[name] = _normalise_column(
+            frame[header],
+            enum=name in _ENUM_FIELDS,
+            values=plan.values.get(name) if plan is not None else None,
+        )
+    for name, constant in (plan.constants if plan is not None else {}).items():
+        normalised[name] = pd.Series(np.full(len(index), constant, dtype=object), index=index)
     for name in FIELDS:
         if name not in normalised.columns:
             normalised[name] = _none_series(index)
@@ -235,6 +272,9 @@ def preflight(frame: pd.DataFrame, *, campaign: str | None = None) -> Preflight:
         values, errors = _validate_rows(normalised)
     else:
         values, errors = _validate_columns(normalised)
+    _formula_errors(frame, column_map, errors)
+    if plan is not None and plan.values:
+        _mention_value_maps(errors, mapping)
 
     given = normalised["kyc_case_id"]
     derived_mask = given.isna()
@@ -260,8 +300,14 @@ def preflight(frame: pd.DataFrame, *, campaign: str | None = None) -> Preflight:
     status.loc[invalid_labels] = INVALID
 
     _mark_duplicates(case_ids, sheet_row, status, error_field, error_message)
+    note, same_subject = mark_same_subject(values, sheet_row, (status == READY) & case_ids.notna())
 
     warnings = []
+    if plan is not None and plan.absent:
+        warnings.append(
+            f"{len(plan.absent)} column(s) named in the mapping are not in the sheet: "
+            + ", ".join(plan.absent)
+        )
     if unknown:
         warnings.append(
             f"{len(unknown)} column(s) not used by the API were ignored: " + ", ".join(unknown)
@@ -280,6 +326,9 @@ def preflight(frame: pd.DataFrame, *, campaign: str | None = None) -> Preflight:
         campaign=campaign,
         missing_ids=missing_ids,
         warnings=warnings,
+        note=note,
+        same_subject=same_subject,
+        mapping=mapping,
     )
 
 
@@ -346,7 +395,54 @@ def _map_columns(columns: pd.Index) -> tuple[dict[str, str], list[str]]:
     return mapping, unknown
 
 
-def _normalise_column(column: pd.Series, *, enum: bool) -> pd.Series:
+def _resolved(mapping: CampaignMapping | str | os.PathLike[str] | None) -> CampaignMapping | None:
+    if mapping is None:
+        return None
+    from .mapping import as_mapping  # the mapping module builds on this one
+
+    return as_mapping(mapping)
+
+
+def _formula_errors(
+    frame: pd.DataFrame, column_map: dict[str, str], errors: dict[str, pd.Series]
+) -> None:
+    """Cells :func:`~.reading.read_campaign` found to be formulas without a stored result.
+
+    They read as missing, but "empty" would send the analyst looking for a
+    blank cell; the message says what the cell really holds.
+    """
+    cells = frame.attrs.get("formula_cells") or ()
+    for label, header in cells:
+        name = column_map.get(header)
+        if name is None or label not in frame.index:
+            continue
+        column = errors.setdefault(name, _none_series(frame.index))
+        column.loc[label] = (
+            f"{_TITLES[name]}: formula with no value (the file was saved without calculated "
+            "results; open it in Excel and save it again, or type the value)"
+        )
+
+
+def _mention_value_maps(errors: dict[str, pd.Series], mapping: CampaignMapping | None) -> None:
+    """Enum messages of mapped fields also list what the mapping translates."""
+    if mapping is None:
+        return
+    for name, messages in errors.items():
+        known = mapping.known_values(name)
+        if not known or name not in _ENUM_FIELDS:
+            continue
+        hint = "; the mapping translates " + ", ".join(repr(k) for k in known)
+        present = messages.notna()
+        enum_errors = present & messages.astype(object).map(
+            lambda m: isinstance(m, str) and "use one of" in m
+        )
+        if enum_errors.any():
+            messages.loc[enum_errors] = messages.loc[enum_errors] + hint
+
+
+def _normalise_column(
+    column: pd.Series, *, enum: bool, values: dict[str, str] | None = None
+) -> pd.Series:
     """Strip, blank -> ``None``, one export quote dropped, and for enums canonical spelling.
 
     Returns an ``object`` Series of ``str`` and ``None``. Missing cells are
@@ -358,6 +454,8 @@ def _normalise_column(column: pd.Series, *, enum: bool) -> pd.Series:
     """
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     cleaned = [_cell_text(value) for value in uniques.tolist()]
+    if values:  # a mapping's {phrase of a sheet value -> API value}, before the usual rules
+        cleaned = [values.get(phrase(value), value) for value in cleaned]
     if enum:
         cleaned = [_ENUM_SEPARATORS.sub("_", value.upper()) for value in cleaned]
     table = np.array([value if value else None for value in cleaned] + [None], dtype=object)

@@ -1,4 +1,4 @@
-"""Reading a campaign spreadsheet (CSV or XLSX) as text, the way a person sees it.
+"""Reading a campaign spreadsheet (CSV, XLSX) as text, the way a person sees it.
 
 Every column is read as text: ids such as ``00123`` keep their leading zeros
 and nothing is turned into a float behind the analyst's back. Columns have
@@ -6,15 +6,38 @@ pandas' nullable ``string`` dtype, the same under pandas 2 and 3, and empty
 cells are missing (``pd.NA``), never the text ``"nan"``, ``"None"`` or
 ``"<NA>"``.
 
-The returned frame's index is the *spreadsheet row number* (the header is row
-1, so the first data row is 2), named ``sheet_row``. Every report built from
-it therefore points at the row a person sees in Excel, even after filtering,
-and after fully blank rows (which people leave as gaps) have been dropped.
+The returned frame's index is the *spreadsheet row number* (the first data
+row is the one under the header), named ``sheet_row``. Every report built
+from it therefore points at the row a person sees in Excel, even after
+filtering, after fully blank rows (which people leave as gaps) have been
+dropped, and when title rows sit above the table.
+
+The files Excel and people write, and how each is read:
+
+- CSV in UTF-8 with or without BOM, Windows-1252 (Excel's plain "CSV" on
+  Western European Windows) and UTF-16 "Unicode text": the encoding is
+  decided by :mod:`.encoding` (never a silent guess that garbles names) and
+  recorded in ``df.attrs["encoding"]``; the delimiter is the most frequent of
+  ``,``, ``;`` and tab in the first lines.
+- A header below title rows: the header row is the first of the first
+  :data:`HEADER_SEARCH_ROWS` rows where at least two cells (and at least half
+  as many as in the best row) are field names, titles or export synonyms, or
+  failing that the first row at least half as wide as the table;
+  ``header_row`` (the row number a person sees) overrides it. The row used
+  is ``df.attrs["header_row"]``.
+- XLSX, XLSM, XLS and ODS through :func:`~.excel.read_excel_text`
+  (python-calamine: numbers as typed, dates as ISO dates, formula results);
+  XLSX/XLSM formulas saved without a result are listed in
+  ``df.attrs["formula_cells"]`` as ``(sheet_row, header)`` so the pre-flight
+  reports "formula with no value" instead of an empty cell. A file that is
+  not a workbook after all is refused with a message saying how to save it.
 """
 
 from __future__ import annotations
 
+import csv
 import io
+import itertools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -22,16 +45,32 @@ from typing import IO, Any, Union
 
 import pandas as pd
 
-__all__ = ["SHEET_ROW_INDEX_NAME", "CampaignReadError", "SheetNotFoundError", "read_campaign"]
+from .encoding import UndecodableError, decode_text
+
+__all__ = [
+    "HEADER_SEARCH_ROWS",
+    "SHEET_ROW_INDEX_NAME",
+    "SAVE_AS",
+    "CampaignReadError",
+    "SheetNotFoundError",
+    "read_campaign",
+]
 
 SHEET_ROW_INDEX_NAME = "sheet_row"
 """Index name marking a frame whose index is already the spreadsheet row number."""
 
 FIRST_DATA_ROW = 2
-"""Row 1 is the header, so the first data row a person sees is row 2."""
+"""With the header on row 1, the first data row a person sees is row 2."""
+
+HEADER_SEARCH_ROWS = 30
+"""How many rows from the top may hold the header (title rows above the table)."""
 
 _CSV_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
-_EXCEL_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
+_WORKBOOK_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+SAVE_AS = "save it as .xlsx (File > Save As > Excel Workbook) or as 'CSV UTF-8'"
+"""How to save a file that cannot be read (said in the messages that refuse it)."""
+_WORKBOOK_MAGIC = (b"PK", b"\xd0\xcf\x11\xe0")
+"""How a workbook buffer starts: a ZIP archive (XLSX, XLSM, ODS) or an OLE2 file (XLS)."""
 
 PathOrBuffer = Union[str, "os.PathLike[str]", IO[bytes], IO[str]]
 
@@ -53,27 +92,67 @@ class SheetNotFoundError(CampaignReadError, KeyError):
         return str(self.args[0])
 
 
-def read_campaign(path_or_buffer: PathOrBuffer, *, sheet: str | None = None) -> pd.DataFrame:
-    """Read a campaign sheet (CSV or XLSX) with every cell as text.
+def read_campaign(
+    path_or_buffer: PathOrBuffer,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
+    """Read a campaign sheet (CSV, XLSX, XLSM, XLS, ODS) as text.
 
     ``path_or_buffer`` is a path (the extension picks the reader) or an open
-    file/buffer (sniffed: XLSX files are ZIP archives starting with ``PK``).
-    ``sheet`` names the worksheet of an XLSX file (default: the first one).
+    file/buffer (sniffed: XLSX and ODS files are ZIP archives starting with
+    ``PK``, XLS files OLE2 files).
+    ``sheet`` names the worksheet of a workbook (default: the first one).
+    ``header_row`` is the row number (as Excel shows it) of the header,
+    detected when not given; ``encoding`` is a CSV file's text encoding,
+    detected when not given (see the module docstring).
 
     Returns a DataFrame of ``string`` columns where empty cells are ``NA``, fully
     blank rows are dropped, and the index is the spreadsheet row number
-    (named ``sheet_row``). Raises ``FileNotFoundError`` naming the file,
-    :class:`CampaignReadError` (a ``ValueError``) for an unknown extension, and
+    (named ``sheet_row``); ``df.attrs`` holds ``encoding`` (CSV bytes only),
+    ``header_row``, ``formula_cells`` and ``kyc_sheet`` (the file's name and
+    SHA-256, for the evidence record). Raises ``FileNotFoundError`` naming
+    the file, :class:`CampaignReadError` (a ``ValueError``) for an unknown
+    extension, an undecodable file, a file that is not a workbook or a bad
+    ``header_row`` (the message says how to save the file), and
     :class:`SheetNotFoundError` listing the available worksheets.
     """
+    if header_row is not None and header_row < 1:
+        raise CampaignReadError("header_row is a row number as Excel shows it: 1 or more.")
     kind, source = _resolve(path_or_buffer)
     if kind == "csv":
         if sheet is not None:
             raise CampaignReadError("A CSV file has no worksheets; leave out the sheet name.")
-        frame = _read_csv(source)
+        if encoding is not None and isinstance(source, io.TextIOBase):
+            raise CampaignReadError("This buffer is already text; leave out the encoding.")
+        frame = _read_csv(source, header_row, encoding)
+    elif encoding is not None:
+        raise CampaignReadError("A workbook has no text encoding; leave out the encoding.")
     else:
-        frame = _read_excel(source, sheet)
-    return _tidy(frame)
+        frame = _read_workbook(source, sheet, header_row)
+    frame.attrs["kyc_sheet"] = _fingerprint(path_or_buffer)  # for the evidence record
+    return frame
+
+
+def _fingerprint(path_or_buffer: PathOrBuffer) -> dict[str, str | None]:
+    """The file's name and SHA-256 (``None`` for a buffer that cannot be re-read from the start)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    if isinstance(path_or_buffer, (str, os.PathLike)):
+        path = Path(path_or_buffer)
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return {"file_name": path.name, "sha256": digest.hexdigest()}
+    name = getattr(path_or_buffer, "name", None)
+    whole = _peek(path_or_buffer, lambda: (path_or_buffer.seek(0), path_or_buffer.read())[1])
+    if not isinstance(whole, bytes):
+        return {"file_name": Path(name).name if isinstance(name, str) else None, "sha256": None}
+    digest.update(whole)
+    return {"file_name": Path(name).name if isinstance(name, str) else None, "sha256": digest.hexdigest()}
 
 
 def _resolve(path_or_buffer: PathOrBuffer) -> tuple[str, PathOrBuffer]:
@@ -82,12 +161,8 @@ def _resolve(path_or_buffer: PathOrBuffer) -> tuple[str, PathOrBuffer]:
         suffix = path.suffix.lower()
         if suffix in _CSV_EXTENSIONS:
             kind = "csv"
-        elif suffix in _EXCEL_EXTENSIONS:
-            kind = "xlsx"
-        elif suffix == ".xls":
-            raise CampaignReadError(
-                f"{path.name}: old .xls workbooks are not supported; save the sheet as .xlsx or .csv."
-            )
+        elif suffix in _WORKBOOK_EXTENSIONS:
+            kind = "workbook"
         else:
             raise CampaignReadError(
                 f"{path.name}: unknown file type {suffix or '(no extension)'!r}; "
@@ -114,70 +189,142 @@ def _sniff(buffer: IO[bytes] | IO[str]) -> str:
     if isinstance(buffer, io.TextIOBase):
         return "csv"
     head = _peek(buffer, lambda: buffer.read(4))
-    return "xlsx" if isinstance(head, bytes) and head.startswith(b"PK") else "csv"
+    return "workbook" if isinstance(head, bytes) and head.startswith(_WORKBOOK_MAGIC) else "csv"
 
 
-def _read_csv(source: PathOrBuffer) -> pd.DataFrame:
-    # The delimiter is taken from the header line (commas, or the semicolons of
-    # European Excel exports, or tabs) so the fast C parser can be used;
-    # utf-8-sig drops the BOM Excel writes. Blank lines are kept so that row
+# --------------------------------------------------------------------------- CSV
+
+
+def _read_csv(source: PathOrBuffer, header_row: int | None, encoding: str | None) -> pd.DataFrame:
+    assumed: str | None
+    if isinstance(source, (str, os.PathLike)):
+        raw: str | bytes = Path(source).read_bytes()
+    else:
+        raw = source.read()
+    if isinstance(raw, str):
+        text, assumed = raw, None  # already text: nothing to decode
+    else:
+        try:
+            text, assumed = decode_text(raw, encoding)
+        except UndecodableError as exc:
+            raise CampaignReadError(f"The campaign file cannot be read: {exc}") from exc
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise CampaignReadError("The campaign file is empty: no header row was found.")
+    sep = _delimiter(text)
+    sample = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS))
+    header_index = _header_index(sample, header_row)
+    # The fast C parser, from the header on. Blank lines are kept so that row
     # positions stay equal to spreadsheet rows; _tidy drops them afterwards.
     try:
-        return pd.read_csv(
-            source,
+        frame = pd.read_csv(
+            io.StringIO(text),
             dtype=str,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
-            sep=_delimiter(source),
-            encoding="utf-8-sig",
+            skiprows=header_index,
+            sep=sep,
         )
     except pd.errors.EmptyDataError as exc:
         raise CampaignReadError("The campaign file is empty: no header row was found.") from exc
-    except UnicodeDecodeError as exc:
-        raise CampaignReadError(
-            "The campaign file is not UTF-8 text; save it as 'CSV UTF-8' or as .xlsx."
-        ) from exc
+    frame = _tidy(frame, header_index + 1)
+    frame.attrs.update(encoding=assumed)
+    return frame
 
 
-def _delimiter(source: PathOrBuffer) -> str:
-    """The most frequent of ``,``, ``;`` and tab in the header line (``,`` by default)."""
-    head: str | bytes | None
-    if isinstance(source, (str, os.PathLike)):
-        try:
-            with open(source, "rb") as handle:
-                head = handle.readline(65536)
-        except OSError:
-            return ","
-    else:
-        head = _peek(source, lambda: source.readline(65536))
-    if head is None:
-        return ","
-    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
-    counts = {sep: text.count(sep) for sep in (",", ";", "\t")}
+def _delimiter(text: str) -> str:
+    """The one of ``,``, ``;`` and tab most used on a single line of the first lines."""
+    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    counts = {sep: max((line.count(sep) for line in lines), default=0) for sep in (",", ";", "\t")}
     best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] else ","
 
 
-def _read_excel(source: PathOrBuffer, sheet: str | None) -> pd.DataFrame:
-    with pd.ExcelFile(source, engine="openpyxl") as book:
-        names = [str(name) for name in book.sheet_names]
-        if sheet is not None and sheet not in names:
-            raise SheetNotFoundError(sheet, names)
-        return pd.read_excel(
-            book,
-            sheet_name=sheet if sheet is not None else 0,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-        )
+# --------------------------------------------------------------------------- workbooks
 
 
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+def _read_workbook(source: PathOrBuffer, sheet: str | None, header_row: int | None) -> pd.DataFrame:
+    """XLSX/XLSM/XLS/ODS through :func:`~.excel.read_excel_text` (python-calamine)."""
+    from .excel import read_excel_text  # python-calamine loads only when a workbook is read
+
+    book = read_excel_text(source, sheet=sheet)
+    return _frame_from_grid(book.cells, header_row, book.formulas_without_value)
+
+
+def _frame_from_grid(
+    cells: pd.DataFrame, header_row: int | None, no_value: frozenset[tuple[int, int]]
+) -> pd.DataFrame:
+    """A sheet's text grid (index: sheet row; columns: column number, both from 1) as a
+    campaign frame; ``no_value`` holds the ``(row, column)`` of formulas saved without a value."""
+    if cells.empty or cells.isna().all(axis=None):
+        raise CampaignReadError("The worksheet is empty: no header row was found.")
+    top = cells.iloc[:HEADER_SEARCH_ROWS]
+    sample = [[None if pd.isna(c) else c for c in row] for row in top.itertuples(index=False)]
+    header_index = _header_index(sample, header_row)
+    if header_index >= len(cells):
+        raise CampaignReadError(f"header_row {header_index + 1} is below the last row of the sheet.")
+    headers = _unique_headers([None if pd.isna(c) else c for c in cells.iloc[header_index]])
+    body = cells.iloc[header_index + 1 :]
+    body.columns = headers
+    frame = _tidy(body, header_index + 1)
+    frame.attrs.update(
+        formula_cells=[
+            (row, headers[column - 1])
+            for row, column in sorted(no_value)
+            if row > header_index + 1 and headers[column - 1] in frame.columns
+        ]
+    )
+    return frame
+
+
+
+def _unique_headers(cells: list[str | None]) -> list[str]:
+    """pandas' rules: an empty header is ``Unnamed: <position>``, a repeat gets ``.1``, ``.2``..."""
+    out: list[str] = []
+    used: set[str] = set()
+    for position, cell in enumerate(cells):
+        name = str(cell) if cell not in (None, "") else f"Unnamed: {position}"
+        candidate, count = name, 0
+        while candidate in used:
+            count += 1
+            candidate = f"{name}.{count}"
+        used.add(candidate)
+        out.append(candidate)
+    return out
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _header_index(sample: list[list[str | None]] | list[list[str]], header_row: int | None) -> int:
+    """0-based position of the header row among the first rows (see the module docstring)."""
+    if header_row is not None:
+        return header_row - 1
+    from .mapping import is_known_header  # the mapping module builds on reading
+
+    filled = [[c for c in row if c is not None and str(c).strip()] for row in sample]
+    widest = max((len(cells) for cells in filled), default=0)
+    if widest <= 1:
+        return next((i for i, cells in enumerate(filled) if cells), 0)
+    matches = [sum(1 for c in cells if is_known_header(c)) for cells in filled]
+    best = max(matches)
+    if best >= 2:  # the first row that reads like a header (a data row may hold a synonym or two)
+        return next(i for i, m in enumerate(matches) if m >= 2 and m * 2 >= best)
+    return next(i for i, cells in enumerate(filled) if len(cells) * 2 >= widest and len(cells) >= 2)
+
+
+def _tidy(frame: pd.DataFrame, header_row: int) -> pd.DataFrame:
     frame.columns = [str(c) for c in frame.columns]
-    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), name=SHEET_ROW_INDEX_NAME)
+    first = header_row + 1
+    frame.index = pd.RangeIndex(first, first + len(frame), name=SHEET_ROW_INDEX_NAME)
     if len(frame.columns):
         # "string", not astype(str): under pandas 2 that turns a missing cell (an empty
-        # XLSX cell is None even with na_filter=False) into the text "None".
+        # XLSX cell is None) into the text "None".
         frame = frame.astype("string").replace("", pd.NA)
-    return frame.dropna(how="all")
+    # columns with neither a header nor a value: trailing separators, or formatting
+    # Excel stretched past the table
+    unnamed = [c for c in frame.columns if c.startswith("Unnamed: ") and frame[c].isna().all()]
+    frame = frame.drop(columns=unnamed).dropna(how="all")
+    frame.attrs.update(header_row=header_row, encoding=None, formula_cells=[])
+    return frame

@@ -15,22 +15,26 @@ with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` unless it is a
 plain number such as ``-100`` (a number is never run as a formula, and ids
 like ``-100`` must survive a round trip). Every non-numeric column is
 checked, categorical and mixed ones included, and XLSX text cells are
-stored as text, never as formulas. :func:`~.reading.read_campaign` and the
-pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
+stored as text, never as formulas (:func:`write_xlsx`). :func:`~.reading.read_campaign`
+and the pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
 
-Exports never fail on content. A worksheet cannot hold most control
-characters (openpyxl refuses them with ``IllegalCharacterError``: its
-``ILLEGAL_CHARACTERS_RE``), nor lone surrogates or ``U+FFFE``/``U+FFFF``; the
-contract fields refuse them on input, but the sheet's own columns that the API
-ignored may hold anything. Such characters are written as a visible escape,
+Exports never fail on content. A worksheet (XML 1.0) cannot hold the C0
+control characters other than tab, line feed and carriage return, lone
+surrogates, or ``U+FFFE``/``U+FFFF``. xlsxwriter does not refuse them: it
+stores a control character as Excel's ``_x000B_`` escape (Excel then shows an
+invisible character, openpyxl reads the escape back literally), ``U+FFFE`` as
+``_xFFFE_`` (read back literally everywhere), and a lone surrogate makes the
+whole write fail with ``UnicodeEncodeError``. The contract fields refuse them
+on input, but the sheet's own columns that the API ignored, and a mapping
+built from its headers, may hold anything. So :func:`write_xlsx` writes such
+characters, in every sheet's cells and headers, as a visible escape,
 ``⟨U+000B⟩`` (:func:`kyc_widgets.text.marker`, the notation the screen uses
-too), in cells and headers alike. CSV gets the same treatment as XLSX, so
-both files of one report hold the same text and a CSV opened in a spreadsheet
-loses nothing silently; tab, line feed and carriage return are kept (both
-formats hold them; CSV quotes the cell). :meth:`BatchReport.to_csv` and
-:meth:`BatchReport.to_excel` return how many cells (headers included) were
-changed that way, so a caller can say so; 0 means the file holds the data
-exactly.
+too). CSV gets the same treatment, so both files of one report hold the same
+text and a CSV opened in a spreadsheet loses nothing silently; tab, line feed
+and carriage return are kept (both formats hold them; CSV quotes the cell).
+:meth:`BatchReport.to_csv`, :meth:`BatchReport.to_excel` and :func:`write_xlsx`
+return how many cells (headers included) were changed that way, so a caller
+can say so; 0 means the file holds the data exactly.
 
 On screen (:func:`html_table`), hidden and direction-changing characters are
 drawn with :func:`kyc_widgets.text.reveal` rather than obeyed.
@@ -40,13 +44,14 @@ from __future__ import annotations
 
 import html
 import numbers
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from kyc_widgets.labels import words
 from kyc_widgets.text import marker, reveal, reveal_html
@@ -62,6 +67,8 @@ __all__ = [
     "BatchReport",
     "escape_unwritable",
     "neutralise_formulas",
+    "readable",
+    "write_xlsx",
 ]
 
 STATUSES: tuple[str, ...] = (
@@ -74,6 +81,7 @@ STATUSES: tuple[str, ...] = (
     "outcome_unknown",
     "not_attempted",
     "would_create",
+    "exists_differs",
 )
 """Every row ends in exactly one of these."""
 
@@ -87,11 +95,13 @@ STATUS_LABELS: dict[str, str] = {
     "outcome_unknown": "Outcome unknown: check before re-sending",
     "not_attempted": "Not attempted",
     "would_create": "Would be created (dry run)",
+    "exists_differs": "Exists with different data (dry run)",
 }
 """Statuses as words, for people."""
 
-DONE_STATUSES = frozenset({"created", "exists"})
-"""The case exists on the API: nothing left to do for the row."""
+DONE_STATUSES: frozenset[str] = frozenset({"created", "exists"})
+"""The case exists on the API: nothing left to do for the row. A resumed run
+skips these rows (:mod:`.journal`), and the CLI counts them as landed."""
 
 ATTENTION_STATUSES: tuple[str, ...] = (
     "invalid",
@@ -99,6 +109,7 @@ ATTENTION_STATUSES: tuple[str, ...] = (
     "outcome_unknown",
     "not_attempted",
     "conflict",
+    "exists_differs",
 )
 """Rows someone has to look at (fix, re-run or check). Duplicates are not among
 them: the case of a duplicate row is the one of its first occurrence."""
@@ -128,13 +139,16 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "attempts",
     "note",
 )
+"""The columns of ``BatchReport.results``, in order: the one list the sender
+fills (:mod:`.sending`) and the exports and tables show."""
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _HTML_ROWS = 50
 
-UNWRITABLE_CHARACTERS = re.compile(ILLEGAL_CHARACTERS_RE.pattern + "|[\ud800-\udfff\ufffe\uffff]")
-"""What a worksheet cannot hold: openpyxl's set, plus lone surrogates and two non-characters."""
+UNWRITABLE_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What a worksheet cannot hold: the characters XML 1.0 refuses (C0 controls but tab, line
+feed and carriage return; lone surrogates; ``U+FFFE`` and ``U+FFFF``)."""
 
 
 def escape_unwritable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -143,7 +157,7 @@ def escape_unwritable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     Headers count as cells. Each text-holding column is searched once with a
     vectorised ``str.contains``; only the cells it finds are rewritten.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # cells are replaced column by column, never changed in place
     headers = [str(c) for c in out.columns]
     escaped_headers = [_escape(h) for h in headers]
     changed = sum(a != b for a, b in zip(headers, escaped_headers))
@@ -214,6 +228,31 @@ def _neutralise(value: str) -> str:
     return value
 
 
+def mapping_frame(mapping: Any) -> pd.DataFrame:
+    """A mapping as rows (what, sheet, field, value) for the report's ``mapping`` sheet."""
+    rows: list[tuple[str, str, str, str]] = [
+        ("mapping", "", "", mapping.describe()),
+    ]
+    rows += [("column", header, name or "(ignored)", "") for header, name in mapping.columns.items()]
+    rows += [("constant", "", name, value) for name, value in mapping.constants.items()]
+    rows += [
+        ("value", sheet_value, name, api_value)
+        for name, table in mapping.values.items()
+        for sheet_value, api_value in table.items()
+    ]
+    return neutralise_formulas(pd.DataFrame(rows, columns=["what", "sheet", "field", "value"]))
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Report columns (any of :data:`RESULT_COLUMNS`) for people: statuses and headers as
+    words, empty cells blank. The widget's preview and the report's tables read the same."""
+    shown = frame.copy()
+    if "status" in shown.columns:
+        shown["status"] = shown["status"].map(STATUS_LABELS)
+    shown = shown.astype(object).where(shown.notna(), "")
+    return shown.rename(columns=words)
+
+
 def html_table(frame: pd.DataFrame) -> str:
     """A DataFrame as a plain, left-aligned HTML table (values escaped) for notebooks.
 
@@ -233,6 +272,71 @@ def html_table(frame: pd.DataFrame) -> str:
 
 def _revealed(value: Any) -> Any:
     return reveal(value) if isinstance(value, str) else value
+
+
+def write_xlsx(
+    frame: pd.DataFrame,
+    path: str | Path | Any,
+    *,
+    sheet_name: str,
+    more_sheets: Mapping[str, pd.DataFrame] | None = None,
+) -> int:
+    """Write ``frame`` (header row, then one row per record, no index) as an XLSX sheet,
+    followed by ``more_sheets`` (sheet name -> frame) written the same way.
+
+    xlsxwriter, driven row by row, writes a sheet several times faster than
+    ``DataFrame.to_excel`` does. Text is always stored as a text cell: with
+    ``strings_to_formulas``, ``strings_to_urls`` and ``strings_to_numbers``
+    off, a string starting with ``=`` (or ``{=``) is not a formula, a URL is
+    not a live link and ``"1e5"`` stays text. Missing values are empty
+    cells, numbers and booleans keep their type, dates are shown as dates.
+
+    Characters a worksheet cannot hold (:data:`UNWRITABLE_CHARACTERS`) are
+    written as ``⟨U+000B⟩`` escapes in every sheet, headers included
+    (:func:`escape_unwritable`); returns how many cells were changed that way.
+    """
+    import xlsxwriter  # imported here: only writing a workbook needs it
+    import xlsxwriter.exceptions
+
+    sheets = {sheet_name: frame, **(more_sheets or {})}
+    escaped = 0
+    for name, each in sheets.items():
+        sheets[name], changed = escape_unwritable(each)
+        escaped += changed
+    for rows, columns in (each.shape for each in sheets.values()):
+        if rows + 1 > _XLSX_MAX_ROWS or columns > _XLSX_MAX_COLUMNS:
+            raise ValueError(
+                f"A sheet of {rows} rows and {columns} columns does not fit in one XLSX "
+                f"worksheet ({_XLSX_MAX_ROWS - 1} rows, {_XLSX_MAX_COLUMNS} columns); write CSV."
+            )
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "nan_inf_to_errors": True,
+        "default_date_format": "yyyy-mm-dd hh:mm:ss",
+        "in_memory": True,  # no temporary files (of personal data) in the temp folder
+    }
+    target = str(path) if isinstance(path, (str, os.PathLike)) else path
+    try:
+        with xlsxwriter.Workbook(target, options) as book:
+            book.use_zip64()  # a large sheet must not fail on the ZIP's 4 GB limit
+            for name, each in sheets.items():
+                sheet = book.add_worksheet(name)
+                for column, header in enumerate(each.columns):
+                    sheet.write_string(0, column, str(header))
+                values = each.astype(object).where(each.notna(), None)
+                for row, record in enumerate(values.itertuples(index=False, name=None), start=1):
+                    sheet.write_row(row, 0, record)
+    except xlsxwriter.exceptions.FileCreateError as exc:
+        # The OSError itself (disk full, no permission), as any other file write raises it.
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        raise (cause or OSError(str(exc))) from exc
+    return escaped
+
+
+_XLSX_MAX_ROWS = 1_048_576
+_XLSX_MAX_COLUMNS = 16_384
 
 
 @dataclass
@@ -256,6 +360,19 @@ class BatchReport:
     stopped early."""
     elapsed: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    api_base_url: str | None = None
+    """The API the batch spoke to (no credentials), for the evidence record."""
+    principals: list[str] = field(default_factory=list)
+    """Who the API said the caller was, across the runs merged into this report."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The batch's options (dry run, conflicts, concurrency, ...) for the evidence record."""
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    """One ``{"started_at", "finished_at", "principals", "rows_sent"}`` per run (UTC, ISO 8601)."""
+    fixes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Corrections accepted by :meth:`apply_fixes`, by sheet row (:mod:`.fixes`)."""
+    mapping: Any = None
+    """The :class:`~.mapping.CampaignMapping` the sheet was read with, if any
+    (``mapping.describe()`` names its file and fingerprint)."""
 
     # -- counting ----------------------------------------------------------------
 
@@ -265,14 +382,14 @@ class BatchReport:
         return {status: int(counted.get(status, 0)) for status in STATUSES}
 
     @property
-    def needs_attention(self) -> int:
+    def attention_count(self) -> int:
         """How many rows are in an :data:`ATTENTION_STATUSES` status."""
         return int(self.results["status"].isin(ATTENTION_STATUSES).sum())
 
     @property
     def ok(self) -> bool:
         """True when no row needs attention (the CLI's exit code 0)."""
-        return self.needs_attention == 0
+        return self.attention_count == 0
 
     @property
     def interrupted(self) -> bool:
@@ -301,7 +418,54 @@ class BatchReport:
         else:
             rows[id_column] = rows[id_column].astype(object)
         rows.loc[sent_like[sent_like].index, id_column] = ids[sent_like]
+        if self.fixes:  # rows fixed in the notebook are retried with their corrected values
+            from .fixes import with_fixes
+
+            rows = with_fixes(self, rows)
         return rows
+
+    def needs_attention(self) -> pd.DataFrame:
+        """The rows the API never stored and that can be fixed here, with their errors.
+
+        See :func:`.fixes.needs_attention`: ``invalid`` rows (pre-flight or a
+        400 from the API), indexed by sheet row.
+        """
+        from .fixes import needs_attention
+
+        return needs_attention(self)
+
+    def apply_fixes(self, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
+        """Corrected, validated input rows for ``batch_create`` (see :func:`.fixes.apply_fixes`)."""
+        from .fixes import apply_fixes
+
+        return apply_fixes(self, fixes)
+
+    def corrected_sheet(self) -> pd.DataFrame:
+        """The whole input with the accepted fixes, under the sheet's own headers."""
+        from .fixes import corrected_sheet
+
+        return corrected_sheet(self)
+
+    def merge(self, other: BatchReport) -> None:
+        """Take the outcomes of a later run of some of these rows (see :func:`.fixes.merge`)."""
+        from .fixes import merge
+
+        merge(self, other)
+
+    def evidence(self, *, sheet: str | Path | None = None) -> dict[str, Any]:
+        """The campaign's hash-chained evidence record (see :mod:`.evidence`)."""
+        from .evidence import build_evidence
+
+        return build_evidence(self, sheet=sheet)
+
+    def to_evidence(self, path: str | Path, *, sheet: str | Path | None = None) -> Path:
+        """Write :meth:`evidence` as JSON to ``path`` and a one-page HTML summary beside it.
+
+        Returns the path of the HTML summary.
+        """
+        from .evidence import write_evidence
+
+        return write_evidence(self.evidence(sheet=sheet), path)
 
     def _source_id_column(self) -> str | None:
         for header, name in self.column_map.items():
@@ -374,19 +538,13 @@ class BatchReport:
     ) -> int:
         """Write the report joined with the input as XLSX; every text cell is stored as text.
 
-        openpyxl stores a string starting with ``=`` as a formula; after
-        neutralisation none should, and any that still does is turned back
-        into a text cell (``data_type = "s"``) before saving. Returns how many
-        cells were written with ``⟨U+000B⟩`` escapes, as :meth:`to_csv` does.
+        See :func:`write_xlsx`: no text is ever stored as a formula or a link. Returns
+        how many cells (in the report and the mapping sheet) were written with
+        ``⟨U+000B⟩`` escapes, as :meth:`to_csv` does.
         """
-        frame, escaped = self._export(include_personal_data)
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            frame.to_excel(writer, index=False, sheet_name=sheet_name)
-            for row in writer.sheets[sheet_name].iter_rows():
-                for cell in row:
-                    if cell.data_type == "f":
-                        cell.data_type = "s"
-        return escaped
+        frame = neutralise_formulas(self.to_frame(include_personal_data=include_personal_data))
+        more = {"mapping": mapping_frame(self.mapping)} if self.mapping is not None else None
+        return write_xlsx(frame, path, sheet_name=sheet_name, more_sheets=more)
 
     # -- display -------------------------------------------------------------------
 
@@ -397,10 +555,7 @@ class BatchReport:
             frame = frame[frame["status"] == status]
         if limit is not None:
             frame = frame.head(limit)
-        shown = frame.drop(columns=["source_index"]).copy()
-        shown["status"] = shown["status"].map(STATUS_LABELS)
-        shown = shown.astype(object).where(shown.notna(), "")
-        return shown.rename(columns=words)
+        return readable(frame.drop(columns=["source_index"]))
 
     def summary_text(self) -> str:
         """One line per non-zero status, e.g. ``Created: 120``."""
@@ -409,6 +564,8 @@ class BatchReport:
         ]
         if self.stopped_reason:
             lines.append(f"Stopped early: {_STOP_WORDS.get(self.stopped_reason, self.stopped_reason)}")
+        if self.mapping is not None:
+            lines.append(f"Mapping: {self.mapping.describe()}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -3,7 +3,8 @@
 How it is built, and why:
 
 - **Pre-flight first** (:mod:`.preflight`): nothing is sent unless the columns
-  are right; invalid and duplicate rows are never sent.
+  are right; invalid and duplicate rows are never sent. A plan computed
+  already (a UI's preview) can be passed instead of the frame and is sent as is.
 - **Every sent row carries an external id** (given, or derived from the
   campaign: :mod:`.identity`). That is what makes re-runs safe (a second
   create gets 409 and the row is reported ``exists``) and what lets the
@@ -12,38 +13,45 @@ How it is built, and why:
 - **N worker tasks over one queue** (default :data:`DEFAULT_CONCURRENCY`) with
   the async client. A remote API is latency-bound, so 32 requests in flight
   give ~30x the throughput of a loop.
-- **429 back-pressure belongs to the batch** (:mod:`.pacing`): the twins it
-  makes are told not to retry a 429 themselves (``retry_rate_limited=False``,
-  when the client offers it); the batch pauses *every* worker for
-  ``Retry-After`` (or a backoff when the API gave none) and sends the row
-  again, since a 429 means the API did nothing. So the batch settles at the
-  API's rate instead of hammering it, and a cancel or a 401 ends a pause at
-  once instead of after the client's retries. Every other retry (lost
-  answers confirmed by the own-id rule, 503 "retryable", connection refused)
-  stays with the client, whose rules decide what is safe to re-send.
+- **429 back-pressure is the client's pacing gate**
+  (:class:`~kyc_widgets.api.pacing.PacingGate`): every request of the client
+  and of the twins made here passes through one gate, so a 429 pauses *every*
+  worker for ``Retry-After`` (or a backoff when the API gave none) and the
+  batch settles at the API's rate instead of hammering it. The client's
+  retry rules decide what is safe to re-send (a 429 always is); a row whose
+  429 retries ran out goes round again (:func:`.outcomes.send_row`).
+- **Stopping reaches the gate**: a cancel, a Ctrl-C or a 401 stops the
+  client's gate (through its public ``pacing``), so a worker waiting out a
+  pause or a retry ends at once with the row ``not_attempted`` instead of
+  after the client's retries; the gate is resumed when the batch returns.
 - **401 stops everything at once** (every further row would fail the same
   way), and so does 403; requests already in flight finish and are reported.
 - **Cancellation** (a ``cancel`` event, task cancellation, Ctrl-C / kernel
-  interrupt) stops taking new rows and ends 429 pauses at once (no request
-  is sent after it), waits for the requests in flight (never cancelled: their
+  interrupt) stops taking new rows and ends the gate's waits at once (no
+  request is sent after it), waits for the requests in flight (never cancelled: their
   answer says whether a case was created), and returns the report with every
   unsent row ``not_attempted``.
 - **Journal** (:mod:`.journal`): opened before the first request (an
   unwritable path fails before anything is sent); outcomes are appended as
   they happen; a later run with the same journal skips rows that already
   landed, and warns when the journal was written for another campaign.
+- **A dry run that asks the API** (``dry_run="check"``) goes through the same
+  workers, twins, pacing gate and 401 stop, with :func:`~.existing.check_row`
+  (a ``GET`` per row) in place of :func:`~.outcomes.send_row`.
+- **The same subject twice** (:mod:`.subjects`): a row that repeats another
+  row's customer and reason under another external id is held back
+  (``not_attempted``, with a ``note``) unless ``allow_same_subject=True``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import inspect
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,13 +61,17 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kyc_widgets.api.client import AsyncKycApiClient
-from kyc_widgets.api.pacing import RETRY_AFTER_CAP, RateLimitPause, Settable, StopSignal
+from kyc_widgets.api.pacing import Settable, StopSignal
+from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
+from kyc_widgets.defaults import DEFAULT_CONCURRENCY
 
+from .evidence import stamp_run, utc_now
 from .identity import CampaignRequiredError, campaign_slug
-from .journal import SKIP_ON_RESUME, Journal, JournalEntry
+from .journal import Journal, JournalEntry
 from .outcomes import Outcome, send_row
 from .preflight import READY, Preflight, preflight
-from .report import STATUSES, BatchReport
+from .report import DONE_STATUSES, RESULT_COLUMNS, STATUSES, BatchReport
+from .subjects import hold_same_subject
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -69,10 +81,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("kyc_widgets.batch")
-
-DEFAULT_CONCURRENCY = 32
-"""Requests in flight. High enough for >= 10x a sequential loop at 50 ms latency;
-the shared 429 gate keeps it from hammering an API that says it is overloaded."""
 
 CONNECTIONS_PER_POOL = 8
 """Connections per HTTP pool when the batch makes its own async clients (see :func:`_twins`)."""
@@ -98,6 +106,22 @@ class BatchProgress:
         return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
 
+_FROM_PLAN = ("source_index", "sheet_row")
+"""Report columns taken whole from the plan; every other one of
+:data:`~.report.RESULT_COLUMNS` is filled row by row."""
+
+_FROM_OUTCOME = tuple(
+    name for name in RESULT_COLUMNS if name not in _FROM_PLAN and name != "kyc_case_id"
+)
+"""Report columns an :class:`~.outcomes.Outcome` sets (``kyc_case_id`` is the plan's)."""
+
+_INTEGER_COLUMNS = ("http_status", "attempts")
+
+RowSender = Callable[..., Awaitable[Outcome]]
+"""``send_row`` or ``check_row``: ``(aclient, body, *, on_conflict) -> Outcome``; both pace
+through :func:`~.outcomes.paced_row`."""
+
+
 @dataclass
 class _Columns:
     """Result columns as plain arrays by position: a DataFrame ``.at`` per row would cost
@@ -105,41 +129,51 @@ class _Columns:
 
     n: int
     data: dict[str, np.ndarray] = field(init=False)
+    principals: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        names = (
-            "kyc_case_id", "status", "case_id", "http_status", "error_code", "error_field",
-            "error_message", "request_id", "attempts", "note",
-        )
-        self.data = {name: np.full(self.n, None, dtype=object) for name in names}
+        self.data = {
+            name: np.full(self.n, None, dtype=object)
+            for name in RESULT_COLUMNS
+            if name not in _FROM_PLAN
+        }
 
     def set(self, position: int, outcome: Outcome) -> None:
-        for name in (
-            "status", "case_id", "http_status", "error_code", "error_field", "error_message",
-            "request_id", "attempts", "note",
-        ):
-            self.data[name][position] = getattr(outcome, name)
+        for name in _FROM_OUTCOME:
+            value = getattr(outcome, name)
+            if value is not None or name != "note":  # keep a pre-flight note (same subject)
+                self.data[name][position] = value
+        if outcome.principal:
+            self.principals.add(outcome.principal)
 
 
 async def abatch_create(
-    client: Any,
-    df: pd.DataFrame,
+    client: AnyCaseApi | None,
+    df: pd.DataFrame | Preflight,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
-    dry_run: bool = False,
+    dry_run: bool | str = False,
     campaign: str | None = None,
     on_conflict: str = "report",
     progress: bool = True,
     journal: str | os.PathLike[str] | None = None,
     cancel: Settable | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    allow_same_subject: bool = False,
+    mapping: Any = None,
 ) -> BatchReport:
     """Create one case per valid row of ``df``; return a :class:`BatchReport` for every row.
 
-    ``client`` is an ``AsyncKycApiClient`` (used as is: build it with
-    ``retry_rate_limited=False`` so that a cancel also cuts short the client's
-    own 429 waits) or a ``KycApiClient`` (async twins with the same URL, token
-    and retry settings are made and closed here). ``campaign`` names the
+    ``df`` is the campaign frame, or a :class:`~.preflight.Preflight` already
+    computed from it (a UI that previewed the sheet sends exactly the plan it
+    showed, without validating it again); a plan carries its campaign, so
+    ``campaign`` may then be left out, and must match the plan's if given.
+
+    ``client`` is an ``AsyncKycApiClient`` (used as is) or a ``KycApiClient``
+    (async twins with the same URL, token, retry settings and pacing gate are
+    made and closed here); None only for a dry run. A stop (cancel, 401)
+    stops the client's pacing gate while the batch runs, so other calls on the
+    same client fail with ``RequestStoppedError`` until the batch returns. ``campaign`` names the
     campaign and is required when some rows have no ``kyc_case_id``: see
     :mod:`kyc_widgets.batch.identity` for why there is no default. ``on_conflict="report"`` reports a 409 as ``exists``;
     ``"load"`` fetches the existing case and reports ``conflict`` with the
@@ -147,6 +181,15 @@ async def abatch_create(
     ``cancel`` is any object with ``is_set()`` (``threading.Event``,
     ``asyncio.Event``); ``on_progress`` receives a :class:`BatchProgress` at
     most every :data:`PROGRESS_INTERVAL` seconds, and once at the end.
+    ``mapping`` is a :class:`~.mapping.CampaignMapping` or the path of a saved
+    one: how to read a sheet whose headers, missing constant columns or values
+    are a source system's own (the report records which mapping was used).
+
+    ``dry_run=True`` sends nothing and reports the rows ``would_create``;
+    ``dry_run="check"`` creates nothing but looks each row's external id up
+    on the API (:mod:`.existing`): ``would_create``, ``exists`` (same values)
+    or ``exists_differs``. ``allow_same_subject=True`` sends the rows that
+    repeat another row's customer and reason (:mod:`.subjects`).
 
     Raises before sending anything: :class:`~.preflight.CampaignColumnsError`
     (required columns missing), :class:`~.identity.CampaignRequiredError`,
@@ -158,8 +201,14 @@ async def abatch_create(
         raise ValueError("on_conflict must be 'report' or 'load'")
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if dry_run not in (False, True, "check"):
+        raise ValueError("dry_run must be False, True or 'check'")
+    if dry_run == "check" and client is None:
+        raise ValueError("dry_run='check' asks the API: pass a client")
     started = time.monotonic()
-    pre = preflight(df, campaign=campaign)
+    started_at = utc_now()
+    pre = _plan(df, campaign, mapping)
+    campaign = pre.campaign
     if pre.missing_ids:
         raise CampaignRequiredError(
             f"{pre.missing_ids} row(s) have no kyc_case_id. Pass campaign='<name>' so each gets "
@@ -169,14 +218,33 @@ async def abatch_create(
     slug = _slug_or_none(campaign)
     journal_file = Journal(journal) if journal is not None else None
     to_send, notes = _skip_journaled(pre, columns, journal_file, slug)
-    stop = StopSignal(cancel)
+    to_send = hold_same_subject(pre, columns.data, to_send, allow=allow_same_subject)
+    stop = StopSignal(cancel, gate=client.pacing if client is not None else None)
+    options = {
+        "dry_run": dry_run, "on_conflict": on_conflict, "concurrency": concurrency,
+        "campaign": campaign, "journal": os.fspath(journal) if journal is not None else None,
+        "allow_same_subject": allow_same_subject,
+    }
 
-    if dry_run:
+    if dry_run and dry_run != "check":  # True (or 1): validate only
         columns.data["status"][to_send] = "would_create"
-        return _report(pre, columns, campaign, dry_run=True, stopped=None, started=started,
-                       notes=notes)
+        report = _report(pre, columns, campaign, dry_run=True, stopped=None, started=started,
+                         notes=notes)
+        return stamp_run(report, client, options, started_at, columns.principals)
+    if dry_run == "check":
+        from .existing import check_row
+
+        stop_reason = await _send_all(
+            client, pre, columns, to_send, on_conflict=on_conflict, concurrency=concurrency,
+            progress=progress, journal=None, slug=slug, stop=stop, on_progress=on_progress,
+            started=started, row=check_row,
+        )
+        report = _report(pre, columns, campaign, dry_run=True, stopped=stop_reason,
+                         started=started, notes=notes)
+        return stamp_run(report, client, options, started_at, columns.principals)
 
     if journal_file is not None:
+        journal_file.run = started_at
         journal_file.open()  # before the first request: an unwritable journal sends nothing
     try:
         stop_reason = await _send_all(
@@ -196,11 +264,12 @@ async def abatch_create(
     finally:
         if journal_file is not None:
             journal_file.close()
-    return _report(pre, columns, campaign, dry_run=False, stopped=stop_reason, started=started,
-                   notes=notes)
+    report = _report(pre, columns, campaign, dry_run=False, stopped=stop_reason, started=started,
+                     notes=notes)
+    return stamp_run(report, client, options, started_at, columns.principals)
 
 
-def batch_create(client: Any, df: pd.DataFrame, **kwargs: Any) -> BatchReport:
+def batch_create(client: AnyCaseApi | None, df: pd.DataFrame | Preflight, **kwargs: Any) -> BatchReport:
     """:func:`abatch_create` as a plain function, for scripts and notebook cells alike.
 
     In a script (no event loop running) it runs the coroutine with
@@ -239,9 +308,11 @@ def batch_create(client: Any, df: pd.DataFrame, **kwargs: Any) -> BatchReport:
                     raise
 
 
-async def _run_with_own_client(client: Any, df: pd.DataFrame, kwargs: dict[str, Any]) -> BatchReport:
-    if _is_async_client(client):
-        twin = client.async_twin(**_TWIN_OPTIONS)
+async def _run_with_own_client(
+    client: AnyCaseApi | None, df: pd.DataFrame | Preflight, kwargs: dict[str, Any]
+) -> BatchReport:
+    if client is not None and is_async_api(client):
+        twin = client.async_twin()
         try:
             return await abatch_create(twin, df, **kwargs)
         finally:
@@ -252,21 +323,25 @@ async def _run_with_own_client(client: Any, df: pd.DataFrame, kwargs: dict[str, 
 # --------------------------------------------------------------------------- set-up
 
 
-def _is_async_client(client: Any) -> bool:
-    return inspect.iscoroutinefunction(getattr(client, "create_case", None))
+def _plan(df: pd.DataFrame | Preflight, campaign: str | None, mapping: Any = None) -> Preflight:
+    """The pre-flight of ``df``, or ``df`` itself when it is one already (validated once)."""
+    if not isinstance(df, Preflight):
+        return preflight(df, campaign=campaign, mapping=mapping)
+    if campaign is not None and campaign != df.campaign:
+        raise ValueError(
+            "campaign differs from the one the plan was made with; run preflight() again "
+            "with the new campaign. Nothing was sent."
+        )
+    if mapping is not None:
+        from .mapping import as_mapping
 
-
-def _client_options() -> frozenset[str]:
-    return frozenset(inspect.signature(AsyncKycApiClient.__init__).parameters)
-
-
-_TWIN_OPTIONS: dict[str, Any] = (
-    {"retry_rate_limited": False} if "retry_rate_limited" in _client_options() else {}
-)
-"""Settings the batch gives the async clients it makes: leave 429s to the batch's
-pause (:mod:`.pacing`), which a cancel can cut short. Empty with a client that
-cannot be told so; the batch still works, but a cancel then waits for the
-client's own 429 retries to run out."""
+        given = as_mapping(mapping)
+        if df.mapping is None or given is None or given.fingerprint() != df.mapping.fingerprint():
+            raise ValueError(
+                "mapping differs from the one the plan was made with; run preflight() again "
+                "with the new mapping. Nothing was sent."
+            )
+    return df
 
 
 def _slug_or_none(campaign: str | None) -> str | None:
@@ -315,7 +390,7 @@ def _skip_journaled(
     keep = []
     for position in ready.tolist():
         entry = previous.get(ids[position])
-        if entry is not None and entry.status in SKIP_ON_RESUME:
+        if entry is not None and entry.status in DONE_STATUSES:
             columns.set(
                 position,
                 Outcome(
@@ -343,24 +418,14 @@ def _report(
     notes: list[str] | None = None,
 ) -> BatchReport:
     index = pre.source.index
-    data = columns.data
-    results = pd.DataFrame(
-        {
-            "source_index": index.to_numpy(dtype=object),
-            "sheet_row": pre.sheet_row.to_numpy(),
-            "kyc_case_id": data["kyc_case_id"],
-            "status": data["status"],
-            "case_id": data["case_id"],
-            "http_status": pd.array(data["http_status"], dtype="Int64"),
-            "error_code": data["error_code"],
-            "error_field": data["error_field"],
-            "error_message": data["error_message"],
-            "request_id": data["request_id"],
-            "attempts": pd.array(data["attempts"], dtype="Int64"),
-            "note": data["note"],
-        },
-        index=index,
-    )
+    data: dict[str, Any] = {
+        "source_index": index.to_numpy(dtype=object),
+        "sheet_row": pre.sheet_row.to_numpy(),
+        **columns.data,
+    }
+    for name in _INTEGER_COLUMNS:
+        data[name] = pd.array(data[name], dtype="Int64")
+    results = pd.DataFrame({name: data[name] for name in RESULT_COLUMNS}, index=index)
     return BatchReport(
         results=results,
         source=pre.source,
@@ -371,6 +436,7 @@ def _report(
         stopped_reason=stopped,
         elapsed=time.monotonic() - started,
         warnings=[*pre.warnings, *(notes or [])],
+        mapping=pre.mapping,
     )
 
 
@@ -378,7 +444,7 @@ def _report(
 
 
 async def _send_all(
-    client: Any,
+    client: AnyCaseApi | None,
     pre: Preflight,
     columns: _Columns,
     to_send: np.ndarray,
@@ -391,10 +457,13 @@ async def _send_all(
     stop: StopSignal,
     on_progress: Callable[[BatchProgress], None] | None,
     started: float,
+    row: RowSender = send_row,
 ) -> str | None:
     total = len(to_send)
     if total == 0:
         return stop.reason if stop.is_set() else None
+    if client is None:
+        raise ValueError("a client is needed to send (only a dry run works without one)")
     bodies = pre.bodies(pre.source.index[to_send])
     positions = to_send.tolist()
     queue = list(range(total))
@@ -404,15 +473,19 @@ async def _send_all(
     last_progress = 0.0
     bar = tqdm(
         total=total,
-        desc="Creating cases",
+        desc="Creating cases" if row is send_row else "Checking cases",
         unit="row",
         mininterval=0.5,
         disable=not progress,
         dynamic_ncols=True,
     )
 
-    owned = not _is_async_client(client)
-    clients = _twins(client, min(concurrency, total)) if owned else [client]
+    twins: list[AsyncKycApiClient] = []  # made here, so closed here
+    if is_async_api(client):
+        clients: list[AsyncCaseApi] = [client]
+    else:
+        twins = _twins(client, min(concurrency, total))
+        clients = list(twins)
 
     def record(k: int, outcome: Outcome) -> None:
         nonlocal done, last_progress
@@ -430,6 +503,7 @@ async def _send_all(
                         request_id=outcome.request_id,
                         http_status=outcome.http_status,
                         campaign=slug,
+                        principal=outcome.principal,
                     )
                 )
             except OSError as exc:  # a disk full mid-run: a resume could not trust the journal
@@ -444,19 +518,14 @@ async def _send_all(
             last_progress = now
             _call_progress(on_progress, BatchProgress(done, total, dict(counts), now - started))
 
-    pause = RateLimitPause(
-        retry_after_cap=float(getattr(client, "retry_after_cap", RETRY_AFTER_CAP))
-    )
-
-    async def worker(aclient: Any) -> None:
-        # The pause is checked before taking a row: one Retry-After holds every worker.
-        while queue and await pause.wait(stop) and queue:
+    async def worker(aclient: AsyncCaseApi) -> None:
+        # Pauses happen inside the client, at its gate; a stop ends them (the row is then
+        # not_attempted) and no further row is taken.
+        while queue and not stop.is_set():
             k = queue.pop()
-            outcome = await send_row(
-                aclient, bodies[k], on_conflict=on_conflict, stop=stop, pause=pause
-            )
-            record(k, outcome)
+            record(k, await row(aclient, bodies[k], on_conflict=on_conflict))
 
+    watcher = asyncio.create_task(stop.watch())  # an outside cancel event reaches the gate
     tasks = [
         asyncio.create_task(worker(clients[i % len(clients)]))
         for i in range(min(concurrency, total))
@@ -478,30 +547,31 @@ async def _send_all(
             if error is not None:
                 raise error
     finally:
+        watcher.cancel()
+        await asyncio.wait([watcher])
+        stop.release()  # the client's gate lets requests through again
         bar.close()
-        if owned:
-            for aclient in clients:
-                await aclient.aclose()
+        for twin in twins:
+            await twin.aclose()
         if on_progress is not None and done < total:
             _call_progress(on_progress, BatchProgress(done, total, dict(counts), time.monotonic() - started))
     return stop.reason if stop.is_set() else None
 
 
-def _twins(client: Any, workers: int) -> list[Any]:
-    """Async twins of a sync client: one per :data:`CONNECTIONS_PER_POOL` workers, one 429 gate.
+def _twins(client: AnyCaseApi, workers: int) -> list[AsyncKycApiClient]:
+    """Async twins of a sync client: one per :data:`CONNECTIONS_PER_POOL` workers, one pacing gate.
 
     Why several: httpcore's connection pool does work quadratic in its number
     of connections on every request (it rescans every connection, with a
     socket syscall each), which at 32 connections costs more CPU than the
     request itself and capped the batch at ~1/3 of its throughput. Pools of 8
-    keep that cost small. The twins share the client's rate-limit gate so a
-    429 still pauses *every* worker, as the client documents.
+    keep that cost small. The twins share the client's pacing gate so a 429
+    still pauses *every* worker and a stop ends every wait, as the client documents.
     """
     count = max(1, -(-workers // CONNECTIONS_PER_POOL))
     size = -(-workers // count)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    # async_twin shares the parent's 429 gate, so every twin pauses together.
-    return [client.async_twin(limits=limits, **_TWIN_OPTIONS) for _ in range(count)]
+    return [client.async_twin(limits=limits) for _ in range(count)]
 
 
 def _postfix(counts: dict[str, int]) -> dict[str, int]:

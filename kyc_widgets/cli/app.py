@@ -1,9 +1,10 @@
 """The analyst's app: one command from a fresh checkout to a case form in the browser.
 
 ``python -m kyc_widgets.cli.app`` (what ``make demo`` runs) starts the sandbox KYC API in
-this process, then serves ``notebooks/01-create-a-case.ipynb`` as a Voila app (and,
-with ``--lab``, JupyterLab on the notebooks folder), bound to 127.0.0.1, and prints the
-URL to open. With ``KYC_API_BASE_URL`` set it starts no sandbox and the app talks to
+this process, then serves the analyst app (``app_page.ipynb`` beside this module: one cell
+that displays :class:`~kyc_widgets.widgets.desk.CaseDesk`) as a Voila app (and, with
+``--lab``, JupyterLab on a copy of the notebooks folder), bound to 127.0.0.1, and prints
+the URL to open. With ``KYC_API_BASE_URL`` set it starts no sandbox and the app talks to
 that API instead, with the token taken from ``KYC_API_TOKEN``.
 
 Why this shape:
@@ -17,6 +18,18 @@ Why this shape:
   widget frontends come from the installed ``jupyterlab_widgets`` / Voila bundles and
   the app works offline.
 
+- Every server works on a copy of its notebooks in a private temporary folder outside
+  the repository, removed when the server stops, and its kernels get that folder's
+  ``tmp`` as ``TMPDIR``: nothing a kernel or an autosave writes (a created case's names
+  in a saved output, a sandbox database) can land in a tracked file or outlive the app,
+  even when a kernel is killed.
+- A closed or reloaded tab leaves its kernel behind (Voila's own shutdown call on page
+  unload is refused for want of an XSRF token), so Voila culls kernels that have had no
+  connection and no activity for ``cull_idle_timeout`` seconds.
+- The servers' output goes through :func:`quiet_lines`: warnings nobody can act on (an
+  untrusted notebook, unencrypted kernel TCP on loopback, websocket pings, the refused
+  unload call) are dropped, the rest is passed on. ``--verbose`` shows everything.
+
 The helpers (``free_port``, ``voila_command``, ``start_voila``, ``wait_for_port``) are
 also what the browser test uses, so the test exercises the very launch path of
 ``make demo``.
@@ -27,19 +40,26 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 __all__ = [
+    "DEFAULT_CULL_IDLE_SECONDS",
+    "DEFAULT_CULL_INTERVAL_SECONDS",
     "DEFAULT_NOTEBOOK",
+    "NOISE",
     "NOTEBOOKS_DIR",
     "ServedApp",
     "free_port",
@@ -47,6 +67,8 @@ __all__ = [
     "lab_command",
     "main",
     "port_is_free",
+    "quiet_lines",
+    "serving_copy",
     "start_lab",
     "start_voila",
     "stop_process",
@@ -61,7 +83,31 @@ DEFAULT_LAB_PORT = 8888
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 """The repository's notebooks folder (the package is installed editable from the checkout)."""
 
-DEFAULT_NOTEBOOK = NOTEBOOKS_DIR / "01-create-a-case.ipynb"
+DEFAULT_NOTEBOOK = Path(__file__).resolve().parent / "app_page.ipynb"
+"""The analyst app: a notebook of one cell that displays the whole desk (no code shown)."""
+
+DEFAULT_CULL_IDLE_SECONDS = 300
+"""A kernel with no open page and no activity for this long is shut down."""
+DEFAULT_CULL_INTERVAL_SECONDS = 60
+
+NOISE: tuple[re.Pattern[bytes], ...] = (
+    # Voila renders the notebook whatever its trust; the analyst cannot and need not sign it.
+    re.compile(rb"Notebook .* is not trusted"),
+    # Kernels talk to Voila over loopback TCP only; nothing to configure for the analyst.
+    re.compile(rb"Kernel is running over TCP without encryption"),
+    # A tab put to sleep or closed; the kernel culler deals with what is left behind.
+    re.compile(rb"WebSocket ping timeout"),
+    re.compile(rb"websocket_ping_timeout"),  # Voila's defaults, corrected by the server
+    # Python's deprecation warnings (the line after one, its source, goes with it): they
+    # speak to the authors of Jupyter packages, not to an analyst.
+    re.compile(rb"DeprecationWarning: "),
+    # Voila's unload call, refused without an XSRF token: the culler stops those kernels.
+    re.compile(rb"_xsrf' argument missing"),
+    re.compile(rb"\b403 POST /voila/api/shutdown/"),
+    # JupyterLab acknowledging the SIGTERM this launcher sends it on the way out.
+    re.compile(rb"received signal 15, stopping"),
+)
+"""Server log lines that are not actionable (dropped by :func:`quiet_lines`)."""
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -113,11 +159,18 @@ def voila_command(
     token: str,
     host: str = LOOPBACK,
     show_tracebacks: bool = False,
+    cull_idle_timeout: int = DEFAULT_CULL_IDLE_SECONDS,
+    cull_interval: int = DEFAULT_CULL_INTERVAL_SECONDS,
+    verbose: bool = False,
 ) -> list[str]:
     """The Voila command line serving one notebook on ``host:port``.
 
     ``port_retries=0``: a busy port is an error, never a silent move to another port
-    that the printed URL (or a test) would not know about.
+    that the printed URL (or a test) would not know about. Kernels are culled once
+    idle and without a connection (``cull_connected=False``: an open page keeps its
+    kernel however long the analyst reads it). Voila's own log is at WARN level unless
+    ``verbose``: its start-up lines and "kernel started" on every page load say nothing
+    an analyst acts on.
     """
     return [
         sys.executable,
@@ -130,15 +183,26 @@ def voila_command(
         "--Voila.port_retries=0",
         f"--Voila.token={token}",
         f"--show_tracebacks={show_tracebacks}",
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle_timeout}",
+        f"--MappingKernelManager.cull_interval={cull_interval}",
+        "--MappingKernelManager.cull_connected=False",
+        "--MappingKernelManager.cull_busy=False",
+        f"--Voila.log_level={'INFO' if verbose else 'WARN'}",
+        # Notebook 7's JupyterLab extension (installed for the notebooks) fails to load
+        # outside Notebook and says so in the browser console; the app has no use for it.
+        "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
     ]
 
 
-def lab_command(root_dir: Path, *, port: int, token: str, host: str = LOOPBACK) -> list[str]:
+def lab_command(
+    root_dir: Path, *, port: int, token: str, host: str = LOOPBACK, verbose: bool = False
+) -> list[str]:
     """The JupyterLab command line for the notebooks folder on ``host:port``.
 
     The extension manager is read-only so that Lab does not query PyPI at start-up
     (the app works offline); ``--allow-root`` only where we already run as root
-    (containers, CI), where JupyterLab would otherwise refuse to start.
+    (containers, CI), where JupyterLab would otherwise refuse to start. Its log is at
+    WARN level unless ``verbose``: we print the URL ourselves.
     """
     command = [
         sys.executable,
@@ -152,6 +216,8 @@ def lab_command(root_dir: Path, *, port: int, token: str, host: str = LOOPBACK) 
         f"--ServerApp.root_dir={root_dir}",
         f"--IdentityProvider.token={token}",
         "--LabApp.extension_manager=readonly",
+        f"--ServerApp.log_level={'INFO' if verbose else 'WARN'}",
+        f"--LabApp.log_level={'INFO' if verbose else 'WARN'}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
@@ -185,9 +251,59 @@ def kernel_environment(
     return env
 
 
+def quiet_lines(source: IO[bytes], sink: IO[bytes], *, verbose: bool = False) -> int:
+    """Copy a server's output line by line, leaving out the :data:`NOISE` lines.
+
+    Indented lines right after a left-out line (a warning's source line or details) are
+    left out with it. Returns how many lines were left out. Runs until ``source`` closes
+    (the server exited); a ``sink`` that fails (a closed terminal) stops the copying,
+    never the server.
+    """
+    hidden = 0
+    skipping = False
+    for line in iter(source.readline, b""):
+        continuation = skipping and line[:1] in (b" ", b"\t")
+        if not verbose and (continuation or any(p.search(line) for p in NOISE)):
+            hidden += 1
+            skipping = True
+            continue
+        skipping = False
+        try:
+            sink.write(line)
+            sink.flush()
+        except (OSError, ValueError):
+            break
+    return hidden
+
+
+def serving_copy(source: Path, folder: Path) -> Path:
+    """Copy what a server will serve into ``folder``; returns the copy's path.
+
+    A notebook is copied with the ``data`` folder beside it, if any (the tutorials read
+    their sample sheet from there); a folder is copied whole, without checkpoints. The
+    server then never opens, runs or autosaves a tracked file.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    if source.is_dir():
+        target = folder / source.name
+        shutil.copytree(source, target, ignore=ignore)
+        return target
+    target = folder / source.name
+    shutil.copy2(source, target)
+    data = source.parent / "data"
+    if data.is_dir():
+        shutil.copytree(data, folder / "data", ignore=ignore, dirs_exist_ok=True)
+    return target
+
+
 @dataclass
 class ServedApp:
-    """A running server subprocess and the URL (with its access token) to open it."""
+    """A running server subprocess and the URL (with its access token) to open it.
+
+    ``workdir`` is the private temporary folder the server works in (its copy of the
+    notebooks, its kernels' ``TMPDIR``): :meth:`stop` removes it.
+    """
 
     process: subprocess.Popen[bytes]
     port: int
@@ -195,7 +311,9 @@ class ServedApp:
     host: str = LOOPBACK
     path: str = "/"
     log_path: Path | None = None
+    workdir: Path | None = None
     _log: Any = field(default=None, repr=False)
+    _pump: threading.Thread | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -203,32 +321,65 @@ class ServedApp:
         return f"http://{self.host}:{self.port}{self.path}?token={self.token}"
 
     def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL) and close its log."""
+        """Stop the server (SIGTERM, then SIGKILL), close its log, remove its folder."""
         stop_process(self.process)
+        if self._pump is not None:
+            self._pump.join(timeout=5)
+            self._pump = None
         if self._log is not None:
             self._log.close()
             self._log = None
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
 
     def __repr__(self) -> str:  # the access token stays out of reprs and logs
         return f"ServedApp(port={self.port}, pid={self.process.pid})"
 
 
+def _workdir() -> Path:
+    """A private folder for one server, in the system temp folder (outside the repository)."""
+    return Path(tempfile.mkdtemp(prefix="kyc-app-"))
+
+
+def _server_env(env: Mapping[str, str], workdir: Path) -> dict[str, str]:
+    """``env`` with ``TMPDIR`` inside ``workdir``: kernels' temporary files go with it."""
+    tmp = workdir / "tmp"
+    tmp.mkdir(exist_ok=True)
+    return {**env, "TMPDIR": str(tmp)}
+
+
 def _spawn(
-    command: Sequence[str], *, env: Mapping[str, str], cwd: Path, log_path: Path | None
-) -> tuple[subprocess.Popen[bytes], Any]:
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    log_path: Path | None,
+    verbose: bool = False,
+) -> tuple[subprocess.Popen[bytes], Any, threading.Thread]:
     log = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115 - owned by ServedApp
     process = subprocess.Popen(
         list(command),
         env=dict(env),
         cwd=str(cwd),
         stdin=subprocess.DEVNULL,
-        stdout=log if log is not None else None,
-        stderr=subprocess.STDOUT if log is not None else None,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         # Own process group: Ctrl-C in the terminal reaches us, and we stop the servers
         # in order instead of every process racing to shut down at once.
         start_new_session=True,
     )
-    return process, log
+    sink = log if log is not None else sys.stdout.buffer
+    assert process.stdout is not None
+    pump = threading.Thread(
+        target=quiet_lines,
+        args=(process.stdout, sink),
+        kwargs={"verbose": verbose},
+        name=f"kyc-app-log-{process.pid}",
+        daemon=True,
+    )
+    pump.start()
+    return process, log, pump
 
 
 def start_voila(
@@ -240,20 +391,46 @@ def start_voila(
     host: str = LOOPBACK,
     log_path: Path | None = None,
     show_tracebacks: bool = False,
+    cull_idle_timeout: int = DEFAULT_CULL_IDLE_SECONDS,
+    cull_interval: int = DEFAULT_CULL_INTERVAL_SECONDS,
+    verbose: bool = False,
     timeout: float = 90.0,
 ) -> ServedApp:
-    """Start Voila for ``notebook`` and wait until it listens.
+    """Start Voila for a copy of ``notebook`` and wait until it listens.
 
     ``env`` must carry ``KYC_API_BASE_URL`` (and ``KYC_API_TOKEN``): the notebook's
-    kernel inherits it. Output goes to ``log_path`` when given (tests), else to ours.
+    kernel inherits it. Output goes to ``log_path`` when given (tests), else to ours,
+    without the :data:`NOISE` lines unless ``verbose``.
     """
     port = port or free_port(host)
     token = token or secrets.token_urlsafe(24)
-    command = voila_command(
-        notebook, port=port, token=token, host=host, show_tracebacks=show_tracebacks
+    workdir = _workdir()
+    try:
+        served = serving_copy(notebook, workdir / "app")
+        command = voila_command(
+            served,
+            port=port,
+            token=token,
+            host=host,
+            show_tracebacks=show_tracebacks,
+            cull_idle_timeout=cull_idle_timeout,
+            cull_interval=cull_interval,
+            verbose=verbose,
+        )
+        process, log, pump = _spawn(
+            command,
+            env=_server_env(env, workdir),
+            cwd=served.parent,
+            log_path=log_path,
+            verbose=verbose,
+        )
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    app = ServedApp(
+        process=process, port=port, token=token, host=host, log_path=log_path,
+        workdir=workdir, _log=log, _pump=pump,
     )
-    process, log = _spawn(command, env=env, cwd=notebook.parent, log_path=log_path)
-    app = ServedApp(process=process, port=port, token=token, host=host, log_path=log_path, _log=log)
     return _listening(app, timeout)
 
 
@@ -273,19 +450,35 @@ def start_lab(
     env: Mapping[str, str],
     port: int | None = None,
     host: str = LOOPBACK,
+    verbose: bool = False,
     timeout: float = 90.0,
 ) -> ServedApp:
-    """Start JupyterLab on ``root_dir`` and wait until it listens."""
+    """Start JupyterLab on a copy of ``root_dir`` and wait until it listens.
+
+    The copy (see :func:`serving_copy`) is removed when Lab stops: what is typed there
+    is for trying things out, and its autosaves never reach the tracked tutorials.
+    """
     port = port or free_port(host)
     token = secrets.token_urlsafe(24)
-    process, log = _spawn(
-        lab_command(root_dir, port=port, token=token, host=host),
-        env=env,
-        cwd=root_dir,
-        log_path=None,
+    workdir = _workdir()
+    try:
+        root = serving_copy(root_dir, workdir)
+        process, log, pump = _spawn(
+            lab_command(root, port=port, token=token, host=host, verbose=verbose),
+            env=_server_env(env, workdir),
+            cwd=root,
+            log_path=None,
+            verbose=verbose,
+        )
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    app = ServedApp(
+        process=process, port=port, token=token, host=host, path="/lab",
+        workdir=workdir, _log=log, _pump=pump,
     )
-    app = ServedApp(process=process, port=port, token=token, host=host, path="/lab", _log=log)
     return _listening(app, timeout)
+
 
 
 def stop_process(process: subprocess.Popen[Any], *, grace: float = 10.0) -> None:
@@ -320,7 +513,9 @@ def _api_endpoint(args: argparse.Namespace) -> Iterator[tuple[str, str | None, b
     """Yield ``(base_url, token, is_sandbox, description)``: the configured API, else a sandbox."""
     configured = os.environ.get("KYC_API_BASE_URL", "").strip()
     if configured and not args.sandbox:
-        token = os.environ.get("KYC_API_TOKEN") or None
+        from kyc_widgets.api.auth import token_from_env
+
+        token = token_from_env()
         note = (
             "KYC_API_TOKEN is set"
             if token
@@ -348,11 +543,16 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m kyc_widgets.cli.app",
         description=(
-            "Serve the case-creation notebook as a Voila app on 127.0.0.1, against the sandbox "
+            "Serve the analyst app (Voila) on 127.0.0.1, against the sandbox "
             "KYC API (default) or the API named by KYC_API_BASE_URL / KYC_API_TOKEN."
         ),
     )
-    parser.add_argument("--notebook", type=Path, default=DEFAULT_NOTEBOOK, help="notebook to serve")
+    parser.add_argument(
+        "--notebook",
+        type=Path,
+        default=DEFAULT_NOTEBOOK,
+        help="notebook to serve instead of the app (a copy of it is served)",
+    )
     parser.add_argument(
         "--port",
         type=int,
@@ -360,7 +560,9 @@ def _build_parser() -> argparse.ArgumentParser:
         help="Voila port (0 = any free port; default 8866)",
     )
     parser.add_argument(
-        "--lab", action="store_true", help="also start JupyterLab on the notebooks folder"
+        "--lab",
+        action="store_true",
+        help="also start JupyterLab on a copy of the notebooks folder (removed at exit)",
     )
     parser.add_argument(
         "--lab-port", type=int, default=DEFAULT_LAB_PORT, help="JupyterLab port (default 8888)"
@@ -383,6 +585,26 @@ def _build_parser() -> argparse.ArgumentParser:
         help="sandbox delay per answer, to imitate a remote API",
     )
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks in the app")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show every server log line (by default warnings nobody can act on are hidden)",
+    )
+    parser.add_argument(
+        "--cull-idle-seconds",
+        type=int,
+        default=DEFAULT_CULL_IDLE_SECONDS,
+        help=(
+            "shut down a kernel whose page was closed after this many idle seconds "
+            f"(default {DEFAULT_CULL_IDLE_SECONDS})"
+        ),
+    )
+    parser.add_argument(
+        "--cull-interval-seconds",
+        type=int,
+        default=DEFAULT_CULL_INTERVAL_SECONDS,
+        help=f"how often to look for such kernels (default {DEFAULT_CULL_INTERVAL_SECONDS})",
+    )
     parser.add_argument(
         "--exit-after-start",
         action="store_true",
@@ -414,15 +636,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"kyc-widgets: API URL: {base_url}", flush=True)
             print("kyc-widgets: starting Voila...", flush=True)
             servers.append(
-                start_voila(notebook, env=env, port=voila_port, show_tracebacks=args.debug)
+                start_voila(
+                    notebook,
+                    env=env,
+                    port=voila_port,
+                    show_tracebacks=args.debug,
+                    cull_idle_timeout=args.cull_idle_seconds,
+                    cull_interval=args.cull_interval_seconds,
+                    verbose=args.verbose,
+                )
             )
             if args.lab:
                 lab_port = _pick_port(args.lab_port, DEFAULT_LAB_PORT)
-                servers.append(start_lab(notebook.parent, env=env, port=lab_port))
+                servers.append(
+                    start_lab(NOTEBOOKS_DIR, env=env, port=lab_port, verbose=args.verbose)
+                )
             print(flush=True)
             print(f"  Open the app:    {servers[0].url}", flush=True)
             if args.lab:
                 print(f"  JupyterLab:      {servers[1].url}", flush=True)
+                print(
+                    f"  (JupyterLab works on a copy of {NOTEBOOKS_DIR.name}/ in "
+                    f"{servers[1].workdir}, removed when this stops)",
+                    flush=True,
+                )
             print(flush=True)
             if args.exit_after_start:
                 return 0

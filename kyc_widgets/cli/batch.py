@@ -3,7 +3,9 @@
 Exit codes: 0 when every row was created or already existed (duplicates in the
 sheet are fine: their case is the first occurrence's), 1 when some rows need
 attention (invalid, failed, outcome unknown, not attempted, conflict), 2 for
-usage or configuration errors: missing file, missing columns, no token, no
+usage or configuration errors: missing file, missing columns, a ``--mapping``
+or ``--set`` that cannot be used (unknown fields or values, a constant that
+is also a column, unconfirmed guesses), no token, no
 base URL, a campaign name needed, a ``--report`` folder or ``--journal`` that
 cannot be written (both checked before the first request), and a token the
 API refuses (401/403) before any case was created or found, since every row
@@ -11,6 +13,13 @@ would fail the same way. A 401 *after* some rows landed (a token that expired
 mid-run) is exit 1: the report says which rows to run again. When the report
 cannot be written after the batch ran (the disk filled up, say), the summary
 is still printed and the exit code is 2.
+
+``--dry-run --check-existing`` creates nothing but asks the API about each
+row (``would_create``, ``exists``, ``exists_differs``); it needs the token and
+base URL like a real run, and a refused token exits 2 the same way.
+``--evidence OUT.json`` writes the campaign's hash-chained evidence record and
+a one-page HTML summary beside it (checked with ``kyc-widgets
+verify-evidence``); its folder is checked before the first request.
 
 Progress goes to stderr, the summary to stdout; nothing printed contains
 names, e-mails or user ids.
@@ -24,6 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from kyc_widgets.defaults import DEFAULT_CONCURRENCY
+
 __all__ = ["add_batch_parser", "run_batch"]
 
 EXIT_OK = 0
@@ -32,9 +43,7 @@ EXIT_USAGE = 2
 
 
 def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register the ``batch`` subcommand on the main parser."""
-    from kyc_widgets.batch.sending import DEFAULT_CONCURRENCY
-
+    """Register the ``batch`` subcommand; pandas loads only when :func:`run_batch` runs."""
     parser = subparsers.add_parser(
         "batch",
         help="create cases from a CSV/XLSX sheet",
@@ -61,6 +70,18 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     )
     parser.add_argument("--dry-run", action="store_true", help="validate and report; send nothing")
     parser.add_argument(
+        "--check-existing", action="store_true",
+        help="with --dry-run: look each row's external id up on the API (creates nothing)",
+    )
+    parser.add_argument(
+        "--evidence", metavar="OUT.json",
+        help="write the campaign's evidence record (and OUT.html, a printable summary)",
+    )
+    parser.add_argument(
+        "--allow-same-subject", action="store_true",
+        help="also send rows that repeat another row's customer and reason under another id",
+    )
+    parser.add_argument(
         "--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
         help=f"requests in flight (default {DEFAULT_CONCURRENCY})",
     )
@@ -77,6 +98,17 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help="'load' compares an existing case with the row and reports differences",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--mapping", metavar="FILE",
+        help="a saved column mapping (see 'kyc-widgets mapping') for a sheet from another system",
+    )
+    parser.add_argument(
+        "--set", action="append", metavar="FIELD=VALUE", dest="constants",
+        help="a campaign constant: this value for every row (repeatable)",
+    )
+    from kyc_widgets.cli.campaign import add_reading_options
+
+    add_reading_options(parser)
     parser.set_defaults(handler=run_batch)
 
 
@@ -102,51 +134,85 @@ def _unwritable(path: Path) -> str | None:
     return None
 
 
+def _mapping(args: argparse.Namespace) -> object | None:
+    """``--mapping FILE`` and ``--set FIELD=VALUE`` as one mapping, or None."""
+    path = getattr(args, "mapping", None)
+    constants = getattr(args, "constants", None)
+    if not path and not constants:
+        return None
+    from kyc_widgets.batch.mapping import CampaignMapping
+    from kyc_widgets.cli.main import _pairs
+
+    mapping = CampaignMapping.load(path) if path else CampaignMapping()
+    if constants:
+        mapping = mapping.with_constants(_pairs(constants, "--set", empty_value=False))
+    return mapping
+
+
 def run_batch(args: argparse.Namespace) -> int:
     """Run the batch subcommand; returns the process exit code."""
+    from kyc_widgets.api.auth import token_from_env
     from kyc_widgets.api.client import KycApiClient
     from kyc_widgets.api.errors import KycConfigurationError
     from kyc_widgets.batch import (
         CampaignColumnsError,
         CampaignRequiredError,
+        MappingError,
         batch_create,
         read_campaign,
     )
+    from kyc_widgets.batch.report import DONE_STATUSES
 
     report_path: Path | None = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".csv", ".xlsx"):
         return _error("--report must end in .csv or .xlsx")
     if args.concurrency < 1:
         return _error("--concurrency must be at least 1")
+    check_existing = bool(getattr(args, "check_existing", False))
+    if check_existing and not args.dry_run:
+        return _error("--check-existing is a kind of dry run: use it with --dry-run")
+    evidence_path: Path | None = Path(args.evidence) if getattr(args, "evidence", None) else None
+    if evidence_path is not None and evidence_path.suffix.lower() != ".json":
+        return _error("--evidence must end in .json")
     try:
-        frame = read_campaign(args.sheet, sheet=args.sheet_name)
+        frame = read_campaign(
+            args.sheet,
+            sheet=args.sheet_name,
+            header_row=getattr(args, "header_row", None),
+            encoding=getattr(args, "encoding", None),
+        )
+        mapping = _mapping(args)
     except (OSError, ValueError) as exc:
         return _error(str(exc))
     if report_path is not None and (problem := _unwritable(report_path)) is not None:
         return _error(problem + ". Nothing was sent.")
+    if evidence_path is not None and (problem := _unwritable(evidence_path)) is not None:
+        return _error(problem.replace("--report", "--evidence") + ". Nothing was sent.")
 
     base_url = args.base_url or os.environ.get("KYC_API_BASE_URL")
-    token = os.environ.get("KYC_API_TOKEN")
+    token = token_from_env()
     client: KycApiClient | None = None
-    if not args.dry_run:
+    if not args.dry_run or check_existing:
         if not base_url:
             return _error("no API base URL: pass --base-url or set KYC_API_BASE_URL")
         if not token:
             return _error("no token: set KYC_API_TOKEN (the token is never read from the command line)")
     try:
         if base_url:
-            client = KycApiClient(base_url, token=lambda: os.environ.get("KYC_API_TOKEN") or None)
+            client = KycApiClient(base_url, token=token_from_env)  # re-read on each request
         report = batch_create(
             client,
             frame,
             concurrency=args.concurrency,
-            dry_run=args.dry_run,
+            dry_run="check" if check_existing else args.dry_run,
             campaign=args.campaign,
             on_conflict=args.on_conflict,
             progress=not args.quiet,
             journal=args.journal,
+            allow_same_subject=bool(getattr(args, "allow_same_subject", False)),
+            mapping=mapping,
         )
-    except (CampaignColumnsError, KycConfigurationError) as exc:
+    except (CampaignColumnsError, KycConfigurationError, MappingError) as exc:
         return _error(str(exc))
     except CampaignRequiredError as exc:
         return _error(str(exc).replace("campaign='<name>'", "--campaign NAME"))
@@ -179,9 +245,17 @@ def run_batch(args: argparse.Namespace) -> int:
                 "they are written as visible escapes such as ⟨U+000B⟩.",
                 file=sys.stderr,
             )
+    if evidence_path is not None:
+        try:
+            summary_path = report.to_evidence(evidence_path, sheet=args.sheet)
+        except OSError as exc:
+            return _error(f"the evidence record could not be written to {evidence_path}: "
+                          f"{exc.strerror or exc}")
+        head = _head(evidence_path)
+        print(f"Evidence written to {evidence_path} (summary: {summary_path.name}); chain head {head}")
     summary = report.summary()
-    if report.stopped_reason in ("authentication", "permission") and not (
-        summary["created"] or summary["exists"]
+    if report.stopped_reason in ("authentication", "permission") and not any(
+        summary[status] for status in DONE_STATUSES
     ):
         return _error(
             "the API refused the token (HTTP 401 or 403) before any case was created or found, "
@@ -189,8 +263,15 @@ def run_batch(args: argparse.Namespace) -> int:
         )
     if not report.ok:
         print(
-            f"{report.needs_attention} row(s) need attention"
+            f"{report.attention_count} row(s) need attention"
             + ("; see the report." if report_path else "; use --report OUT.csv to list them."),
         )
         return EXIT_ATTENTION
     return EXIT_OK
+
+
+def _head(path: Path) -> str:
+    """The chain head of a written evidence record (to keep with the change ticket)."""
+    import json
+
+    return str(json.loads(path.read_text(encoding="utf-8"))["chain"]["head"])

@@ -1,4 +1,4 @@
-"""The ``kyc-widgets`` command line: run the sandbox, create a case, run a demo.
+"""The ``kyc-widgets`` command line: run the sandbox, create a case, run a demo, campaigns.
 
 Exit codes: 0 success; 1 the API (or the server) failed; 2 the command was
 used wrongly (bad option, missing base URL or token, invalid field values).
@@ -6,6 +6,11 @@ Tokens are read from the environment (``KYC_API_TOKEN``), never from an
 option, so they stay out of shell history and process listings; the only
 token ever printed is the sandbox's own random demo token, at start-up, so a
 developer can use it.
+
+Building the parser imports only the standard library and
+:mod:`kyc_widgets.defaults`: ``kyc-widgets --help`` answers without loading
+pandas, ipywidgets, pydantic, httpx, FastAPI or uvicorn. Each command handler
+imports what it needs when it runs (``tests/test_imports.py`` checks this).
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from kyc_widgets.cli.batch import add_batch_parser
+from kyc_widgets.cli.campaign import add_mapping_parser, add_template_parser
+from kyc_widgets.cli.evidence import add_verify_parser
 
 __all__ = ["build_parser", "main"]
 
@@ -45,8 +52,8 @@ def _pairs(values: Sequence[str] | None, what: str, *, empty_value: bool = True)
 
 
 def _run_sandbox(args: argparse.Namespace) -> int:
+    from kyc_widgets.api.paths import is_loopback_host
     from kyc_widgets.sandbox import Sandbox, default_db_path
-    from kyc_widgets.sandbox.server import is_loopback_host
 
     if not is_loopback_host(args.host) and not args.allow_remote:
         print(
@@ -154,6 +161,8 @@ def create_case(
     base_url: str, token: str | None, fields: dict[str, Any], *, as_json: bool = False
 ) -> int:
     """Create one case and print it; the exit code says how it went."""
+    from pydantic import ValidationError
+
     from kyc_widgets.api.client import KycApiClient
     from kyc_widgets.api.errors import KycApiError, KycConfigurationError
     from kyc_widgets.models import KycCaseCreateInput
@@ -199,7 +208,9 @@ def _run_create(args: argparse.Namespace) -> int:
     if not base_url:
         print("error: give --base-url or set KYC_API_BASE_URL", file=sys.stderr)
         return EXIT_USAGE
-    token = os.environ.get("KYC_API_TOKEN", "").strip() or None
+    from kyc_widgets.api.auth import token_from_env
+
+    token = token_from_env()
     if token is None:
         print("error: set KYC_API_TOKEN to your access token", file=sys.stderr)
         return EXIT_USAGE
@@ -277,9 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the answer as JSON")
     demo.set_defaults(handler=_run_demo_cli)
 
-    from kyc_widgets.cli.batch import add_batch_parser
-
     add_batch_parser(subparsers)
+    add_mapping_parser(subparsers)
+    add_template_parser(subparsers)
+    add_verify_parser(subparsers)
     return parser
 
 

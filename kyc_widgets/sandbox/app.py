@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +24,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from kyc_widgets.api.paths import CASE_PATH_TEMPLATE, CASES_PATH, case_path
 from kyc_widgets.models import (
     CaseEnvelope,
     ErrorEnvelope,
@@ -35,18 +34,18 @@ from kyc_widgets.models import (
     ReadinessStatus,
 )
 from kyc_widgets.sandbox.envelope import error_bytes, new_request_id, validation_details
-from kyc_widgets.sandbox.gate import GateSettings, SandboxGate
+from kyc_widgets.sandbox.gate import GateSettings, SandboxGate, log_unexpected
 from kyc_widgets.sandbox.store import CaseStore, DuplicateCaseError
 
 __all__ = ["CASES_PATH", "MAX_BODY_BYTES", "SandboxState", "create_app", "create_fastapi_app"]
-
-logger = logging.getLogger("kyc_widgets.sandbox")
 
 MAX_BODY_BYTES = 64 * 1024
 """A case is a few hundred bytes; anything above 64 KiB is a mistake, not a case."""
 
 _MAX_DRAIN_BYTES = 16 * 1024 * 1024
-CASES_PATH = "/api/v1/kyc-cases"
+CASE_ROUTE = CASE_PATH_TEMPLATE.format(case_id="{kyc_case_id:path}")
+"""The case path as a route: ``:path`` because Starlette matches the decoded path, where an
+id's encoded ``/`` is a slash again."""
 
 T = TypeVar("T")
 
@@ -190,7 +189,8 @@ def create_fastapi_app(state: SandboxState) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        logger.error("sandbox: unexpected %s while serving a request", type(exc).__name__)
+        request.state.request_id = _request_id(request)  # the log and the answer quote one id
+        log_unexpected(exc, request.state.request_id, request.scope["state"])
         return _error(request, 500, "INTERNAL_ERROR", "Something went wrong on our side.")
 
     @app.get("/healthz", response_model=HealthStatus, tags=["health"])
@@ -282,11 +282,11 @@ def create_fastapi_app(state: SandboxState) -> FastAPI:
         return _json(
             envelope.model_dump_json().encode(),
             201,
-            {"Location": f"{CASES_PATH}/{quote(record['kyc_case_id'], safe='')}"},
+            {"Location": case_path(record["kyc_case_id"])},
         )
 
     @app.get(
-        CASES_PATH + "/{kyc_case_id:path}",
+        CASE_ROUTE,
         response_model=CaseEnvelope,
         responses=_ERROR_RESPONSES,
         tags=["cases"],
@@ -326,11 +326,30 @@ def create_fastapi_app(state: SandboxState) -> FastAPI:
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"}
             }
+            _document_what_the_gate_does(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _document_what_the_gate_does(schema: dict[str, Any]) -> None:
+    """Make the document say what the server does, not what FastAPI assumes.
+
+    Every ``/api/`` operation needs the bearer token (the gate answers 401
+    without one). FastAPI's own 422 answer never happens here: request
+    validation errors are 400s with the contract envelope (see
+    ``request_invalid``), so the 422 entries and their schemas are removed.
+    """
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            if path.startswith("/api/"):
+                operation["security"] = [{"bearer": []}]
+            operation.get("responses", {}).pop("422", None)
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
 
 
 def create_app(state: SandboxState) -> SandboxGate:

@@ -104,6 +104,8 @@ def _safe_message(field: str | None, error: Mapping[str, Any]) -> str:
             "Cases can only be created in an open status; final outcomes come from review. "
             + _ENUM_CHOICES_HINT.format(choices=", ".join(sorted(CREATE_STATUSES)))
         )
+    if field == "kyc_case_id" and kind == "string_too_short":
+        return "Leave kyc_case_id out (or send null) to have one generated; it must not be empty."
     if field == "assigned_analyst_email":
         return "Enter a valid e-mail address, like name@example.org, or leave it empty."
     if kind == "string_too_short":

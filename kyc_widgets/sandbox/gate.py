@@ -30,7 +30,7 @@ from kyc_widgets.sandbox.faults import (
     retry_after_seconds,
 )
 
-__all__ = ["API_PREFIX", "ConnectionDropped", "GateSettings", "SandboxGate"]
+__all__ = ["API_PREFIX", "ConnectionDropped", "GateSettings", "SandboxGate", "log_unexpected"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -66,6 +66,25 @@ class _DropFilter(logging.Filter):
 
 
 _drop_filter_installed = False
+
+_LOGGED = "unexpected_error_logged"
+"""Request-state flag: this request's unexpected error is already in the log."""
+
+
+def log_unexpected(exc: BaseException, request_id: str, state: MutableMapping[str, Any]) -> None:
+    """Log a server bug once per request: its type and request id, never its text.
+
+    The exception text (and so a traceback) may quote request values such as
+    names or e-mails. ``state`` is the request's ``scope["state"]`` (Starlette's
+    ``request.state``): the app's 500 handler logs first and the gate, which
+    catches the same exception when Starlette re-raises it, then logs nothing.
+    """
+    if state.get(_LOGGED):
+        return
+    state[_LOGGED] = True
+    logger.error(
+        "sandbox: unexpected %s while serving request %s", type(exc).__name__, request_id
+    )
 
 
 def install_drop_log_filter() -> None:
@@ -221,8 +240,9 @@ class SandboxGate:
         except Exception as exc:
             # Starlette re-raises after its 500 handler, and uvicorn would then log the
             # traceback with the exception text, which may quote request values
-            # (names, e-mails). Log the type only, and answer with the envelope.
-            logger.error("sandbox: unexpected %s while serving a request", type(exc).__name__)
+            # (names, e-mails). Stop it here; log it unless the app's handler did, and
+            # answer with the envelope unless the app already answered.
+            log_unexpected(exc, request_id, scope["state"])
             if not started:
                 await send_error(
                     send_with_id, 500, "INTERNAL_ERROR", "Something went wrong on our side.",

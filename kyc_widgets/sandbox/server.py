@@ -9,7 +9,6 @@ known and nothing races for the port.
 from __future__ import annotations
 
 import atexit
-import ipaddress
 import secrets
 import shutil
 import socket
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from kyc_widgets.api.paths import is_loopback_host
 from kyc_widgets.sandbox.app import SandboxState, create_app
 from kyc_widgets.sandbox.faults import FaultSwitches
 from kyc_widgets.sandbox.gate import GateSettings
@@ -44,16 +44,6 @@ def _release() -> str:
         return "sandbox-" + metadata.version("kyc-widgets")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "sandbox-dev"
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def default_db_path() -> Path:

@@ -14,52 +14,21 @@ values are saved into the notebook file.
 from __future__ import annotations
 
 import asyncio
-import html
-import inspect
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from kyc_widgets.api.errors import KycApiError
+from kyc_widgets.api.protocols import AnyCaseApi
+from kyc_widgets.widgets.calls import NoEventLoopError, UnexpectedFailure, run_call
+from kyc_widgets.widgets.html import support_details_html
+
+if TYPE_CHECKING:
+    from kyc_widgets.api.client import Diagnosis
 
 __all__ = ["STATUS_ROWS", "ApiStatus"]
 
 STATUS_ROWS: tuple[str, ...] = ("Configuration", "Reachable", "Ready", "Authenticated")
-
-NO_LOOP_MESSAGE = (
-    "Error: this is an async client (AsyncKycApiClient) and no event loop is running. "
-    "Use KycApiClient here, or create the widget in a notebook or in async code."
-)
-
-
-class _Diagnosable(Protocol):
-    """A sync client (``diagnose()`` returns a Diagnosis) or an async one (a coroutine)."""
-
-    base_url: str
-
-    def diagnose(self) -> Any: ...
-
-
-def token_configured(client: Any) -> bool | None:
-    """Whether ``client`` holds a token (or token callable), without reading the token out.
-
-    Returns None when the client does not say.
-    """
-    for attr in ("has_token", "token_configured"):
-        value = getattr(client, attr, None)
-        if isinstance(value, bool):
-            return value
-        if callable(value):
-            try:
-                result = value()
-            except Exception:  # noqa: BLE001 - a broken callable means "cannot tell"
-                return None
-            if isinstance(result, bool):
-                return result
-    private = getattr(client, "_token", ...)
-    if private is not ...:
-        return private is not None
-    return None
 
 
 class ApiStatus(widgets.VBox):
@@ -79,9 +48,9 @@ class ApiStatus(widgets.VBox):
     connections would stay bound to that loop and break the client's next use.
     """
 
-    def __init__(self, client: _Diagnosable, *, check_now: bool = True, **kwargs: Any) -> None:
+    def __init__(self, client: AnyCaseApi, *, check_now: bool = True, **kwargs: Any) -> None:
         self._client = client
-        self.diagnosis: Any = None
+        self.diagnosis: Diagnosis | None = None
         self.pending: asyncio.Task[None] | None = None
         self.row_widgets: dict[str, widgets.Label] = {}
         lines: list[widgets.Widget] = []
@@ -121,46 +90,24 @@ class ApiStatus(widgets.VBox):
         self.support.value = ""
         try:
             self._show_configuration()
-            result = self._client.diagnose()
         except Exception as exc:  # noqa: BLE001 - a status widget must never raise
-            self._finish(None, exc)
+            self._finish(None, UnexpectedFailure(exc))
             return
-        if not inspect.isawaitable(result):
-            self._finish(result, None)
-            return
+        self.pending = run_call(self._client, self._client.diagnose, self._finish)
 
-        async def wait() -> None:
-            try:
-                diagnosis = await result
-            except Exception as exc:  # noqa: BLE001
-                self._finish(None, exc)
-            else:
-                self._finish(diagnosis, None)
-
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            if inspect.iscoroutine(result):
-                result.close()  # never started: no "was never awaited" warning
-            self._finish(None, None, problem=NO_LOOP_MESSAGE)
-            return
-        self.pending = loop.create_task(wait())
-
-    def _finish(
-        self, diagnosis: Any, error: BaseException | None, *, problem: str | None = None
-    ) -> None:
+    def _finish(self, diagnosis: Diagnosis | None, error: KycApiError | None) -> None:
         """Show a finished check (its diagnosis, or why it failed) and re-enable the button."""
         try:
-            if problem is not None:
-                self._show_failure(problem, None)
-            elif isinstance(error, KycApiError):
+            if isinstance(error, NoEventLoopError):
+                self._show_failure(f"Error: {error.message}", None)
+            elif isinstance(error, UnexpectedFailure):
+                # Only the exception type: arbitrary exception text may carry URLs or data.
+                self._show_failure(f"Error: the check failed ({error.cause_type}).", None)
+            elif error is not None:
                 self._show_failure(
                     f"Error: the check failed: {error.message}", error.support_details()
                 )
-            elif error is not None:
-                # Only the exception type: arbitrary exception text may carry URLs or data.
-                self._show_failure(f"Error: the check failed ({type(error).__name__}).", None)
-            else:
+            elif diagnosis is not None:
                 self.diagnosis = diagnosis
                 self._show_diagnosis(diagnosis)
         finally:
@@ -168,9 +115,8 @@ class ApiStatus(widgets.VBox):
 
     # -- rendering ----------------------------------------------------------------------------
     def _show_configuration(self) -> None:
-        base_url = getattr(self._client, "base_url", None) or "not set"
-        configured = token_configured(self._client)
-        token = {True: "set", False: "not set", None: "unknown"}[configured]
+        base_url = self._client.base_url or "not set"
+        token = "set" if self._client.has_token else "not set"
         self.row_widgets["Configuration"].value = f"base URL: {base_url}; token: {token}"
 
     def _show_failure(self, message: str, support: str | None) -> None:
@@ -178,7 +124,7 @@ class ApiStatus(widgets.VBox):
             self.row_widgets[name].value = f"unknown. {message}"
         self._show_support(support)
 
-    def _show_diagnosis(self, d: Any) -> None:
+    def _show_diagnosis(self, d: Diagnosis) -> None:
         rows = self.row_widgets
         if d.reachable:
             rows["Reachable"].value = "OK: the API answered"
@@ -191,9 +137,9 @@ class ApiStatus(widgets.VBox):
             rows["Ready"].value = f"OK: ready{release}"
         elif d.ready is False:
             failed = ", ".join(d.failed_checks) if d.failed_checks else "none reported"
-            why = f" ({d.ready_error})" if getattr(d, "ready_error", None) else ""
+            why = f" ({d.ready_error})" if d.ready_error else ""
             rows["Ready"].value = f"Problem: not ready{release}; failed checks: {failed}{why}"
-        elif getattr(d, "ready_error", None):
+        elif d.ready_error:
             rows["Ready"].value = f"unknown ({d.ready_error})"
         else:
             rows["Ready"].value = "unknown (the API could not be reached)"
@@ -201,7 +147,7 @@ class ApiStatus(widgets.VBox):
         if d.authenticated is True:
             who = f" as {d.principal}" if d.principal else ""
             rows["Authenticated"].value = f"OK: signed in{who}"
-        elif getattr(d, "token_configured", True) is False:
+        elif not d.token_configured:
             rows["Authenticated"].value = (
                 "Problem: no token is configured. Set one (in a notebook: "
                 "kyc_widgets.prompt_token(client) or client.set_token(...); in the app: "
@@ -215,17 +161,11 @@ class ApiStatus(widgets.VBox):
         else:
             rows["Authenticated"].value = "unknown (the API could not be reached)"
 
-        ids = [rid for rid in (getattr(d, "request_ids", None) or []) if rid]
+        ids = [rid for rid in d.request_ids if rid]
         self._show_support("request_ids: " + ", ".join(ids) if ids else None)
 
     def _show_support(self, text: str | None) -> None:
-        if not text:
-            self.support.value = ""
-            return
-        self.support.value = (
-            '<details><summary>Support details</summary><pre style="user-select:text">'
-            f"{html.escape(text)}</pre></details>"
-        )
+        self.support.value = support_details_html(text or "", collapsed=True)
 
     def __repr__(self) -> str:
-        return f"ApiStatus(base_url={getattr(self._client, 'base_url', None)!r})"
+        return f"ApiStatus(base_url={self._client.base_url!r})"

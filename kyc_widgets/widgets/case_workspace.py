@@ -1,7 +1,7 @@
 """The read-only case workspace: where an analyst lands after creating or opening a case.
 
-Why a separate widget: the product brief says "created: route the user to the
-case workspace" and "server-owned fields are displayed, never edited". In a
+Why a separate widget: ``docs/api-contract.md`` says "created: route the user
+to the case workspace" and "server-owned fields are displayed, never edited". In a
 notebook the "route" is this panel. It is built from HTML only (no input
 widgets), so nothing in it can be edited by accident, and the same HTML is
 served by :meth:`CaseWorkspace._repr_html_` so exported notebooks and plain
@@ -28,17 +28,19 @@ strings, because the record side may know values the create side does not
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import ipywidgets as widgets
 
 from kyc_widgets.api.errors import KycApiError, NotFoundError
+from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi
 from kyc_widgets.labels import words
 from kyc_widgets.models import CaseEnvelope, KycCaseRecord
 from kyc_widgets.text import reveal_html
+from kyc_widgets.widgets.calls import as_api_error, check_event_loop, run_call
+from kyc_widgets.widgets.html import support_details_html
 
 __all__ = ["CODED_FIELDS", "WORKSPACE_GROUPS", "CaseWorkspace", "WorkspaceState"]
 
@@ -82,21 +84,9 @@ _STYLE = """
 .kyc-case-workspace th { text-align: left; font-weight: normal; color: #555; padding: 0.1em 1em 0.1em 0;
   vertical-align: top; }
 .kyc-case-workspace td { padding: 0.1em 0; word-break: break-word; }
-.kyc-case-workspace .kyc-ws-unset { color: #777; font-style: italic; }
-.kyc-case-workspace pre.kyc-support { user-select: text; background: #f6f6f6; padding: 0.4em;
-  border: 1px solid #ddd; white-space: pre-wrap; }
+.kyc-case-workspace .kyc-ws-unset { color: #595959; font-style: italic; }
 </style>
 """
-
-
-class _CaseReader(Protocol):
-    """What :meth:`CaseWorkspace.load` needs from a client (sync :class:`KycApiClient`)."""
-
-    def get_case(self, kyc_case_id: str) -> CaseEnvelope: ...
-
-
-class _AsyncCaseReader(Protocol):
-    def get_case(self, kyc_case_id: str) -> Awaitable[CaseEnvelope]: ...
 
 
 def field_label(name: str) -> str:
@@ -184,7 +174,7 @@ class CaseWorkspace(widgets.VBox):
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def load(cls, client: _CaseReader | _AsyncCaseReader, kyc_case_id: str | None) -> CaseWorkspace:
+    def load(cls, client: AnyCaseApi, kyc_case_id: str | None) -> CaseWorkspace:
         """Load a case by its ``kyc_case_id``; failures become a missing/error state, never raise.
 
         A blank or missing id shows the missing state without asking the API.
@@ -193,33 +183,22 @@ class CaseWorkspace(widgets.VBox):
         ``"loading"`` state and fills itself in when the answer arrives
         (``pending`` is that task). In async code, ``await CaseWorkspace.aload(...)``
         is the direct way. An async client with no running loop (a plain
-        script) raises ``TypeError`` saying so: running it in a throw-away loop
-        would leave the client's pooled connections bound to that dead loop.
+        script) raises ``TypeError`` saying so (see :mod:`.calls`).
         """
         if kyc_case_id is None or _blank(kyc_case_id):
             return cls(kyc_case_id=None, state="missing")
-        try:
-            result = client.get_case(kyc_case_id)
-        except KycApiError as exc:
-            return cls(error=exc, kyc_case_id=kyc_case_id)
-        if not inspect.isawaitable(result):
-            return cls(result)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            if inspect.iscoroutine(result):
-                result.close()  # never started: no "was never awaited" warning
-            raise TypeError(
-                "CaseWorkspace.load got an async client (AsyncKycApiClient) but no event loop "
-                "is running: use a KycApiClient here, or "
-                "`await CaseWorkspace.aload(client, kyc_case_id)` in async code."
-            ) from None
+        check_event_loop(
+            client, "CaseWorkspace.load",
+            "In async code: `await CaseWorkspace.aload(client, kyc_case_id)`.",
+        )
         workspace = cls(kyc_case_id=kyc_case_id, state="loading")
-        workspace.pending = loop.create_task(workspace._complete(result))
+        workspace.pending = run_call(
+            client, lambda: client.get_case(kyc_case_id), workspace._show
+        )
         return workspace
 
     @classmethod
-    async def aload(cls, client: _AsyncCaseReader, kyc_case_id: str | None) -> CaseWorkspace:
+    async def aload(cls, client: AsyncCaseApi, kyc_case_id: str | None) -> CaseWorkspace:
         """:meth:`load` for an :class:`~kyc_widgets.api.client.AsyncKycApiClient`, awaited."""
         if kyc_case_id is None or _blank(kyc_case_id):
             return cls(kyc_case_id=None, state="missing")
@@ -230,8 +209,8 @@ class CaseWorkspace(widgets.VBox):
     async def _complete(self, answer: Awaitable[CaseEnvelope]) -> None:
         try:
             envelope = await answer
-        except KycApiError as exc:
-            self._show(None, exc)
+        except Exception as exc:  # noqa: BLE001 - a failure is a state, never a traceback
+            self._show(None, as_api_error(exc))
         else:
             self._show(envelope, None)
 
@@ -335,11 +314,7 @@ class CaseWorkspace(widgets.VBox):
         if requested:
             parts.append(f"<p>Requested case ID: <code>{requested}</code></p>")
         parts.append(f"<p>{esc(explain)}</p>")
-        if self.support_details:
-            parts.append(
-                "<p>Support details (copy them into a support ticket):</p>"
-                f'<pre class="kyc-support">{esc(self.support_details, keep_line_breaks=True)}</pre>'
-            )
+        parts.append(support_details_html(self.support_details or ""))
         parts.append("</section>")
         return "".join(parts)
 

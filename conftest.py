@@ -1,0 +1,41 @@
+"""Every pytest run here (tests/ and the notebooks) keeps its temporary files in one folder.
+
+Every temporary file of the run (pytest's ``tmp_path``, sandbox databases, Voila's and
+the notebook kernels' files, those of any subprocess, which inherit ``TMPDIR``) goes into
+a ``kyc-tests-*`` folder that is removed when the run ends, even when a kernel was killed
+before it could clean up after itself (tests/test_temp_cleanup.py). To keep the files of a
+failed run, pass ``--basetemp=DIR``: pytest then writes ``tmp_path`` there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+RUN_TMPDIR_PREFIX = "kyc-tests-"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    folder = tempfile.mkdtemp(prefix=RUN_TMPDIR_PREFIX)
+    config.stash[_RUN_TMP] = (folder, os.environ.get("TMPDIR"), tempfile.tempdir)
+    os.environ["TMPDIR"] = folder
+    tempfile.tempdir = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    saved = config.stash.get(_RUN_TMP, None)
+    if saved is None:
+        return
+    folder, old_env, old_tempdir = saved
+    shutil.rmtree(folder, ignore_errors=True)
+    if old_env is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = old_env
+    tempfile.tempdir = old_tempdir
+
+
+_RUN_TMP = pytest.StashKey[tuple[str, "str | None", "str | None"]]()

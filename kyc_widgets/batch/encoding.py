@@ -1,0 +1,129 @@
+"""Which text encoding a CSV file is in, decided without guessing wrong silently.
+
+The files people send come from Excel's save options: "CSV UTF-8" (UTF-8
+with a byte-order mark), "CSV" (the Windows code page: Windows-1252 on
+Western European machines), "Unicode text" (UTF-16 with a BOM, tab-separated),
+or a script's plain UTF-8. The rule, in order:
+
+1. an ``encoding`` given by the caller is used as is (strictly);
+2. a byte-order mark decides: UTF-8 (``utf-8-sig``) or UTF-16 (``utf-16``);
+3. UTF-8, strictly (any non-UTF-8 byte sequence fails: UTF-8 almost never
+   decodes by accident);
+4. NUL bytes without a BOM mean UTF-16 without a mark: refused, asking for the encoding;
+5. Windows-1252, strictly, and only when the result reads as Western
+   European text (:func:`_reads_as_western`): every byte decodes in
+   Windows-1252, so a Cyrillic (Windows-1251), Central European
+   (Windows-1250), Chinese or Japanese file would otherwise become
+   mojibake ("Àíäðåé" for "Андрей"). Those are refused with a message
+   saying to save as "CSV UTF-8" or to pass the encoding.
+
+The encoding assumed is returned (``read_campaign`` puts it in ``df.attrs["encoding"]``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+__all__ = ["UndecodableError", "decode_text"]
+
+WINDOWS_WESTERN = "cp1252"
+
+_SAVE_AS = "save it from Excel as 'CSV UTF-8' (or .xlsx), or give the encoding (encoding='cp1251')"
+
+
+class UndecodableError(ValueError):
+    """The bytes are not text in any encoding the reader may assume."""
+
+
+def decode_text(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """``(text, encoding assumed)`` for a CSV file's bytes (see the module docstring)."""
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as exc:
+            raise UndecodableError(f"Unknown encoding {encoding!r}.") from exc
+        if codecs.lookup(encoding).name == "utf-8" and data.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise UndecodableError(
+                f"The file is not valid {encoding} text (byte {exc.start + 1} cannot be read)."
+            ) from exc
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(data, "utf-8-sig"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _strict(data, "utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:4096]:
+        raise UndecodableError(
+            "The file looks like UTF-16 text without a byte-order mark; "
+            "save it from Excel as 'CSV UTF-8' or give the encoding (encoding='utf-16-le')."
+        )
+    try:
+        text = data.decode(WINDOWS_WESTERN)
+    except UnicodeDecodeError as exc:
+        raise UndecodableError(
+            f"The file is neither UTF-8 nor Windows-1252 text; {_SAVE_AS}."
+        ) from exc
+    if not _reads_as_western(text):
+        raise UndecodableError(
+            "The file is not UTF-8, and read as Windows-1252 (Western European) its names "
+            f"would come out garbled, so it was not read; {_SAVE_AS}."
+        )
+    return text, WINDOWS_WESTERN
+
+
+def _strict(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UndecodableError(
+            f"The file starts like {encoding} text but byte {exc.start + 1} cannot be read; "
+            f"{_SAVE_AS}."
+        ) from exc
+
+
+_TOKEN = re.compile(r"[^\s,;\t\"|]+")
+_HARMLESS = frozenset("’«»\u00a0")
+
+
+def _reads_as_western(text: str) -> bool:
+    """Heuristic: would a person see words, not mojibake, in this Windows-1252 text?
+
+    Western European words are mostly ASCII letters with some accented ones.
+    Text from another code page read as Windows-1252 gives words made only of
+    accented letters (Cyrillic, Greek, CJK double bytes) or symbols stuck to
+    letters (``£ukasz``, ``ŽR“c``). When at least a fifth of the words with
+    non-ASCII characters look like that, the text is refused.
+    """
+    odd = tokens = 0
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token.isascii():
+            continue
+        tokens += 1
+        if _looks_garbled(token):
+            odd += 1
+    return tokens == 0 or odd * 5 < tokens
+
+
+def _looks_garbled(token: str) -> bool:
+    letters = [ch for ch in token if ch.isalpha()]
+    if len(letters) >= 2 and not any(ch.isascii() for ch in letters):
+        return True
+    for ch, following in zip(token, token[1:]):
+        if (
+            not ch.isascii()
+            and ch not in _HARMLESS
+            and not ch.isalpha()
+            and unicodedata.category(ch)[0] != "N"
+            and following.isalpha()
+        ):
+            return True
+    return False

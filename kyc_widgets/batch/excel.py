@@ -1,0 +1,296 @@
+"""Reading a workbook (XLSX, XLSM, XLS, ODS) fast, as the text a person sees.
+
+This is the one place :func:`~.reading.read_campaign` reads workbooks.
+openpyxl reads a sheet cell by cell in Python; python-calamine (the Rust
+reader pandas also offers as ``engine="calamine"``) reads the same sheet
+several times faster. This module turns what calamine returns into text
+(``tests/test_campaign_files.py`` and ``tests/test_batch_excel.py`` state
+these guarantees through ``read_campaign``):
+
+* an integer-valued number reads as an integer (an id typed as a number,
+  ``123456789012``, never ``123456789012.0`` or ``1.23457E+11``); other
+  numbers as Python prints them (``0.5``, ``1e-07``);
+* dates as ISO dates: ``2025-01-31`` (a date, or a date and time at
+  midnight: calamine returns a date for those), ``2025-01-31 09:30:00`` with
+  a time; times as ``09:05:00``, durations as ``1 day, 2:00:00``; booleans as
+  ``TRUE`` / ``FALSE`` (as Excel shows them);
+* text exactly as stored (leading zeros, spaces and a leading ``=`` kept);
+  empty cells and error cells (``#N/A``) missing.
+
+The grid is the sheet from cell A1: its index is the row number a person sees
+(``sheet_row``, starting at 1) and its columns are the column numbers (A is 1),
+so ``cells.loc[row, column]`` is that Excel cell. Title rows above a table and
+blank rows stay where they are, which is what header detection needs.
+
+Formula cells: calamine reads a formula's cached value (the value Excel saved
+with it). A formula without one (files written by scripts, such as openpyxl,
+are never calculated) reads as empty, so for XLSX/XLSM those cells are found
+in the worksheet's XML and returned as ``formulas_without_value``. That scan
+looks only at the ``<f>`` elements' own cells (a byte search over the sheet's
+XML), not at every cell. ``.xls``, ``.xlsb`` and ``.ods`` files are read, but
+their formulas without a value are not detected (they read as empty).
+
+Known difference from openpyxl: calamine reads every number as a float, so an
+integer of more than 15-16 digits stored by a script (Excel itself keeps 15
+significant digits) may come back rounded; such ids belong in text cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+from xml.etree import ElementTree
+
+import pandas as pd
+import python_calamine
+
+from kyc_widgets.batch.reading import (
+    SAVE_AS,
+    SHEET_ROW_INDEX_NAME,
+    CampaignReadError,
+    PathOrBuffer,
+    SheetNotFoundError,
+)
+
+__all__ = ["ExcelText", "read_excel_text"]
+
+Cell = tuple[int, int]
+"""An Excel cell as (row number, column number), both counted from 1."""
+
+
+class ExcelText(NamedTuple):
+    """One worksheet as text (see the module docstring)."""
+
+    cells: pd.DataFrame
+    """``string`` columns named by column number; index: the sheet row (from 1)."""
+    formulas_without_value: frozenset[Cell]
+    """Cells holding a formula saved without its value (they are missing in ``cells``)."""
+    sheet: str
+    """The name of the worksheet that was read."""
+
+
+def read_excel_text(path_or_buffer: PathOrBuffer, *, sheet: str | None = None) -> ExcelText:
+    """Read one worksheet (default: the first) of an XLSX/XLSM/XLS/ODS file as text.
+
+    Raises :class:`~.reading.SheetNotFoundError` (listing the sheets that exist)
+    for an unknown ``sheet``, and :class:`~.reading.CampaignReadError` for a file
+    that is not a workbook or is password-protected.
+    """
+    source = _bytes_source(path_or_buffer)
+    try:
+        with python_calamine.CalamineWorkbook.from_object(source) as book:
+            name = _sheet_name(book, sheet)
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except python_calamine.PasswordError as exc:
+        raise CampaignReadError(
+            "The workbook is password-protected; save a copy without a password."
+        ) from exc
+    except python_calamine.CalamineError as exc:
+        raise CampaignReadError(
+            f"The file cannot be read as a workbook ({exc}); {SAVE_AS}."
+        ) from exc
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    formulas = frozenset(_formulas_without_value(source, name))
+    return ExcelText(_grid(rows, formulas), formulas, name)
+
+
+def _bytes_source(path_or_buffer: PathOrBuffer) -> str | os.PathLike[str] | io.BytesIO:
+    """A path as is; an open file read once into memory (calamine and zipfile both read it)."""
+    if isinstance(path_or_buffer, (str, os.PathLike)):
+        return path_or_buffer
+    data = path_or_buffer.read()
+    if isinstance(data, str):
+        raise CampaignReadError("A workbook must be opened in binary mode ('rb'), not as text.")
+    return io.BytesIO(data)
+
+
+def _sheet_name(book: python_calamine.CalamineWorkbook, sheet: str | None) -> str:
+    names = list(book.sheet_names)
+    if sheet is not None:
+        if sheet not in names:
+            raise SheetNotFoundError(sheet, names)
+        return sheet
+    worksheets = [
+        meta.name
+        for meta in book.sheets_metadata
+        if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
+    ]
+    if not worksheets:
+        raise CampaignReadError("The workbook has no worksheet.")
+    return worksheets[0]
+
+
+# -- cells as text ---------------------------------------------------------------
+
+
+def _grid(rows: list[list[Any]], formulas: frozenset[Cell]) -> pd.DataFrame:
+    """The rows as text, one ``string`` column per sheet column, reaching every formula cell."""
+    values = pd.DataFrame(rows, dtype=object).to_numpy()  # transposes in C; pads short rows
+    frame = pd.DataFrame(
+        {
+            number: pd.array(_column_text(values[:, number - 1]), dtype="string")
+            for number in range(1, values.shape[1] + 1)
+        },
+        index=pd.RangeIndex(1, len(values) + 1, name=SHEET_ROW_INDEX_NAME),
+    )
+    height = max([len(frame), *(row for row, _ in formulas)])
+    width = max([len(frame.columns), *(column for _, column in formulas)])
+    if (height, width) != frame.shape:  # a formula without a value below or right of the data
+        frame = frame.reindex(
+            index=pd.RangeIndex(1, height + 1, name=SHEET_ROW_INDEX_NAME),
+            columns=range(1, width + 1),
+        ).astype("string")
+    return frame
+
+
+def _column_text(column: Any) -> list[str | None]:
+    if set(map(type, column)) <= {str}:
+        return [value or None for value in column]  # the common case, without a call per cell
+    return [_cell_text(value) for value in column]
+
+
+def _cell_text(value: Any) -> str | None:
+    """A cell value as the text a person sees (see the module docstring)."""
+    kind = type(value)
+    if kind is str or value is None:
+        return value or None
+    if kind is float:
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))  # 123456789012.0 is the id 123456789012
+        return repr(value)
+    if kind is bool:
+        return "TRUE" if value else "FALSE"
+    if kind is dt.datetime:
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if kind is dt.date or kind is dt.time:
+        return value.isoformat()
+    return str(value)  # int, timedelta
+
+
+# -- formulas without a cached value (XLSX/XLSM) -------------------------------------
+
+_NAMESPACE_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+_SHEET_DATA = re.compile(rb"<([A-Za-z_][\w.-]*:)?sheetData[\s/>]")
+_CELL_START = re.compile(rb"<" + _NAMESPACE_PREFIX + rb"c\s[^>]*>\s*\Z")
+_REFERENCE_ATTRIBUTE = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
+_REFERENCE = re.compile(r"([A-Za-z]{1,3})([1-9][0-9]*)")
+_CACHED_VALUE = re.compile(rb"<" + _NAMESPACE_PREFIX + rb"v(?:\s[^>]*)?>[^<]")
+_AFTER_TAG_NAME = b" \t\r\n/>"
+
+
+def _formulas_without_value(
+    source: str | os.PathLike[str] | io.BytesIO, sheet: str
+) -> Iterator[Cell]:
+    """Cells of ``sheet`` with an ``<f>`` formula and no (or an empty) ``<v>`` value.
+
+    openpyxl writes such a formula as ``<f>1+1</f><v />`` and reads it back as
+    empty; an empty ``<v>`` therefore counts as no value here too. The XML is
+    searched for ``<f`` with ``bytes.find`` (a sheet without formulas costs one
+    pass in C); only the cells around each formula are looked at.
+    """
+    if not zipfile.is_zipfile(source):
+        return  # .xls: a binary (CFB) workbook
+    with zipfile.ZipFile(source) as archive:
+        member = _worksheet_member(archive, sheet)
+        if member is None:
+            return  # .ods, or a sheet that is not a worksheet
+        xml = archive.read(member)
+    sheet_data = _SHEET_DATA.search(xml)
+    if sheet_data is None:
+        return
+    prefix = sheet_data.group(1) or b""  # "x:" in files that prefix the main namespace
+    start = sheet_data.end()
+    stop = xml.rfind(b"</" + prefix + b"sheetData", start)
+    stop = len(xml) if stop < 0 else stop
+    formula_tag, cell_close = b"<" + prefix + b"f", b"</" + prefix + b"c>"
+    # Only cells hold <f> inside <sheetData>, and a formula is its cell's first child.
+    position = xml.find(formula_tag, start, stop)
+    while position >= 0:
+        after = position + len(formula_tag)
+        if after < stop and xml[after] in _AFTER_TAG_NAME:
+            cell_tag = xml[xml.rfind(b"<", start, position) : position]
+            attribute = _REFERENCE_ATTRIBUTE.search(cell_tag)
+            cell = _reference(attribute.group(1).decode("ascii")) if attribute else None
+            if not _CELL_START.match(cell_tag) or cell is None:
+                yield from _formulas_by_position(xml)  # a writer that leaves out r="A1"
+                return
+            cell_end = xml.find(cell_close, after, stop)
+            if not _CACHED_VALUE.search(xml, after, stop if cell_end < 0 else cell_end):
+                yield cell
+        position = xml.find(formula_tag, after, stop)
+
+
+def _formulas_by_position(xml: bytes) -> Iterator[Cell]:
+    """The slow, complete way: a streaming parse that counts rows and cells like Excel."""
+    row = column = 0
+    in_formula_cell = has_value = False
+    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+        tag = element.tag.rpartition("}")[2]
+        if event == "start":
+            if tag == "row":
+                row = int(element.get("r") or row + 1)
+                column = 0
+            elif tag == "c":
+                cell = _reference(element.get("r", ""))
+                column = cell[1] if cell else column + 1
+                in_formula_cell = has_value = False
+            elif tag == "f":
+                in_formula_cell = True
+            continue
+        if tag == "v" and element.text:
+            has_value = True
+        elif tag == "c":
+            if in_formula_cell and not has_value:
+                yield row, column
+            element.clear()
+        elif tag == "row":
+            element.clear()
+
+
+def _reference(text: str) -> Cell | None:
+    """``"C12"`` as ``(12, 3)``; None for anything else."""
+    match = _REFERENCE.fullmatch(text)
+    if match is None:
+        return None
+    column = 0
+    for letter in match.group(1).upper():
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return int(match.group(2)), column
+
+
+def _worksheet_member(archive: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip member of a sheet, through ``xl/workbook.xml`` and its relationships."""
+    try:
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return None
+    relation_id = next(
+        (
+            value
+            for element in workbook.iter()
+            if element.tag.endswith("}sheet") and element.get("name") == sheet
+            for key, value in element.attrib.items()
+            if key.endswith("}id")
+        ),
+        None,
+    )
+    target = next(
+        (
+            element.get("Target", "")
+            for element in relations.iter()
+            if element.tag.endswith("}Relationship") and element.get("Id") == relation_id
+        ),
+        None,
+    )
+    if relation_id is None or not target:
+        return None
+    member = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+    return member if member in archive.namelist() else None

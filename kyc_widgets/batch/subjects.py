@@ -1,0 +1,110 @@
+"""The same customer and reason twice in one sheet, under different external ids.
+
+Why: the product brief warns against "creating a new case for every quick
+screening result". Two rows whose external ids differ (given ids that differ,
+or derived ids that differ because, say, the user type was typed differently)
+but whose subject and reason are the same, :data:`SUBJECT_FIELDS`, would
+create two cases for one customer and one reason. The API cannot refuse the
+second one (it only knows external ids), so the pre-flight flags such rows in
+a ``note`` and the sender holds back every such row after the first (lowest
+sheet row) unless the analyst confirms (``allow_same_subject=True``).
+
+Values are compared the way :mod:`.identity` normalises them: provider and
+programme names ignore case and runs of whitespace, the user id is exact.
+Notes name sheet rows, never values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SUBJECT_FIELDS", "hold_same_subject", "mark_same_subject"]
+
+SUBJECT_FIELDS: tuple[str, ...] = (
+    "user_internal_id",
+    "regulated_provider_name",
+    "programme_name",
+    "relationship_type",
+)
+"""Whose relationship, with which firm and programme, and why: one case each."""
+
+_FOLDED = frozenset({"regulated_provider_name", "programme_name"})
+
+
+def mark_same_subject(
+    values: pd.DataFrame, sheet_row: pd.Series, candidates: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """``(note, held)`` aligned on ``values``' index.
+
+    ``candidates`` is the boolean mask of rows that would be sent (valid, not
+    a duplicate id). Every candidate sharing its subject with another gets a
+    note; ``held`` marks those after the first in sheet order.
+    """
+    index = values.index
+    note = pd.Series(np.full(len(index), None, dtype=object), index=index, name="note")
+    held = pd.Series(False, index=index, name="same_subject")
+    rows = values.loc[candidates.to_numpy(dtype=bool), list(SUBJECT_FIELDS)]
+    if len(rows) < 2:
+        return note, held
+    # Integer codes per column (distinct values folded once, not once per row): 100k rows
+    # cost milliseconds, and the pre-flight stays column-wise.
+    keys = pd.DataFrame({name: _codes(rows[name], fold=name in _FOLDED) for name in SUBJECT_FIELDS},
+                        index=rows.index)
+    keys = keys[(keys >= 0).all(axis=1)]  # a missing value is an invalid row, never a subject
+    repeated = keys.duplicated(keep=False)
+    if not repeated.any():
+        return note, held
+    keys = keys[repeated]
+    keys["_row"] = sheet_row.loc[keys.index]
+    keys = keys.sort_values("_row", kind="stable")
+    for _, group in keys.groupby(list(SUBJECT_FIELDS), sort=False):
+        labels = group.index.tolist()
+        numbers = [int(n) for n in group["_row"].tolist()]
+        note.loc[labels[0]] = (
+            "Same customer and reason as sheet row(s) "
+            + ", ".join(map(str, numbers[1:]))
+            + " under another external ID; only this row is sent unless that is confirmed."
+        )
+        for label in labels[1:]:
+            note.loc[label] = (
+                f"Same customer and reason as sheet row {numbers[0]} under another external ID; "
+                "sent only when confirmed (a second case for one customer and reason)."
+            )
+            held.loc[label] = True
+    return note, held
+
+
+def hold_same_subject(
+    pre: object, data: dict[str, np.ndarray], to_send: np.ndarray, *, allow: bool
+) -> np.ndarray:
+    """Copy the plan's notes into the report columns; drop held rows from ``to_send``.
+
+    ``pre`` is a :class:`~.preflight.Preflight` (duck-typed to keep imports one-way).
+    """
+    note: pd.Series | None = getattr(pre, "note", None)
+    held: pd.Series | None = getattr(pre, "same_subject", None)
+    if note is None or held is None:
+        return to_send
+    notes = note.to_numpy(dtype=object)
+    flagged = np.flatnonzero(pd.notna(notes))
+    for position in flagged.tolist():
+        if data["note"][position] is None:
+            data["note"][position] = notes[position]
+    if allow or not held.any():
+        return to_send
+    keep = ~held.to_numpy(dtype=bool)[to_send]
+    return to_send[keep]
+
+
+def _fold(value: object) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+def _codes(column: pd.Series, *, fold: bool) -> np.ndarray:
+    """Integer codes of a column's values (-1: missing); folded names share a code."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    if fold and len(uniques):
+        refolded, _ = pd.factorize(pd.Index([_fold(u) for u in uniques.tolist()]))
+        codes = np.where(codes >= 0, refolded[np.maximum(codes, 0)], -1)
+    return np.asarray(codes, dtype=np.int64)

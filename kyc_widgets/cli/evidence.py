@@ -1,0 +1,50 @@
+"""`kyc-widgets verify-evidence FILE`: check a campaign's evidence record.
+
+Exit 0 when the hash chain is intact (and matches ``--head`` when given), 1
+when something was edited, removed or reordered (each problem is printed),
+2 when the file cannot be read. Nothing printed holds personal data: the
+record holds none (:mod:`kyc_widgets.batch.evidence`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_verify_parser", "run_verify"]
+
+EXIT_OK = 0
+EXIT_TAMPERED = 1
+EXIT_USAGE = 2
+
+
+def add_verify_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``verify-evidence`` subcommand (no heavy imports here)."""
+    parser = subparsers.add_parser(
+        "verify-evidence",
+        help="check a campaign's evidence record (written with batch --evidence)",
+        description=(
+            "Recompute the record's hash chain. Exit 0: intact; 1: edited, removed or "
+            "reordered entries; 2: the file cannot be read."
+        ),
+    )
+    parser.add_argument("file", help="the evidence record (.json)")
+    parser.add_argument(
+        "--head", metavar="SHA256",
+        help="the chain head kept elsewhere (e.g. in the change ticket); catches a rewritten file",
+    )
+    parser.set_defaults(handler=run_verify)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kyc_widgets.batch.evidence import verify_evidence
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"kyc-widgets verify-evidence: error: no such file: {path}", file=sys.stderr)
+        return EXIT_USAGE
+    check = verify_evidence(path, expected_head=args.head)
+    print(str(check))
+    return EXIT_OK if check.ok else EXIT_TAMPERED

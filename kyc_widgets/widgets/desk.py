@@ -1,0 +1,303 @@
+"""``CaseDesk``: the analyst's app as one widget (what ``make demo`` serves).
+
+Why one widget rather than a notebook of cells: the page an analyst opens must hold no
+code, no developer prose and exactly one case form, and it must create nothing when it
+loads. Built as a widget, the whole desk is tested like any other widget (set values,
+click, read the visible text) and the app notebook only displays it
+(``kyc_widgets/cli/app_page.ipynb``).
+
+The desk has a header (product name, which API it talks to, who is signed in, and a
+compact API status that expands into :class:`~.api_status.ApiStatus`) and three
+sections: **New case** (:class:`~.case_creator.CaseCreator`), **Open a case** (an
+external case id, then its :class:`~.case_workspace.CaseWorkspace`) and **Campaign**
+(an uploaded CSV/XLSX sheet, or the bundled sample sheet, in a
+:class:`~.batch_creator.BatchCreator`).
+
+The API's token is never displayed: the header names the base URL only. Uploaded sheets
+are read from a private temporary folder that is removed as soon as the sheet is read.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from kyc_widgets.widgets.api_status import ApiStatus
+from kyc_widgets.widgets.batch_creator import BatchCreator
+from kyc_widgets.widgets.case_creator import CaseCreator
+from kyc_widgets.widgets.case_workspace import CaseWorkspace
+
+__all__ = ["PRODUCT_NAME", "SECTIONS", "CaseDesk", "sample_sheet_path"]
+
+PRODUCT_NAME = "KYC case desk"
+SECTIONS: tuple[str, ...] = ("New case", "Open a case", "Campaign")
+"""The section titles, in tab order."""
+
+SAMPLE_SHEET_NAME = "remediation-campaign.csv"
+_UPLOAD_ACCEPT = ".csv,.xlsx"
+
+_STYLE = """
+<style>
+.kyc-desk-header h1 { font-size: 1.5em; margin: 0.2em 0; }
+.kyc-desk-header p { margin: 0.1em 0; color: #333; }
+/* The section tabs' labels: the theme's grey on grey is below 4.5:1 (WCAG 1.4.3). */
+.kyc-desk .lm-TabBar-tab { color: #1a1a1a; background: #e8e8e8; }
+.kyc-desk .lm-TabBar-tab.lm-mod-current { background: #ffffff; }
+.kyc-desk .lm-TabBar-tabLabel { color: #1a1a1a; }
+/* Collapsible panels (the campaign's column mapping): the theme's grey header text too. */
+.kyc-desk .jupyter-widget-Collapse-header,
+.kyc-desk .jupyter-widget-Collapse-header > span { color: #1a1a1a; }
+</style>
+"""
+
+
+def sample_sheet_path() -> Path:
+    """The synthetic campaign sheet shipped in the package (40 rows, a few of them invalid)."""
+    return Path(str(resources.files("kyc_widgets.data").joinpath(SAMPLE_SHEET_NAME)))
+
+
+def _safe_name(name: str) -> str:
+    """An uploaded file's base name, reduced to characters safe in a file name."""
+    base = Path(name).name or "sheet.csv"
+    return re.sub(r"[^\w.\- ]", "_", base)
+
+
+class CaseDesk(widgets.VBox):
+    """The whole analyst app: header, API status and the three sections.
+
+    ``client`` is a :class:`~kyc_widgets.api.client.KycApiClient`; ``is_sandbox`` says
+    whether it talks to the local sandbox (the header says so). ``check_api`` runs the
+    API checks when the desk is built (read-only requests: nothing is created).
+    Attributes tests and notebooks reach for: ``creator``, ``case_id`` / ``open_button`` /
+    ``opened`` (the open section), ``upload`` / ``sample_button`` / ``campaign`` (the
+    campaign section, ``campaign`` is the current :class:`BatchCreator` or None),
+    ``status`` (the :class:`ApiStatus`), ``principal`` (who the API says is signed in).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        is_sandbox: bool = False,
+        check_api: bool = True,
+        sample_sheet: Path | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.client = client
+        self.is_sandbox = is_sandbox
+        self.principal: str | None = None
+        self.sample_sheet = sample_sheet or sample_sheet_path()
+        self.campaign: BatchCreator | None = None
+        self.opened: CaseWorkspace | None = None
+
+        # -- header ---------------------------------------------------------------------------
+        self.header = widgets.HTML()
+        self.status = ApiStatus(client, check_now=False)
+        self.status.layout.display = "none"
+        self._status_summary = "not checked"
+        self.status_toggle = widgets.ToggleButton(
+            value=False,
+            description="API status: not checked (show details)",
+            tooltip="Show or hide the API checks",
+            icon="info-circle",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.status_toggle.observe(self._on_status_toggle, names="value")
+        self.status.row_widgets["Authenticated"].observe(self._on_status_rows, names="value")
+
+        # -- New case ---------------------------------------------------------------------------
+        self.creator = CaseCreator(client, on_created=self._note_envelope)
+
+        # -- Open a case ------------------------------------------------------------------------
+        self.case_id = widgets.Text(
+            description="External case ID",
+            placeholder="e.g. KYC-2024-000123",
+            continuous_update=False,  # the value arrives on Enter (or leaving the box)
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="32em"),
+        )
+        self.open_button = widgets.Button(
+            description="Open", icon="folder-open", tooltip="Show this case"
+        )
+        self.case_id.observe(lambda _change: self.open_case(), names="value")
+        self.open_button.on_click(lambda _b: self.open_case())
+        self.case_area = widgets.VBox([])
+        open_section = widgets.VBox(
+            [widgets.HBox([self.case_id, self.open_button]), self.case_area]
+        )
+        open_section.add_class("kyc-desk-open")
+
+        # -- Campaign ---------------------------------------------------------------------------
+        self.upload = widgets.FileUpload(
+            accept=_UPLOAD_ACCEPT,
+            multiple=False,
+            description="Upload a sheet (CSV or XLSX)",
+            tooltip="Choose a campaign sheet on this computer",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.sample_button = widgets.Button(
+            description="Use the sample sheet",
+            icon="table",
+            tooltip="A synthetic 40-row remediation sheet",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.upload.observe(self._on_upload, names="value")
+        self.sample_button.on_click(lambda _b: self.use_sample_sheet())
+        self.campaign_message = widgets.HTML()
+        self.campaign_area = widgets.VBox([])
+        campaign_section = widgets.VBox(
+            [
+                widgets.HBox([self.upload, self.sample_button]),
+                self.campaign_message,
+                self.campaign_area,
+            ]
+        )
+        campaign_section.add_class("kyc-desk-campaign")
+
+        self.sections = widgets.Tab(
+            children=[self.creator, open_section, campaign_section], titles=SECTIONS
+        )
+        self._render_header()
+        super().__init__(
+            children=[
+                self.header,
+                widgets.HBox([self.status_toggle]),
+                self.status,
+                self.sections,
+            ],
+            **kwargs,
+        )
+        self.add_class("kyc-desk")  # the app's root element (browser tests scope to it)
+        if check_api:
+            self.status.refresh()
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> CaseDesk:
+        """The desk for the API of ``KYC_API_BASE_URL`` / ``KYC_API_TOKEN`` (what the app uses).
+
+        ``KYC_API_IS_SANDBOX=1`` (set by the launcher for its own sandbox only) makes the
+        header say "Sandbox".
+        """
+        from kyc_widgets.api.client import KycApiClient
+
+        kwargs.setdefault("is_sandbox", os.environ.get("KYC_API_IS_SANDBOX") == "1")
+        return cls(KycApiClient.from_env(), **kwargs)
+
+    # -- header -----------------------------------------------------------------------------------
+    @property
+    def api_description(self) -> str:
+        """Which API the desk talks to, in words (never the token)."""
+        base_url = getattr(self.client, "base_url", None) or "not configured"
+        return f"Sandbox ({base_url})" if self.is_sandbox else str(base_url)
+
+    def _render_header(self) -> None:
+        who = html.escape(self.principal) if self.principal else "not known yet"
+        self.header.value = (
+            _STYLE
+            + '<header class="kyc-desk-header">'
+            + f"<h1>{html.escape(PRODUCT_NAME)}</h1>"
+            + f"<p>API: <span data-testid='kyc-desk-api'>{html.escape(self.api_description)}"
+            + "</span></p>"
+            + f"<p>Signed in as: <span data-testid='kyc-desk-principal'>{who}</span></p>"
+            + "</header>"
+        )
+
+    def _note_principal(self, principal: str | None) -> None:
+        if principal and principal != self.principal:
+            self.principal = principal
+            self._render_header()
+
+    def _note_envelope(self, envelope: Any) -> None:
+        self._note_principal(getattr(envelope, "principal", None))
+
+    def _on_status_toggle(self, change: Any) -> None:
+        self.status.layout.display = None if change["new"] else "none"
+        self._label_status_toggle()
+
+    def _label_status_toggle(self) -> None:
+        """The toggle says the summary and, in words, whether the details are open.
+
+        A pressed toggle button only looks darker; a screen reader is not told.
+        """
+        action = "hide details" if self.status_toggle.value else "show details"
+        self.status_toggle.description = f"API status: {self._status_summary} ({action})"
+
+    def _on_status_rows(self, _change: Any) -> None:
+        """Summarise the four API checks in the toggle's words."""
+        diagnosis = self.status.diagnosis
+        rows = self.status.rows
+        if any(text.startswith("checking") for text in rows.values()):
+            summary = "checking…"
+        elif diagnosis is None:
+            summary = "unknown"
+        elif diagnosis.ok:
+            summary = "OK"
+        else:
+            summary = "problem"
+        self._status_summary = summary
+        self._label_status_toggle()
+        if diagnosis is not None:
+            self._note_principal(getattr(diagnosis, "principal", None))
+
+    # -- Open a case -------------------------------------------------------------------------------
+    def open_case(self) -> CaseWorkspace:
+        """Show the case named in ``case_id`` (or the missing-case state); never raises."""
+        workspace = CaseWorkspace.load(self.client, self.case_id.value.strip() or None)
+        self.opened = workspace
+        self.case_area.children = (workspace,)
+        if workspace.envelope is not None:
+            self._note_envelope(workspace.envelope)
+        return workspace
+
+    # -- Campaign ------------------------------------------------------------------------------------
+    def use_sample_sheet(self) -> BatchCreator:
+        """Load the bundled sample sheet into a fresh campaign panel."""
+        return self._show_campaign(self.sample_sheet)
+
+    def load_sheet(self, name: str, content: bytes) -> BatchCreator:
+        """Load an uploaded sheet (its file name picks CSV or XLSX).
+
+        The bytes go to a private temporary folder only for as long as reading takes:
+        a campaign sheet holds personal data.
+        """
+        folder = tempfile.mkdtemp(prefix="kyc-upload-")
+        try:
+            path = Path(folder) / _safe_name(name)
+            path.write_bytes(content)
+            return self._show_campaign(path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _on_upload(self, change: Any) -> None:
+        uploads = change["new"]
+        if not uploads:
+            return
+        item = uploads[0]
+        name, content = str(item["name"]), bytes(item["content"])
+        # The bytes would otherwise stay in the widget's state, which a notebook saves.
+        self.upload.value = ()
+        self.load_sheet(name, content)
+
+    def _show_campaign(self, path: Path) -> BatchCreator:
+        if self.campaign is not None and self.campaign.state in ("running", "cancelling"):
+            self.campaign_message.value = (
+                "<p role='status'>A campaign is still running: cancel it or wait for its "
+                "report before loading another sheet.</p>"
+            )
+            return self.campaign
+        self.campaign_message.value = ""
+        panel = BatchCreator(self.client, path)
+        self.campaign = panel
+        self.campaign_area.children = (panel,)
+        return panel
+
+    def __repr__(self) -> str:  # the client's token stays out of reprs
+        return f"CaseDesk(api={self.api_description!r})"

@@ -1,0 +1,433 @@
+"""``MappingStep``: say how a sheet from another system maps to the API, before the preview.
+
+One dropdown per sheet header (a field, or "Ignore this column"),
+pre-filled from :func:`~kyc_widgets.batch.mapping.suggest_mapping` with how
+sure the suggestion is, in words. A guess below
+:data:`~kyc_widgets.batch.mapping.CONFIDENT` is shown with a "Confirm"
+button and is not applied until a person confirms it or chooses a field
+(the pre-flight refuses a mapping with unconfirmed guesses, so the Create
+button stays disabled). Below: the required fields no column gives yet;
+a :class:`~kyc_widgets.form.schema_form.SchemaForm` of the fields no column
+gives, whose filled inputs become campaign constants; a value-map editor with
+one dropdown per distinct value of each enum column; and save/load of the
+mapping file.
+
+Every input is an ipywidgets control with a visible label (its
+``description``), so it is reachable and named for keyboard and
+screen-reader users; status is written in words, never colour alone.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from enum import Enum
+from typing import Any
+
+import ipywidgets as W
+import pandas as pd
+
+from kyc_widgets.batch.mapping import (
+    CONFIDENT,
+    MAX_DISTINCT_VALUES,
+    PER_ROW_FIELDS,
+    CampaignMapping,
+    MappingError,
+    _member,
+    suggest_mapping,
+)
+from kyc_widgets.batch.preflight import (
+    _ENUM_FIELDS,
+    _HEADER_ALIASES,
+    _TITLES,
+    FIELDS,
+    REQUIRED_COLUMNS,
+    normalise_header,
+)
+from kyc_widgets.form.schema_form import SchemaForm
+from kyc_widgets.labels import words
+from kyc_widgets.models import KycCaseCreateInput
+from kyc_widgets.text import reveal_html
+
+__all__ = ["IGNORE", "MappingStep"]
+
+IGNORE = ""
+"""The dropdown value of "Ignore this column" (and of "Not mapped" for values)."""
+
+_LABEL_WIDTH = "16em"
+_ERROR_STYLE = "color:#b00020"  # 6.6:1 on white; the text says "error" too
+
+
+class MappingStep(W.VBox):
+    """The mapping of one sheet; :meth:`build` returns it as a :class:`CampaignMapping`.
+
+    ``mapping`` starts the step from a saved mapping instead of a suggestion.
+    ``on_change`` is called (no arguments) after every change a person makes.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        mapping: CampaignMapping | None = None,
+        *,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.frame = frame
+        self._originals = {str(c): c for c in frame.columns}
+        self.headers = list(self._originals)
+        self._on_change = on_change
+        self._quiet = 0
+        self._confidence: dict[str, float] = {}
+        self._value_confidence: dict[tuple[str, str], float] = {}
+        self._value_choices: dict[tuple[str, str], str] = {}
+        self._constants: dict[str, str] = {}
+        self._source: str | None = None
+
+        options = [("Ignore this column", IGNORE)] + [
+            (_TITLES[name] + (" *" if name in REQUIRED_COLUMNS else ""), name) for name in FIELDS
+        ]
+        self.dropdowns: dict[str, W.Dropdown] = {}
+        self.notes: dict[str, W.HTML] = {}
+        self.confirm_buttons: dict[str, W.Button] = {}
+        rows = []
+        for header in self.headers:
+            dropdown = W.Dropdown(
+                description=header,
+                options=options,
+                value=IGNORE,
+                style={"description_width": _LABEL_WIDTH},
+                layout=W.Layout(width=f"calc({_LABEL_WIDTH} + 20em)"),
+            )
+            note = W.HTML()
+            confirm = W.Button(
+                description="Confirm",
+                tooltip=f"Use the suggested field for the column {header}",
+                layout=W.Layout(display="none", width="7em"),
+            )
+            dropdown.observe(self._chosen, names="value")
+            confirm.on_click(lambda _b, h=header: self.confirm(h))
+            self.dropdowns[header] = dropdown
+            self.notes[header] = note
+            self.confirm_buttons[header] = confirm
+            rows.append(W.HBox([dropdown, confirm, note]))
+
+        self.uncovered = W.HTML()
+        self.confirm_all = W.Button(
+            description="Confirm all guesses", icon="check", layout=W.Layout(display="none")
+        )
+        self.confirm_all.on_click(lambda _b: self.confirm())
+        self.constants_box = W.VBox()
+        self.constants_form: SchemaForm[KycCaseCreateInput] | None = None
+        self.values_box = W.VBox()
+        self.value_dropdowns: dict[tuple[str, str], W.Dropdown] = {}
+        self.value_notes: dict[tuple[str, str], W.HTML] = {}
+        self._values_shown: tuple[tuple[str, str], ...] | None = None
+        self.path = W.Text(
+            description="Mapping file",
+            placeholder="e.g. core-banking.json",
+            style={"description_width": _LABEL_WIDTH},
+            layout=W.Layout(width=f"calc({_LABEL_WIDTH} + 20em)"),
+        )
+        self.save_button = W.Button(description="Save mapping", icon="save")
+        self.load_button = W.Button(description="Load mapping", icon="folder-open")
+        self.message = W.HTML()
+        self.save_button.on_click(lambda _b: self.save())
+        self.load_button.on_click(lambda _b: self.load())
+
+        super().__init__(
+            [
+                W.HTML("<h4>Columns: what each column of the sheet means</h4>"),
+                *rows,
+                self.confirm_all,
+                self.uncovered,
+                W.HTML(
+                    "<h4>Campaign constants</h4><p>Fields no column gives: a value entered "
+                    "here is used for every row.</p>"
+                ),
+                self.constants_box,
+                W.HTML("<h4>Values</h4>"),
+                self.values_box,
+                W.HBox([self.path, self.save_button, self.load_button]),
+                self.message,
+            ]
+        )
+        self.add_class("kyc-mapping-step")
+        self._apply(mapping if mapping is not None else suggest_mapping(frame), confirmed=mapping is not None)
+
+    # -- state -> widgets --------------------------------------------------------
+
+    def _apply(self, mapping: CampaignMapping, *, confirmed: bool) -> None:
+        """Show ``mapping`` (a suggestion, or a saved mapping: ``confirmed``)."""
+        self._quiet += 1
+        try:
+            self._confidence = {} if confirmed else dict(mapping.confidence)
+            self._chosen_headers: set[str] = set()
+            self._loaded = confirmed
+            self._value_confidence = {}
+            if not confirmed:
+                for name, scores in mapping.value_confidence.items():
+                    for value, score in scores.items():
+                        self._value_confidence[(name, value)] = score
+            for header in self.headers:
+                if header in mapping.columns:
+                    field_name = mapping.columns[header]
+                else:  # not named by the mapping: matched as the pre-flight matches it
+                    field_name = _HEADER_ALIASES.get(normalise_header(header))
+                self.dropdowns[header].value = field_name or IGNORE
+            self._constants = dict(mapping.constants)
+            self._value_choices = {
+                (name, value): target
+                for name, table in mapping.values.items()
+                for value, target in table.items()
+            }
+            self._source = mapping.source
+            self.constants_form = None  # rebuilt with the mapping's constants
+            self._values_shown = None
+        finally:
+            self._quiet -= 1
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self._quiet += 1
+        try:
+            for header in self.headers:
+                self._show_note(header)
+            covered = self._covered_by_columns()
+            self._rebuild_constants(covered)
+            self._rebuild_values()
+            self._show_value_notes()
+            missing = [_TITLES[n] for n in self.missing()]
+            self.uncovered.value = (
+                "<p><strong>Required fields not yet covered:</strong> "
+                + html.escape(", ".join(missing))
+                + " (choose a column for them, or enter a campaign constant below).</p>"
+                if missing
+                else "<p>Every required field is covered.</p>"
+            )
+            self.confirm_all.layout.display = "" if self.unconfirmed() else "none"
+        finally:
+            self._quiet -= 1
+
+    def _show_note(self, header: str) -> None:
+        name = self.dropdowns[header].value
+        score = self._confidence.get(header)
+        confirm = self.confirm_buttons[header]
+        confirm.layout.display = "none"
+        if name == IGNORE:
+            text = "Ignored."
+        elif header in self._chosen_headers:
+            text = "Chosen."
+        elif score is None:
+            text = "From the saved mapping." if self._loaded else "Matched by name."
+        elif score >= 1.0:
+            text = "Matched by name."
+        elif score >= CONFIDENT:
+            text = f"Suggested, {score:.0%} sure."
+        else:
+            text = f"<strong>Guess, {score:.0%} sure: check it and confirm.</strong>"
+            confirm.layout.display = ""
+        self.notes[header].value = text
+
+    def _covered_by_columns(self) -> set[str]:
+        return {d.value for d in self.dropdowns.values() if d.value != IGNORE}
+
+    def _rebuild_constants(self, covered: set[str]) -> None:
+        shown = [n for n in FIELDS if n not in covered and n not in PER_ROW_FIELDS]
+        if self.constants_form is not None and list(self.constants_form.specs) == shown:
+            return
+        for name in list(self._constants):
+            if name in covered:
+                del self._constants[name]  # a column gives it now
+        form: SchemaForm[KycCaseCreateInput] = SchemaForm(
+            KycCaseCreateInput,
+            exclude=[n for n in FIELDS if n not in shown],
+            values={n: v for n, v in self._constants.items() if n in shown},
+        )
+        form.legend.value = ""  # its "* required" legend would read as if every box were needed
+        form.on_change(self._constant_changed)
+        self.constants_form = form
+        self.constants_box.children = [form]
+
+    def _rebuild_values(self) -> None:
+        """One dropdown per distinct value of each enum column (rebuilt only when those change)."""
+        shown = tuple(
+            (h, self.dropdowns[h].value) for h in self.headers if self.dropdowns[h].value in _ENUM_FIELDS
+        )
+        if shown == self._values_shown:
+            return
+        self._values_shown = shown
+        self.value_dropdowns = {}
+        self.value_notes = {}
+        sections: list[W.Widget] = []
+        for header, name in shown:
+            distinct = self.frame[self._originals[header]].dropna().astype(str).str.strip().unique().tolist()
+            distinct = [v for v in distinct if v][:MAX_DISTINCT_VALUES]
+            options = [("Not mapped", IGNORE)] + [(words(m.value), m.value) for m in _ENUM_FIELDS[name]]
+            rows: list[W.Widget] = [
+                W.HTML(f"<p>{reveal_html(header)} ({html.escape(_TITLES[name])}):</p>")
+            ]
+            for value in distinct:
+                key = (name, value)
+                dropdown = W.Dropdown(
+                    description=value,
+                    options=options,
+                    value=self._value_choices.get(key) or _member(name, value) or IGNORE,
+                    style={"description_width": _LABEL_WIDTH},
+                    layout=W.Layout(width=f"calc({_LABEL_WIDTH} + 20em)"),
+                )
+                dropdown.observe(lambda change, k=key: self._value_chosen(k, change), names="value")
+                self.value_dropdowns[key] = dropdown
+                self.value_notes[key] = W.HTML()
+                rows.append(W.HBox([dropdown, self.value_notes[key]]))
+            sections.append(W.VBox(rows))
+        if not sections:
+            sections = [W.HTML("<p>No column with a fixed list of values is mapped.</p>")]
+        self.values_box.children = sections
+
+    def _show_value_notes(self) -> None:
+        for key, dropdown in self.value_dropdowns.items():
+            score = self._value_confidence.get(key)
+            if dropdown.value == IGNORE:
+                note = "<strong>Not mapped: rows with this value will be invalid.</strong>"
+            elif key not in self._value_choices and dropdown.value == _member(*key):
+                note = "Recognised."
+            elif score is not None and score < CONFIDENT:
+                note = f"<strong>Guess, {score:.0%} sure: choose to confirm.</strong>"
+            else:
+                note = "Mapped."
+            self.value_notes[key].value = note
+
+    # -- widgets -> state --------------------------------------------------------
+
+    def _chosen(self, change: dict[str, Any]) -> None:
+        if self._quiet:
+            return
+        header = next(h for h, d in self.dropdowns.items() if d is change["owner"])
+        self._confidence.pop(header, None)  # a person chose: no longer a guess
+        self._chosen_headers.add(header)
+        self._changed()
+
+    def _constant_changed(self, name: str, value: Any) -> None:
+        if self._quiet:
+            return
+        text = value.value if isinstance(value, Enum) else value
+        if text is None or (isinstance(text, str) and not text.strip()):
+            self._constants.pop(name, None)
+        else:
+            self._constants[name] = str(text)
+        self._changed()
+
+    def _value_chosen(self, key: tuple[str, str], change: dict[str, Any]) -> None:
+        if self._quiet:
+            return
+        self._value_choices[key] = change["new"]
+        self._value_confidence.pop(key, None)
+        self._changed()
+
+    def _changed(self) -> None:
+        self.message.value = ""
+        self._refresh()
+        if self._on_change is not None:
+            self._on_change()
+
+    # -- public -------------------------------------------------------------------
+
+    def missing(self) -> list[str]:
+        """Required fields neither a column nor a constant gives yet."""
+        covered = self._covered_by_columns()
+        return [n for n in REQUIRED_COLUMNS if n not in covered and n not in self._constants]
+
+    def unconfirmed(self) -> list[str]:
+        """Headers (and ``field: value`` pairs) whose guess nobody confirmed yet."""
+        headers = [
+            h for h, s in self._confidence.items()
+            if s < CONFIDENT and self.dropdowns[h].value != IGNORE
+        ]
+        values = [
+            f"{n}: {v}" for (n, v), s in self._value_confidence.items()
+            if s < CONFIDENT and self._value_choices.get((n, v))
+        ]
+        return headers + values
+
+    def confirm(self, header: str | None = None) -> None:
+        """Accept the guess for ``header`` (every guess, values included, when None)."""
+        if header is None:
+            self._confidence = {h: 1.0 for h in self._confidence}
+            self._value_confidence = {}
+        else:
+            self._confidence[header] = 1.0
+        self._changed()
+
+    def build(self) -> CampaignMapping:
+        """The mapping shown; :class:`MappingError` when it cannot be one (the message says why)."""
+        columns = {h: (d.value or None) for h, d in self.dropdowns.items()}
+        values: dict[str, dict[str, str]] = {}
+        value_confidence: dict[str, dict[str, float]] = {}
+        for (name, value), target in self._value_choices.items():
+            if not target or self.dropdowns_for(name) == [] or target == _member(name, value):
+                continue
+            values.setdefault(name, {})[value] = target
+            score = self._value_confidence.get((name, value))
+            if score is not None:
+                value_confidence.setdefault(name, {})[value] = score
+        mapping = CampaignMapping.from_data(
+            {"columns": columns, "constants": dict(self._constants), "values": values},
+            name="The mapping",
+        )
+        mapping.confidence = {h: s for h, s in self._confidence.items() if columns.get(h)}
+        mapping.value_confidence = value_confidence
+        mapping._source = self._source
+        return mapping
+
+    def dropdowns_for(self, name: str) -> list[str]:
+        """The headers mapped to field ``name``."""
+        return [h for h, d in self.dropdowns.items() if d.value == name]
+
+    def save(self) -> bool:
+        """Save to the path typed in ``path``; the message says what happened."""
+        target = self.path.value.strip()
+        if not target:
+            return self._say("Type a file name ending in .json or .yaml first.", error=True)
+        try:
+            mapping = self.build()
+            written = mapping.save(target)
+        except (MappingError, OSError) as exc:
+            return self._say(f"Not saved: {exc}", error=True)
+        self._source = written.name
+        return self._say(f"Saved the mapping to {written}.")
+
+    def load(self) -> bool:
+        """Load the mapping saved at ``path`` into the step (it counts as confirmed)."""
+        target = self.path.value.strip()
+        if not target:
+            return self._say("Type the mapping file's name first.", error=True)
+        try:
+            mapping = CampaignMapping.load(target)
+        except (MappingError, OSError) as exc:
+            return self._say(f"Not loaded: {exc}", error=True)
+        self._apply(mapping, confirmed=True)
+        self._say(f"Loaded the mapping from {target}.")
+        if self._on_change is not None:
+            self._on_change()
+        return True
+
+    def _say(self, text: str, *, error: bool = False) -> bool:
+        body = html.escape(text)
+        self.message.value = (
+            f"<p role='alert' style='{_ERROR_STYLE}'>Error: {body}</p>" if error
+            else f"<p role='status'>{body}</p>"
+        )
+        return not error
+
+    @property
+    def disabled(self) -> bool:
+        return self.save_button.disabled
+
+    @disabled.setter
+    def disabled(self, value: bool) -> None:
+        for widget in [*self.dropdowns.values(), *self.confirm_buttons.values(),
+                       *self.value_dropdowns.values(), self.confirm_all, self.path,
+                       self.save_button, self.load_button]:
+            widget.disabled = value
+        if self.constants_form is not None:
+            self.constants_form.disabled = value

@@ -1,0 +1,165 @@
+"""The campaign's evidence record: written, verified, and every kind of tampering detected."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from factories import campaign_frame
+
+from kyc_widgets import verify_evidence
+from kyc_widgets.batch import BatchProgress, batch_create, read_campaign
+from kyc_widgets.batch.evidence import chain_entries
+from kyc_widgets.sandbox import Sandbox
+
+DATA = Path(__file__).parent / "data"
+SHEET = DATA / "messy_campaign.csv"
+NAMES = ("Zoë", "Müller", "Jónsson", "Ólafur", "李", "王", "Existing", "HYPERLINK", "Kim", "Lee")
+EMAILS = ("analyst@example.org",)
+USER_IDS = ("00123", "00456", "00789", "01000", "02000", "03000", "04000", "04001", "05000")
+
+
+@pytest.fixture
+def written(sandbox: Sandbox, client: Any, tmp_path: Path) -> Path:
+    report = batch_create(client, read_campaign(SHEET), campaign="audit", progress=False)
+    path = tmp_path / "evidence.json"
+    report.to_evidence(path)
+    return path
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [str(k), *_strings(v)]]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_written_and_verified_with_the_facts_an_auditor_asks_for(
+    written: Path, sandbox: Sandbox
+) -> None:
+    record = json.loads(written.read_text(encoding="utf-8"))
+    check = verify_evidence(written)
+    assert check.ok and bool(check) and not check.problems
+    assert check.head == record["chain"]["head"] and check.entries == 11
+    assert record["sheet"]["file_name"] == "messy_campaign.csv" and record["sheet"]["rows"] == 11
+    assert len(record["sheet"]["sha256"]) == 64 and record["sheet"]["hashed"] == "when read"
+    assert record["api_base_url"] == sandbox.base_url
+    assert record["principals"] == [sandbox.principal]
+    assert record["started_at"].endswith("Z") and record["finished_at"] >= record["started_at"]
+    assert record["counts"]["created"] == 6 and record["counts"]["invalid"] == 3
+    assert record["mapping"]["columns"]["Assigned analyst e-mail"] == "assigned_analyst_email"
+    assert record["options"]["campaign"] == "audit"
+    created = [e for e in record["entries"] if e["status"] == "created"]
+    assert len(created) == 6
+    assert all(e["case_id"] and e["request_id"] and e["http_status"] == 201 for e in created)
+    assert [e["sheet_row"] for e in record["entries"]] == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13]
+    summary = written.with_suffix(".html").read_text(encoding="utf-8")
+    assert record["chain"]["head"] in summary and "messy_campaign.csv" in summary
+
+
+def test_no_personal_data_in_the_record_or_its_summary(written: Path) -> None:
+    for path in (written, written.with_suffix(".html")):
+        text = path.read_text(encoding="utf-8")
+        for value in (*NAMES, *EMAILS):
+            assert value not in text
+    strings = _strings(json.loads(written.read_text(encoding="utf-8")))
+    for user_id in USER_IDS:
+        assert user_id not in strings  # hex digests may contain the digits by chance; no value is one
+        assert f'"{user_id}"' not in written.read_text(encoding="utf-8")
+
+
+def test_one_changed_byte_in_one_entry_is_detected(written: Path) -> None:
+    record = json.loads(written.read_text(encoding="utf-8"))
+    request_id = record["entries"][4]["request_id"] or record["entries"][0]["request_id"]
+    data = written.read_bytes()
+    at = data.index(request_id.encode()) + len(request_id) - 1
+    changed = bytes([data[at] ^ 0x01])  # one byte, still valid JSON text
+    written.write_bytes(data[:at] + changed + data[at + 1:])
+    check = verify_evidence(written)
+    assert not check.ok
+    assert any("was edited" in problem for problem in check.problems)
+
+
+def test_a_removed_entry_is_detected(written: Path) -> None:
+    record = json.loads(written.read_text(encoding="utf-8"))
+    del record["entries"][3]
+    written.write_text(json.dumps(record), encoding="utf-8")
+    check = verify_evidence(written)
+    assert not check.ok
+    assert any("removed" in problem for problem in check.problems)
+
+
+def test_a_removed_last_entry_is_detected(written: Path) -> None:
+    record = json.loads(written.read_text(encoding="utf-8"))
+    record["entries"].pop()
+    written.write_text(json.dumps(record), encoding="utf-8")
+    assert not verify_evidence(written).ok
+
+
+def test_two_swapped_entries_are_detected(written: Path) -> None:
+    record = json.loads(written.read_text(encoding="utf-8"))
+    entries = record["entries"]
+    entries[2], entries[5] = entries[5], entries[2]
+    written.write_text(json.dumps(record), encoding="utf-8")
+    check = verify_evidence(written)
+    assert not check.ok
+    assert any("reordered" in problem for problem in check.problems)
+
+
+def test_an_edited_header_is_detected(written: Path) -> None:
+    record = json.loads(written.read_text(encoding="utf-8"))
+    record["sheet"]["file_name"] = "another.csv"
+    written.write_text(json.dumps(record), encoding="utf-8")
+    assert any("header" in p for p in verify_evidence(written).problems)
+
+
+def test_a_rewritten_chain_is_caught_by_the_head_kept_elsewhere(written: Path) -> None:
+    record = json.loads(written.read_text(encoding="utf-8"))
+    head = record["chain"]["head"]
+    entries = [
+        {k: v for k, v in e.items() if k not in ("seq", "prev", "hash")} for e in record["entries"]
+    ]
+    entries[0]["case_id"] = "forged"
+    header = {k: v for k, v in record.items() if k not in ("entries", "chain")}
+    written.write_text(json.dumps(chain_entries(header, entries)), encoding="utf-8")
+    assert verify_evidence(written).ok  # consistent in itself...
+    assert not verify_evidence(written, expected_head=head).ok  # ...but not the recorded head
+
+
+def test_a_resumed_campaign_covers_all_its_runs(
+    sandbox: Sandbox, client: Any, tmp_path: Path
+) -> None:
+    sandbox.settings.latency_ms = 20
+    journal = tmp_path / "run.jsonl"
+    frame = campaign_frame(20, prefix="E")
+    cancel = threading.Event()
+
+    def on_progress(progress: BatchProgress) -> None:
+        cancel.set()
+
+    first = batch_create(client, frame, campaign="resume", concurrency=2, journal=journal,
+                         cancel=cancel, on_progress=on_progress, progress=False)
+    assert first.summary()["not_attempted"] > 0
+    second = batch_create(client, frame, campaign="resume", concurrency=4, journal=journal,
+                          progress=False)
+    record = second.evidence()
+    assert verify_evidence(record).ok
+    assert len(record["runs"]) == 2
+    assert record["runs"][0]["started_at"] == first.runs[0]["started_at"]
+    assert record["runs"][0]["rows_sent"] == first.summary()["created"]
+    assert record["started_at"] == first.runs[0]["started_at"]
+    assert record["principals"] == [sandbox.principal]
+    assert record["counts"]["created"] == 20 == sandbox.case_count()
+    assert all(e["case_id"] and e["request_id"] for e in record["entries"])
+
+
+def test_the_api_url_in_the_record_carries_no_credentials() -> None:
+    from kyc_widgets.batch.evidence import public_url
+
+    url = "https://user:secret@kyc.example.com:8443/base?access_token=abc#frag"
+    assert public_url(url) == "https://kyc.example.com:8443/base"
+    assert public_url("http://[::1]:8765") == "http://[::1]:8765"
