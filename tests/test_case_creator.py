@@ -141,11 +141,10 @@ def test_draft_offers_create_statuses_and_hides_the_external_id(sandbox: Any) ->
     assert status.value is CreateStatus.DRAFT
 
     # the external id lives in a collapsed disclosure that explains it is optional
-    accordion = creator.external_id
-    assert isinstance(accordion, widgets.Accordion)
-    assert accordion.titles[0] == EXTERNAL_ID_TITLE == "External case ID (optional)"
-    assert accordion.selected_index is None
-    inside = list(walk(accordion))
+    disclosure = creator.external_id
+    assert disclosure.button.description == EXTERNAL_ID_TITLE == "External case ID (optional)"
+    assert not disclosure.expanded and not visible(disclosure.body)
+    inside = list(walk(disclosure))
     assert creator.form.fields["kyc_case_id"] in inside
     assert creator.form.fields["kyc_case_id"] not in list(walk(creator.form))
     assert any("generates" in w.value for w in inside if isinstance(w, widgets.HTML))
@@ -168,7 +167,7 @@ def test_values_prefill_the_form_and_open_the_disclosure(sandbox: Any) -> None:
     creator = CaseCreator(sandbox.client(), values={"assigned_team": "Team Z", "kyc_case_id": "EXT-9"})
     assert creator.form.fields["assigned_team"].value == "Team Z"
     assert creator.form.fields["kyc_case_id"].value == "EXT-9"
-    assert creator.external_id.selected_index == 0
+    assert creator.external_id.expanded
 
 
 # --------------------------------------------------------------------------- invalid (client)
@@ -195,7 +194,7 @@ def test_client_invalid_external_id_opens_the_disclosure(sandbox: Any) -> None:
     creator.submit_button.click()
     assert creator.state == "invalid"
     assert "kyc_case_id" in creator.form.field_errors
-    assert creator.external_id.selected_index == 0
+    assert creator.external_id.expanded
     assert posts(sandbox) == 0
 
 
@@ -481,7 +480,7 @@ def test_conflict_use_a_new_external_id_keeps_every_other_value(sandbox: Any) ->
     creator.new_id_button.click()
     assert creator.state == "draft"
     assert creator.form.fields["kyc_case_id"].value == ""
-    assert creator.external_id.selected_index == 0
+    assert creator.external_id.expanded
     assert {k: v for k, v in creator.form.values().items() if k != "kyc_case_id"} == before
     assert not creator.form.field_errors
     assert not visible(creator.support_details)

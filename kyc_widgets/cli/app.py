@@ -117,7 +117,9 @@ def voila_command(
     """The Voila command line serving one notebook on ``host:port``.
 
     ``port_retries=0``: a busy port is an error, never a silent move to another port
-    that the printed URL (or a test) would not know about.
+    that the printed URL (or a test) would not know about. Notebook 7's JupyterLab
+    extension (installed with ``notebook``) is not loaded: it needs JupyterLab's
+    document registry, which Voila does not have, and would only log an error.
     """
     return [
         sys.executable,
@@ -130,6 +132,7 @@ def voila_command(
         "--Voila.port_retries=0",
         f"--Voila.token={token}",
         f"--show_tracebacks={show_tracebacks}",
+        "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
     ]
 
 

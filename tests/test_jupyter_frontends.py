@@ -1,0 +1,151 @@
+"""The widgets in JupyterLab 4 and Notebook 7, driven through their own UI by headless Chromium.
+
+Voila is not the only place analysts meet the widgets: notebooks are opened in
+JupyterLab and Notebook 7, whose widget managers differ from Voila's. Each test
+starts the real server on loopback (its own access token, a temporary root folder
+holding a one-cell notebook that builds a ``CaseCreator`` from ``KYC_API_BASE_URL`` /
+``KYC_API_TOKEN`` in the kernel's environment, as ``make demo`` passes them), runs the
+notebook with the UI's "Run All Cells" menu item, checks that the widgets render (no
+"Error displaying widget") and creates a case through the form, counted on the sandbox.
+The notebook is a throw-away copy: autosave never touches a tracked file.
+"""
+
+# ruff: noqa: F811  (the browser fixtures are imported from test_browser and used as arguments)
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from playwright.sync_api import expect
+from test_browser import (  # noqa: F401 - fixtures
+    FIRST_RENDER_MS,
+    api,
+    browser,
+    fill_case_form,
+    page,
+)
+
+from kyc_widgets.cli.app import ServedApp, kernel_environment, stop_process, wait_for_port
+
+pytestmark = pytest.mark.browser
+
+CREATOR_SOURCE = """\
+from kyc_widgets import CaseCreator, KycApiClient
+
+CaseCreator(KycApiClient.from_env())  # URL and token from the kernel's environment
+"""
+
+EXTERNAL_ID = "FE-2024-0001"
+
+
+def write_creator_notebook(path: Path) -> Path:
+    """A one-cell notebook (no outputs) showing only a ``CaseCreator``."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(CREATOR_SOURCE)]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def jupyter_command(frontend: str, root: Path, port: int, token: str) -> list[str]:
+    """``jupyter lab`` or ``jupyter notebook`` on loopback, offline, without a browser."""
+    command = [
+        sys.executable, "-m", "jupyter", frontend, "--no-browser",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}",
+        "--LabApp.extension_manager=readonly" if frontend == "lab" else
+        "--JupyterNotebookApp.extension_manager=readonly",
+        "--LabServerApp.open_browser=False",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    return command
+
+
+@contextlib.contextmanager
+def jupyter(frontend: str, api: Any, tmp_path: Path) -> Iterator[ServedApp]:
+    """Serve a temporary root folder with ``frontend``; stopped (kernels too) on exit."""
+    root = tmp_path / "root"
+    root.mkdir()
+    write_creator_notebook(root / "creator.ipynb")
+    env = kernel_environment(api.base_url, api.token, is_sandbox=True)
+    env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "config")  # no user settings leak in
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
+    port = int(ServedAppPort.pick())
+    token = secrets.token_urlsafe(24)
+    log_path = tmp_path / f"{frontend}.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            jupyter_command(frontend, root, port, token),
+            env=env, cwd=str(root), stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        path = "/lab/tree/creator.ipynb" if frontend == "lab" else "/notebooks/creator.ipynb"
+        app = ServedApp(process=process, port=port, token=token, path=path, log_path=log_path)
+        try:
+            wait_for_port(port, timeout=90, process=process)
+            yield app
+        except Exception:
+            print(f"{frontend} log:\n" + log_path.read_text(errors="replace")[-4000:])
+            raise
+        finally:
+            stop_process(process)
+
+
+class ServedAppPort:
+    @staticmethod
+    def pick() -> int:
+        from kyc_widgets.cli.app import free_port
+
+        return free_port()
+
+
+def run_all_cells(page: Any) -> None:
+    """The "Run" menu, then "Run All Cells": what a person clicks."""
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=FIRST_RENDER_MS)
+    # wait for the kernel: the toolbar's kernel indicator reads "Idle" once it is up
+    page.wait_for_function(
+        "() => document.querySelector('.jp-Notebook') !== null", timeout=FIRST_RENDER_MS
+    )
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+@pytest.mark.parametrize("frontend", ["lab", "notebook"])
+def test_the_case_creator_runs_in_jupyter(
+    frontend: str, page: Any, api: Any, tmp_path: Path
+) -> None:
+    with jupyter(frontend, api, tmp_path) as app:
+        try:
+            page.goto(app.url)
+            run_all_cells(page)
+            creator = page.locator(".kyc-case-creator").first
+            creator.get_by_role("button", name="Create case").wait_for(timeout=FIRST_RENDER_MS)
+            assert "Error displaying widget" not in page.locator("body").inner_text()
+
+            fill_case_form(creator, external_id=EXTERNAL_ID)
+            creator.get_by_role("button", name="Create case").click()
+            workspace = creator.locator(".kyc-case-workspace-widget")
+            workspace.wait_for()
+            expect(workspace).to_contain_text(EXTERNAL_ID)
+            assert api.case_count() == 1
+            assert api.client().get_case(EXTERNAL_ID).case.legal_last_name == "Example"
+            assert "Error displaying widget" not in page.locator("body").inner_text()
+            widget_errors = [e for e in page.console_errors if "widget" in e.lower()]
+            assert not widget_errors, widget_errors
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            print("console errors:", page.console_errors[-20:])
+            raise
