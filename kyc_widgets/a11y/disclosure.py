@@ -28,7 +28,7 @@ class Disclosure(W.VBox):
         scope = new_scope("kyc-disclosure")
         self.title = title
         self.button = W.Button(
-            description=title, tooltip="", layout=W.Layout(width="auto")
+            description=title, tooltip="", layout=W.Layout(width="auto", align_self="flex-start")
         )
         self.button.add_class(f"{scope}-button")
         self.button.on_click(lambda _b: self.toggle())
