@@ -6,7 +6,9 @@ starts the real server on loopback (its own access token, a temporary root folde
 holding a one-cell notebook that builds a ``CaseCreator`` from ``KYC_API_BASE_URL`` /
 ``KYC_API_TOKEN`` in the kernel's environment, as ``make demo`` passes them), runs the
 notebook with the UI's "Run All Cells" menu item, checks that the widgets render (no
-"Error displaying widget") and creates a case through the form, counted on the sandbox.
+"Error displaying widget") and creates a case through the form, counted on the sandbox;
+the accessibility helper works there too (``aria-expanded`` set, focus moved to the new
+case's heading).
 The notebook is a throw-away copy: autosave never touches a tracked file.
 """
 
@@ -185,10 +187,17 @@ def test_the_case_creator_runs_in_jupyter(
             assert "Error displaying widget" not in page.locator("body").inner_text()
 
             fill_case_form(creator, external_id=EXTERNAL_ID)
+            # the a11y bridge (an anywidget) runs in this frontend too: ARIA set, focus moved
+            header = creator.get_by_role("button", name="External case ID (optional)")
+            expect(header).to_have_attribute("aria-expanded", "true")
             creator.get_by_role("button", name="Create case").click()
             workspace = creator.locator(".kyc-case-workspace-widget")
             workspace.wait_for()
             expect(workspace).to_contain_text(EXTERNAL_ID)
+            page.wait_for_function(
+                "() => document.activeElement && "
+                "document.activeElement.closest('.kyc-case-workspace-widget h3') !== null"
+            )
             assert api.case_count() == 1
             assert api.client().get_case(EXTERNAL_ID).case.legal_last_name == "Example"
             assert "Error displaying widget" not in page.locator("body").inner_text()
