@@ -129,6 +129,15 @@ def test_create_a_case_with_an_external_id_by_keyboard_alone(
         assert page.evaluate(ACTIVE)["inHeading"]
         created = api.client().get_case(EXTERNAL_ID).case
         assert (created.legal_first_name, str(created.case_priority)) == ("Ada", "HIGH")
+
+        # "Create another case", by keyboard: focus goes to the fresh form's first field
+        tab_to(page, lambda a: a.get("text") == "Create another case")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.labels && "
+            "document.activeElement.labels.length && "
+            "document.activeElement.labels[0].textContent.startsWith('Legal first name')"
+        )
         expect_no_widget_errors(page)
         expect_only_voila_cdn_blocked(page)
 
@@ -140,6 +149,8 @@ def test_each_creator_state_passes_axe_and_ties_errors_to_fields(
     notebook = write_creator_notebook(tmp_path / "creator.ipynb")
     with served(notebook, api, page, tmp_path) as app:
         creator = open_creator(page, app)
+        # nothing is announced on page load: live regions appear only when something changes
+        expect(creator.locator("[role=alert], [role=status]")).to_have_count(0)
         assert axe_problems(page) == []  # draft
 
         # refused: nothing typed. Every required field is marked and tied to its message;
