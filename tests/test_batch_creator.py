@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import html
 import importlib
+import re
 import threading
 import time
 import urllib.parse
@@ -17,6 +19,12 @@ from factories import campaign_frame
 from kyc_widgets.widgets.batch_creator import BatchCreator
 
 DATA = Path(__file__).parent / "data"
+
+
+def visible_text(markup: str) -> str:
+    """The text a person reads (tags and the style sheet left out)."""
+    markup = re.sub(r"<style>.*?</style>", "", markup, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
 
 
 def campaign(n: int) -> pd.DataFrame:
@@ -53,9 +61,13 @@ def test_preview_needs_a_campaign_then_creates_and_reports(sandbox: Any, client:
 
     # the per-status filter shows only that status
     ui.status_filter.value = "invalid"
-    assert ui.table.value.count("Invalid: fix the row") == 3
+    shown = visible_text(ui.table.value)
+    assert shown.count("✗ Invalid") == 3  # short status with a text marker, one line each
+    assert ui.table.value.count('title="Invalid: fix the row"') == 3  # the long form on hover
     assert "Created" not in ui.table.value
-    assert "Error message" in ui.table.value
+    assert "Error message" in shown and "Assigned analyst e-mail" in shown  # titles, not names
+    assert "Case ID" not in shown and "Request ID" not in shown  # empty for these rows
+    assert ui.table.position_text == "Rows 1–3 of 3"
 
     # the download is personal-data-free unless asked for
     href = ui.download.value.split("href='")[1].split("'")[0]

@@ -12,7 +12,15 @@ from factories import campaign_frame
 from openpyxl import load_workbook
 
 from kyc_widgets.batch import BatchReport, batch_create, read_campaign
-from kyc_widgets.batch.report import neutralise_formulas, write_xlsx
+from kyc_widgets.batch.report import (
+    STATUS_MARKS,
+    STATUS_SHORT,
+    STATUSES,
+    html_table,
+    neutralise_formulas,
+    readable,
+    write_xlsx,
+)
 
 DATA = Path(__file__).parent / "data"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -200,3 +208,33 @@ def test_write_xlsx_failing_on_disk_raises_the_os_error(tmp_path: Path) -> None:
     """The CLI reports an OSError as "the report could not be written", without a traceback."""
     with pytest.raises(IsADirectoryError):
         write_xlsx(pd.DataFrame({"a": ["x"]}), tmp_path, sheet_name="report")
+
+def test_readable_rows_use_short_statuses_field_titles_and_only_filled_columns() -> None:
+    results = pd.DataFrame(
+        {
+            "source_index": [0, 1], "sheet_row": [2, 3], "kyc_case_id": [None, None],
+            "status": ["invalid", "duplicate_in_sheet"], "case_id": None, "http_status": None,
+            "error_code": None, "error_field": ["assigned_analyst_email", None],
+            "error_message": ["Enter a valid e-mail address.", None], "request_id": None,
+            "attempts": 0, "note": [None, "same case as sheet row 2"],
+        }
+    )
+    shown = readable(results.drop(columns=["source_index"]))
+    assert list(shown.columns) == ["Sheet row", "Status", "Error field", "Error message", "Note"]
+    assert list(shown["Status"]) == ["Invalid", "Duplicate"]
+    assert shown["Error field"][0] == "Assigned analyst e-mail"
+
+
+def test_html_table_marks_statuses_in_text_and_wraps_only_messages() -> None:
+    frame = readable(pd.DataFrame({
+        "sheet_row": [2], "status": ["outcome_unknown"], "kyc_case_id": ["<b>X</b>"],
+        "error_message": ["The answer was lost."],
+    }))
+    page = html_table(frame)
+    assert '<span aria-hidden="true">?</span> Unknown' in page  # a marker, then the word
+    assert 'title="Outcome unknown: check before re-sending"' in page
+    assert "&lt;b&gt;X&lt;/b&gt;" in page and "<b>X" not in page
+    assert '<td class="kyc-nowrap">&lt;b&gt;' in page  # ids stay on one line
+    assert '<td class="kyc-wrap">The answer was lost.</td>' in page
+    assert set(STATUS_SHORT) == set(STATUSES) == set(STATUS_MARKS)
+    assert all(len(label) <= 12 for label in STATUS_SHORT.values())

@@ -141,11 +141,10 @@ def test_draft_offers_create_statuses_and_hides_the_external_id(sandbox: Any) ->
     assert status.value is CreateStatus.DRAFT
 
     # the external id lives in a collapsed disclosure that explains it is optional
-    accordion = creator.external_id
-    assert isinstance(accordion, widgets.Accordion)
-    assert accordion.titles[0] == EXTERNAL_ID_TITLE == "External case ID (optional)"
-    assert accordion.selected_index is None
-    inside = list(walk(accordion))
+    disclosure = creator.external_id
+    assert disclosure.button.description == EXTERNAL_ID_TITLE == "External case ID (optional)"
+    assert not disclosure.expanded and not visible(disclosure.body)
+    inside = list(walk(disclosure))
     assert creator.form.fields["kyc_case_id"] in inside
     assert creator.form.fields["kyc_case_id"] not in list(walk(creator.form))
     assert any("generates" in w.value for w in inside if isinstance(w, widgets.HTML))
@@ -168,7 +167,7 @@ def test_values_prefill_the_form_and_open_the_disclosure(sandbox: Any) -> None:
     creator = CaseCreator(sandbox.client(), values={"assigned_team": "Team Z", "kyc_case_id": "EXT-9"})
     assert creator.form.fields["assigned_team"].value == "Team Z"
     assert creator.form.fields["kyc_case_id"].value == "EXT-9"
-    assert creator.external_id.selected_index == 0
+    assert creator.external_id.expanded
 
 
 # --------------------------------------------------------------------------- invalid (client)
@@ -195,7 +194,7 @@ def test_client_invalid_external_id_opens_the_disclosure(sandbox: Any) -> None:
     creator.submit_button.click()
     assert creator.state == "invalid"
     assert "kyc_case_id" in creator.form.field_errors
-    assert creator.external_id.selected_index == 0
+    assert creator.external_id.expanded
     assert posts(sandbox) == 0
 
 
@@ -481,7 +480,7 @@ def test_conflict_use_a_new_external_id_keeps_every_other_value(sandbox: Any) ->
     creator.new_id_button.click()
     assert creator.state == "draft"
     assert creator.form.fields["kyc_case_id"].value == ""
-    assert creator.external_id.selected_index == 0
+    assert creator.external_id.expanded
     assert {k: v for k, v in creator.form.values().items() if k != "kyc_case_id"} == before
     assert not creator.form.field_errors
     assert not visible(creator.support_details)
@@ -725,3 +724,55 @@ def test_support_details_are_plain_key_value_lines(sandbox: Any) -> None:
     assert [line.split(":")[0] for line in lines[:3]] == ["request_id", "status", "code"]
     for personal in ("Ada", "Lovelace", "000123", "grace@example.com"):
         assert personal not in creator.support_text
+
+
+# --------------------------------------------------------------------------- keyboard, focus, layout
+
+
+def test_the_external_id_header_is_a_button_that_says_whether_it_is_open(sandbox: Any) -> None:
+    creator = CaseCreator(sandbox.client())
+    header = creator.external_id.button
+    assert isinstance(header, widgets.Button)  # reached by Tab, operated by Space and Enter
+    selector = next(s for s in creator.external_id.bridge.rules if s.endswith("-button"))
+    assert creator.external_id.bridge.attributes(selector)["aria-expanded"] == "false"
+    header.click()
+    assert creator.external_id.expanded and visible(creator.external_id.body)
+    assert creator.external_id.bridge.attributes(selector)["aria-expanded"] == "true"
+    assert creator.form.fields["kyc_case_id"] in list(walk(creator.external_id.body))
+
+
+def test_focus_moves_to_the_error_summary_then_to_the_new_case_heading(sandbox: Any) -> None:
+    creator = CaseCreator(sandbox.client())
+    assert creator.bridge.focused is None and creator.form.bridge.focused is None
+    creator.submit_button.click()  # empty: refused
+    assert creator.form.bridge.focused == f".{creator.form.scope}-summary"
+    assert creator.form.aria("legal_last_name")["aria-invalid"] == "true"
+
+    fill(creator)
+    creator.submit_button.click()
+    assert creator.state == "created"
+    assert creator.bridge.focused == ".kyc-case-workspace-widget h3"
+    assert creator.bridge in creator.children  # drawn in every state, the form is not
+
+    creator.create_another_button.click()
+    assert creator.form.bridge.focused == creator.form.input_selector("legal_first_name")
+
+
+def test_the_conflict_sits_with_its_actions_between_the_id_field_and_create(sandbox: Any) -> None:
+    creator, _ = _conflicting_creator(sandbox)
+    assert creator.form.summary_text() == ""  # no "Please fix 1 field"
+    assert creator.message_text.startswith("Conflict: this external case ID already exists")
+    # order on screen: the form and the id field (with its error), the message with the two
+    # actions right below it, and only then the Create button
+    children = list(creator.children)
+    assert children.index(creator.form_area) < children.index(creator.feedback)
+    assert children.index(creator.feedback) < children.index(creator.submit_row)
+    assert list(creator.feedback.children[:2]) == [creator.message, creator.actions]
+    assert visible(creator.open_existing_button) and visible(creator.new_id_button)
+    assert "kyc_case_id" in creator.form.field_errors and creator.external_id.expanded
+    # focus on the message, the block with its actions scrolled into view
+    assert creator.bridge.focus_request["selector"].endswith("-message")
+    assert creator.bridge.focus_request["reveal"].endswith("-feedback")
+
+    creator.new_id_button.click()
+    assert creator.form.bridge.focused == creator.form.input_selector("kyc_case_id")

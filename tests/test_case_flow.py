@@ -458,3 +458,37 @@ def test_no_answer_and_no_error_is_treated_as_an_unknown_outcome() -> None:
     sending(flow, case())
     flow.create_finished(None, None)
     assert flow.state is S.OUTCOME_UNKNOWN
+
+
+# --------------------------------------------------------------------------- where focus goes
+
+
+def test_focus_follows_each_event_to_what_changed() -> None:
+    flow = flow_at()
+    assert flow.focus == "none"  # the first draw moves nothing
+    flow.submit(None, None)
+    assert flow.state is S.INVALID and flow.focus == "errors"
+    model = case(kyc_case_id="EXT-F")
+    flow.submit(model, "fp-1")
+    assert flow.state is S.SAVING and flow.focus == "none"
+    flow.create_finished(envelope(model), None)
+    assert flow.state is S.CREATED and flow.focus == "case"
+    flow.create_another()
+    assert flow.state is S.DRAFT and flow.focus == "first_field"
+
+
+def test_conflict_focuses_its_message_and_its_message_is_the_summary() -> None:
+    flow, _clock, step = failed(ConflictError(status=409), external_id="EXT-DUP")
+    assert flow.focus == "message"
+    assert step.summary == ""  # no "Please fix 1 field": the message names the conflict
+    assert flow.message_text.startswith("Conflict: this external case ID already exists")
+    flow.submit(flow.sent, "fp-1")  # unchanged: nothing sent, the note is read out
+    assert flow.focus == "message"
+    flow.use_new_external_id()
+    assert flow.focus == "external_id"
+
+
+def test_a_server_refusal_focuses_the_errors() -> None:
+    details = {"errors": [{"field": "legal_last_name", "message": "Too long."}]}
+    flow, _clock, step = failed(InvalidRequestError("Bad input.", status=400, details=details))
+    assert flow.focus == "errors" and step.summary is None

@@ -535,3 +535,59 @@ def test_optional_choice_with_a_default_can_still_be_set_to_none() -> None:
     assert ("(none)", "") in size.options
     size.value = ""
     assert form.validate() == Pref(size=None)
+
+
+# --------------------------------------------------------------------------- accessibility
+
+
+def test_a_field_in_error_is_marked_invalid_and_described_by_its_message() -> None:
+    form = SchemaForm(KycCaseCreateInput)
+    help_id = f"{form.scope}-help-legal_last_name"  # the model describes the field
+    assert form.aria("legal_last_name") == {"aria-describedby": help_id}  # not invalid yet
+    form.validate()
+    error_id = f"{form.scope}-error-legal_last_name"
+    assert form.aria("legal_last_name") == {
+        "aria-invalid": "true", "aria-describedby": f"{help_id} {error_id}"
+    }
+    # the message element carries that id, inside the form's scope
+    assert form.bridge.attributes(f".{error_id}") == {"id": error_id}
+    assert error_id in form.error_widgets["legal_last_name"]._dom_classes
+    assert form.scope in form._dom_classes and form.bridge in form.children
+
+    fill(form, {"legal_last_name": "Lovelace"})
+    assert form.aria("legal_last_name") == {"aria-describedby": help_id}  # fixed
+
+
+def test_help_text_stays_in_the_description_of_a_field_in_error() -> None:
+    class Person(BaseModel):
+        name: str = Field(description="As on the passport.")
+
+    form = SchemaForm(Person)
+    help_id = f"{form.scope}-help-name"
+    assert form.aria("name") == {"aria-describedby": help_id}
+    form.validate()
+    assert form.aria("name") == {
+        "aria-invalid": "true", "aria-describedby": f"{help_id} {form.scope}-error-name"
+    }
+
+
+def test_focus_goes_to_the_summary_after_a_refused_submit_else_the_first_field_in_error() -> None:
+    form = SchemaForm(KycCaseCreateInput)
+    assert form.bridge.focused is None  # nothing moves focus on its own
+    form.validate()
+    form.focus_errors()
+    assert form.bridge.focused == f".{form.scope}-summary"
+
+    form.set_errors({"legal_last_name": "Too long."}, summary="")
+    assert form.summary_text() == ""  # the caller shows its own message
+    form.focus_errors()
+    assert form.bridge.focused == form.input_selector("legal_last_name")
+
+
+def test_a_caller_can_name_the_problem_instead_of_counting_fields() -> None:
+    form = SchemaForm(KycCaseCreateInput)
+    form.set_errors({"kyc_case_id": "Taken."}, summary="This external case ID already exists.")
+    assert form.summary_text() == "This external case ID already exists."
+    assert "Please fix" not in visible_text(form.form_message)
+    form.validate()  # the form's own check counts fields again
+    assert form.summary_text().startswith("Please fix")

@@ -36,8 +36,12 @@ and carriage return are kept (both formats hold them; CSV quotes the cell).
 return how many cells (headers included) were changed that way, so a caller
 can say so; 0 means the file holds the data exactly.
 
-On screen (:func:`html_table`), hidden and direction-changing characters are
-drawn with :func:`kyc_widgets.text.reveal` rather than obeyed.
+For people (:func:`readable`, :func:`html_table`): statuses as short words with a
+text marker (:data:`STATUS_SHORT`, :data:`STATUS_MARKS`: never colour alone),
+fields by their titles ("Assigned analyst e-mail", not ``assigned_analyst_email``),
+only the columns that hold something for the rows shown, ids and statuses on one
+line and messages wrapped. Hidden and direction-changing characters are drawn with
+:func:`kyc_widgets.text.reveal_html` (``⟨U+202E⟩``) rather than obeyed.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ from typing import Any
 import pandas as pd
 
 from kyc_widgets.labels import words
-from kyc_widgets.text import marker, reveal, reveal_html
+from kyc_widgets.models import KycCaseCreateInput
+from kyc_widgets.text import marker, reveal_html
 
 __all__ = [
     "ATTENTION_STATUSES",
@@ -63,7 +68,11 @@ __all__ = [
     "RESULT_COLUMNS",
     "STATUSES",
     "STATUS_LABELS",
+    "STATUS_MARKS",
+    "STATUS_SHORT",
     "UNWRITABLE_CHARACTERS",
+    "field_title",
+    "html_table",
     "BatchReport",
     "escape_unwritable",
     "neutralise_formulas",
@@ -97,7 +106,36 @@ STATUS_LABELS: dict[str, str] = {
     "would_create": "Would be created (dry run)",
     "exists_differs": "Exists with different data (dry run)",
 }
-"""Statuses as words, for people."""
+"""Statuses as words, for people (summaries, filters: where there is room for a sentence)."""
+
+STATUS_SHORT: dict[str, str] = {
+    "created": "Created",
+    "exists": "Exists",
+    "conflict": "Conflict",
+    "invalid": "Invalid",
+    "duplicate_in_sheet": "Duplicate",
+    "failed": "Failed",
+    "outcome_unknown": "Unknown",
+    "not_attempted": "Not sent",
+    "would_create": "Would create",
+    "exists_differs": "Differs",
+}
+"""Statuses in one or two words, for table cells (one line each; the long label is the cell's
+tooltip)."""
+
+STATUS_MARKS: dict[str, str] = {
+    "created": "✓",
+    "exists": "✓",
+    "conflict": "≠",
+    "invalid": "✗",
+    "duplicate_in_sheet": "=",
+    "failed": "✗",
+    "outcome_unknown": "?",
+    "not_attempted": "○",
+    "would_create": "+",
+    "exists_differs": "≠",
+}
+"""A text marker before each short status: scannable down a column, and not a colour."""
 
 DONE_STATUSES: frozenset[str] = frozenset({"created", "exists"})
 """The case exists on the API: nothing left to do for the row. A resumed run
@@ -242,36 +280,86 @@ def mapping_frame(mapping: Any) -> pd.DataFrame:
     ]
     return neutralise_formulas(pd.DataFrame(rows, columns=["what", "sheet", "field", "value"]))
 
+def field_title(name: Any) -> Any:
+    """A contract field's title ("Assigned analyst e-mail"); other values pass through."""
+    if isinstance(name, str) and name in KycCaseCreateInput.model_fields:
+        return KycCaseCreateInput.model_fields[name].title or words(name)
+    return name
+
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Report columns (any of :data:`RESULT_COLUMNS`) for people: statuses and headers as
-    words, empty cells blank. The widget's preview and the report's tables read the same."""
+    """Report columns (any of :data:`RESULT_COLUMNS`) for people: short statuses, fields by
+    their titles, headers as words, empty cells blank, and only the columns that hold
+    something for these rows. The widget's preview and the report's tables read the same.
+
+    Meant for the rows shown (a page), not a whole 100k-row report: it copies them.
+    """
     shown = frame.copy()
     if "status" in shown.columns:
-        shown["status"] = shown["status"].map(STATUS_LABELS)
+        shown["status"] = shown["status"].map(STATUS_SHORT).fillna(shown["status"])
+    if "error_field" in shown.columns:
+        shown["error_field"] = shown["error_field"].map(field_title)
+    if "attempts" in shown.columns and "status" in frame.columns:
+        never_sent = frame["status"].isin(("invalid", "duplicate_in_sheet"))
+        shown["attempts"] = shown["attempts"].astype(object).where(~never_sent)
     shown = shown.astype(object).where(shown.notna(), "")
-    return shown.rename(columns=words)
+    keep = [
+        c for c in shown.columns
+        if c in ("sheet_row", "status") or (shown[c].astype(str).str.strip() != "").any()
+    ]
+    return shown[keep].rename(columns=words)
+
+
+_STATUS_BY_SHORT = {short: status for status, short in STATUS_SHORT.items()}
+_NO_WRAP = frozenset(
+    words(c)
+    for c in ("sheet_row", "status", "kyc_case_id", "case_id", "http_status", "error_code",
+              "request_id", "attempts")
+)
+_TABLE_STYLE = (
+    "<style>"
+    ".kyc-table{border-collapse:collapse;margin:4px 0}"
+    ".kyc-table th,.kyc-table td{text-align:left;vertical-align:top;padding:2px 10px 2px 0}"
+    ".kyc-table th{border-bottom:1px solid var(--jp-border-color1,#bdbdbd)}"
+    ".kyc-table .kyc-nowrap{white-space:nowrap}"
+    ".kyc-table .kyc-wrap{white-space:normal;min-width:14em;max-width:36em}"
+    "</style>"
+)
 
 
 def html_table(frame: pd.DataFrame) -> str:
-    """A DataFrame as a plain, left-aligned HTML table (values escaped) for notebooks.
+    """A :func:`readable` frame as a plain, left-aligned HTML table (values escaped).
 
-    Text cells and headers go through :func:`~kyc_widgets.text.reveal`: a bidi
-    override in a name is shown as ``⟨U+202E⟩``, not obeyed.
+    Statuses get their text marker (hidden from screen readers, which read the word)
+    and the long label as a tooltip; ids, codes and statuses stay on one line while
+    messages wrap. Built by hand, cell by cell: a page of rows is small, and
+    ``DataFrame.to_html`` cannot mark cells. Headers and cells go through
+    :func:`~kyc_widgets.text.reveal_html`: a bidi override in a name is shown as
+    ``⟨U+202E⟩``, not obeyed.
     """
-    frame = frame.copy()
-    frame.columns = [reveal(str(c)) for c in frame.columns]
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
-        if not _never_a_formula(column.dtype):
-            frame.isetitem(position, column.astype(object).map(_revealed, na_action="ignore"))
-    return frame.to_html(
-        index=False, escape=True, na_rep="", justify="left", border=0, classes="kyc-table"
+    columns = [str(c) for c in frame.columns]
+    classes = ["kyc-nowrap" if c in _NO_WRAP else "kyc-wrap" for c in columns]
+    status_at = columns.index("Status") if "Status" in columns else -1
+    head = "".join(f'<th scope="col" class="{k}">{reveal_html(c)}</th>' for c, k in zip(columns, classes))
+    body: list[str] = []
+    for values in frame.itertuples(index=False, name=None):
+        cells = []
+        for position, value in enumerate(values):
+            text = reveal_html(value)
+            status = _STATUS_BY_SHORT.get(str(value)) if position == status_at else None
+            if status is not None:
+                cells.append(
+                    f'<td class="kyc-nowrap" data-status="{status}" '
+                    f'title="{html.escape(STATUS_LABELS[status])}">'
+                    f'<span aria-hidden="true">{STATUS_MARKS[status]}</span> {text}</td>'
+                )
+            else:
+                cells.append(f'<td class="{classes[position]}">{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'{_TABLE_STYLE}<table class="kyc-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
     )
-
-
-def _revealed(value: Any) -> Any:
-    return reveal(value) if isinstance(value, str) else value
 
 
 def write_xlsx(

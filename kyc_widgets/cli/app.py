@@ -170,7 +170,9 @@ def voila_command(
     idle and without a connection (``cull_connected=False``: an open page keeps its
     kernel however long the analyst reads it). Voila's own log is at WARN level unless
     ``verbose``: its start-up lines and "kernel started" on every page load say nothing
-    an analyst acts on.
+    an analyst acts on. Notebook 7's JupyterLab
+    extension (installed with ``notebook``) is not loaded: it needs JupyterLab's
+    document registry, which Voila does not have, and would only log an error.
     """
     return [
         sys.executable,

@@ -10,6 +10,12 @@ Validation is the model's own: the form never re-implements a rule. It runs
 on submit (:meth:`SchemaForm.validate`) and when a field loses focus (text
 inputs use ``continuous_update=False``), showing only that field's message,
 so untouched required fields are not flagged before the first submit.
+
+Accessibility (WCAG 2.1 AA): a field in error gets ``aria-invalid="true"`` and
+``aria-describedby`` naming its message (and its help text), set in the
+browser by the form's :class:`~kyc_widgets.a11y.bridge.A11yBridge`; the error
+summary is an alert (announced when it appears, not on page load) that
+:meth:`SchemaForm.focus_errors` can move keyboard focus to.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any, Generic, TypeVar
 import ipywidgets as W
 from pydantic import BaseModel, ValidationError
 
+from kyc_widgets.a11y.bridge import A11yBridge, new_scope
 from kyc_widgets.form.fields import (
     FieldSpec,
     build_input,
@@ -119,11 +126,16 @@ class SchemaForm(W.VBox, Generic[M]):
         self._form_errors: list[str] = []
         self._form_note: str | None = None
         self._summary_active = False
+        self._headline: str | None = None
         self._touched: set[str] = set()
         self._suppress = 0
         self._disabled = False
         self._callbacks: list[Callable[[str, Any], None]] = []
         self._secrets: dict[str, Any] = {}
+        self.scope = new_scope("kyc-form")
+        """A class unique to this form: its parts are found by it in the browser."""
+        self.bridge = A11yBridge(self.scope)
+        """Sets the fields' ARIA attributes and moves focus (see :mod:`kyc_widgets.a11y`)."""
 
         label_width = label_width_for(list(self.specs.values()))
         input_width = f"calc({label_width} + 22em)"
@@ -150,11 +162,17 @@ class SchemaForm(W.VBox, Generic[M]):
                 layout=W.Layout(display="none", margin=f"0 0 2px {label_width}"),
                 style=html_style,
             )
+            widget.add_class(self._part("input", name))
+            error.add_class(self._part("error", name))
+            self.bridge.set(f".{self._part('error', name)}", {"id": self._part("error", name)})
             parts: list[W.Widget] = [widget]
             if spec.description:
-                parts.append(
-                    W.HTML(help_html(spec.description), layout=help_layout, style=html_style)
+                help_text = W.HTML(
+                    help_html(spec.description), layout=help_layout, style=html_style
                 )
+                help_text.add_class(self._part("help", name))
+                self.bridge.set(f".{self._part('help', name)}", {"id": self._part("help", name)})
+                parts.append(help_text)
             parts.append(error)
             self.fields[name] = widget
             self.error_widgets[name] = error
@@ -167,11 +185,28 @@ class SchemaForm(W.VBox, Generic[M]):
             else ""
         )
         self.form_message = W.HTML(layout=W.Layout(display="none"))
-        super().__init__([self.legend, *self.rows.values(), self.form_message], **box_kwargs)
+        self.form_message.add_class(self._part("summary"))
+        super().__init__(
+            [self.legend, *self.rows.values(), self.form_message, self.bridge], **box_kwargs
+        )
         self.add_class("kyc-schema-form")
+        self.add_class(self.scope)
         self.reset()
 
     # ------------------------------------------------------------------ building
+
+    def _part(self, kind: str, name: str = "") -> str:
+        """The class (and element id) of one part: ``input``/``help``/``error`` of a field, ``summary``."""
+        return f"{self.scope}-{kind}-{name}" if name else f"{self.scope}-{kind}"
+
+    def input_selector(self, name: str) -> str:
+        """CSS selector of the field's own input element (inside the form's scope)."""
+        part = f".{self._part('input', name)}"
+        return ", ".join(f"{part} {tag}" for tag in ("input", "select", "textarea"))
+
+    def extend_scope(self, widget: W.DOMWidget) -> None:
+        """Let the form's fields be drawn anywhere inside ``widget`` (e.g. one moved out of the form)."""
+        widget.add_class(self.scope)
 
     def _make_input(
         self,
@@ -351,6 +386,7 @@ class SchemaForm(W.VBox, Generic[M]):
         self._errors = field_msgs
         self._form_errors = form_msgs
         self._summary_active = instance is None
+        self._headline = None
         for name in self.specs:
             self._show_field_error(name)
         self._refresh_form_message()
@@ -392,11 +428,14 @@ class SchemaForm(W.VBox, Generic[M]):
         """Field name -> the message shown under that field right now (only fields with one)."""
         return dict(self._errors)
 
-    def set_errors(self, errors: Errors) -> None:
+    def set_errors(self, errors: Errors, *, summary: str | None = None) -> None:
         """Show externally produced errors (e.g. the API's 400 ``details.errors``).
 
         Replaces the current errors. A ``None`` or unknown field goes to the
         form-level message; so does a field that is excluded from the form.
+        ``summary`` replaces the summary's "Please fix N fields: …" line when the
+        caller can name the problem (e.g. a conflict); ``""`` shows no such line
+        (the caller shows its own message).
         """
         pairs = errors.items() if isinstance(errors, Mapping) else errors
         self._errors, self._form_errors = {}, []
@@ -410,6 +449,7 @@ class SchemaForm(W.VBox, Generic[M]):
             else:
                 self._form_errors.append(str(message))
         self._summary_active = True
+        self._headline = summary
         for name in self.specs:
             self._show_field_error(name)
         self._refresh_form_message()
@@ -432,6 +472,39 @@ class SchemaForm(W.VBox, Generic[M]):
         message = self._errors.get(name)
         widget.value = error_html(message) if message else ""
         widget.layout.display = None if message else "none"
+        described = [self._part("help", name)] if self.specs[name].description else []
+        if message:
+            described.append(self._part("error", name))
+        self.bridge.set(
+            self.input_selector(name),
+            {
+                "aria-invalid": "true" if message else None,
+                "aria-describedby": " ".join(described) or None,
+            },
+        )
+
+    def aria(self, name: str) -> dict[str, str]:
+        """The ARIA attributes the field's input carries in the browser (what a reader hears)."""
+        return self.bridge.attributes(self.input_selector(name))
+
+    # ------------------------------------------------------------------ focus
+
+    def focus_field(self, name: str) -> None:
+        """Move keyboard focus to the field's input (once it is shown)."""
+        self.bridge.move_focus(self.input_selector(name))
+
+    def focus_summary(self) -> None:
+        """Move keyboard focus to the error summary (it is read out, then Tab goes on)."""
+        self.bridge.move_focus(f".{self._part('summary')}")
+
+    def focus_errors(self) -> None:
+        """After a refused submit: focus the summary when one is shown, else the first field in error."""
+        if self._message_lines():
+            self.focus_summary()
+            return
+        first = next((n for n in self.specs if n in self._errors), None)
+        if first is not None:
+            self.focus_field(first)
 
     def summary_text(self) -> str:
         """The form-level text shown right now, as plain text (what a reader hears)."""
@@ -439,7 +512,10 @@ class SchemaForm(W.VBox, Generic[M]):
 
     def _message_lines(self) -> list[str]:
         lines: list[str] = []
-        if self._summary_active and self._errors:
+        if self._summary_active and self._errors and self._headline is not None:
+            if self._headline:
+                lines.append(self._headline)
+        elif self._summary_active and self._errors:
             titles = [self.specs[n].title for n in self.specs if n in self._errors]
             noun = "field" if len(titles) == 1 else "fields"
             lines.append(f"Please fix {len(titles)} {noun}: {', '.join(titles)}")

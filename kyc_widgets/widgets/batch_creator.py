@@ -78,6 +78,7 @@ from kyc_widgets.models import KycCaseCreateInput
 from kyc_widgets.text import reveal_html
 from kyc_widgets.widgets.fix_step import FixStep
 from kyc_widgets.widgets.mapping_step import MappingStep
+from kyc_widgets.widgets.report_table import ReportTable
 
 __all__ = ["DATA_URI_LIMIT", "BatchCreator"]
 
@@ -87,7 +88,6 @@ DATA_URI_LIMIT = 2_000_000
 _CANCELLING = " - cancelling, waiting for requests in flight..."
 
 _PROBLEMS_SHOWN = 10
-_TABLE_ROWS = 50
 
 
 class BatchCreator(widgets.VBox):
@@ -172,7 +172,7 @@ class BatchCreator(widgets.VBox):
             description="Show", options=[("All rows", "")], value="",
             layout=widgets.Layout(display="none"),
         )
-        self.table = widgets.HTML()
+        self.table = ReportTable()  # a page of rows at a time, Previous/Next
         self.include_personal_data = widgets.Checkbox(
             value=False, description="Include personal data in the download", indent=False,
             layout=widgets.Layout(display="none"),
@@ -552,15 +552,7 @@ class BatchCreator(widgets.VBox):
     def _render_table(self) -> None:
         if self.report is None:
             return
-        status = self.status_filter.value or None
-        shown = self.report.readable(status, limit=_TABLE_ROWS)
-        total = (
-            len(self.report.results)
-            if status is None
-            else int((self.report.results["status"] == status).sum())
-        )
-        more = f"<p>First {len(shown)} of {total} rows.</p>" if total > len(shown) else ""
-        self.table.value = html_table(shown) + more
+        self.table.show(self.report.results, self.status_filter.value or None)
 
     def _render_download(self) -> None:
         if self.report is None:

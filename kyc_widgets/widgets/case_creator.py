@@ -7,6 +7,16 @@ rule that a compliance-changing POST is never sent twice by accident live in
 This module draws the flow's current state (message with a word title such
 as "Error:", never colour alone; copyable support details carrying the API
 ``request_id``; the offered actions) and turns clicks into flow events.
+
+Where the eye is (and the keyboard): the state's message, its recovery actions
+and its support details sit together right above "Create case", below the
+external case ID, so a conflict's message and its two actions are next to the
+field in error and to where the analyst clicked, never with the Create button
+between them. After each event keyboard focus moves where the flow says
+(:attr:`~.case_flow.CaseFlow.focus`): the new case's heading, the error summary,
+the message (scrolled into view with its actions), the first field of a fresh
+draft. The external case ID sits behind a :class:`~kyc_widgets.a11y.Disclosure`
+whose header is a real button.
 """
 
 from __future__ import annotations
@@ -20,6 +30,8 @@ from typing import Any
 import ipywidgets as widgets
 from pydantic import BaseModel
 
+from kyc_widgets.a11y.bridge import A11yBridge
+from kyc_widgets.a11y.disclosure import Disclosure
 from kyc_widgets.api.errors import KycApiError
 from kyc_widgets.api.protocols import AnyCaseApi
 from kyc_widgets.form.messages import help_html
@@ -114,11 +126,16 @@ class CaseCreator(widgets.VBox):
         )
         id_row = self.form.rows["kyc_case_id"]
         self.form.children = tuple(c for c in self.form.children if c is not id_row)
-        self.external_id = widgets.Accordion(
-            children=[widgets.VBox([widgets.HTML(help_html(EXTERNAL_ID_HELP)), id_row])],
-            titles=(EXTERNAL_ID_TITLE,),
-            selected_index=0 if self.form.values().get("kyc_case_id") else None,
+        self.external_id = Disclosure(
+            EXTERNAL_ID_TITLE,
+            [widgets.HTML(help_html(EXTERNAL_ID_HELP)), id_row],
+            expanded=bool(self.form.values().get("kyc_case_id")),
         )
+        # The form's bridge (its ARIA, its focus) reaches the moved row too; this widget's own
+        # bridge stays drawn in every state (the form is not, once a case is shown).
+        self.form.extend_scope(self)
+        self._scope = self.form.scope
+        self.bridge = A11yBridge(self._scope)
 
         # -- submit + progress, feedback ----------------------------------------------------------
         self.submit_button = widgets.Button(
@@ -130,10 +147,10 @@ class CaseCreator(widgets.VBox):
             value=1, min=0, max=1, bar_style="info", description="Saving…",
             layout=widgets.Layout(display="none", width="16em"),
         )
-        self.form_area = widgets.VBox(
-            [self.form, self.external_id, widgets.HBox([self.submit_button, self.progress])]
-        )
+        self.form_area = widgets.VBox([self.form, self.external_id])
+        self.submit_row = widgets.HBox([self.submit_button, self.progress])
         self.message = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.message.add_class(f"{self._scope}-message")
         self.support_details = widgets.HTML(layout=widgets.Layout(display="none"))
 
         # -- recovery actions (the flow says which are offered) -------------------------------
@@ -157,7 +174,10 @@ class CaseCreator(widgets.VBox):
             self.check_button: frozenset({Action.CHECK}),
             self.create_another_button: frozenset({Action.CREATE_ANOTHER}),
         }
-        self.actions = widgets.HBox(list(self._buttons))
+        self.actions = widgets.HBox(list(self._buttons), layout=widgets.Layout(flex_flow="row wrap"))
+        # message, its actions and its support details: one block, shown together
+        self.feedback = widgets.VBox([self.message, self.actions, self.support_details])
+        self.feedback.add_class(f"{self._scope}-feedback")
         self.workspace_area = widgets.VBox([])
 
         super().__init__(**kwargs)
@@ -247,16 +267,15 @@ class CaseCreator(widgets.VBox):
         """Conflict recovery: clear the external id (every other value kept), back to draft."""
         if self._apply(self.flow.use_new_external_id()).changed:
             self.form.set_values({"kyc_case_id": None})
-            self.external_id.selected_index = 0
+            self.external_id.expanded = True
             self._show_workspace(None)
-            self.form.fields["kyc_case_id"].focus()
 
     def create_another(self) -> None:
         """From a created/opened case to a fresh draft (initial values, no external id)."""
         if self._apply(self.flow.create_another()).changed:
             self.form.reset()
             self.form.set_values({"kyc_case_id": None})
-            self.external_id.selected_index = None
+            self.external_id.expanded = False
             self._show_workspace(None)
 
     # ------------------------------------------------------------------ answers -> flow events
@@ -306,13 +325,31 @@ class CaseCreator(widgets.VBox):
         if step.check_form:
             self.form.validate()
         elif step.field_errors:
-            self.form.set_errors(step.field_errors)
+            self.form.set_errors(step.field_errors, summary=step.summary)
         elif step.field_errors is not None:
             self.form.clear_errors()
         if "kyc_case_id" in self.form.field_errors:
-            self.external_id.selected_index = 0
+            self.external_id.expanded = True
         self._render()
+        if not step.send and step.load is None:  # a request in flight: focus waits for its answer
+            self._move_focus()
         return step
+
+    def _move_focus(self) -> None:
+        """Put keyboard focus where the flow says, once the new state is drawn."""
+        target = self.flow.focus
+        if target == "message" and self.flow.body:
+            self.bridge.move_focus(
+                f".{self._scope}-message", reveal=f".{self._scope}-feedback"
+            )
+        elif target == "errors":
+            self.form.focus_errors()
+        elif target == "case":
+            self.bridge.move_focus(".kyc-case-workspace-widget h3")
+        elif target == "first_field":
+            self.form.focus_field(next(iter(self.form.fields)))
+        elif target == "external_id":
+            self.form.focus_field("kyc_case_id")
 
     def _show_workspace(self, workspace: CaseWorkspace | None) -> None:
         self.workspace = workspace
@@ -341,12 +378,14 @@ class CaseCreator(widgets.VBox):
         _hidden(self.actions, not offered)
 
         # the workspace replaces the form once there is a case
-        self.children = (
-            (self.message, self.workspace_area, self.actions)
-            if facts.shows_case
-            else (self.form_area, self.message, self.support_details, self.actions,
-                  self.workspace_area)
-        )
+        shown: tuple[widgets.Widget, ...]
+        if facts.shows_case:
+            self.feedback.children = (self.message,)
+            shown = (self.feedback, self.workspace_area, self.actions, self.bridge)
+        else:
+            self.feedback.children = (self.message, self.actions, self.support_details)
+            shown = (self.form_area, self.feedback, self.submit_row, self.workspace_area, self.bridge)
+        self.children = shown
         self._drawn = flow.state
 
     def __repr__(self) -> str:

@@ -55,6 +55,7 @@ from kyc_widgets.widgets.calls import UnexpectedFailure
 __all__ = [
     "ACTION_LABELS",
     "FACTS",
+    "Focus",
     "IGNORED",
     "RESEND_GUARD_SECONDS",
     "Action",
@@ -115,6 +116,10 @@ ACTION_LABELS: dict[Action, str] = {
 _RESEND = frozenset({Action.RETRY, Action.SEND_AGAIN})
 
 Tone = Literal["ok", "info", "warn", "error"]
+Focus = Literal["none", "message", "errors", "case", "first_field", "external_id"]
+"""Where keyboard focus goes after an event, so a keyboard or screen-reader user lands on
+what changed: the state's message, the form's error summary (or first field in error),
+the case's heading, the first field of a fresh draft, the external case ID field."""
 FieldErrors = tuple[tuple[str | None, str], ...]
 
 
@@ -148,34 +153,39 @@ class StateFacts:
     """...and a changed token is such a change (401/403)."""
     not_resent: str | None = None
     not_resent_without_id: str | None = None
+    focus: Focus = "message"
+    """Where keyboard focus goes when an event enters this state."""
 
 
 S = CreatorState
 _DONE_ACTIONS = frozenset({Action.CREATE_ANOTHER})
 
 FACTS: dict[CreatorState, StateFacts] = {
-    S.DRAFT: StateFacts("", "info"),
+    S.DRAFT: StateFacts("", "info", focus="first_field"),
     S.INVALID: StateFacts(
-        "Error:", "error", alert=True,
+        "Error:", "error", alert=True, focus="errors",
         message="Nothing was sent. Fix the fields marked with an error, then press Create "
         "case again.",
     ),
     S.SAVING: StateFacts(
-        "Saving:", "info", form_editable=False, busy=True,
+        "Saving:", "info", form_editable=False, busy=True, focus="none",
         message="sending the case to the KYC API…",
     ),
     S.CREATED: StateFacts(
         "Created:", "ok", form_editable=False, shows_case=True, actions=_DONE_ACTIONS,
+        focus="case",
         message="case {case_id} was created.",
     ),
     S.OPENED: StateFacts(
         "Opened:", "ok", form_editable=False, shows_case=True, actions=_DONE_ACTIONS,
+        focus="case",
         message="the existing case {case_id} is shown below. Nothing new was created.",
     ),
     S.CONFLICT: StateFacts(
         "Conflict:", "warn", support=True, alert=True, refused=True,
-        message="a case with external case ID “{case_id}” already exists. Open the existing "
-        "case, or use a new external ID (your other values are kept).",
+        message="this external case ID already exists: “{case_id}” already exists in the "
+        "KYC API. Open the existing case, or use a new external ID (your other values are "
+        "kept).",
         message_without_id="{api_message} Press Retry to send it again with a new generated ID.",
         actions=frozenset({Action.OPEN_EXISTING, Action.NEW_EXTERNAL_ID}),
         actions_without_id=frozenset({Action.RETRY}),
@@ -184,7 +194,7 @@ FACTS: dict[CreatorState, StateFacts] = {
         not_resent_without_id="press Retry to send it once more with a new generated ID.",
     ),
     S.SERVER_INVALID: StateFacts(
-        "Error:", "error", support=True, alert=True, refused=True,
+        "Error:", "error", support=True, alert=True, refused=True, focus="errors",
         message="the KYC API rejected the input. Its messages are shown under the fields "
         "(your input is kept); correct them and press Create case again.",
         not_resent="the input is unchanged, so the API would refuse it the same way. "
@@ -264,6 +274,9 @@ class Step:
     """Let the form validate itself, showing (or clearing) its own messages."""
     field_errors: FieldErrors | None = field(default=None)
     """Show these messages under the fields (empty: clear them); None: leave them."""
+    summary: str | None = None
+    """With ``field_errors``: the form's error summary line instead of "Please fix N fields"
+    ("": none, the state's message is the summary)."""
 
 
 IGNORED = Step(changed=False)
@@ -308,6 +321,8 @@ class CaseFlow:
         self.envelope: CaseEnvelope | None = None
         self.loading = False
         """A GET (open the existing case, check) is running."""
+        self.focus: Focus = "none"
+        """Where keyboard focus goes after the last event (never on the first draw)."""
         self._shown_at = clock()
 
     # ------------------------------------------------------------------ what is shown
@@ -366,6 +381,7 @@ class CaseFlow:
             if not self.sent_id and facts.not_resent_without_id:
                 why = facts.not_resent_without_id
             self.note = f"Nothing was sent again: {why}"
+            self.focus = "message"
             return Step()
         return self._send(candidate, token)
 
@@ -399,7 +415,7 @@ class CaseFlow:
         """Conflict: back to the draft; the view clears the external id, keeps the rest."""
         if Action.NEW_EXTERNAL_ID not in self.actions:
             return IGNORED
-        self._show(S.DRAFT, NEW_ID_MESSAGE)
+        self._show(S.DRAFT, NEW_ID_MESSAGE, focus="external_id")
         return Step(field_errors=())
 
     def create_another(self) -> Step:
@@ -425,7 +441,8 @@ class CaseFlow:
         if isinstance(exc, ConflictError):
             errors: FieldErrors = ((("kyc_case_id", TAKEN_ID_MESSAGE),) if self.sent_id else ())
             self._show(S.CONFLICT, error=exc, api_message=exc.message)
-            return Step(field_errors=errors)
+            # The conflict message (with its actions) is the summary: it names the conflict.
+            return Step(field_errors=errors, summary="")
         if isinstance(exc, InvalidRequestError):
             self._show(S.SERVER_INVALID, error=exc)
             return Step(field_errors=tuple(exc.field_errors) or ((None, exc.message),))
@@ -506,9 +523,14 @@ class CaseFlow:
         *,
         api_message: str = "",
         case_id: str | None = None,
+        focus: Focus | None = None,
     ) -> None:
-        """Enter ``state`` with ``text`` (default: the state's own message); restarts the guard."""
+        """Enter ``state`` with ``text`` (default: the state's own message); restarts the guard.
+
+        Focus goes where the state says, unless the event says otherwise (``focus``).
+        """
         self.state = state
+        self.focus = focus or FACTS[state].focus
         if text is None:
             facts = FACTS[state]
             case_id = case_id or self.sent_id
