@@ -35,6 +35,7 @@ from kyc_widgets.sandbox import Sandbox
 from kyc_widgets.text import FORBIDDEN_CHARACTERS, character_name, reveal
 from kyc_widgets.widgets.case_creator import CaseCreator
 from kyc_widgets.widgets.case_workspace import CaseWorkspace
+from kyc_widgets.widgets.fix_step import FixStep
 
 CASES = "/api/v1/kyc-cases"
 
@@ -492,3 +493,21 @@ def test_xlsx_report_escapes_the_mapping_sheet_and_ignored_columns_too(
     recorded = [[cell.value for cell in row] for row in book["mapping"].iter_rows()]
     assert ["column", "Branch⟨U+0007⟩", "(ignored)", None] in recorded
     assert not any("_x00" in str(value) for row in table + recorded for value in row)
+
+
+def test_corrected_xlsx_sheet_is_written_even_when_an_ignored_column_holds_controls(
+    sandbox: Sandbox, client: Any, tmp_path: Path
+) -> None:
+    frame = campaign_frame(2)
+    frame["Notes"] = ["bell\x07", "lone \ud800"]
+    frame.loc[1, "legal_first_name"] = "Ana\x0bMaria"  # refused, then fixed in place
+    report = batch_create(client, frame, campaign="Corrected hostile", progress=False)
+    assert report.summary()["invalid"] == 1
+    report.apply_fixes({3: {"legal_first_name": "Ana Maria"}})  # sheet row 3: the second row
+    step = FixStep(lambda: None, sheet_name="hostile.xlsx")
+    step.show(report)
+    written = step.write_corrected_sheet(tmp_path)
+    assert written is not None and written.suffix == ".xlsx"
+    corrected = read_campaign(written)
+    assert list(corrected["Notes"]) == ["bell⟨U+0007⟩", "lone ⟨U+D800⟩"]
+    assert list(corrected["legal_first_name"])[1] == "Ana Maria"
