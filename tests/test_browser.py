@@ -344,10 +344,6 @@ AXE_SCRIPT = Path(axe_playwright_python.__file__).with_name("axe.min.js")
 SAMPLE_CAMPAIGN = "remediation-2024-q4"
 
 
-# CaseCreator's "External case ID (optional)" disclosure header: grey text at 4.45:1
-# (axe color-contrast). The form's own accessibility fixes come with its flow/view split;
-# test_app_case_form_meets_axe holds that rule to account (strict xfail) meanwhile.
-KNOWN_FORM_PROBLEMS = [".kyc-case-creator .jupyter-widget-Collapse-header"]
 
 
 def axe_problems(
@@ -398,7 +394,7 @@ def test_app_new_case(page: Any, api: Any, tmp_path: Path) -> None:
 
         desk.get_by_role("button", name=re.compile("API status")).click()
         expect(desk).to_contain_text("Reachable:")
-        assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # header, draft
+        assert axe_problems(page) == []  # header, draft
 
         creator = desk.locator(".kyc-case-creator")
         fill_case_form(creator, external_id=EXTERNAL_ID)
@@ -408,20 +404,20 @@ def test_app_new_case(page: Any, api: Any, tmp_path: Path) -> None:
         desk.locator(".kyc-case-workspace-widget").wait_for()
         expect(desk).to_contain_text(f"Signed in as: {api.principal}")
         assert api.client().get_case(EXTERNAL_ID).case.legal_last_name == "Example"
-        assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # created
+        assert axe_problems(page) == []  # created
         shoot(desk, "workspace.png", tmp_path)
 
         # Another case: an empty form is refused, then the same external id conflicts.
         creator.get_by_role("button", name="Create another case").click()
         creator.get_by_role("button", name="Create case").click()
         expect(creator).to_contain_text("Nothing was sent")
-        assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # refused
+        assert axe_problems(page) == []  # refused
         fill_case_form(creator, external_id=EXTERNAL_ID)
         creator.get_by_role("button", name="Create case").click()
         creator.get_by_role("button", name="Open the existing case").wait_for()
         expect(creator.get_by_role("button", name="Use a new external ID")).to_be_visible()
         assert api.case_count() == 1
-        assert axe_problems(page, exclude=KNOWN_FORM_PROBLEMS) == []  # conflict
+        assert axe_problems(page) == []  # conflict
         shoot(desk, "conflict.png", tmp_path)
         expect_no_widget_errors(page)
         expect_only_voila_cdn_blocked(page)
@@ -501,11 +497,6 @@ def test_app_runs_the_sample_campaign(page: Any, api: Any, tmp_path: Path) -> No
         expect_no_widget_errors(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="axe color-contrast (serious): CaseCreator's 'External case ID (optional)' "
-    "disclosure header is 4.45:1; fixed with the case form's accessibility work",
-)
 def test_app_case_form_meets_axe(page: Any, api: Any, tmp_path: Path) -> None:
     with served(DEFAULT_NOTEBOOK, api, page, tmp_path) as app:
         open_desk(page, app)
