@@ -58,13 +58,13 @@ __all__ = [
 FIXABLE_STATUSES: frozenset[str] = frozenset({INVALID})
 """Statuses of rows the API never stored (pre-flight refusals and 400s both end ``invalid``)."""
 
-_TITLES = {info.title or name: name for name, info in KycCaseCreateInput.model_fields.items()}
+FIELD_TITLES = {info.title or name: name for name, info in KycCaseCreateInput.model_fields.items()}
 _ENUMS: dict[str, type[Enum]] = {
     name: info.annotation
     for name, info in KycCaseCreateInput.model_fields.items()
     if isinstance(info.annotation, type) and issubclass(info.annotation, Enum)
 }
-_ENUM_SEPARATORS = re.compile(r"[\s\-]+")
+ENUM_SEPARATORS = re.compile(r"[\s\-]+")
 _DEFAULT_STATUS = DEFAULT_CREATE_STATUS.value
 _MERGED_COLUMNS = ("kyc_case_id", "status", "case_id", "http_status", "error_code", "error_field",
                    "error_message", "request_id", "attempts", "note")
@@ -142,7 +142,7 @@ def _reads_as(plan: ColumnPlan | None, name: str, cell: Any) -> str | None:
     if text is not None and plan is not None and name in plan.values:
         text = plan.values[name].get(phrase(text), text)
     if text is not None and name in _ENUMS:
-        canonical = _ENUM_SEPARATORS.sub("_", text.upper())
+        canonical = ENUM_SEPARATORS.sub("_", text.upper())
         text = canonical if canonical in {m.value for m in _ENUMS[name]} else None
     return text
 
@@ -303,7 +303,7 @@ def _pairs(message: str) -> list[tuple[str | None, str]]:
     pairs: list[tuple[str | None, str]] = []
     for part in message.split("; "):
         title, sep, text = part.partition(": ")
-        name = _TITLES.get(title) if sep else None
+        name = FIELD_TITLES.get(title) if sep else None
         pairs.append((name, text) if name else (None, part))
     return pairs
 

@@ -56,17 +56,17 @@ from pydantic import (
 from kyc_widgets.labels import words
 
 from .preflight import (
-    _ENUM_FIELDS,
-    _ENUM_SEPARATORS,
-    _HEADER_ALIASES,
-    _REPEATED_HEADER,
-    _TITLES,
+    ENUM_FIELDS,
+    ENUM_SEPARATORS,
+    FIELD_TITLES,
     FIELDS,
+    HEADER_ALIASES,
+    REPEATED_HEADER,
     REQUIRED_COLUMNS,
     CampaignColumnsError,
-    _adapter,
-    _json_value,
-    _message,
+    field_adapter,
+    field_message,
+    json_value,
     normalise_header,
 )
 from .synonyms import HEADER_SYNONYMS, VALUE_SYNONYMS, phrase
@@ -78,6 +78,7 @@ __all__ = [
     "ColumnPlan",
     "MappingError",
     "as_mapping",
+    "enum_member",
     "suggest_mapping",
 ]
 
@@ -175,11 +176,11 @@ class CampaignMapping(BaseModel):
                     f"{targets[name][0]!r}; keep one (map the column to null to ignore it)."
                 )
         for name, table in self.values.items():
-            if name not in _ENUM_FIELDS:
+            if name not in ENUM_FIELDS:
                 continue
             bad = []
             for key, target in table.items():
-                member = _member(name, target)
+                member = enum_member(name, target)
                 if member is None:
                     bad.append(f"{key!r} -> {target!r}")
                 else:
@@ -187,7 +188,7 @@ class CampaignMapping(BaseModel):
             if bad:
                 problems.append(
                     f"values for {name!r}: {', '.join(bad)} is not a member; use one of "
-                    + ", ".join(m.value for m in _ENUM_FIELDS[name])
+                    + ", ".join(m.value for m in ENUM_FIELDS[name])
                     + "."
                 )
         for name, value in list(self.constants.items()):
@@ -204,15 +205,15 @@ class CampaignMapping(BaseModel):
 
     def _constant(self, name: str, value: str) -> tuple[str, str | None]:
         text = value.strip()
-        if name in _ENUM_FIELDS:
+        if name in ENUM_FIELDS:
             mapped = self._lookup(name).get(phrase(text))
-            text = mapped or _member(name, text) or text
+            text = mapped or enum_member(name, text) or text
         try:
-            checked = _adapter(name).validate_python([text])[0]
+            checked = field_adapter(name).validate_python([text])[0]
         except ValidationError as exc:
             first = exc.errors(include_url=False, include_input=False)[0]
-            return text, _message(name, first).split(": ", 1)[-1]
-        return str(_json_value(checked)), None
+            return text, field_message(name, first).split(": ", 1)[-1]
+        return str(json_value(checked)), None
 
     # -- use ------------------------------------------------------------------
 
@@ -231,7 +232,7 @@ class CampaignMapping(BaseModel):
             name = self.columns.get(header)
             if name is not None and score < CONFIDENT:
                 lines.append(
-                    f"column {header!r} -> {name} ({_TITLES[name]}): {score:.0%} sure"
+                    f"column {header!r} -> {name} ({FIELD_TITLES[name]}): {score:.0%} sure"
                 )
         for name, scores in self.value_confidence.items():
             for value, score in scores.items():
@@ -283,10 +284,10 @@ class CampaignMapping(BaseModel):
             if text in self.columns or phrase(text) in by_phrase:
                 name = self.columns[text] if text in self.columns else by_phrase[phrase(text)]
             else:
-                name = _HEADER_ALIASES.get(normalise_header(header))
-                repeated = _REPEATED_HEADER.fullmatch(text)
+                name = HEADER_ALIASES.get(normalise_header(header))
+                repeated = REPEATED_HEADER.fullmatch(text)
                 if name is None and repeated and repeated.group(1) in present:
-                    original = _HEADER_ALIASES.get(normalise_header(repeated.group(1)))
+                    original = HEADER_ALIASES.get(normalise_header(repeated.group(1)))
                     original = self.columns.get(repeated.group(1), original)
                     if original is not None:
                         seen.setdefault(original, []).append(text)
@@ -428,11 +429,11 @@ def _phrase_index() -> dict[str, tuple[str, float]]:
     for name, phrases in HEADER_SYNONYMS.items():
         for text in phrases:
             index[phrase(text)] = (name, 0.95)
-    for alias, name in _HEADER_ALIASES.items():
+    for alias, name in HEADER_ALIASES.items():
         index[phrase(alias)] = (name, 1.0)
     for name in FIELDS:
         index[phrase(name)] = (name, 1.0)
-        index[phrase(_TITLES[name])] = (name, 1.0)
+        index[phrase(FIELD_TITLES[name])] = (name, 1.0)
     return index
 
 
@@ -503,13 +504,13 @@ def suggest_mapping(
     values: dict[str, dict[str, str]] = {}
     value_confidence: dict[str, dict[str, float]] = {}
     for header, target in columns.items():
-        if target is None or target not in _ENUM_FIELDS:
+        if target is None or target not in ENUM_FIELDS:
             continue
         distinct = frame[originals[header]].dropna().astype(str).str.strip().unique().tolist()
         if len(distinct) > MAX_DISTINCT_VALUES:
             continue
         for value in distinct:
-            if not value or _member(target, value) is not None:
+            if not value or enum_member(target, value) is not None:
                 continue
             guess = suggest_value(target, value)
             if guess is not None:
@@ -526,7 +527,7 @@ def suggest_value(name: str, value: str) -> tuple[str, float] | None:
     key = phrase(value)
     if key in table:
         return table[key], 0.95
-    choices = {phrase(words(m.value)): m.value for m in _ENUM_FIELDS[name]}
+    choices = {phrase(words(m.value)): m.value for m in ENUM_FIELDS[name]}
     choices.update({text: member for text, member in table.items()})
     best = difflib.get_close_matches(key, list(choices), n=1, cutoff=GUESS)
     if not best:
@@ -538,12 +539,12 @@ def suggest_value(name: str, value: str) -> tuple[str, float] | None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _member(name: str, text: str) -> str | None:
+def enum_member(name: str, text: str) -> str | None:
     """The member ``text`` spells (case, spaces and hyphens ignored), or None."""
-    enum = _ENUM_FIELDS.get(name)
+    enum = ENUM_FIELDS.get(name)
     if enum is None:
         return None
-    candidate = _ENUM_SEPARATORS.sub("_", str(text).strip().upper())
+    candidate = ENUM_SEPARATORS.sub("_", str(text).strip().upper())
     return candidate if candidate in enum.__members__ else None
 
 

@@ -72,10 +72,18 @@ if TYPE_CHECKING:
     from .mapping import CampaignMapping
 
 __all__ = [
+    "ENUM_FIELDS",
+    "ENUM_SEPARATORS",
     "FIELDS",
+    "FIELD_TITLES",
+    "HEADER_ALIASES",
+    "REPEATED_HEADER",
     "REQUIRED_COLUMNS",
     "CampaignColumnsError",
     "Preflight",
+    "field_adapter",
+    "field_message",
+    "json_value",
     "normalise_header",
     "preflight",
 ]
@@ -88,12 +96,12 @@ REQUIRED_COLUMNS: tuple[str, ...] = tuple(
 )
 """Columns a campaign sheet must have (a missing or empty ``current_status`` means DRAFT)."""
 
-_ENUM_FIELDS: dict[str, type[Enum]] = {
+ENUM_FIELDS: dict[str, type[Enum]] = {
     name: info.annotation
     for name, info in KycCaseCreateInput.model_fields.items()
     if isinstance(info.annotation, type) and issubclass(info.annotation, Enum)
 }
-_TITLES: dict[str, str] = {
+FIELD_TITLES: dict[str, str] = {
     name: info.title or name for name, info in KycCaseCreateInput.model_fields.items()
 }
 
@@ -126,7 +134,7 @@ class CampaignColumnsError(ValueError):
                 + ". Nothing was sent."
             )
         for name, headers in self.ambiguous.items():
-            repeated = any(_REPEATED_HEADER.fullmatch(h) for h in headers[1:])
+            repeated = any(REPEATED_HEADER.fullmatch(h) for h in headers[1:])
             parts.append(
                 f"Columns {', '.join(repr(h) for h in headers)} all mean {name!r}; keep one."
                 + (" (A '.1' ending means the same header appears twice in the sheet.)"
@@ -143,8 +151,8 @@ def normalise_header(header: object) -> str:
     return re.sub(r"[\s\-]+", "_", str(header).strip().rstrip("*").strip().lower())
 
 
-_HEADER_ALIASES: dict[str, str] = {
-    **{normalise_header(title): name for name, title in _TITLES.items()},
+HEADER_ALIASES: dict[str, str] = {
+    **{normalise_header(title): name for name, title in FIELD_TITLES.items()},
     **{name: name for name in FIELDS},
     "assigned_analyst_e_mail": "assigned_analyst_email",
     "external_case_id": "kyc_case_id",
@@ -254,7 +262,7 @@ def preflight(
     for header, name in column_map.items():
         normalised[name] = _normalise_column(
             frame[header],
-            enum=name in _ENUM_FIELDS,
+            enum=name in ENUM_FIELDS,
             values=plan.values.get(name) if plan is not None else None,
         )
     for name, constant in (plan.constants if plan is not None else {}).items():
@@ -365,7 +373,7 @@ def _mark_duplicates(
 
 # --- columns -----------------------------------------------------------------
 
-_REPEATED_HEADER = re.compile(r"(.*)\.(\d+)", re.DOTALL)
+REPEATED_HEADER = re.compile(r"(.*)\.(\d+)", re.DOTALL)
 """``name.1``: pandas' spelling of the second ``name`` header in one sheet."""
 
 
@@ -375,12 +383,12 @@ def _map_columns(columns: pd.Index) -> tuple[dict[str, str], list[str]]:
     seen: dict[str, list[str]] = {}
     headers = {str(header) for header in columns}
     for header in columns:
-        name = _HEADER_ALIASES.get(normalise_header(header))
+        name = HEADER_ALIASES.get(normalise_header(header))
         if name is None:
-            repeated = _REPEATED_HEADER.fullmatch(str(header))
+            repeated = REPEATED_HEADER.fullmatch(str(header))
             if repeated and repeated.group(1) in headers:
                 # pandas renamed a repeated header: two columns mean one field, refuse to guess
-                original = _HEADER_ALIASES.get(normalise_header(repeated.group(1)))
+                original = HEADER_ALIASES.get(normalise_header(repeated.group(1)))
                 if original is not None:
                     seen.setdefault(original, []).append(header)
                     continue
@@ -418,7 +426,7 @@ def _formula_errors(
             continue
         column = errors.setdefault(name, _none_series(frame.index))
         column.loc[label] = (
-            f"{_TITLES[name]}: formula with no value (the file was saved without calculated "
+            f"{FIELD_TITLES[name]}: formula with no value (the file was saved without calculated "
             "results; open it in Excel and save it again, or type the value)"
         )
 
@@ -429,7 +437,7 @@ def _mention_value_maps(errors: dict[str, pd.Series], mapping: CampaignMapping |
         return
     for name, messages in errors.items():
         known = mapping.known_values(name)
-        if not known or name not in _ENUM_FIELDS:
+        if not known or name not in ENUM_FIELDS:
             continue
         hint = "; the mapping translates " + ", ".join(repr(k) for k in known)
         present = messages.notna()
@@ -457,12 +465,12 @@ def _normalise_column(
     if values:  # a mapping's {phrase of a sheet value -> API value}, before the usual rules
         cleaned = [values.get(phrase(value), value) for value in cleaned]
     if enum:
-        cleaned = [_ENUM_SEPARATORS.sub("_", value.upper()) for value in cleaned]
+        cleaned = [ENUM_SEPARATORS.sub("_", value.upper()) for value in cleaned]
     table = np.array([value if value else None for value in cleaned] + [None], dtype=object)
     return pd.Series(table[codes], index=column.index, dtype=object)
 
 
-_ENUM_SEPARATORS = re.compile(r"[\s\-]+")
+ENUM_SEPARATORS = re.compile(r"[\s\-]+")
 _FORMULA_CHARACTERS = frozenset("=+-@\t\r")
 """After a ``'``: how the batch's exports neutralise formulas (see :mod:`.report`)."""
 
@@ -503,7 +511,7 @@ def _has_cross_field_rules() -> bool:
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {}
 
 
-def _adapter(name: str) -> TypeAdapter[Any]:
+def field_adapter(name: str) -> TypeAdapter[Any]:
     """A ``list[<field type>]`` validator built from the model's own field definition."""
     adapter = _ADAPTERS.get(name)
     if adapter is None:
@@ -518,7 +526,7 @@ def _adapter(name: str) -> TypeAdapter[Any]:
     return adapter
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
@@ -540,7 +548,7 @@ def _validate_columns(normalised: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
             missing = ~present
             if missing.any():
                 required = _none_series(column.index)
-                required[missing] = _message(name, {"type": "missing", "msg": "Field required"})
+                required[missing] = field_message(name, {"type": "missing", "msg": "Field required"})
                 problems = required if problems is None else problems.fillna(required)
         if problems is not None and problems.notna().any():
             errors[name] = problems
@@ -550,17 +558,17 @@ def _validate_columns(normalised: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
 def _validate_uniques(name: str, uniques: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
     if not uniques:
         return {}, {}
-    adapter = _adapter(name)
+    adapter = field_adapter(name)
     try:
-        return dict(zip(uniques, map(_json_value, adapter.validate_python(uniques)))), {}
+        return dict(zip(uniques, map(json_value, adapter.validate_python(uniques)))), {}
     except ValidationError as exc:
         bad: dict[str, str] = {}
         for error in exc.errors(include_url=False, include_input=False):
             loc = error.get("loc") or ()
             if loc and isinstance(loc[0], int) and uniques[loc[0]] not in bad:
-                bad[uniques[loc[0]]] = _message(name, error)
+                bad[uniques[loc[0]]] = field_message(name, error)
     rest = [value for value in uniques if value not in bad]
-    good = dict(zip(rest, map(_json_value, adapter.validate_python(rest)))) if rest else {}
+    good = dict(zip(rest, map(json_value, adapter.validate_python(rest)))) if rest else {}
     return good, bad
 
 
@@ -578,7 +586,7 @@ def _validate_rows(normalised: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd
                 name = str(error["loc"][0]) if error.get("loc") else "kyc_case_id"
                 column = errors.setdefault(name, _none_series(normalised.index))
                 if pd.isna(column.loc[label]):
-                    column.loc[label] = _message(name, error)
+                    column.loc[label] = field_message(name, error)
             continue
         dumped = model.model_dump(mode="json")
         for name in FIELDS:
@@ -587,13 +595,13 @@ def _validate_rows(normalised: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd
     return values, errors
 
 
-def _message(name: str, error: Any) -> str:
-    title = _TITLES.get(name, name)
+def field_message(name: str, error: Any) -> str:
+    title = FIELD_TITLES.get(name, name)
     kind = error.get("type")
     if kind == "missing":
         return f"{title}: this column is required and the cell is empty"
-    if kind == "enum" and name in _ENUM_FIELDS:
-        members = ", ".join(member.value for member in _ENUM_FIELDS[name])
+    if kind == "enum" and name in ENUM_FIELDS:
+        members = ", ".join(member.value for member in ENUM_FIELDS[name])
         if name == "current_status":
             return (
                 f"{title}: not a status a case can be created in; use one of {members} "

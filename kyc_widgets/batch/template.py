@@ -21,7 +21,7 @@ from pathlib import Path
 from kyc_widgets.labels import words
 from kyc_widgets.models import KycCaseCreateInput
 
-from .preflight import _ENUM_FIELDS, FIELDS, REQUIRED_COLUMNS
+from .preflight import ENUM_FIELDS, FIELDS, REQUIRED_COLUMNS
 
 __all__ = ["REQUIRED_MARK", "TEMPLATE_ROWS", "template_headers", "write_template"]
 
@@ -77,7 +77,7 @@ def write_template(path: str | os.PathLike[str]) -> Path:
         cases.column_dimensions[letter].width = max(14, len(headers[name]) + 4)
         if name in _TEXT_COLUMNS:  # a column style: Excel applies it to what is typed there
             cases.column_dimensions[letter].number_format = "@"
-        enum = _ENUM_FIELDS.get(name)
+        enum = ENUM_FIELDS.get(name)
         if enum is None:
             continue
         # the dropdown's values live on a sheet: a list typed into the rule is capped at 255 characters
@@ -107,7 +107,7 @@ def write_template(path: str | os.PathLike[str]) -> Path:
         cell.font = Font(bold=True)
     for name in FIELDS:
         info = KycCaseCreateInput.model_fields[name]
-        enum = _ENUM_FIELDS.get(name)
+        enum = ENUM_FIELDS.get(name)
         required = "Yes" if name in REQUIRED_COLUMNS else "No"
         if name == "current_status":
             required = "No (empty means Draft)"

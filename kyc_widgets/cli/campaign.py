@@ -78,7 +78,7 @@ def _error(command: str, message: str) -> int:
 def run_mapping(args: argparse.Namespace) -> int:
     """Suggest, write and explain a mapping; returns the exit code."""
     from kyc_widgets.batch.mapping import suggest_mapping
-    from kyc_widgets.batch.preflight import _TITLES, REQUIRED_COLUMNS
+    from kyc_widgets.batch.preflight import FIELD_TITLES, REQUIRED_COLUMNS
     from kyc_widgets.batch.reading import read_campaign
 
     try:
@@ -109,7 +109,7 @@ def run_mapping(args: argparse.Namespace) -> int:
             continue
         score = mapping.confidence.get(header, 1.0)
         check = " - CHECK: a guess" if header in guesses else ""
-        print(f"  {header!r} -> {name} ({_TITLES[name]}), {score:.0%} sure{check}", file=out)
+        print(f"  {header!r} -> {name} ({FIELD_TITLES[name]}), {score:.0%} sure{check}", file=out)
     for name, table in mapping.values.items():
         for value, target in table.items():
             print(f"  value {value!r} of {name} -> {target}", file=out)

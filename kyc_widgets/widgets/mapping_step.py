@@ -33,14 +33,14 @@ from kyc_widgets.batch.mapping import (
     PER_ROW_FIELDS,
     CampaignMapping,
     MappingError,
-    _member,
+    enum_member,
     suggest_mapping,
 )
 from kyc_widgets.batch.preflight import (
-    _ENUM_FIELDS,
-    _HEADER_ALIASES,
-    _TITLES,
+    ENUM_FIELDS,
+    FIELD_TITLES,
     FIELDS,
+    HEADER_ALIASES,
     REQUIRED_COLUMNS,
     normalise_header,
 )
@@ -84,7 +84,7 @@ class MappingStep(W.VBox):
         self._source: str | None = None
 
         options = [("Ignore this column", IGNORE)] + [
-            (_TITLES[name] + (" *" if name in REQUIRED_COLUMNS else ""), name) for name in FIELDS
+            (FIELD_TITLES[name] + (" *" if name in REQUIRED_COLUMNS else ""), name) for name in FIELDS
         ]
         self.dropdowns: dict[str, W.Dropdown] = {}
         self.notes: dict[str, W.HTML] = {}
@@ -172,7 +172,7 @@ class MappingStep(W.VBox):
                 if header in mapping.columns:
                     field_name = mapping.columns[header]
                 else:  # not named by the mapping: matched as the pre-flight matches it
-                    field_name = _HEADER_ALIASES.get(normalise_header(header))
+                    field_name = HEADER_ALIASES.get(normalise_header(header))
                 self.dropdowns[header].value = field_name or IGNORE
             self._constants = dict(mapping.constants)
             self._value_choices = {
@@ -196,7 +196,7 @@ class MappingStep(W.VBox):
             self._rebuild_constants(covered)
             self._rebuild_values()
             self._show_value_notes()
-            missing = [_TITLES[n] for n in self.missing()]
+            missing = [FIELD_TITLES[n] for n in self.missing()]
             self.uncovered.value = (
                 "<p><strong>Required fields not yet covered:</strong> "
                 + html.escape(", ".join(missing))
@@ -251,7 +251,7 @@ class MappingStep(W.VBox):
     def _rebuild_values(self) -> None:
         """One dropdown per distinct value of each enum column (rebuilt only when those change)."""
         shown = tuple(
-            (h, self.dropdowns[h].value) for h in self.headers if self.dropdowns[h].value in _ENUM_FIELDS
+            (h, self.dropdowns[h].value) for h in self.headers if self.dropdowns[h].value in ENUM_FIELDS
         )
         if shown == self._values_shown:
             return
@@ -262,16 +262,16 @@ class MappingStep(W.VBox):
         for header, name in shown:
             distinct = self.frame[self._originals[header]].dropna().astype(str).str.strip().unique().tolist()
             distinct = [v for v in distinct if v][:MAX_DISTINCT_VALUES]
-            options = [("Not mapped", IGNORE)] + [(words(m.value), m.value) for m in _ENUM_FIELDS[name]]
+            options = [("Not mapped", IGNORE)] + [(words(m.value), m.value) for m in ENUM_FIELDS[name]]
             rows: list[W.Widget] = [
-                W.HTML(f"<p>{reveal_html(header)} ({html.escape(_TITLES[name])}):</p>")
+                W.HTML(f"<p>{reveal_html(header)} ({html.escape(FIELD_TITLES[name])}):</p>")
             ]
             for value in distinct:
                 key = (name, value)
                 dropdown = W.Dropdown(
                     description=value,
                     options=options,
-                    value=self._value_choices.get(key) or _member(name, value) or IGNORE,
+                    value=self._value_choices.get(key) or enum_member(name, value) or IGNORE,
                     style={"description_width": _LABEL_WIDTH},
                     layout=W.Layout(width=f"calc({_LABEL_WIDTH} + 20em)"),
                 )
@@ -289,7 +289,7 @@ class MappingStep(W.VBox):
             score = self._value_confidence.get(key)
             if dropdown.value == IGNORE:
                 note = "<strong>Not mapped: rows with this value will be invalid.</strong>"
-            elif key not in self._value_choices and dropdown.value == _member(*key):
+            elif key not in self._value_choices and dropdown.value == enum_member(*key):
                 note = "Recognised."
             elif score is not None and score < CONFIDENT:
                 note = f"<strong>Guess, {score:.0%} sure: choose to confirm.</strong>"
@@ -364,7 +364,7 @@ class MappingStep(W.VBox):
         values: dict[str, dict[str, str]] = {}
         value_confidence: dict[str, dict[str, float]] = {}
         for (name, value), target in self._value_choices.items():
-            if not target or self.dropdowns_for(name) == [] or target == _member(name, value):
+            if not target or self.dropdowns_for(name) == [] or target == enum_member(name, value):
                 continue
             values.setdefault(name, {})[value] = target
             score = self._value_confidence.get((name, value))
