@@ -483,6 +483,19 @@ class CaseEnvelope(_ContractModel):
         """True when a create's answer was lost and the case was confirmed by loading it."""
         return self._recovered
 
+    def record_delivery(
+        self, *, attempts: int, recovered: bool = False, request_id: str | None = None
+    ) -> None:
+        """Called by the client that received this envelope: how it arrived.
+
+        ``request_id`` is kept when not given, so a recovered case keeps the id of
+        the answer that delivered it.
+        """
+        if request_id is not None:
+            self._request_id = request_id
+        self._attempts = attempts
+        self._recovered = recovered
+
 
 class FieldError(BaseModel):
     """One entry of ``details.errors`` in a 400 answer."""

@@ -515,9 +515,9 @@ class _BaseClient:
 
     def _envelope(self, response: httpx.Response, attempts: int, recovered: bool = False) -> CaseEnvelope:
         envelope = self._parse(response, CaseEnvelope)
-        envelope._request_id = response.headers.get("x-request-id")
-        envelope._attempts = attempts
-        envelope._recovered = recovered
+        envelope.record_delivery(
+            attempts=attempts, recovered=recovered, request_id=response.headers.get("x-request-id")
+        )
         return envelope
 
     @staticmethod
@@ -542,7 +542,7 @@ class _BaseClient:
         if any(record.get(k) != v for k, v in wanted.to_request_json().items()):
             conflict.outcome_unknown = False
             raise conflict
-        found._attempts, found._recovered = conflict.attempts, True
+        found.record_delivery(attempts=conflict.attempts, recovered=True)
         return found
 
     @staticmethod
