@@ -92,3 +92,19 @@ def core_banking_frame(n: int = 6) -> pd.DataFrame:
             "Branch": "Leeds",
         }
     )
+
+
+ADA_EXAMPLE: dict[str, Any] = synthetic_case_input(
+    legal_first_name="Ada",
+    legal_last_name="Example",
+    user_internal_id="000417",
+    relationship_type="KYC_REFRESH",
+    agency_name="Northwind Compliance Services",
+    programme_name="Everyday Current Account",
+    assigned_team="Periodic Review",
+)
+"""One fixed person as a create body (contract values): the desk's and the browser's case.
+
+The same person the browser tests type into the form by label (``browser_helpers.PERSON``).
+Spread it (``{**ADA_EXAMPLE, ...}``) rather than changing it: it is shared.
+"""
