@@ -7,6 +7,7 @@ Import from tests with ``from factories import valid_case_input`` (pytest puts
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,6 +35,26 @@ def valid_case_input(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def lovelace_case_input(**overrides: Any) -> dict[str, Any]:
+    """A fixed create body (Ada Lovelace, high priority, no analyst): one known case.
+
+    For tests that read the values back (escaping, grouping, hostile text); unlike
+    ``valid_case_input`` every call is the same person. Fields in ``overrides`` win.
+    """
+    return synthetic_case_input(
+        **{
+            "legal_first_name": "Ada",
+            "legal_last_name": "Lovelace",
+            "user_internal_id": "000123",
+            "case_priority": "HIGH",
+            "agency_name": "North Agency",
+            "programme_name": "Current account",
+            "assigned_team": "Onboarding A",
+            **overrides,
+        }
+    )
+
+
 def campaign_frame(
     n: int,
     *,
@@ -59,6 +80,14 @@ def campaign_frame(
             "assigned_team": "Team",
         }
     )
+
+
+def clean_sheet(tmp_path: Path, n: int = 4, *, prefix: str = "C") -> Path:
+    """``clean.csv`` in ``tmp_path``: ``n`` valid remediation rows, all surnamed "Li"."""
+    path = tmp_path / "clean.csv"
+    frame = campaign_frame(n, prefix=prefix, relationship_type="remediation", legal_last_name="Li")
+    frame.to_csv(path, index=False)
+    return path
 
 
 CORE_BANKING_CONSTANTS: dict[str, str] = {
