@@ -1,4 +1,4 @@
-"""Synthetic test data: made-up people only, never anything real.
+"""Synthetic test data (made-up people only, never anything real) and a cancel on cue.
 
 Import from tests with ``from factories import valid_case_input`` (pytest puts
 ``tests/`` on ``sys.path`` because it is not a package).
@@ -6,12 +6,18 @@ Import from tests with ``from factories import valid_case_input`` (pytest puts
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from kyc_widgets.sandbox import Sandbox
 
 from kyc_widgets.sandbox.examples import synthetic_case_input
 
@@ -137,3 +143,30 @@ ADA_EXAMPLE: dict[str, Any] = synthetic_case_input(
 The same person the browser tests type into the form by label (``browser_helpers.PERSON``).
 Spread it (``{**ADA_EXAMPLE, ...}``) rather than changing it: it is shared.
 """
+
+
+@contextlib.contextmanager
+def cancel_when(
+    sandbox: Sandbox, requests: int, **match: Any
+) -> Iterator[tuple[threading.Event, list[int]]]:
+    """A cancel that fires once the sandbox has counted ``requests`` requests like ``match``.
+
+    Yields the event (for ``batch_create(..., cancel=...)``) and a list that receives the
+    request count at the moment of the cancel, to compare with the count at the end.
+    The watching thread is joined when the block ends.
+    """
+    cancel = threading.Event()
+    count_at_cancel: list[int] = []
+
+    def cancel_once_reached() -> None:
+        while sandbox.request_count(**match) < requests:
+            time.sleep(0.01)
+        count_at_cancel.append(sandbox.request_count(**match))
+        cancel.set()
+
+    watcher = threading.Thread(target=cancel_once_reached, daemon=True)
+    watcher.start()
+    try:
+        yield cancel, count_at_cancel
+    finally:
+        watcher.join()
