@@ -1,4 +1,4 @@
-"""Shared fixtures: a real sandbox KYC API per test, and a client for it.
+"""Shared fixtures: a real sandbox KYC API per test, a client for it, and the environment naming it.
 
 (The run's temporary folder is set up by the repository's top-level conftest.py.)
 """
@@ -40,8 +40,22 @@ def client(sandbox: Sandbox) -> Iterator[KycApiClient]:
 
 
 @pytest.fixture
+def env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """The ``sandbox``, named by ``KYC_API_BASE_URL``/``KYC_API_TOKEN`` as the command line reads it."""
+    monkeypatch.setenv("KYC_API_TOKEN", sandbox.token)
+    monkeypatch.setenv("KYC_API_BASE_URL", sandbox.base_url)
+    return sandbox
+
+
+@pytest.fixture
 def free_port() -> int:
     """A loopback port that was free a moment ago (for subprocess servers)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def closed_port_url(free_port: int) -> str:
+    """A loopback URL nothing listens on (``free_port``, unbound again): connection refused."""
+    return f"http://127.0.0.1:{free_port}"

@@ -1,4 +1,4 @@
-"""Synthetic test data: made-up people only, never anything real.
+"""Synthetic test data (made-up people only, never anything real) and a cancel on cue.
 
 Import from tests with ``from factories import valid_case_input`` (pytest puts
 ``tests/`` on ``sys.path`` because it is not a package).
@@ -6,11 +6,18 @@ Import from tests with ``from factories import valid_case_input`` (pytest puts
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from kyc_widgets.sandbox import Sandbox
 
 from kyc_widgets.sandbox.examples import synthetic_case_input
 
@@ -32,6 +39,26 @@ def valid_case_input(**overrides: Any) -> dict[str, Any]:
     )
     data.update(overrides)
     return data
+
+
+def lovelace_case_input(**overrides: Any) -> dict[str, Any]:
+    """A fixed create body (Ada Lovelace, high priority, no analyst): one known case.
+
+    For tests that read the values back (escaping, grouping, hostile text); unlike
+    ``valid_case_input`` every call is the same person. Fields in ``overrides`` win.
+    """
+    return synthetic_case_input(
+        **{
+            "legal_first_name": "Ada",
+            "legal_last_name": "Lovelace",
+            "user_internal_id": "000123",
+            "case_priority": "HIGH",
+            "agency_name": "North Agency",
+            "programme_name": "Current account",
+            "assigned_team": "Onboarding A",
+            **overrides,
+        }
+    )
 
 
 def campaign_frame(
@@ -59,6 +86,14 @@ def campaign_frame(
             "assigned_team": "Team",
         }
     )
+
+
+def clean_sheet(tmp_path: Path, n: int = 4, *, prefix: str = "C") -> Path:
+    """``clean.csv`` in ``tmp_path``: ``n`` valid remediation rows, all surnamed "Li"."""
+    path = tmp_path / "clean.csv"
+    frame = campaign_frame(n, prefix=prefix, relationship_type="remediation", legal_last_name="Li")
+    frame.to_csv(path, index=False)
+    return path
 
 
 CORE_BANKING_CONSTANTS: dict[str, str] = {
@@ -92,3 +127,46 @@ def core_banking_frame(n: int = 6) -> pd.DataFrame:
             "Branch": "Leeds",
         }
     )
+
+
+ADA_EXAMPLE: dict[str, Any] = synthetic_case_input(
+    legal_first_name="Ada",
+    legal_last_name="Example",
+    user_internal_id="000417",
+    relationship_type="KYC_REFRESH",
+    agency_name="Northwind Compliance Services",
+    programme_name="Everyday Current Account",
+    assigned_team="Periodic Review",
+)
+"""One fixed person as a create body (contract values): the desk's and the browser's case.
+
+The same person the browser tests type into the form by label (``browser_helpers.PERSON``).
+Spread it (``{**ADA_EXAMPLE, ...}``) rather than changing it: it is shared.
+"""
+
+
+@contextlib.contextmanager
+def cancel_when(
+    sandbox: Sandbox, requests: int, **match: Any
+) -> Iterator[tuple[threading.Event, list[int]]]:
+    """A cancel that fires once the sandbox has counted ``requests`` requests like ``match``.
+
+    Yields the event (for ``batch_create(..., cancel=...)``) and a list that receives the
+    request count at the moment of the cancel, to compare with the count at the end.
+    The watching thread is joined when the block ends.
+    """
+    cancel = threading.Event()
+    count_at_cancel: list[int] = []
+
+    def cancel_once_reached() -> None:
+        while sandbox.request_count(**match) < requests:
+            time.sleep(0.01)
+        count_at_cancel.append(sandbox.request_count(**match))
+        cancel.set()
+
+    watcher = threading.Thread(target=cancel_once_reached, daemon=True)
+    watcher.start()
+    try:
+        yield cancel, count_at_cancel
+    finally:
+        watcher.join()

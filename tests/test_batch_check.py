@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from factories import campaign_frame
+from factories import campaign_frame, cancel_when
 
 from kyc_widgets.batch import batch_create, preflight
 from kyc_widgets.sandbox import Sandbox
@@ -78,21 +76,13 @@ def test_check_pauses_on_429_and_asks_again(sandbox: Sandbox, client: Any) -> No
 def test_a_cancel_during_a_429_pause_ends_the_check_at_once(sandbox: Sandbox) -> None:
     """The lookups wait at the client's pacing gate like creates: a cancel ends the wait."""
     sandbox.faults.add("rate_limited", times=500, method="GET", retry_after=30)
-    cancel = threading.Event()
-    gets_at_cancel: list[int] = []
-
-    def cancel_once_every_worker_waits() -> None:
-        while sandbox.request_count(method="GET", path="/api/v1/kyc-cases") < 3:
-            time.sleep(0.01)
-        gets_at_cancel.append(sandbox.request_count(method="GET", path="/api/v1/kyc-cases"))
-        cancel.set()
-
-    stopper = threading.Thread(target=cancel_once_every_worker_waits, daemon=True)
-    stopper.start()
-    with sandbox.client() as api:
+    # cancelled once every worker waits: each one's first lookup got a 429
+    with (
+        cancel_when(sandbox, 3, method="GET", path="/api/v1/kyc-cases") as (cancel, gets_at_cancel),
+        sandbox.client() as api,
+    ):
         report = batch_create(api, sheet(12), campaign="check", dry_run="check", concurrency=3,
                               cancel=cancel, progress=False)
-    stopper.join()
     assert report.stopped_reason == "cancelled"
     assert report.summary()["not_attempted"] == 12
     gets = sandbox.request_count(method="GET", path="/api/v1/kyc-cases")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from factories import campaign_frame
+from factories import clean_sheet
 
 from kyc_widgets.cli.batch import add_batch_parser
 
@@ -20,20 +20,6 @@ def run(argv: list[str]) -> int:
     add_batch_parser(parser.add_subparsers())
     args = parser.parse_args(["batch", *argv])
     return int(args.handler(args))
-
-
-def clean_sheet(tmp_path: Path, n: int = 4) -> Path:
-    frame = campaign_frame(n, prefix="C", relationship_type="remediation", legal_last_name="Li")
-    path = tmp_path / "clean.csv"
-    frame.to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture
-def env(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("KYC_API_TOKEN", sandbox.token)
-    monkeypatch.setenv("KYC_API_BASE_URL", sandbox.base_url)
-    return sandbox
 
 
 def test_clean_sheet_exits_0_and_rerun_too(env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

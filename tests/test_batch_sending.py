@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from factories import campaign_frame
+from factories import campaign_frame, cancel_when
 
 from kyc_widgets.api.pacing import PacingGate, PacingStopped
 from kyc_widgets.batch import (
@@ -328,21 +327,13 @@ def test_invalid_first_occurrence_does_not_hold_back_the_valid_one(sandbox: Sand
 @pytest.mark.timeout(20)  # without a prompt stop this takes 3 x 30 s of Retry-After
 def test_cancel_during_a_429_pause_stops_at_once_and_sends_nothing_more(sandbox: Sandbox) -> None:
     sandbox.faults.add("rate_limited", times=500, method="POST", retry_after=30)
-    cancel = threading.Event()
-    posts_at_cancel: list[int] = []
-
-    def cancel_once_every_worker_waits() -> None:
-        while sandbox.request_count(method="POST") < 4:  # each worker's first row got a 429
-            time.sleep(0.01)
-        posts_at_cancel.append(sandbox.request_count(method="POST"))
-        cancel.set()
-
-    stopper = threading.Thread(target=cancel_once_every_worker_waits, daemon=True)
-    stopper.start()
-    with sandbox.client() as api:
+    # cancelled once every worker waits: each worker's first row got a 429
+    with (
+        cancel_when(sandbox, 4, method="POST") as (cancel, posts_at_cancel),
+        sandbox.client() as api,
+    ):
         report = batch_create(api, campaign(20), campaign="pause", concurrency=4, cancel=cancel,
                               progress=False)
-    stopper.join()
     assert report.stopped_reason == "cancelled"
     assert report.summary()["not_attempted"] == 20
     assert sandbox.case_count() == 0

@@ -11,32 +11,38 @@ the analyst sees (form, workspace, conflict, batch report) render. The screensho
 it takes are the ones in the README: ``make screenshots`` (``KYC_UPDATE_SCREENSHOTS=1``)
 copies them into ``docs/``.
 
-Chromium is Debian's (``.ci/run`` installs it): Playwright cannot download its own
-browsers here. Without it the tests are skipped on a developer machine, and fail in CI
-(``CI=true``), where a skip would hide that the browser layer was never tested.
-
-Every request that is not for the loopback servers is aborted, so a slow DNS or a
-missing network cannot stall the test, and each test then checks that the only ones
-aborted were Voila's own optional CDN stylesheets (an icon font it also bundles): a
-widget frontend fetched from a CDN would fail the test, as would a widget error in the
-browser console.
+Chromium, the offline page and Voila come from ``tests/browser_helpers.py``. Each test
+checks that the only requests aborted were Voila's own optional CDN stylesheets (an icon
+font it also bundles): a widget frontend fetched from a CDN would fail the test, as would
+a widget error in the browser console.
 """
 
+# ruff: noqa: F811  (the browser fixtures are imported from browser_helpers and used as arguments)
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import axe_playwright_python
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Route, expect, sync_playwright
+from browser_helpers import (  # noqa: F401 - fixtures
+    FIRST_RENDER_MS,
+    api,
+    axe_problems,
+    browser,
+    expect_no_widget_errors,
+    expect_only_voila_cdn_blocked,
+    fill_case_form,
+    page,
+    served,
+    voila_log,
+)
+from factories import ADA_EXAMPLE
+from playwright.sync_api import expect
 
 from kyc_widgets.cli.app import (
     DEFAULT_NOTEBOOK,
@@ -48,147 +54,10 @@ from kyc_widgets.cli.app import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("KYC_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # CI runs as root
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 UPDATE_SCREENSHOTS = os.environ.get("KYC_UPDATE_SCREENSHOTS") == "1"
 
-FIRST_RENDER_MS = 90_000  # Voila starts a kernel and runs the notebook before the widgets show
-ACTION_MS = 30_000
-
 EXTERNAL_ID = "BRW-2024-0001"
-PERSON = {  # synthetic
-    "Legal first name": "Ada",
-    "Legal last name": "Example",
-    "User internal ID": "000417",
-    "Agency name": "Northwind Compliance Services",
-    "Regulated provider name": "Example Bank plc",
-    "Programme name": "Everyday Current Account",
-    "Country of onboarding": "GB",
-    "Assigned team": "Periodic Review",
-}
-CHOICES = {  # dropdown label -> visible option
-    "User type": "Individual",
-    "Relationship type": "KYC refresh",
-    "Case priority": "High",
-}
-
-IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
-
-# What Voila's own page templates link from a CDN and can do without: the Font Awesome
-# stylesheets (voila/templates/{lab,reveal,classic}/index.html.j2; the icons are bundled
-# too) and MathJax, fetched only for a page with math. A blocked request for anything
-# else (a widget module from unpkg/jsdelivr, a font, a script) fails the test: the app
-# must work offline.
-VOILA_OPTIONAL_CDN = re.compile(
-    r"^https://cdn\.jsdelivr\.net/npm/"
-    r"(@fortawesome/fontawesome-free@[^/]+/css/(all|v4-shims)\.min\.css"
-    r"|font-awesome@[\d.]+/css/font-awesome\.min\.css)$"
-    r"|^https://cdnjs\.cloudflare\.com/ajax/libs/mathjax/[\d.]+/es5/latest\.min\.js$"
-)
-# Console errors that name a widget problem: ipywidgets' manager or Voila's renderer could
-# not load a widget module, create a model, render a view or open its comm ("Could not
-# create a model.", "Class ... not found in module @jupyter-widgets/...", "Error
-# displaying widget"...). The blocked CDN stylesheets above log "Failed to load
-# resource" errors of their own: those are not widget errors.
-WIDGET_ERROR = re.compile(r"widget|\bmodel\b|\bview\b|\bcomm\b", re.IGNORECASE)
-
-
-# ------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = (
-            f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
-            "or point KYC_CHROMIUM at one"
-        )
-        if IN_CI:  # CI installs it (.ci/run): a skip there would hide a broken setup
-            pytest.fail(f"CI=true but {reason}", pytrace=False)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def api() -> Iterator[Any]:
-    """A fresh sandbox KYC API for the app under test (its own throw-away database)."""
-    from kyc_widgets.sandbox import Sandbox
-
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
-    """A browser page that can reach the loopback servers only."""
-    context = browser.new_context(viewport={"width": 1000, "height": 1800}, device_scale_factor=1)
-    page = context.new_page()
-    page.set_default_timeout(ACTION_MS)
-    page.blocked_requests = []
-    page.console_errors = []
-
-    def only_loopback(route: Route) -> None:
-        host = re.sub(r"^\w+://([^/:]+).*$", r"\1", route.request.url)
-        if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            page.blocked_requests.append(route.request.url)
-            route.abort()
-
-    def on_console(msg: ConsoleMessage) -> None:
-        if msg.type == "error":
-            page.console_errors.append(f"{msg.text} [{msg.location.get('url', '')}]")
-
-    page.route("**/*", only_loopback)
-    page.on("console", on_console)
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-def serve(notebook: Path, api: Any, tmp_path: Path) -> ServedApp:
-    """Voila for ``notebook`` against ``api``, as ``make demo`` starts it."""
-    env = kernel_environment(api.base_url, api.token, is_sandbox=True)
-    return start_voila(notebook, env=env, log_path=tmp_path / f"voila-{notebook.stem}.log")
-
-
-@contextlib.contextmanager
-def served(notebook: Path, api: Any, page: Any, tmp_path: Path) -> Iterator[ServedApp]:
-    """Serve a notebook with Voila for one test; on failure keep a screenshot and the logs."""
-    app = serve(notebook, api, tmp_path)
-    try:
-        yield app
-    except Exception:
-        page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-        print("voila log:\n" + voila_log(app))
-        print("blocked requests:", page.blocked_requests)
-        print("console errors:", page.console_errors[-20:])
-        raise
-    finally:
-        app.stop()
-
-
-def voila_log(app: ServedApp) -> str:
-    if app.log_path is None or not app.log_path.exists():
-        return ""
-    return app.log_path.read_text(errors="replace")[-4000:]
 
 
 def shoot(
@@ -210,33 +79,6 @@ def shoot(
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(target, DOCS / name)
     return target
-
-
-def fill_case_form(creator: Any, *, external_id: str | None) -> None:
-    """Fill the case form as a person would: by the visible labels."""
-    for label, value in PERSON.items():
-        creator.get_by_label(label, exact=False).first.fill(value)
-    for label, option in CHOICES.items():
-        creator.get_by_label(label, exact=False).first.select_option(label=option)
-    if external_id is not None:
-        id_input = creator.get_by_label("External case ID", exact=False).last
-        if not id_input.is_visible():
-            creator.get_by_text("External case ID (optional)").first.click()
-        id_input.fill(external_id)
-
-
-def expect_no_widget_errors(page: Any) -> None:
-    body = page.locator("body").inner_text()
-    assert "Error displaying widget" not in body
-    assert "Traceback" not in body, body[-2000:]
-    widget_errors = [e for e in page.console_errors if WIDGET_ERROR.search(e)]
-    assert not widget_errors, widget_errors
-
-
-def expect_only_voila_cdn_blocked(page: Any) -> None:
-    """Nothing but Voila's optional CDN assets tried to leave the machine."""
-    unexpected = [url for url in page.blocked_requests if not VOILA_OPTIONAL_CDN.match(url)]
-    assert not unexpected, f"requests outside loopback: {unexpected}"
 
 
 # ------------------------------------------------------------------------------ tests
@@ -340,32 +182,10 @@ def test_campaign_app_creates_the_sheet_and_shows_the_report(
 
 # ------------------------------------------------------------------------------ the analyst app
 
-AXE_SCRIPT = Path(axe_playwright_python.__file__).with_name("axe.min.js")
 SAMPLE_CAMPAIGN = "remediation-2024-q4"
+DESK = ".kyc-desk"
 
 
-
-
-def axe_problems(
-    page: Any, scope: str = ".kyc-desk", *, exclude: list[str] | None = None
-) -> list[str]:
-    """axe-core's serious and critical violations inside ``scope`` (our widgets only).
-
-    axe-core comes from the axe-playwright-python package (its bundled ``axe.min.js``),
-    injected from disk: nothing is fetched. ``exclude`` leaves known problems out.
-    """
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE_SCRIPT))
-    context = {"include": [[scope]], "exclude": [[sel] for sel in (exclude or [])]}
-    results = page.evaluate(
-        "context => axe.run(context, {resultTypes: ['violations']})", context
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> "
-        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def open_desk(page: Any, app: ServedApp) -> Any:
@@ -394,7 +214,7 @@ def test_app_new_case(page: Any, api: Any, tmp_path: Path) -> None:
 
         desk.get_by_role("button", name=re.compile("API status")).click()
         expect(desk).to_contain_text("Reachable:")
-        assert axe_problems(page) == []  # header, draft
+        assert axe_problems(page, DESK) == []  # header, draft
 
         creator = desk.locator(".kyc-case-creator")
         fill_case_form(creator, external_id=EXTERNAL_ID)
@@ -404,43 +224,27 @@ def test_app_new_case(page: Any, api: Any, tmp_path: Path) -> None:
         desk.locator(".kyc-case-workspace-widget").wait_for()
         expect(desk).to_contain_text(f"Signed in as: {api.principal}")
         assert api.client().get_case(EXTERNAL_ID).case.legal_last_name == "Example"
-        assert axe_problems(page) == []  # created
+        assert axe_problems(page, DESK) == []  # created
         shoot(desk, "workspace.png", tmp_path)
 
         # Another case: an empty form is refused, then the same external id conflicts.
         creator.get_by_role("button", name="Create another case").click()
         creator.get_by_role("button", name="Create case").click()
         expect(creator).to_contain_text("Nothing was sent")
-        assert axe_problems(page) == []  # refused
+        assert axe_problems(page, DESK) == []  # refused
         fill_case_form(creator, external_id=EXTERNAL_ID)
         creator.get_by_role("button", name="Create case").click()
         creator.get_by_role("button", name="Open the existing case").wait_for()
         expect(creator.get_by_role("button", name="Use a new external ID")).to_be_visible()
         assert api.case_count() == 1
-        assert axe_problems(page) == []  # conflict
+        assert axe_problems(page, DESK) == []  # conflict
         shoot(desk, "conflict.png", tmp_path)
         expect_no_widget_errors(page)
         expect_only_voila_cdn_blocked(page)
 
 
 def test_app_open_a_case_by_id(page: Any, api: Any, tmp_path: Path) -> None:
-    api.client().create_case(
-        {
-            "legal_first_name": "Ada",
-            "legal_last_name": "Example",
-            "user_internal_id": "000417",
-            "user_type": "INDIVIDUAL",
-            "relationship_type": "KYC_REFRESH",
-            "current_status": "DRAFT",
-            "case_priority": "NORMAL",
-            "agency_name": "Northwind Compliance Services",
-            "regulated_provider_name": "Example Bank plc",
-            "programme_name": "Everyday Current Account",
-            "country_of_onboarding": "GB",
-            "assigned_team": "Periodic Review",
-            "kyc_case_id": EXTERNAL_ID,
-        }
-    )
+    api.client().create_case({**ADA_EXAMPLE, "kyc_case_id": EXTERNAL_ID})
     with served(DEFAULT_NOTEBOOK, api, page, tmp_path) as app:
         desk = open_desk(page, app)
         section(desk, "Open a case")
@@ -451,13 +255,13 @@ def test_app_open_a_case_by_id(page: Any, api: Any, tmp_path: Path) -> None:
         expect(workspace).to_contain_text(EXTERNAL_ID)
         expect(workspace).to_contain_text("Example")
         expect(desk).to_contain_text(f"Signed in as: {api.principal}")
-        assert axe_problems(page) == []  # a case
+        assert axe_problems(page, DESK) == []  # a case
         shoot(desk, "open-case.png", tmp_path)
 
         box.fill("NO-SUCH-CASE-0000")
         desk.locator(".kyc-desk-open").get_by_role("button", name="Open").click()
         expect(workspace).to_contain_text("No case with this ID was found")
-        assert axe_problems(page) == []  # the missing case
+        assert axe_problems(page, DESK) == []  # the missing case
         expect_no_widget_errors(page)
 
 
@@ -483,16 +287,16 @@ def test_app_runs_the_sample_campaign(page: Any, api: Any, tmp_path: Path) -> No
         create = panel.get_by_role("button", name="Create 35 cases")
         expect(create).to_be_enabled()
         assert api.case_count() == 0
-        assert axe_problems(page) == []  # the preview
+        assert axe_problems(page, DESK) == []  # the preview
 
         create.click()
         expect(panel).to_contain_text("Finished.", timeout=FIRST_RENDER_MS)
         expect(panel).to_contain_text("Created: 35")
         assert api.case_count() == 35
-        assert axe_problems(page) == []  # the report
+        assert axe_problems(page, DESK) == []  # the report
         panel.get_by_label("Show").select_option(label="Invalid: fix the row (4)")
         expect(panel.locator("table").last.locator("tbody tr")).to_have_count(4)
-        assert axe_problems(page) == []  # the filtered report
+        assert axe_problems(page, DESK) == []  # the filtered report
         shoot(panel, "batch-report.png", tmp_path, max_height=1900)
         expect_no_widget_errors(page)
 

@@ -10,33 +10,33 @@ disk) reports no serious or critical violation in the draft, refused, conflict a
 created states.
 """
 
-# ruff: noqa: F811  (the browser fixtures are imported from test_browser and used as arguments)
+# ruff: noqa: F811  (the browser fixtures are imported from browser_helpers and used as arguments)
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from typing import Any
 
-import axe_playwright_python
 import pytest
-from playwright.sync_api import expect
-from test_browser import (  # noqa: F401 - fixtures
+from browser_helpers import (  # noqa: F401 - fixtures
     CHOICES,
     FIRST_RENDER_MS,
     PERSON,
     api,
+    axe_problems,
     browser,
     expect_no_widget_errors,
     expect_only_voila_cdn_blocked,
     fill_case_form,
     page,
     served,
+    wait_for_created_case,
+    write_creator_notebook,
 )
-from test_jupyter_frontends import write_creator_notebook
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-AXE_SCRIPT = Path(axe_playwright_python.__file__).with_name("axe.min.js")
 EXTERNAL_ID = "KBD-2024-0001"
 SCOPE = ".kyc-case-creator"
 
@@ -50,21 +50,6 @@ ACTIVE = """() => {
           inCreator: Boolean(el.closest(".kyc-case-creator")),
           inHeading: Boolean(el.closest(".kyc-case-workspace-widget h3"))};
 }"""
-
-
-def axe_problems(page: Any, scope: str = SCOPE) -> list[str]:
-    """axe-core's serious and critical violations inside ``scope`` (our widgets only)."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE_SCRIPT))
-    results = page.evaluate(
-        "scope => axe.run({include: [[scope]]}, {resultTypes: ['violations']})", scope
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> "
-        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def open_creator(page: Any, app: Any) -> Any:
@@ -119,13 +104,7 @@ def test_create_a_case_with_an_external_id_by_keyboard_alone(
         tab_to(page, lambda a: a.get("text") == "Create case")
         page.keyboard.press("Enter")
 
-        workspace = creator.locator(".kyc-case-workspace-widget")
-        workspace.wait_for()
-        expect(workspace).to_contain_text(EXTERNAL_ID)
-        page.wait_for_function(
-            "() => document.activeElement && "
-            "document.activeElement.closest('.kyc-case-workspace-widget h3') !== null"
-        )
+        wait_for_created_case(creator, page, EXTERNAL_ID)
         assert page.evaluate(ACTIVE)["inHeading"]
         created = api.client().get_case(EXTERNAL_ID).case
         assert (created.legal_first_name, str(created.case_priority)) == ("Ada", "HIGH")
@@ -151,7 +130,7 @@ def test_each_creator_state_passes_axe_and_ties_errors_to_fields(
         creator = open_creator(page, app)
         # nothing is announced on page load: live regions appear only when something changes
         expect(creator.locator("[role=alert], [role=status]")).to_have_count(0)
-        assert axe_problems(page) == []  # draft
+        assert axe_problems(page, SCOPE) == []  # draft
 
         # refused: nothing typed. Every required field is marked and tied to its message;
         # focus is on the error summary.
@@ -166,14 +145,14 @@ def test_each_creator_state_passes_axe_and_ties_errors_to_fields(
             "() => document.activeElement && "
             "document.activeElement.textContent.includes('Please fix')"
         )
-        assert axe_problems(page) == []
+        assert axe_problems(page, SCOPE) == []
 
         # created
         fill_case_form(creator, external_id=EXTERNAL_ID)
         expect(last_name).not_to_have_attribute("aria-invalid", "true")
         creator.get_by_role("button", name="Create case").click()
         creator.locator(".kyc-case-workspace-widget").wait_for()
-        assert axe_problems(page) == []
+        assert axe_problems(page, SCOPE) == []
 
         # conflict: the message and both actions together, in view, focus on the message;
         # the Create button comes after them, not between the field error and them.
@@ -203,7 +182,7 @@ def test_each_creator_state_passes_axe_and_ties_errors_to_fields(
             )
         ]
         assert tops == sorted(tops), tops
-        assert axe_problems(page) == []
+        assert axe_problems(page, SCOPE) == []
         assert api.case_count() == 1
         expect_no_widget_errors(page)
         expect_only_voila_cdn_blocked(page)

@@ -14,13 +14,6 @@ from kyc_widgets import CampaignMapping, batch_create
 from kyc_widgets.cli.main import main
 
 
-@pytest.fixture
-def env(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("KYC_API_TOKEN", sandbox.token)
-    monkeypatch.setenv("KYC_API_BASE_URL", sandbox.base_url)
-    return sandbox
-
-
 def export(tmp_path: Path) -> Path:
     path = tmp_path / "core-banking.csv"
     core_banking_frame().to_csv(path, index=False, encoding="utf-8-sig")

@@ -6,7 +6,6 @@ real server would not produce for form-valid input (see test_server_400_...)."""
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -120,13 +119,6 @@ def with_clock(creator: CaseCreator) -> Clock:
     clock = Clock()
     creator.clock = clock
     return clock
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 # --------------------------------------------------------------------------- draft
@@ -628,8 +620,8 @@ def test_rate_limited_is_a_retry_state(sandbox: Any) -> None:
     assert creator.state == "created"
 
 
-def test_unreachable_api_is_a_retry_state_with_no_request_id() -> None:
-    creator = CaseCreator(KycApiClient(closed_port_url(), token="t", max_retries=0))
+def test_unreachable_api_is_a_retry_state_with_no_request_id(closed_port_url: str) -> None:
+    creator = CaseCreator(KycApiClient(closed_port_url, token="t", max_retries=0))
     fill(creator)
     creator.submit_button.click()
     assert creator.state == "retry"

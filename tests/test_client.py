@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -54,12 +53,6 @@ def case_input(**overrides: object) -> dict[str, object]:
             **overrides,
         }
     )
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -288,8 +281,8 @@ def test_read_timeout_on_create_is_outcome_unknown(sandbox: Sandbox) -> None:
     assert sandbox.request_count(**POSTS) == 1
 
 
-def test_connection_refused_is_retried_for_create() -> None:
-    client = KycApiClient(f"http://127.0.0.1:{closed_port()}", "t", max_retries=2, backoff_base=0.01)
+def test_connection_refused_is_retried_for_create(closed_port_url: str) -> None:
+    client = KycApiClient(closed_port_url, "t", max_retries=2, backoff_base=0.01)
     with pytest.raises(ApiConnectError) as info:
         client.create_case(case_input())
     assert info.value.attempts == 3 and not info.value.outcome_unknown and info.value.status is None
@@ -425,7 +418,7 @@ def test_from_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
 # --------------------------------------------------------------------------- diagnose
 
 
-def test_diagnose_separates_url_readiness_and_token(sandbox: Sandbox) -> None:
+def test_diagnose_separates_url_readiness_and_token(sandbox: Sandbox, closed_port_url: str) -> None:
     good = sandbox.client().diagnose()
     assert good.ok and good.reachable and good.ready and good.authenticated
     assert good.failed_checks == [] and good.release
@@ -437,7 +430,7 @@ def test_diagnose_separates_url_readiness_and_token(sandbox: Sandbox) -> None:
     no_token = KycApiClient(sandbox.base_url).diagnose()
     assert no_token.authenticated is False and not no_token.token_configured
 
-    wrong_url = KycApiClient(f"http://127.0.0.1:{closed_port()}", "t").diagnose()
+    wrong_url = KycApiClient(closed_port_url, "t").diagnose()
     assert not wrong_url.reachable and wrong_url.reach_error and wrong_url.ready is None
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from factories import ADA_EXAMPLE
 
 from kyc_widgets.sandbox import Sandbox
 from kyc_widgets.widgets.desk import SECTIONS, CaseDesk, sample_sheet_path
@@ -19,20 +20,7 @@ from kyc_widgets.widgets.desk import SECTIONS, CaseDesk, sample_sheet_path
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "notebooks" / "data" / "remediation-campaign.csv"
 
-PERSON = {  # synthetic
-    "legal_first_name": "Ada",
-    "legal_last_name": "Example",
-    "user_internal_id": "000417",
-    "user_type": "INDIVIDUAL",
-    "relationship_type": "KYC_REFRESH",
-    "current_status": "DRAFT",
-    "case_priority": "NORMAL",
-    "agency_name": "Northwind Compliance Services",
-    "regulated_provider_name": "Example Bank plc",
-    "programme_name": "Everyday Current Account",
-    "country_of_onboarding": "GB",
-    "assigned_team": "Periodic Review",
-}
+PERSON = ADA_EXAMPLE
 
 
 @pytest.fixture

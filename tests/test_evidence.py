@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,14 @@ def written(sandbox: Sandbox, client: Any, tmp_path: Path) -> Path:
     path = tmp_path / "evidence.json"
     report.to_evidence(path)
     return path
+
+
+@contextlib.contextmanager
+def editing(path: Path) -> Iterator[dict[str, Any]]:
+    """The record as JSON, written back when the block ends: an edit made by hand."""
+    record = json.loads(path.read_text(encoding="utf-8"))
+    yield record
+    path.write_text(json.dumps(record), encoding="utf-8")
 
 
 def _strings(value: Any) -> list[str]:
@@ -85,35 +95,31 @@ def test_one_changed_byte_in_one_entry_is_detected(written: Path) -> None:
 
 
 def test_a_removed_entry_is_detected(written: Path) -> None:
-    record = json.loads(written.read_text(encoding="utf-8"))
-    del record["entries"][3]
-    written.write_text(json.dumps(record), encoding="utf-8")
+    with editing(written) as record:
+        del record["entries"][3]
     check = verify_evidence(written)
     assert not check.ok
     assert any("removed" in problem for problem in check.problems)
 
 
 def test_a_removed_last_entry_is_detected(written: Path) -> None:
-    record = json.loads(written.read_text(encoding="utf-8"))
-    record["entries"].pop()
-    written.write_text(json.dumps(record), encoding="utf-8")
+    with editing(written) as record:
+        record["entries"].pop()
     assert not verify_evidence(written).ok
 
 
 def test_two_swapped_entries_are_detected(written: Path) -> None:
-    record = json.loads(written.read_text(encoding="utf-8"))
-    entries = record["entries"]
-    entries[2], entries[5] = entries[5], entries[2]
-    written.write_text(json.dumps(record), encoding="utf-8")
+    with editing(written) as record:
+        entries = record["entries"]
+        entries[2], entries[5] = entries[5], entries[2]
     check = verify_evidence(written)
     assert not check.ok
     assert any("reordered" in problem for problem in check.problems)
 
 
 def test_an_edited_header_is_detected(written: Path) -> None:
-    record = json.loads(written.read_text(encoding="utf-8"))
-    record["sheet"]["file_name"] = "another.csv"
-    written.write_text(json.dumps(record), encoding="utf-8")
+    with editing(written) as record:
+        record["sheet"]["file_name"] = "another.csv"
     assert any("header" in p for p in verify_evidence(written).problems)
 
 

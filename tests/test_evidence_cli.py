@@ -9,30 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import campaign_frame
+from factories import clean_sheet
 
 from kyc_widgets.cli.main import main
-
-
-def clean_sheet(tmp_path: Path, n: int = 4) -> Path:
-    path = tmp_path / "clean.csv"
-    campaign_frame(n, prefix="V", relationship_type="remediation", legal_last_name="Li").to_csv(
-        path, index=False
-    )
-    return path
-
-
-@pytest.fixture
-def env(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("KYC_API_TOKEN", sandbox.token)
-    monkeypatch.setenv("KYC_API_BASE_URL", sandbox.base_url)
-    return sandbox
 
 
 def test_evidence_written_then_verified_then_tampering_exits_1(
     env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sheet = clean_sheet(tmp_path)
+    sheet = clean_sheet(tmp_path, prefix="V")
     out = tmp_path / "evidence.json"
     assert main(["batch", str(sheet), "--campaign", "cli", "--quiet", "--evidence", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -53,7 +38,7 @@ def test_evidence_written_then_verified_then_tampering_exits_1(
 
 def test_verify_evidence_is_registered_on_the_command(env: Any, tmp_path: Path) -> None:
     out = tmp_path / "e.json"
-    assert main(["batch", str(clean_sheet(tmp_path, 2)), "--campaign", "cli", "--quiet",
+    assert main(["batch", str(clean_sheet(tmp_path, 2, prefix="V")), "--campaign", "cli", "--quiet",
                  "--evidence", str(out)]) == 0
     done = subprocess.run([sys.executable, "-m", "kyc_widgets", "verify-evidence", str(out)],
                           capture_output=True, text=True, timeout=120, check=False)
@@ -63,7 +48,7 @@ def test_verify_evidence_is_registered_on_the_command(env: Any, tmp_path: Path) 
 def test_dry_run_check_existing_creates_nothing(
     env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sheet = clean_sheet(tmp_path)
+    sheet = clean_sheet(tmp_path, prefix="V")
     assert main(["batch", str(sheet), "--campaign", "cli", "--quiet"]) == 0
     capsys.readouterr()
     env.reset_counts()

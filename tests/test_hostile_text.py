@@ -20,7 +20,13 @@ import httpx
 import ipywidgets as W
 import pandas as pd
 import pytest
-from factories import CORE_BANKING_CONSTANTS, campaign_frame, core_banking_frame, valid_case_input
+from factories import (
+    CORE_BANKING_CONSTANTS,
+    campaign_frame,
+    core_banking_frame,
+    lovelace_case_input,
+    valid_case_input,
+)
 from openpyxl import load_workbook
 from pydantic import ValidationError
 
@@ -75,20 +81,7 @@ DEVANAGARI_WITH_ZWJ = "क्\u200dष"  # ZWJ asks for the half form
 DECOMPOSED = "Ame\u0301lie"  # "e" + COMBINING ACUTE ACCENT
 COMPOSED = "Amélie"
 
-VALID: dict[str, Any] = {
-    "legal_first_name": "Ada",
-    "legal_last_name": "Lovelace",
-    "user_internal_id": "000123",
-    "user_type": "INDIVIDUAL",
-    "relationship_type": "NEW_ONBOARDING",
-    "current_status": "DRAFT",
-    "case_priority": "HIGH",
-    "agency_name": "North Agency",
-    "regulated_provider_name": "Example Bank plc",
-    "programme_name": "Current account",
-    "country_of_onboarding": "GB",
-    "assigned_team": "Onboarding A",
-}
+VALID: dict[str, Any] = lovelace_case_input()
 
 
 def problem(char_name: str, position: int) -> str:

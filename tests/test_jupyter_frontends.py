@@ -12,7 +12,7 @@ case's heading).
 The notebook is a throw-away copy: autosave never touches a tracked file.
 """
 
-# ruff: noqa: F811  (the browser fixtures are imported from test_browser and used as arguments)
+# ruff: noqa: F811  (the browser fixtures are imported from browser_helpers and used as arguments)
 from __future__ import annotations
 
 import contextlib
@@ -27,17 +27,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import nbformat
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from playwright.sync_api import expect
-from test_browser import (  # noqa: F401 - fixtures
+from browser_helpers import (  # noqa: F401 - fixtures
     FIRST_RENDER_MS,
     api,
     browser,
     fill_case_form,
     page,
+    wait_for_created_case,
+    write_creator_notebook,
 )
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 from kyc_widgets.cli.app import (
     ServedApp,
@@ -49,26 +50,7 @@ from kyc_widgets.cli.app import (
 
 pytestmark = pytest.mark.browser
 
-CREATOR_SOURCE = """\
-from kyc_widgets import CaseCreator, KycApiClient
-
-CaseCreator(KycApiClient.from_env())  # URL and token from the kernel's environment
-"""
-
 EXTERNAL_ID = "FE-2024-0001"
-
-
-def write_creator_notebook(path: Path) -> Path:
-    """A one-cell notebook (no outputs) showing only a ``CaseCreator``."""
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(CREATOR_SOURCE)]
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
-    nbformat.write(notebook, str(path))
-    return path
 
 
 def jupyter_command(frontend: str, root: Path, port: int, token: str) -> list[str]:
@@ -191,13 +173,7 @@ def test_the_case_creator_runs_in_jupyter(
             header = creator.get_by_role("button", name="External case ID (optional)")
             expect(header).to_have_attribute("aria-expanded", "true")
             creator.get_by_role("button", name="Create case").click()
-            workspace = creator.locator(".kyc-case-workspace-widget")
-            workspace.wait_for()
-            expect(workspace).to_contain_text(EXTERNAL_ID)
-            page.wait_for_function(
-                "() => document.activeElement && "
-                "document.activeElement.closest('.kyc-case-workspace-widget h3') !== null"
-            )
+            wait_for_created_case(creator, page, EXTERNAL_ID)
             assert api.case_count() == 1
             assert api.client().get_case(EXTERNAL_ID).case.legal_last_name == "Example"
             assert "Error displaying widget" not in page.locator("body").inner_text()

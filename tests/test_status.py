@@ -4,7 +4,6 @@ token never appears in the widget, its rows or the saved widget state."""
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
 
 import pytest
@@ -12,13 +11,6 @@ from ipywidgets.embed import embed_data
 
 from kyc_widgets.api.client import KycApiClient
 from kyc_widgets.widgets.api_status import STATUS_ROWS, ApiStatus
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def assert_token_hidden(status: ApiStatus, token: str) -> None:
@@ -60,8 +52,8 @@ def test_no_token_says_not_set(sandbox: Any) -> None:
     assert status.rows["Authenticated"].startswith("Problem: no token is configured")
 
 
-def test_wrong_url_is_not_reachable() -> None:
-    url = closed_port_url()
+def test_wrong_url_is_not_reachable(closed_port_url: str) -> None:
+    url = closed_port_url
     status = ApiStatus(KycApiClient(url, token="secret-token-xyz"))
     rows = status.rows
     assert rows["Configuration"] == f"base URL: {url}; token: set"

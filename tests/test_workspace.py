@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import html
 import re
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import ipywidgets as widgets
 import pytest
+from factories import lovelace_case_input
 
 from kyc_widgets.api.client import KycApiClient
 from kyc_widgets.models import CaseEnvelope
@@ -20,37 +20,15 @@ HOSTILE_NAME = '<script>alert("x")</script>'
 
 
 def case_input(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "legal_first_name": "Ada",
-        "legal_last_name": "Lovelace",
-        "user_internal_id": "000123",
-        "user_type": "INDIVIDUAL",
-        "relationship_type": "NEW_ONBOARDING",
-        "current_status": "DRAFT",
-        "case_priority": "HIGH",
-        "agency_name": "North Agency",
-        "regulated_provider_name": "Example Bank plc",
-        "programme_name": "Current account",
-        "country_of_onboarding": "GB",
-        "assigned_team": "Onboarding A",
-        "assigned_analyst_name": "Grace Hopper",
-        "assigned_analyst_email": "grace@example.com",
-    }
-    data.update(overrides)
-    return data
+    """The known case, with its analyst (the workspace shows the analyst's group)."""
+    analyst = {"assigned_analyst_name": "Grace Hopper", "assigned_analyst_email": "grace@example.com"}
+    return lovelace_case_input(**{**analyst, **overrides})
 
 
 def walk(widget: widgets.Widget) -> Iterator[widgets.Widget]:
     yield widget
     for child in getattr(widget, "children", ()) or ():
         yield from walk(child)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def cell(page: str, field: str) -> str:
@@ -141,8 +119,8 @@ def test_missing_case_shows_missing_state_with_request_id(sandbox: Any) -> None:
     assert 'data-state="missing"' in ws._repr_html_()
 
 
-def test_unreachable_api_gives_error_state_not_traceback() -> None:
-    client = KycApiClient(closed_port_url(), token="t", max_retries=0)
+def test_unreachable_api_gives_error_state_not_traceback(closed_port_url: str) -> None:
+    client = KycApiClient(closed_port_url, token="t", max_retries=0)
     ws = CaseWorkspace.load(client, "EXT-1")
     assert ws.state == "error"
     assert ws.message is not None and ws.message.startswith("Error:")

@@ -24,7 +24,7 @@ from kyc_widgets.api.errors import KycApiError, NotFoundError
 from kyc_widgets.api.protocols import AsyncCaseApi
 from kyc_widgets.models import CaseEnvelope
 
-from .outcomes import Outcome, differing_fields, field_title, from_error, paced_row
+from .outcomes import Outcome, compared, from_error, paced_row
 
 __all__ = ["check_row"]
 
@@ -37,22 +37,15 @@ async def check_row(aclient: AsyncCaseApi, body: dict[str, Any], *, on_conflict:
     """
 
     async def answered(found: CaseEnvelope, attempts: int) -> Outcome:
-        differing = differing_fields(body, found.case.model_dump(mode="json"))
-        common: dict[str, Any] = {
-            "case_id": found.case.id,
-            "http_status": 200,
-            "request_id": found.request_id,
-            "attempts": attempts + max(found.attempts, 1),
-            "principal": found.principal,
-        }
-        if not differing:
-            return Outcome("exists", note="already exists with the same data", **common)
-        return Outcome(
+        return compared(
+            body,
+            found,
             "exists_differs",
-            error_field=", ".join(differing),
-            error_message="A case with this external id exists with different data in: "
-            + ", ".join(field_title(name) for name in differing),
-            **common,
+            case_id=found.case.id,
+            http_status=200,
+            request_id=found.request_id,
+            attempts=attempts + max(found.attempts, 1),
+            principal=found.principal,
         )
 
     async def refused(exc: KycApiError, attempts: int) -> Outcome:

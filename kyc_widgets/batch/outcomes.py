@@ -30,8 +30,8 @@ __all__ = [
     "RATE_LIMIT_ROUNDS",
     "Outcome",
     "attempts_of",
+    "compared",
     "differing_fields",
-    "field_title",
     "from_error",
     "paced_row",
     "send_row",
@@ -251,7 +251,6 @@ async def _compare_existing(
         if isinstance(exc, AuthenticationError):
             outcome.stop = "authentication"
         return outcome
-    differing = differing_fields(body, found.case.model_dump(mode="json"))
     common: dict[str, Any] = {
         "case_id": found.case.id,
         "http_status": conflict.status,
@@ -260,10 +259,21 @@ async def _compare_existing(
         "attempts": attempts + found.attempts,
         "principal": found.principal,
     }
+    return compared(body, found, "conflict", **common)
+
+
+def compared(body: dict[str, Any], found: CaseEnvelope, differs: str, **common: Any) -> Outcome:
+    """``exists`` when the stored case ``found`` holds ``body``'s values, else ``differs``.
+
+    ``differs`` is ``conflict`` after a refused create and ``exists_differs`` in a
+    check; either way the outcome names the differing fields, never their values.
+    ``common`` are the other :class:`Outcome` fields (ids, status, attempts).
+    """
+    differing = differing_fields(body, found.case.model_dump(mode="json"))
     if not differing:
         return Outcome("exists", note="already exists with the same data", **common)
     return Outcome(
-        "conflict",
+        differs,
         error_field=", ".join(differing),
         error_message="A case with this external id exists with different data in: "
         + ", ".join(_title(name) for name in differing),
@@ -283,8 +293,3 @@ def differing_fields(body: dict[str, Any], stored: dict[str, Any]) -> list[str]:
         for name in KycCaseCreateInput.model_fields
         if name not in _COMPARE_EXCLUDED and wanted.get(name) != stored.get(name)
     ]
-
-
-def field_title(name: str) -> str:
-    """A field's title for messages (``assigned_analyst_email`` -> its form title)."""
-    return _title(name)

@@ -50,7 +50,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -404,33 +404,58 @@ def start_voila(
     kernel inherits it. Output goes to ``log_path`` when given (tests), else to ours,
     without the :data:`NOISE` lines unless ``verbose``.
     """
-    port = port or free_port(host)
-    token = token or secrets.token_urlsafe(24)
-    workdir = _workdir()
-    try:
+    listen_port = port or free_port(host)
+    access_token = token or secrets.token_urlsafe(24)
+
+    def prepare(workdir: Path) -> tuple[list[str], Path]:
         served = serving_copy(notebook, workdir / "app")
         command = voila_command(
             served,
-            port=port,
-            token=token,
+            port=listen_port,
+            token=access_token,
             host=host,
             show_tracebacks=show_tracebacks,
             cull_idle_timeout=cull_idle_timeout,
             cull_interval=cull_interval,
             verbose=verbose,
         )
+        return command, served.parent
+
+    return _start(
+        prepare, env=env, port=listen_port, token=access_token, host=host, log_path=log_path,
+        verbose=verbose, timeout=timeout,
+    )
+
+
+def _start(
+    prepare: Callable[[Path], tuple[list[str], Path]],
+    *,
+    env: Mapping[str, str],
+    port: int,
+    token: str,
+    host: str,
+    log_path: Path | None,
+    verbose: bool,
+    timeout: float,
+    path: str = "/",
+) -> ServedApp:
+    """Start one server in its own :func:`_workdir` and wait until it listens.
+
+    ``prepare(workdir)`` copies what is served into the folder and gives the command
+    and the folder it runs in. Whatever fails, nothing is left behind: the folder is
+    removed if the server never started, and the server stopped if it never listens.
+    """
+    workdir = _workdir()
+    try:
+        command, cwd = prepare(workdir)
         process, log, pump = _spawn(
-            command,
-            env=_server_env(env, workdir),
-            cwd=served.parent,
-            log_path=log_path,
-            verbose=verbose,
+            command, env=_server_env(env, workdir), cwd=cwd, log_path=log_path, verbose=verbose
         )
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     app = ServedApp(
-        process=process, port=port, token=token, host=host, log_path=log_path,
+        process=process, port=port, token=token, host=host, path=path, log_path=log_path,
         workdir=workdir, _log=log, _pump=pump,
     )
     return _listening(app, timeout)
@@ -460,26 +485,20 @@ def start_lab(
     The copy (see :func:`serving_copy`) is removed when Lab stops: what is typed there
     is for trying things out, and its autosaves never reach the tracked tutorials.
     """
-    port = port or free_port(host)
-    token = secrets.token_urlsafe(24)
-    workdir = _workdir()
-    try:
+    listen_port = port or free_port(host)
+    access_token = secrets.token_urlsafe(24)
+
+    def prepare(workdir: Path) -> tuple[list[str], Path]:
         root = serving_copy(root_dir, workdir)
-        process, log, pump = _spawn(
-            lab_command(root, port=port, token=token, host=host, verbose=verbose),
-            env=_server_env(env, workdir),
-            cwd=root,
-            log_path=None,
-            verbose=verbose,
+        command = lab_command(
+            root, port=listen_port, token=access_token, host=host, verbose=verbose
         )
-    except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
-    app = ServedApp(
-        process=process, port=port, token=token, host=host, path="/lab",
-        workdir=workdir, _log=log, _pump=pump,
+        return command, root
+
+    return _start(
+        prepare, env=env, port=listen_port, token=access_token, host=host, log_path=None,
+        verbose=verbose, timeout=timeout, path="/lab",
     )
-    return _listening(app, timeout)
 
 
 

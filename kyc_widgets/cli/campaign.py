@@ -20,16 +20,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from kyc_widgets.cli.common import EXIT_OK, Subparsers, add_subcommand, usage_error
+
 __all__ = ["add_mapping_parser", "add_template_parser", "run_mapping", "run_template"]
 
-EXIT_OK = 0
-EXIT_USAGE = 2
 
-
-def add_mapping_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_mapping_parser(subparsers: Subparsers) -> None:
     """Register the ``mapping`` subcommand."""
-    parser = subparsers.add_parser(
+    parser = add_subcommand(
+        subparsers,
         "mapping",
+        run_mapping,
         help="suggest how a sheet's columns and values map to the API",
         description=(
             "Suggest a column mapping for a campaign sheet from another system, write it "
@@ -41,13 +42,14 @@ def add_mapping_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     parser.add_argument("-o", "--output", metavar="FILE", help="write the mapping here (default: stdout)")
     parser.add_argument("--sheet", dest="sheet_name", metavar="NAME", help="worksheet of an .xlsx file")
     add_reading_options(parser)
-    parser.set_defaults(handler=run_mapping)
 
 
-def add_template_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_template_parser(subparsers: Subparsers) -> None:
     """Register the ``template`` subcommand."""
-    parser = subparsers.add_parser(
+    parser = add_subcommand(
+        subparsers,
         "template",
+        run_template,
         help="write an empty campaign sheet (.xlsx) that needs no mapping",
         description=(
             "Write an XLSX campaign template: one column per field headed by its title "
@@ -55,7 +57,6 @@ def add_template_parser(subparsers: argparse._SubParsersAction[argparse.Argument
         ),
     )
     parser.add_argument("output", metavar="OUT.xlsx", help="the file to write")
-    parser.set_defaults(handler=run_template)
 
 
 def add_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -70,11 +71,6 @@ def add_reading_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _error(command: str, message: str) -> int:
-    print(f"kyc-widgets {command}: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
 def run_mapping(args: argparse.Namespace) -> int:
     """Suggest, write and explain a mapping; returns the exit code."""
     from kyc_widgets.batch.mapping import suggest_mapping
@@ -86,16 +82,16 @@ def run_mapping(args: argparse.Namespace) -> int:
             args.sheet, sheet=args.sheet_name, header_row=args.header_row, encoding=args.encoding
         )
     except (OSError, ValueError) as exc:
-        return _error("mapping", str(exc))
+        return usage_error("mapping", str(exc))
     mapping = suggest_mapping(frame)
     output = Path(args.output) if args.output else None
     if output is not None:
         if output.suffix.lower() not in (".json", ".yaml", ".yml"):
-            return _error("mapping", "-o must end in .json, .yaml or .yml")
+            return usage_error("mapping", "-o must end in .json, .yaml or .yml")
         try:
             mapping.save(output)
         except OSError as exc:
-            return _error("mapping", f"cannot write {output}: {exc.strerror or exc}")
+            return usage_error("mapping", f"cannot write {output}: {exc.strerror or exc}")
     else:
         import json
 
@@ -143,10 +139,10 @@ def run_template(args: argparse.Namespace) -> int:
 
     output = Path(args.output)
     if output.suffix.lower() != ".xlsx":
-        return _error("template", "the template must end in .xlsx")
+        return usage_error("template", "the template must end in .xlsx")
     try:
         write_template(output)
     except OSError as exc:
-        return _error("template", f"cannot write {output}: {exc.strerror or exc}")
+        return usage_error("template", f"cannot write {output}: {exc.strerror or exc}")
     print(f"Template written to {output}")
     return EXIT_OK

@@ -9,19 +9,19 @@ record holds none (:mod:`kyc_widgets.batch.evidence`).
 from __future__ import annotations
 
 import argparse
-import sys
+
+from kyc_widgets.cli.common import EXIT_OK, Subparsers, add_subcommand, usage_error
+from kyc_widgets.cli.common import EXIT_PROBLEM as EXIT_TAMPERED
 
 __all__ = ["add_verify_parser", "run_verify"]
 
-EXIT_OK = 0
-EXIT_TAMPERED = 1
-EXIT_USAGE = 2
 
-
-def add_verify_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_verify_parser(subparsers: Subparsers) -> None:
     """Register the ``verify-evidence`` subcommand (no heavy imports here)."""
-    parser = subparsers.add_parser(
+    parser = add_subcommand(
+        subparsers,
         "verify-evidence",
+        run_verify,
         help="check a campaign's evidence record (written with batch --evidence)",
         description=(
             "Recompute the record's hash chain. Exit 0: intact; 1: edited, removed or "
@@ -33,18 +33,17 @@ def add_verify_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         "--head", metavar="SHA256",
         help="the chain head kept elsewhere (e.g. in the change ticket); catches a rewritten file",
     )
-    parser.set_defaults(handler=run_verify)
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    """Verify the record's chain (and ``--head``); returns the exit code."""
     from pathlib import Path
 
     from kyc_widgets.batch.evidence import verify_evidence
 
     path = Path(args.file)
     if not path.is_file():
-        print(f"kyc-widgets verify-evidence: error: no such file: {path}", file=sys.stderr)
-        return EXIT_USAGE
+        return usage_error("verify-evidence", f"no such file: {path}")
     check = verify_evidence(path, expected_head=args.head)
     print(str(check))
     return EXIT_OK if check.ok else EXIT_TAMPERED

@@ -28,13 +28,11 @@ from typing import Any
 
 from kyc_widgets.cli.batch import add_batch_parser
 from kyc_widgets.cli.campaign import add_mapping_parser, add_template_parser
+from kyc_widgets.cli.common import EXIT_OK, EXIT_USAGE
+from kyc_widgets.cli.common import EXIT_PROBLEM as EXIT_FAILED
 from kyc_widgets.cli.evidence import add_verify_parser
 
 __all__ = ["build_parser", "main"]
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def _pairs(values: Sequence[str] | None, what: str, *, empty_value: bool = True) -> dict[str, str]:
