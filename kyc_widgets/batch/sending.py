@@ -10,9 +10,16 @@ How it is built, and why:
   create gets 409 and the row is reported ``exists``) and what lets the
   client's own-id rule retry a create whose answer was lost: the retry gets
   409, the client loads the case and confirms it is ours.
-- **N worker tasks over one queue** (default :data:`DEFAULT_CONCURRENCY`) with
-  the async client. A remote API is latency-bound, so 32 requests in flight
-  give ~30x the throughput of a loop.
+- **Worker tasks over one queue, bounded by the gate's adaptive limit**: a
+  remote API is latency-bound (throughput = requests in flight / latency), and
+  the right number in flight depends on that latency and on the API's limit.
+  So by default there are ``max_concurrency`` workers and each request waits
+  for a place under the client's pacing gate's adaptive limit
+  (:mod:`kyc_widgets.api.limiter`), which grows while latency stays near the
+  API's unloaded level and shrinks on 429, 503 and rising latency; the
+  workers are never the bottleneck. ``max_rate`` caps requests per second.
+  ``concurrency=N`` pins the limit to N (the old fixed pool). The caps are set
+  on the gate for the run and restored afterwards.
 - **429 back-pressure is the client's pacing gate**
   (:class:`~kyc_widgets.api.pacing.PacingGate`): every request of the client
   and of the twins made here passes through one gate, so a 429 pauses *every*
@@ -40,6 +47,7 @@ How it is built, and why:
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import logging
 import os
@@ -55,9 +63,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kyc_widgets.api.client import AsyncKycApiClient
-from kyc_widgets.api.pacing import Settable, StopSignal
+from kyc_widgets.api.pacing import PacingLimits, Settable, StopSignal
 from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
-from kyc_widgets.defaults import DEFAULT_CONCURRENCY
+from kyc_widgets.defaults import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
 
 from .identity import CampaignRequiredError, campaign_slug
 from .journal import Journal, JournalEntry
@@ -80,6 +88,9 @@ CONNECTIONS_PER_POOL = 8
 PROGRESS_INTERVAL = 0.25
 """Seconds between ``on_progress`` calls (the tqdm bar uses ``mininterval=0.5``)."""
 
+RATE_WINDOW = 3.0
+"""Seconds over which the progress line's current rate is measured."""
+
 @dataclass(frozen=True)
 class BatchProgress:
     """A snapshot for progress displays: rows done of rows to send, counts per status."""
@@ -88,6 +99,10 @@ class BatchProgress:
     total: int
     counts: dict[str, int]
     elapsed: float
+    current_rate: float = 0.0
+    """Rows per second over the last few seconds (:data:`RATE_WINDOW`)."""
+    in_flight: int = 0
+    """Requests sent and not yet answered, at the client's pacing gate."""
 
     @property
     def fraction(self) -> float:
@@ -134,7 +149,9 @@ async def abatch_create(
     client: AnyCaseApi | None,
     df: pd.DataFrame | Preflight,
     *,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
+    max_rate: float | None = None,
+    max_concurrency: int | None = None,
     dry_run: bool = False,
     campaign: str | None = None,
     on_conflict: str = "report",
@@ -159,6 +176,10 @@ async def abatch_create(
     :mod:`kyc_widgets.batch.identity` for why there is no default. ``on_conflict="report"`` reports a 409 as ``exists``;
     ``"load"`` fetches the existing case and reports ``conflict`` with the
     differing fields (``error_field``) when it does not match the row.
+    Pacing: by default the number of requests in flight adapts to the API (up
+    to ``max_concurrency``, default :data:`~kyc_widgets.defaults.DEFAULT_MAX_CONCURRENCY`);
+    ``max_rate`` caps requests per second; ``concurrency`` pins the number in
+    flight instead (e.g. :data:`DEFAULT_CONCURRENCY`).
     ``cancel`` is any object with ``is_set()`` (``threading.Event``,
     ``asyncio.Event``); ``on_progress`` receives a :class:`BatchProgress` at
     most every :data:`PROGRESS_INTERVAL` seconds, and once at the end.
@@ -171,8 +192,13 @@ async def abatch_create(
     """
     if on_conflict not in ("report", "load"):
         raise ValueError("on_conflict must be 'report' or 'load'")
-    if concurrency < 1:
+    if concurrency is not None and concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if max_concurrency is not None and max_concurrency < 1:
+        raise ValueError("max_concurrency must be at least 1")
+    if max_rate is not None and max_rate <= 0:
+        raise ValueError("max_rate must be positive")
+    limits = PacingLimits(max_rate, max_concurrency or DEFAULT_MAX_CONCURRENCY, concurrency)
     started = time.monotonic()
     pre = _plan(df, campaign)
     campaign = pre.campaign
@@ -201,7 +227,7 @@ async def abatch_create(
             columns,
             to_send,
             on_conflict=on_conflict,
-            concurrency=concurrency,
+            limits=limits,
             progress=progress,
             journal=journal_file,
             slug=slug,
@@ -387,7 +413,7 @@ async def _send_all(
     to_send: np.ndarray,
     *,
     on_conflict: str,
-    concurrency: int,
+    limits: PacingLimits,
     progress: bool,
     journal: Journal | None,
     slug: str | None,
@@ -416,12 +442,15 @@ async def _send_all(
         dynamic_ncols=True,
     )
 
+    gate = client.pacing
+    workers = min(limits.concurrency or limits.max_concurrency, total)
     twins: list[AsyncKycApiClient] = []  # made here, so closed here
     if is_async_api(client):
         clients: list[AsyncCaseApi] = [client]
     else:
-        twins = _twins(client, min(concurrency, total))
+        twins = _twins(client, workers)
         clients = list(twins)
+    rate = _RecentRate(started)
 
     def record(k: int, outcome: Outcome) -> None:
         nonlocal done, last_progress
@@ -446,12 +475,16 @@ async def _send_all(
                 stop.set("journal")
         counts[outcome.status] += 1
         done += 1
-        bar.set_postfix(_postfix(counts), refresh=False)
-        bar.update(1)
         now = time.monotonic()
-        if on_progress is not None and (now - last_progress >= PROGRESS_INTERVAL or done == total):
+        if now - last_progress >= PROGRESS_INTERVAL or done == total:
             last_progress = now
-            _call_progress(on_progress, BatchProgress(done, total, dict(counts), now - started))
+            snapshot = BatchProgress(
+                done, total, dict(counts), now - started, rate.update(now, done), gate.in_flight
+            )
+            bar.set_postfix(_postfix(snapshot), refresh=False)
+            if on_progress is not None:
+                _call_progress(on_progress, snapshot)
+        bar.update(1)
 
     async def worker(aclient: AsyncCaseApi) -> None:
         # Pauses happen inside the client, at its gate; a stop ends them (the row is then
@@ -461,10 +494,8 @@ async def _send_all(
             record(k, await send_row(aclient, bodies[k], on_conflict=on_conflict))
 
     watcher = asyncio.create_task(stop.watch())  # an outside cancel event reaches the gate
-    tasks = [
-        asyncio.create_task(worker(clients[i % len(clients)]))
-        for i in range(min(concurrency, total))
-    ]
+    tasks = [asyncio.create_task(worker(clients[i % len(clients)])) for i in range(workers)]
+    previous_limits = gate.configure(limits)
     try:
         try:
             await asyncio.wait(tasks)
@@ -484,12 +515,16 @@ async def _send_all(
     finally:
         watcher.cancel()
         await asyncio.wait([watcher])
+        gate.configure(previous_limits)
         stop.release()  # the client's gate lets requests through again
         bar.close()
         for twin in twins:
             await twin.aclose()
         if on_progress is not None and done < total:
-            _call_progress(on_progress, BatchProgress(done, total, dict(counts), time.monotonic() - started))
+            now = time.monotonic()
+            _call_progress(
+                on_progress, BatchProgress(done, total, dict(counts), now - started, rate.update(now, done), 0)
+            )
     return stop.reason if stop.is_set() else None
 
 
@@ -509,8 +544,28 @@ def _twins(client: AnyCaseApi, workers: int) -> list[AsyncKycApiClient]:
     return [client.async_twin(limits=limits) for _ in range(count)]
 
 
-def _postfix(counts: dict[str, int]) -> dict[str, int]:
-    return {status: n for status, n in counts.items() if n}
+def _postfix(progress: BatchProgress) -> dict[str, Any]:
+    """The tqdm postfix: counts per status, then the current rate and requests in flight."""
+    return {
+        **{status: n for status, n in progress.counts.items() if n},
+        "rate": f"{progress.current_rate:.0f}/s",
+        "in_flight": progress.in_flight,
+    }
+
+
+class _RecentRate:
+    """Rows per second over the last :data:`RATE_WINDOW` seconds, from (time, done) readings."""
+
+    def __init__(self, started: float) -> None:
+        self._readings: collections.deque[tuple[float, int]] = collections.deque([(started, 0)])
+
+    def update(self, now: float, done: int) -> float:
+        readings = self._readings
+        readings.append((now, done))
+        while len(readings) > 2 and readings[1][0] <= now - RATE_WINDOW:
+            readings.popleft()
+        then, done_then = readings[0]
+        return (done - done_then) / (now - then) if now > then else 0.0
 
 
 def _call_progress(callback: Callable[[BatchProgress], None], snapshot: BatchProgress) -> None:

@@ -1,0 +1,209 @@
+"""How many requests may be in flight, and how fast they may leave: the gate's adaptive limit.
+
+Why adaptive: a fixed number of requests in flight is right for one latency
+only. Throughput is at most ``in_flight / latency`` (Little's law), so 32 in
+flight reach 640 requests/s against an API answering in 50 ms but only 64/s
+at 500 ms; and against an API that is already busy, more in flight only
+queues requests at the server (latency rises, throughput does not).
+
+The choice: **AIMD driven by latency (Vegas-style) and by drops**, updated
+once per round trip, as TCP does, rather than Netflix's gradient limiter.
+Gradient limiters compare a short and a long latency average on every
+sample; with a few hundred samples per second on a shared machine that
+reacts to noise. Counting in rounds (a round ends with the first answer to
+a request sent after the round began) makes every decision look at the
+median latency of one full window of requests, and lets one congestion
+event cause one decrease, however many answers report it. Per round:
+
+- **Drop** (429, or a 503 that declares nothing was done): the limit drops
+  to ``DROP_BACKOFF`` times itself, and to at most what actually got through
+  (the rate of successful answers over the last :data:`RATE_WINDOW` seconds
+  times the current latency, plus 10 %): a token-bucket API lets a burst
+  through before it refuses, so the limit found by growing is often far
+  above the API's rate. Answers to requests sent before the previous
+  decrease are part of that same event and change nothing.
+- **Rising latency**: when the round's median latency exceeds
+  ``LATENCY_TOLERANCE`` times the *unloaded* latency (the lowest round
+  median seen), requests are queueing at the API: the limit shrinks in
+  proportion (``limit * tolerance * unloaded / median``, at most halving).
+- **Otherwise**, if the round actually used its limit (at least half of it
+  in flight; an idle client says nothing about the API), the limit grows:
+  doubling per round until the first drop or latency rise ("slow start",
+  so a 500 ms API reaches 100 in flight in a few seconds), then by one per
+  round.
+
+When the limit is already at its floor and latency stays high for
+:data:`BASELINE_RESET_ROUNDS` rounds, the API itself has become slower: the
+unloaded latency is re-learned instead of throttling for ever.
+
+``max_rate`` (requests per second agreed with the API's owners) is a token
+bucket with a small burst (:class:`RateSpacer`); ``max_concurrency`` caps the
+limit. A *fixed* limit (``fixed=N``) never adapts: that is ``--concurrency N``.
+
+Nothing here sleeps or locks: :class:`~kyc_widgets.api.pacing.PacingGate`
+owns the waiting and calls these under its lock; the clock is injectable so
+the rules are tested with made-up latencies.
+"""
+
+from __future__ import annotations
+
+import collections
+import statistics
+import time
+from collections.abc import Callable
+
+from kyc_widgets.defaults import DEFAULT_MAX_CONCURRENCY
+
+__all__ = [
+    "BASELINE_RESET_ROUNDS",
+    "DEFAULT_INITIAL_LIMIT",
+    "DEFAULT_MAX_CONCURRENCY",
+    "DROP_BACKOFF",
+    "LATENCY_TOLERANCE",
+    "RATE_WINDOW",
+    "AdaptiveLimit",
+    "RateSpacer",
+]
+
+DEFAULT_INITIAL_LIMIT = 8
+"""Requests in flight before anything is known about the API."""
+
+LATENCY_TOLERANCE = 1.5
+"""A round whose median latency exceeds this times the unloaded latency is queueing."""
+
+DROP_BACKOFF = 0.9
+"""Multiplier of the limit on a 429 / retryable 503 (gentle: the API said "a bit less")."""
+
+MIN_ROUND_SAMPLES = 8
+"""Answers a round needs before it is judged (one answer is not a median)."""
+
+RATE_WINDOW = 2.0
+"""Seconds over which the successful-answer rate is measured (for the drop estimate)."""
+
+BASELINE_RESET_ROUNDS = 20
+"""Rounds at the floor with high latency after which the unloaded latency is re-learned."""
+
+
+class AdaptiveLimit:
+    """The number of requests allowed in flight, learned from answers (see the module docstring).
+
+    ``on_sample`` is told of every answer that says something about load
+    (a success or an ordinary client error), ``on_drop`` of every 429 or
+    retryable 503; ``sent_at`` is the clock reading when that request left.
+    """
+
+    def __init__(
+        self,
+        *,
+        initial: int = DEFAULT_INITIAL_LIMIT,
+        max_limit: int = DEFAULT_MAX_CONCURRENCY,
+        min_limit: int = 1,
+        fixed: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if fixed is not None and fixed < 1:
+            raise ValueError("a fixed concurrency must be at least 1")
+        if max_limit < 1 or min_limit < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.fixed = fixed
+        self.max_limit = fixed if fixed is not None else max_limit
+        self.min_limit = min(min_limit, self.max_limit)
+        self._clock = clock
+        self._limit = float(fixed if fixed is not None else min(max(initial, self.min_limit), self.max_limit))
+        self.slow_start = True
+        self.unloaded: float | None = None
+        """The lowest round-median latency seen (seconds): the API's latency without our load."""
+        self.last_median: float | None = None
+        self._round_start = clock()
+        self._round: list[float] = []
+        self._round_in_flight = 0
+        self._last_decrease = float("-inf")
+        self._high_at_floor = 0
+        self._successes: collections.deque[float] = collections.deque()
+
+    @property
+    def limit(self) -> int:
+        """Requests allowed in flight now."""
+        return max(self.min_limit, int(self._limit))
+
+    def on_sample(self, latency: float, sent_at: float, in_flight: int) -> None:
+        """An answer that measures the API's load: ``latency`` seconds, ``in_flight`` when it left."""
+        now = self._clock()
+        self._successes.append(now)
+        while self._successes and self._successes[0] < now - RATE_WINDOW:
+            self._successes.popleft()
+        if self.fixed is not None:
+            return
+        self._round.append(latency)
+        self._round_in_flight = max(self._round_in_flight, in_flight)
+        if sent_at >= self._round_start and len(self._round) >= MIN_ROUND_SAMPLES:
+            self._end_round(now)
+
+    def on_drop(self, sent_at: float) -> None:
+        """A 429 or retryable 503 for a request that left at ``sent_at``."""
+        if self.fixed is not None or sent_at < self._last_decrease:
+            return  # the same congestion event as the last decrease
+        now = self._clock()
+        target = self._limit * DROP_BACKOFF
+        latency = self.last_median
+        if latency is not None and self._successes:
+            got_through = len(self._successes) / RATE_WINDOW
+            target = min(target, 1.1 * got_through * latency)
+        self._decrease(target, now)
+
+    def _end_round(self, now: float) -> None:
+        median = statistics.median(self._round)
+        used = self._round_in_flight
+        self._round = []
+        self._round_in_flight = 0
+        self._round_start = now
+        self.last_median = median
+        if self.unloaded is None or median < self.unloaded:
+            self.unloaded = median
+        allowed = LATENCY_TOLERANCE * self.unloaded
+        if median > allowed:
+            if self._limit <= self.min_limit:
+                self._high_at_floor += 1
+                if self._high_at_floor >= BASELINE_RESET_ROUNDS:
+                    self.unloaded = median  # the API got slower; it is not our load
+                    self._high_at_floor = 0
+                return
+            self._decrease(self._limit * max(0.5, allowed / median), now)
+            return
+        self._high_at_floor = 0
+        if 2 * used >= self._limit:
+            grown = self._limit * 2 if self.slow_start else self._limit + 1
+            self._limit = min(float(self.max_limit), grown)
+
+    def _decrease(self, target: float, now: float) -> None:
+        self.slow_start = False
+        self._limit = max(float(self.min_limit), min(self._limit, target))
+        self._last_decrease = now
+        self._round = []
+        self._round_in_flight = 0
+        self._round_start = now
+
+
+class RateSpacer:
+    """A token bucket for ``max_rate``: when may the next request leave?
+
+    The burst is :data:`BURST_SECONDS` of the rate (at least one request), so
+    a client that was idle does not fire a second's worth at once.
+    """
+
+    BURST_SECONDS = 0.05
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError("max_rate must be positive")
+        self.rate = float(rate)
+        self._clock = clock
+        self._tolerance = (max(1.0, self.rate * self.BURST_SECONDS) - 1.0) / self.rate
+        self._tat = clock()  # GCRA's "theoretical arrival time" of the next request
+
+    def reserve(self) -> float:
+        """Take the next token; returns the clock time at which the request may leave."""
+        now = self._clock()
+        tat = max(self._tat, now)
+        self._tat = tat + 1.0 / self.rate
+        return max(now, tat - self._tolerance)
