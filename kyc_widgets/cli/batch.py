@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kyc_widgets.defaults import DEFAULT_CONCURRENCY
+from kyc_widgets.defaults import DEFAULT_MAX_CONCURRENCY
 
 __all__ = ["add_batch_parser", "run_batch"]
 
@@ -61,8 +61,16 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     )
     parser.add_argument("--dry-run", action="store_true", help="validate and report; send nothing")
     parser.add_argument(
-        "--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
-        help=f"requests in flight (default {DEFAULT_CONCURRENCY})",
+        "--concurrency", type=int, default=None, metavar="N",
+        help="a fixed number of requests in flight (default: adapts to the API's latency and 429s)",
+    )
+    parser.add_argument(
+        "--max-concurrency", type=int, default=None, metavar="N",
+        help=f"at most N requests in flight while adapting (default {DEFAULT_MAX_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--max-rate", type=float, default=None, metavar="PER_SECOND",
+        help="at most this many requests per second (the rate agreed with the API's owners)",
     )
     parser.add_argument(
         "--journal", metavar="PATH",
@@ -118,8 +126,12 @@ def run_batch(args: argparse.Namespace) -> int:
     report_path: Path | None = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".csv", ".xlsx"):
         return _error("--report must end in .csv or .xlsx")
-    if args.concurrency < 1:
+    if args.concurrency is not None and args.concurrency < 1:
         return _error("--concurrency must be at least 1")
+    if args.max_concurrency is not None and args.max_concurrency < 1:
+        return _error("--max-concurrency must be at least 1")
+    if args.max_rate is not None and not args.max_rate > 0:
+        return _error("--max-rate must be a positive number of requests per second")
     try:
         frame = read_campaign(args.sheet, sheet=args.sheet_name)
     except (OSError, ValueError) as exc:
@@ -142,6 +154,8 @@ def run_batch(args: argparse.Namespace) -> int:
             client,
             frame,
             concurrency=args.concurrency,
+            max_rate=args.max_rate,
+            max_concurrency=args.max_concurrency,
             dry_run=args.dry_run,
             campaign=args.campaign,
             on_conflict=args.on_conflict,
