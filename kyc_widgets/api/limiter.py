@@ -22,15 +22,17 @@ event cause one decrease, however many answers report it. Per round:
   through before it refuses, so the limit found by growing is often far
   above the API's rate. Answers to requests sent before the previous
   decrease are part of that same event and change nothing.
-- **Rising latency**: when the round's median latency exceeds
-  ``LATENCY_TOLERANCE`` times the *unloaded* latency (the lowest round
-  median seen), requests are queueing at the API: the limit shrinks in
+- **Rising latency**: when the smoothed round median (:data:`SMOOTHING`)
+  exceeds ``LATENCY_TOLERANCE`` times the *unloaded* latency (the lowest round
+  median seen) plus :data:`LATENCY_SLACK`, requests are queueing at the API: the limit shrinks in
   proportion (``limit * tolerance * unloaded / median``, at most halving).
 - **Otherwise**, if the round actually used its limit (at least half of it
   in flight; an idle client says nothing about the API), the limit grows:
   doubling per round until the first drop or latency rise ("slow start",
-  so a 500 ms API reaches 100 in flight in a few seconds), then by one per
-  round.
+  so a 500 ms API reaches 100 in flight in a few seconds), then by 10 % per
+  round (:data:`PROBE_GROWTH`) until the API first refuses, then by one per
+  round: the drop estimate is close to the API's rate, and every overshoot
+  costs a ``Retry-After`` pause.
 
 When the limit is already at its floor and latency stays high for
 :data:`BASELINE_RESET_ROUNDS` rounds, the API itself has become slower: the
@@ -59,13 +61,14 @@ __all__ = [
     "DEFAULT_INITIAL_LIMIT",
     "DEFAULT_MAX_CONCURRENCY",
     "DROP_BACKOFF",
+    "LATENCY_SLACK",
     "LATENCY_TOLERANCE",
     "RATE_WINDOW",
     "AdaptiveLimit",
     "RateSpacer",
 ]
 
-DEFAULT_INITIAL_LIMIT = 8
+DEFAULT_INITIAL_LIMIT = 16
 """Requests in flight before anything is known about the API."""
 
 LATENCY_TOLERANCE = 1.5
@@ -73,6 +76,17 @@ LATENCY_TOLERANCE = 1.5
 
 DROP_BACKOFF = 0.9
 """Multiplier of the limit on a 429 / retryable 503 (gentle: the API said "a bit less")."""
+
+LATENCY_SLACK = 0.010
+"""Seconds of latency that are jitter, not queueing: a shared machine or network adds
+a few ms whatever the load, which is a large ratio for an API answering in 20 ms."""
+
+SMOOTHING = 0.5
+"""Weight of the newest round's median in the smoothed latency: one slow round
+on a busy machine is not yet a queue."""
+
+PROBE_GROWTH = 1.1
+"""Growth per round after a latency decrease, until the API first refuses."""
 
 MIN_ROUND_SAMPLES = 8
 """Answers a round needs before it is judged (one answer is not a median)."""
@@ -111,9 +125,12 @@ class AdaptiveLimit:
         self._clock = clock
         self._limit = float(fixed if fixed is not None else min(max(initial, self.min_limit), self.max_limit))
         self.slow_start = True
+        self.found_limit = False
+        """True once the API refused (429/503): from then on the limit grows by one per round."""
         self.unloaded: float | None = None
         """The lowest round-median latency seen (seconds): the API's latency without our load."""
         self.last_median: float | None = None
+        """Smoothed round-median latency (an average of the last few rounds)."""
         self._round_start = clock()
         self._round: list[float] = []
         self._round_in_flight = 0
@@ -149,6 +166,7 @@ class AdaptiveLimit:
         if latency is not None and self._successes:
             got_through = len(self._successes) / RATE_WINDOW
             target = min(target, 1.1 * got_through * latency)
+        self.found_limit = True
         self._decrease(target, now)
 
     def _end_round(self, now: float) -> None:
@@ -157,10 +175,12 @@ class AdaptiveLimit:
         self._round = []
         self._round_in_flight = 0
         self._round_start = now
-        self.last_median = median
         if self.unloaded is None or median < self.unloaded:
             self.unloaded = median
-        allowed = LATENCY_TOLERANCE * self.unloaded
+        previous = self.last_median
+        median = median if previous is None else SMOOTHING * median + (1 - SMOOTHING) * previous
+        self.last_median = median
+        allowed = LATENCY_TOLERANCE * self.unloaded + LATENCY_SLACK
         if median > allowed:
             if self._limit <= self.min_limit:
                 self._high_at_floor += 1
@@ -172,7 +192,12 @@ class AdaptiveLimit:
             return
         self._high_at_floor = 0
         if 2 * used >= self._limit:
-            grown = self._limit * 2 if self.slow_start else self._limit + 1
+            if self.slow_start:
+                grown = self._limit * 2
+            elif self.found_limit:
+                grown = self._limit + 1
+            else:
+                grown = max(self._limit + 1, self._limit * PROBE_GROWTH)
             self._limit = min(float(self.max_limit), grown)
 
     def _decrease(self, target: float, now: float) -> None:
