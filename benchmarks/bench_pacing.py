@@ -19,7 +19,8 @@ Run: ``.venv/bin/python benchmarks/bench_pacing.py`` (the grid, a few minutes), 
 3. ``--rows N``: the command line (journal + report) on N rows, and
    ``BatchCreator`` on the same N rows, each as its own process under
    ``/usr/bin/time``: wall time, rows/s, peak resident memory, and for the
-   widget how often its progress label changed.
+   widget how often its progress label changed and, on a second run of the
+   same rows, how long after Cancel the report is shown.
 
 Figures are printed, not asserted: the machine is shared (its load average is printed).
 """
@@ -212,7 +213,15 @@ started = time.monotonic()
 ui.create_button.click()
 ui.wait()
 elapsed = time.monotonic() - started
-print(f"{elapsed:.3f} {len(labels)} {ui.state} {ui.report.summary().get('created', 0)} {len(ui.table.value)}")
+cancel_ui = BatchCreator(client, sheet, campaign="bench-widget-cancel")
+cancel_ui.create_button.click()
+cancel_ui.wait(3.0)
+clicked = time.monotonic()
+cancel_ui.cancel_button.click()
+cancel_ui.wait()
+cancel_s = time.monotonic() - clicked
+print(f"{elapsed:.3f} {len(labels)} {ui.state} {ui.report.summary().get('created', 0)} {len(ui.table.value)}"
+      f" {cancel_s:.3f} {cancel_ui.report.stopped_reason}")
 """
 
 
@@ -250,15 +259,19 @@ def large(rows: int) -> None:
                 wall = time.perf_counter() - started
                 peak_kb, _ = timing.read_text().split()[-2:]
                 fields = result.stdout.split()
-                if len(fields) != 5:
+                if len(fields) != 7:
                     print("BatchCreator run failed:", result.stderr[-2000:])
                     return
-                run_s, labels, state, created, table_chars = fields
+                run_s, labels, state, created, table_chars, cancel_s, stopped = fields
                 print(
                     f"BatchCreator: {wall:.1f} s process ({float(run_s):.1f} s sending), "
                     f"{rows / float(run_s):.0f} rows/s, peak RSS {int(peak_kb) / 1024:.0f} MB, "
                     f"state {state}, created {created}, progress label changed {labels} times "
                     f"({int(labels) / float(run_s):.1f}/s), report table {int(table_chars) / 1000:.0f} kB of HTML"
+                )
+                print(
+                    f"BatchCreator Cancel after 3 s of a second {rows}-row run: report shown "
+                    f"{float(cancel_s):.2f} s after the click (stopped: {stopped})"
                 )
     print(f"   {load()}")
 
