@@ -24,15 +24,20 @@ event cause one decrease, however many answers report it. Per round:
   decrease are part of that same event and change nothing.
 - **Rising latency**: when the smoothed round median (:data:`SMOOTHING`)
   exceeds ``LATENCY_TOLERANCE`` times the *unloaded* latency (the lowest round
-  median seen) plus :data:`LATENCY_SLACK`, requests are queueing at the API: the limit shrinks in
-  proportion (``limit * tolerance * unloaded / median``, at most halving).
+  median seen) plus :data:`LATENCY_SLACK` for two rounds running, requests
+  are queueing at the API: the limit shrinks in proportion
+  (``limit * tolerance * unloaded / median``, by at most 30 %), but never
+  below what currently gets through times the unloaded latency: fewer in
+  flight could not shorten the API's queue (on a busy machine the latency
+  also rises for reasons that are not our load). One such round only holds
+  the limit where it is.
 - **Otherwise**, if the round actually used its limit (at least half of it
   in flight; an idle client says nothing about the API), the limit grows:
-  doubling per round until the first drop or latency rise ("slow start",
-  so a 500 ms API reaches 100 in flight in a few seconds), then by 10 % per
-  round (:data:`PROBE_GROWTH`) until the API first refuses, then by one per
-  round: the drop estimate is close to the API's rate, and every overshoot
-  costs a ``Retry-After`` pause.
+  doubling per round until the first drop or the first sign of a queue
+  (:data:`SLOW_START_EXIT`; "slow start", so a 500 ms API reaches 100 in
+  flight in a few seconds), then by ``sqrt(limit)`` per round until the API
+  first refuses, then by one per round: the drop estimate is close to the
+  API's rate, and every overshoot costs a ``Retry-After`` pause.
 
 When the limit is already at its floor and latency stays high for
 :data:`BASELINE_RESET_ROUNDS` rounds, the API itself has become slower: the
@@ -50,6 +55,7 @@ the rules are tested with made-up latencies.
 from __future__ import annotations
 
 import collections
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -85,8 +91,9 @@ SMOOTHING = 0.5
 """Weight of the newest round's median in the smoothed latency: one slow round
 on a busy machine is not yet a queue."""
 
-PROBE_GROWTH = 1.1
-"""Growth per round after a latency decrease, until the API first refuses."""
+SLOW_START_EXIT = 1.2
+"""Slow start ends when a round's median exceeds this times the unloaded latency (plus
+:data:`LATENCY_SLACK`): doubling again would overshoot by the time the queue shows."""
 
 MIN_ROUND_SAMPLES = 8
 """Answers a round needs before it is judged (one answer is not a median)."""
@@ -136,6 +143,7 @@ class AdaptiveLimit:
         self._round_in_flight = 0
         self._last_decrease = float("-inf")
         self._high_at_floor = 0
+        self._high_rounds = 0
         self._successes: collections.deque[float] = collections.deque()
 
     @property
@@ -164,8 +172,7 @@ class AdaptiveLimit:
         target = self._limit * DROP_BACKOFF
         latency = self.last_median
         if latency is not None and self._successes:
-            got_through = len(self._successes) / RATE_WINDOW
-            target = min(target, 1.1 * got_through * latency)
+            target = min(target, 1.1 * self._got_through() * latency)
         self.found_limit = True
         self._decrease(target, now)
 
@@ -177,19 +184,28 @@ class AdaptiveLimit:
         self._round_start = now
         if self.unloaded is None or median < self.unloaded:
             self.unloaded = median
+        raw = median
         previous = self.last_median
         median = median if previous is None else SMOOTHING * median + (1 - SMOOTHING) * previous
         self.last_median = median
         allowed = LATENCY_TOLERANCE * self.unloaded + LATENCY_SLACK
-        if median > allowed:
+        if self.slow_start and raw > SLOW_START_EXIT * self.unloaded + LATENCY_SLACK:
+            self.slow_start = False  # a queue is forming: stop doubling before it is a long one
+        self._high_rounds = self._high_rounds + 1 if median > allowed else 0
+        if self._high_rounds >= 2:
             if self._limit <= self.min_limit:
                 self._high_at_floor += 1
                 if self._high_at_floor >= BASELINE_RESET_ROUNDS:
                     self.unloaded = median  # the API got slower; it is not our load
                     self._high_at_floor = 0
                 return
-            self._decrease(self._limit * max(0.5, allowed / median), now)
+            # Never below what gets through now at the unloaded latency (Little's law): fewer
+            # in flight could not shorten the API's queue, only the batch's throughput.
+            carried = self._got_through() * self.unloaded
+            self._decrease(max(self._limit * max(0.7, allowed / median), carried), now)
             return
+        if median > allowed:
+            return  # one slow round on a busy machine is not yet a queue: hold
         self._high_at_floor = 0
         if 2 * used >= self._limit:
             if self.slow_start:
@@ -197,13 +213,18 @@ class AdaptiveLimit:
             elif self.found_limit:
                 grown = self._limit + 1
             else:
-                grown = max(self._limit + 1, self._limit * PROBE_GROWTH)
+                grown = self._limit + max(1.0, math.sqrt(self._limit))
             self._limit = min(float(self.max_limit), grown)
+
+    def _got_through(self) -> float:
+        """Successful answers per second over the last :data:`RATE_WINDOW` seconds."""
+        return len(self._successes) / RATE_WINDOW
 
     def _decrease(self, target: float, now: float) -> None:
         self.slow_start = False
         self._limit = max(float(self.min_limit), min(self._limit, target))
         self._last_decrease = now
+        self._high_rounds = 0
         self._round = []
         self._round_in_flight = 0
         self._round_start = now
