@@ -426,7 +426,7 @@ async def _send_all(
         return stop.reason if stop.is_set() else None
     if client is None:
         raise ValueError("a client is needed to send (only a dry run works without one)")
-    bodies = pre.bodies(pre.source.index[to_send])
+    bodies = _Bodies(pre, pre.source.index[to_send])
     positions = to_send.tolist()
     queue = list(range(total))
     queue.reverse()  # pop() from the end = rows in sheet order
@@ -462,7 +462,7 @@ async def _send_all(
             try:
                 journal.append(
                     JournalEntry(
-                        kyc_case_id=bodies[k]["kyc_case_id"],
+                        kyc_case_id=columns.data["kyc_case_id"][position],
                         status=outcome.status,
                         case_id=outcome.case_id,
                         request_id=outcome.request_id,
@@ -526,6 +526,32 @@ async def _send_all(
                 on_progress, BatchProgress(done, total, dict(counts), now - started, rate.update(now, done), 0)
             )
     return stop.reason if stop.is_set() else None
+
+
+class _Bodies:
+    """Request bodies built a chunk at a time as the workers reach them.
+
+    A dict per row for a whole 100,000-row sheet would be most of the batch's
+    memory; workers take rows in sheet order, so only the chunk being taken
+    and the one before it are kept (a worker holding a body keeps its own reference).
+    """
+
+    CHUNK = 1024
+
+    def __init__(self, pre: Preflight, labels: pd.Index) -> None:
+        self._pre = pre
+        self._labels = labels
+        self._chunks: dict[int, list[dict[str, Any]]] = {}
+
+    def __getitem__(self, k: int) -> dict[str, Any]:
+        number, offset = divmod(k, self.CHUNK)
+        chunk = self._chunks.get(number)
+        if chunk is None:
+            start = number * self.CHUNK
+            chunk = self._pre.bodies(self._labels[start : start + self.CHUNK])
+            self._chunks[number] = chunk
+            self._chunks.pop(number - 2, None)
+        return chunk[offset]
 
 
 def _twins(client: AnyCaseApi, workers: int) -> list[AsyncKycApiClient]:
