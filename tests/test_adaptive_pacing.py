@@ -229,3 +229,38 @@ def test_a_429_storm_loses_and_doubles_nothing() -> None:
     assert summary["created"] == rows
     assert posts > rows  # the storm really refused requests, and they were sent again
     assert report.results["kyc_case_id"].nunique() == rows
+
+
+def test_batch_creator_shows_rate_and_requests_in_flight_and_passes_the_caps() -> None:
+    from kyc_widgets.widgets.batch_creator import BatchCreator
+
+    labels: list[str] = []
+    with Sandbox(latency_ms=100) as sandbox, sandbox.client() as api:
+        ui = BatchCreator(api, campaign_frame(60, prefix="BC"), campaign="widget-pace", max_concurrency=3)
+        ui.progress_label.observe(lambda change: labels.append(change["new"]), "value")
+        ui.create_button.click()
+        assert ui.wait(60)
+        assert sandbox.case_count() == 60
+    assert ui.report is not None and ui.report.summary()["created"] == 60
+    running = [label for label in labels if "in flight" in label]
+    assert running, labels
+    assert all(int(label.split(" in flight")[0].rsplit(" ", 1)[-1]) <= 3 for label in running)
+    assert any("rows/s" in label for label in running)
+
+
+def test_cli_takes_max_rate_and_max_concurrency(
+    sandbox: Sandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kyc_widgets.cli.main import main
+
+    monkeypatch.setenv("KYC_API_TOKEN", sandbox.token)
+    sheet = tmp_path / "sheet.csv"
+    campaign_frame(6, prefix="CL").to_csv(sheet, index=False)
+    base = ["batch", str(sheet), "--base-url", sandbox.base_url, "--campaign", "cli-pace", "--quiet"]
+    assert main([*base, "--max-concurrency", "0"]) == 2
+    assert "--max-concurrency must be at least 1" in capsys.readouterr().err
+    assert main([*base, "--max-rate", "-5"]) == 2
+    assert sandbox.case_count() == 0  # usage errors send nothing
+    assert main([*base, "--max-rate", "50", "--max-concurrency", "2"]) == 0
+    assert main([*base, "--concurrency", "3"]) == 0  # a fixed setting still works (re-run: exists)
+    assert sandbox.case_count() == 6

@@ -16,11 +16,13 @@ median latency of one full window of requests, and lets one congestion
 event cause one decrease, however many answers report it. Per round:
 
 - **Drop** (429, or a 503 that declares nothing was done): the limit drops
-  to ``DROP_BACKOFF`` times itself, and to at most what actually got through
-  (the rate of successful answers over the last :data:`RATE_WINDOW` seconds
-  times the current latency, plus 10 %): a token-bucket API lets a burst
-  through before it refuses, so the limit found by growing is often far
-  above the API's rate. Answers to requests sent before the previous
+  to ``DROP_BACKOFF`` times itself. The first drop, which ends slow start,
+  also cuts it to at most what actually got through (the rate of successful
+  answers over the last :data:`RATE_WINDOW` seconds times the current
+  latency, plus 10 %): a token-bucket API lets a burst through before it
+  refuses, so the limit reached by doubling is often several times the
+  API's rate. (Later drops do not: with ``Retry-After`` pauses in the
+  window that rate under-counts.) Answers to requests sent before the previous
   decrease are part of that same event and change nothing.
 - **Rising latency**: when the smoothed round median (:data:`SMOOTHING`)
   exceeds ``LATENCY_TOLERANCE`` times the *unloaded* latency (the lowest round
@@ -171,7 +173,7 @@ class AdaptiveLimit:
         now = self._clock()
         target = self._limit * DROP_BACKOFF
         latency = self.last_median
-        if latency is not None and self._successes:
+        if self.slow_start and latency is not None and self._successes:
             target = min(target, 1.1 * self._got_through() * latency)
         self.found_limit = True
         self._decrease(target, now)
