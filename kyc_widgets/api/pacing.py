@@ -115,11 +115,21 @@ class _Waiter:
             self.event.set()
             return True
         assert self.loop is not None and self.future is not None
+        if _running_loop() is self.loop:  # its own loop's thread: no wake-up pipe needed
+            _wake(self.future)
+            return True
         try:
             self.loop.call_soon_threadsafe(_wake, self.future)
         except RuntimeError:
             return False
         return True
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class PacingGate:
