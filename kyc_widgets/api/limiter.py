@@ -32,7 +32,9 @@ event cause one decrease, however many answers report it. Per round:
   below what currently gets through times the unloaded latency: fewer in
   flight could not shorten the API's queue (on a busy machine the latency
   also rises for reasons that are not our load). One such round only holds
-  the limit where it is.
+  the limit where it is. Once the API has refused a request it regulates
+  the batch itself, and latency no longer cuts the limit (it is then mostly
+  the noise of the machine or network, and cutting only loses rows).
 - **Otherwise**, if the round actually used its limit (at least half of it
   in flight; an idle client says nothing about the API), the limit grows:
   doubling per round until the first drop or the first sign of a queue
@@ -193,7 +195,10 @@ class AdaptiveLimit:
         allowed = LATENCY_TOLERANCE * self.unloaded + LATENCY_SLACK
         if self.slow_start and raw > SLOW_START_EXIT * self.unloaded + LATENCY_SLACK:
             self.slow_start = False  # a queue is forming: stop doubling before it is a long one
-        self._high_rounds = self._high_rounds + 1 if median > allowed else 0
+        # Once the API has refused (429/503) it regulates us itself: latency then says more
+        # about this machine or the network than about our load, and cuts only lose rows.
+        high = median > allowed and not self.found_limit
+        self._high_rounds = self._high_rounds + 1 if high else 0
         if self._high_rounds >= 2:
             if self._limit <= self.min_limit:
                 self._high_at_floor += 1
@@ -206,7 +211,7 @@ class AdaptiveLimit:
             carried = self._got_through() * self.unloaded
             self._decrease(max(self._limit * max(0.7, allowed / median), carried), now)
             return
-        if median > allowed:
+        if high:
             return  # one slow round on a busy machine is not yet a queue: hold
         self._high_at_floor = 0
         if 2 * used >= self._limit:
