@@ -43,6 +43,9 @@ event cause one decrease, however many answers report it. Per round:
   first refuses, then by one per round: the drop estimate is close to the
   API's rate, and every overshoot costs a ``Retry-After`` pause.
 
+The first round is not judged: it opens the connections, and its latency
+would make the API look slower than it is.
+
 When the limit is already at its floor and latency stays high for
 :data:`BASELINE_RESET_ROUNDS` rounds, the API itself has become slower: the
 unloaded latency is re-learned instead of throttling for ever.
@@ -148,6 +151,7 @@ class AdaptiveLimit:
         self._last_decrease = float("-inf")
         self._high_at_floor = 0
         self._high_rounds = 0
+        self._warmed_up = False
         self._successes: collections.deque[float] = collections.deque()
 
     @property
@@ -186,6 +190,9 @@ class AdaptiveLimit:
         self._round = []
         self._round_in_flight = 0
         self._round_start = now
+        if not self._warmed_up:
+            self._warmed_up = True  # the first round opens connections: its latency is not the API's
+            return
         if self.unloaded is None or median < self.unloaded:
             self.unloaded = median
         raw = median
