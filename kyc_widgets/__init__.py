@@ -26,7 +26,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("TokenSource", "prompt_token", "token_from_env"), "kyc_widgets.api.auth"),
     **dict.fromkeys(("AsyncKycApiClient", "Diagnosis", "KycApiClient"), "kyc_widgets.api.client"),
     **dict.fromkeys(("AsyncCaseApi", "CaseApi"), "kyc_widgets.api.protocols"),
-    "PacingGate": "kyc_widgets.api.pacing",
+    **dict.fromkeys(("PacingGate", "PacingLimits"), "kyc_widgets.api.pacing"),
     **dict.fromkeys(
         (
             "ApiConnectError",
@@ -127,6 +127,7 @@ __all__ = [
     "MappingError",
     "NotFoundError",
     "PacingGate",
+    "PacingLimits",
     "PermissionDeniedError",
     "RateLimitedError",
     "ReadinessStatus",
@@ -184,7 +185,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         TransportError,
         UnexpectedResponseError,
     )
-    from kyc_widgets.api.pacing import PacingGate
+    from kyc_widgets.api.pacing import PacingGate, PacingLimits
     from kyc_widgets.api.protocols import AsyncCaseApi, CaseApi
     from kyc_widgets.batch import (
         BatchReport,

@@ -9,8 +9,12 @@ imports the pandas-based modules (and has to: some of its names, such as
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_CONCURRENCY"]
+__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_MAX_CONCURRENCY"]
 
 DEFAULT_CONCURRENCY = 32
-"""Requests in flight in a batch. High enough for >= 10x a sequential loop at 50 ms
-latency; the shared 429 gate keeps it from hammering an API that says it is overloaded."""
+"""A fixed number of requests in flight that suits an API answering in ~50 ms. Batches
+no longer use it unless asked (``concurrency=``): by default the pacing gate's
+adaptive limit finds the number itself, up to :data:`DEFAULT_MAX_CONCURRENCY`."""
+
+DEFAULT_MAX_CONCURRENCY = 256
+"""Cap on requests in flight unless the caller sets one: 200 requests/s at 1 s latency."""

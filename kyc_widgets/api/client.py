@@ -681,13 +681,14 @@ class KycApiClient(_BaseClient):
 
     def _exchange(self, policy: _RetryPolicy, request: _Request) -> httpx.Response:
         """One request through the pacing gate; any HTTP answer is returned as is."""
-        with self._pacing.slot(stoppable=not policy.answer_lost):
+        with self._pacing.slot(stoppable=not policy.answer_lost) as slot:
             started = time.perf_counter()
             headers = self._headers(auth=request.auth, has_body=request.json is not None)
             try:
                 response = self._http.request(request.method, request.path, json=request.json, headers=headers)
             except httpx.RequestError as exc:
                 raise self._send_failed(exc, request, started) from None
+            slot.answered(response.status_code)
         return _timed(response, started)
 
     def _call(
@@ -826,7 +827,7 @@ class AsyncKycApiClient(_BaseClient):
 
     async def _exchange(self, policy: _RetryPolicy, request: _Request) -> httpx.Response:
         """Async :meth:`KycApiClient._exchange`."""
-        async with self._pacing.slot(stoppable=not policy.answer_lost):
+        async with self._pacing.slot(stoppable=not policy.answer_lost) as slot:
             started = time.perf_counter()
             headers = self._headers(auth=request.auth, has_body=request.json is not None)
             try:
@@ -835,6 +836,7 @@ class AsyncKycApiClient(_BaseClient):
                 )
             except httpx.RequestError as exc:
                 raise self._send_failed(exc, request, started) from None
+            slot.answered(response.status_code)
         return _timed(response, started)
 
     async def _call(

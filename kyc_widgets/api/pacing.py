@@ -18,9 +18,16 @@ says whether a case was created. The client turns :class:`PacingStopped` into
 a :class:`~kyc_widgets.api.errors.RequestStoppedError` that keeps the last
 answer (e.g. the 429) for the report. A stop lasts until :meth:`PacingGate.resume`.
 
-The seam for adaptive concurrency: :meth:`PacingGate.slot` is where a limit on
-requests in flight (or a ``max_rate``) would be acquired and released; today a
-slot only waits for the gate to open.
+How many requests may be in flight: :meth:`PacingGate.slot` also takes one
+place under the gate's adaptive limit (:class:`~kyc_widgets.api.limiter.AdaptiveLimit`:
+it grows while latency stays near the API's unloaded level, shrinks on 429,
+503 and rising latency) and, with ``max_rate``, waits for a token
+(:class:`~kyc_widgets.api.limiter.RateSpacer`). Leaving the slot gives the
+place back and tells the limit what the answer said (:meth:`Slot.answered`).
+Waiters get places first come, first served; a stop wakes them too. A
+request that must go out whatever happens (``stoppable=False``) never waits
+for a place. :meth:`PacingGate.configure` sets ``max_rate``,
+``max_concurrency`` or a fixed concurrency (a batch does so for its run).
 
 The backoff constants live here once (:data:`DEFAULT_BACKOFF_BASE`,
 :data:`DEFAULT_BACKOFF_MAX`, :data:`DEFAULT_RETRY_AFTER_CAP`); the client's
@@ -33,12 +40,15 @@ outside cancel event, a 401) and passes the stop on to the gate.
 from __future__ import annotations
 
 import asyncio
+import collections
 import threading
 import time
 from types import TracebackType
-from typing import Protocol, final
+from typing import NamedTuple, Protocol, final
 
 import tenacity
+
+from kyc_widgets.api.limiter import DEFAULT_MAX_CONCURRENCY, AdaptiveLimit, RateSpacer
 
 __all__ = [
     "DEFAULT_BACKOFF_BASE",
@@ -46,6 +56,7 @@ __all__ = [
     "DEFAULT_RETRY_AFTER_CAP",
     "POLL_INTERVAL",
     "PacingGate",
+    "PacingLimits",
     "PacingStopped",
     "Settable",
     "StopSignal",
@@ -78,6 +89,49 @@ class PacingStopped(Exception):  # noqa: N818 - reads as what happened: "pacing 
         self.reason = reason
 
 
+class PacingLimits(NamedTuple):
+    """What :meth:`PacingGate.configure` sets: ``concurrency`` fixed, or adaptive under the caps."""
+
+    max_rate: float | None = None
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    concurrency: int | None = None
+
+
+@final
+class _Waiter:
+    """One request waiting for a place in flight: a thread (event) or a task (future)."""
+
+    __slots__ = ("event", "future", "granted", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.granted = False
+        self.loop = loop
+        self.future: asyncio.Future[None] | None = loop.create_future() if loop else None
+        self.event = threading.Event() if loop is None else None
+
+    def wake(self) -> bool:
+        """Wake it from any thread; False when its loop is closed (nobody waits any more)."""
+        if self.event is not None:
+            self.event.set()
+            return True
+        assert self.loop is not None and self.future is not None
+        if _running_loop() is self.loop:  # its own loop's thread: no wake-up pipe needed
+            _wake(self.future)
+            return True
+        try:
+            self.loop.call_soon_threadsafe(_wake, self.future)
+        except RuntimeError:
+            return False
+        return True
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 class PacingGate:
     """The shared pause of one client family; thread- and task-safe.
 
@@ -93,6 +147,9 @@ class PacingGate:
         retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP,
         backoff_base: float = DEFAULT_BACKOFF_BASE,
         backoff_max: float = DEFAULT_BACKOFF_MAX,
+        max_rate: float | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        concurrency: int | None = None,
     ) -> None:
         self.retry_after_cap = retry_after_cap
         self.backoff: tenacity.wait.wait_base = tenacity.wait_exponential(
@@ -106,6 +163,51 @@ class PacingGate:
         self._stopped = threading.Event()
         self._stop_reason: str | None = None
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = set()
+        self._in_flight = 0
+        self._queue: collections.deque[_Waiter] = collections.deque()
+        self._limits = PacingLimits()
+        self._limiter = AdaptiveLimit()
+        self._spacer: RateSpacer | None = None
+        self.configure(PacingLimits(max_rate, max_concurrency, concurrency))
+
+    # -- limits --------------------------------------------------------------
+
+    def configure(self, limits: PacingLimits) -> PacingLimits:
+        """Set ``max_rate`` / ``max_concurrency`` / a fixed ``concurrency``; returns the previous ones.
+
+        The limit starts afresh (what was learned belongs to the old caps).
+        Requests already in flight keep their places.
+        """
+        if limits.max_rate is not None and limits.max_rate <= 0:
+            raise ValueError("max_rate must be positive")
+        if limits.max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        limiter = AdaptiveLimit(max_limit=limits.max_concurrency, fixed=limits.concurrency)
+        spacer = RateSpacer(limits.max_rate) if limits.max_rate is not None else None
+        with self._lock:
+            previous, self._limits = self._limits, limits
+            self._limiter, self._spacer = limiter, spacer
+            woken = self._grant()
+        self._wake_granted(woken)
+        return previous
+
+    @property
+    def limits(self) -> PacingLimits:
+        return self._limits
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent through this gate and not yet answered."""
+        return self._in_flight
+
+    @property
+    def limit(self) -> int:
+        """Requests allowed in flight now (adapts unless a fixed concurrency is set)."""
+        return self._limiter.limit
+
+    @property
+    def limiter(self) -> AdaptiveLimit:
+        return self._limiter
 
     # -- closing -------------------------------------------------------------
 
@@ -163,6 +265,9 @@ class PacingGate:
             self._stop_reason = reason
             self._stopped.set()
             waiters = list(self._async_waiters)
+            queued = list(self._queue)
+        for waiter in queued:
+            waiter.wake()
         for loop, future in waiters:
             try:
                 loop.call_soon_threadsafe(_wake, future)
@@ -235,40 +340,174 @@ class PacingGate:
     def slot(self, *, stoppable: bool = True) -> Slot:
         """The way into the gate for one request: ``with gate.slot():`` or ``async with gate.slot():``.
 
-        Entering waits until the gate is open (or raises :class:`PacingStopped`).
-        This is the seam where a limit on requests in flight would be taken
-        on entry and given back on exit.
+        Entering waits until the gate is open, for a place under the limit of
+        requests in flight and, with ``max_rate``, for a token (or raises
+        :class:`PacingStopped`); leaving gives the place back. Tell the slot
+        the answer's status (:meth:`Slot.answered`) so the limit learns from it.
         """
         return Slot(self, stoppable)
+
+    # -- places in flight ----------------------------------------------------
+
+    def _grant(self) -> list[_Waiter]:
+        """Under the lock: give free places to waiters in order; returns those to wake."""
+        granted = []
+        limit = self._limiter.limit
+        while self._queue and self._in_flight < limit:
+            waiter = self._queue.popleft()
+            waiter.granted = True
+            self._in_flight += 1
+            granted.append(waiter)
+        return granted
+
+    def _wake_granted(self, granted: list[_Waiter]) -> None:
+        for waiter in granted:
+            if not waiter.wake():  # its loop is gone: the place is free again
+                self._release(None)
+
+    def _take_now(self, stoppable: bool, loop: asyncio.AbstractEventLoop | None) -> _Waiter | None:
+        """A place at once (None), or a queued waiter; raises when stopped."""
+        with self._lock:
+            if stoppable and self._stopped.is_set():
+                raise PacingStopped(self._stop_reason or "stopped")
+            if not stoppable or (not self._queue and self._in_flight < self._limiter.limit):
+                self._in_flight += 1
+                return None
+            waiter = _Waiter(loop)
+            self._queue.append(waiter)
+            return waiter
+
+    def _still_waiting(self, waiter: _Waiter) -> bool:
+        """After a wake-up: False when the place is ours; raises when stopped."""
+        with self._lock:
+            if waiter.granted:
+                return False
+            if self._stopped.is_set():
+                self._queue.remove(waiter)
+                raise PacingStopped(self._stop_reason or "stopped")
+            if waiter.event is not None:
+                waiter.event.clear()
+            elif waiter.loop is not None and waiter.future is not None and waiter.future.done():
+                waiter.future = waiter.loop.create_future()
+            return True
+
+    def _abandon(self, waiter: _Waiter) -> None:
+        """A waiter leaves (interrupt, task cancelled): give back a place granted meanwhile."""
+        with self._lock:
+            if not waiter.granted:
+                if waiter in self._queue:
+                    self._queue.remove(waiter)
+                return
+        self._release(None)
+
+    def _acquire(self, stoppable: bool) -> None:
+        waiter = self._take_now(stoppable, None)
+        if waiter is None:
+            return
+        assert waiter.event is not None
+        try:
+            while self._still_waiting(waiter):
+                waiter.event.wait(_WAKE_CHECK)
+        except BaseException:
+            self._abandon(waiter)
+            raise
+
+    async def _aacquire(self, stoppable: bool) -> None:
+        waiter = self._take_now(stoppable, asyncio.get_running_loop())
+        if waiter is None:
+            return
+        try:
+            while self._still_waiting(waiter):
+                assert waiter.future is not None
+                await asyncio.wait({waiter.future}, timeout=_WAKE_CHECK)
+        except BaseException:
+            self._abandon(waiter)
+            raise
+
+    def _token_delay(self) -> float:
+        """Seconds until this request's ``max_rate`` token (0 without a rate cap)."""
+        with self._lock:
+            spacer = self._spacer
+            return 0.0 if spacer is None else max(0.0, spacer.reserve() - time.monotonic())
+
+    def _release(self, answer: tuple[int, float, int] | None) -> None:
+        """Give a place back; ``answer`` is (status, sent_at, in flight when sent) for the limit."""
+        with self._lock:
+            self._in_flight -= 1
+            if answer is not None:
+                status, sent_at, in_flight = answer
+                if status in _DROP_STATUSES:
+                    self._limiter.on_drop(sent_at)
+                elif status < 500:
+                    self._limiter.on_sample(time.monotonic() - sent_at, sent_at, in_flight)
+            granted = self._grant()
+        self._wake_granted(granted)
+
+
+_DROP_STATUSES = frozenset({429, 503})
+"""Answers meaning "too much": 429, and 503 Service Unavailable (the API's retryable
+503 declares it; a gateway's 503 means the same). Other 5xx say nothing about load."""
+
+_WAKE_CHECK = 0.5
+"""Seconds between a queued waiter's own looks at its state (a safety net: wake-ups are pushed)."""
 
 
 @final
 class Slot:
     """One request's passage through a :class:`PacingGate` (sync or async context manager)."""
 
-    __slots__ = ("_gate", "_stoppable")
+    __slots__ = ("_gate", "_in_flight", "_sent_at", "_status", "_stoppable")
 
     def __init__(self, gate: PacingGate, stoppable: bool) -> None:
         self._gate = gate
         self._stoppable = stoppable
+        self._status: int | None = None
+        self._sent_at = 0.0
+        self._in_flight = 0
+
+    def answered(self, status: int) -> None:
+        """The HTTP status of the answer: what the limit learns from when the slot is left."""
+        self._status = status
+
+    def _sent(self) -> Slot:
+        self._sent_at = time.monotonic()
+        self._in_flight = self._gate.in_flight
+        return self
 
     def __enter__(self) -> Slot:
-        self._gate.wait(stoppable=self._stoppable)
-        return self
+        gate = self._gate
+        gate.wait(stoppable=self._stoppable)
+        gate._acquire(self._stoppable)
+        try:
+            gate.sleep(gate._token_delay(), stoppable=self._stoppable)
+        except BaseException:
+            gate._release(None)
+            raise
+        return self._sent()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        return None
+        self._gate._release(self._answer())
 
     async def __aenter__(self) -> Slot:
-        await self._gate.await_open(stoppable=self._stoppable)
-        return self
+        gate = self._gate
+        await gate.await_open(stoppable=self._stoppable)
+        await gate._aacquire(self._stoppable)
+        try:
+            await gate.asleep(gate._token_delay(), stoppable=self._stoppable)
+        except BaseException:
+            gate._release(None)
+            raise
+        return self._sent()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        return None
+        self._gate._release(self._answer())
+
+    def _answer(self) -> tuple[int, float, int] | None:
+        return None if self._status is None else (self._status, self._sent_at, self._in_flight)
 
 
 def _wake(future: asyncio.Future[None]) -> None:

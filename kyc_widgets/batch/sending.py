@@ -10,9 +10,18 @@ How it is built, and why:
   create gets 409 and the row is reported ``exists``) and what lets the
   client's own-id rule retry a create whose answer was lost: the retry gets
   409, the client loads the case and confirms it is ours.
-- **N worker tasks over one queue** (default :data:`DEFAULT_CONCURRENCY`) with
-  the async client. A remote API is latency-bound, so 32 requests in flight
-  give ~30x the throughput of a loop.
+- **Worker tasks over one queue, bounded by the gate's adaptive limit**: a
+  remote API is latency-bound (throughput = requests in flight / latency), and
+  the right number in flight depends on that latency and on the API's limit.
+  By default the pool is a fixed :data:`DEFAULT_CONCURRENCY` in flight: in
+  ``benchmarks/bench_pacing.py`` it still beats the adaptive limit at 50-250 ms
+  latency. ``concurrency=None`` (``--concurrency auto``) starts
+  ``max_concurrency`` workers and lets each request wait for a place under the
+  client's pacing gate's adaptive limit (:mod:`kyc_widgets.api.limiter`), which
+  grows while latency stays near the API's unloaded level and shrinks on 429,
+  503 and rising latency. ``max_rate`` caps requests per second and
+  ``max_concurrency`` caps the number in flight, in either mode. The caps are set
+  on the gate for the run and restored afterwards.
 - **429 back-pressure is the client's pacing gate**
   (:class:`~kyc_widgets.api.pacing.PacingGate`): every request of the client
   and of the twins made here passes through one gate, so a 429 pauses *every*
@@ -46,6 +55,7 @@ How it is built, and why:
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import logging
 import os
@@ -61,9 +71,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kyc_widgets.api.client import AsyncKycApiClient
-from kyc_widgets.api.pacing import Settable, StopSignal
+from kyc_widgets.api.pacing import PacingLimits, Settable, StopSignal
 from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
-from kyc_widgets.defaults import DEFAULT_CONCURRENCY
+from kyc_widgets.defaults import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
 
 from .evidence import stamp_run, utc_now
 from .identity import CampaignRequiredError, campaign_slug
@@ -88,6 +98,9 @@ CONNECTIONS_PER_POOL = 8
 PROGRESS_INTERVAL = 0.25
 """Seconds between ``on_progress`` calls (the tqdm bar uses ``mininterval=0.5``)."""
 
+RATE_WINDOW = 3.0
+"""Seconds over which the progress line's current rate is measured."""
+
 @dataclass(frozen=True)
 class BatchProgress:
     """A snapshot for progress displays: rows done of rows to send, counts per status."""
@@ -96,6 +109,10 @@ class BatchProgress:
     total: int
     counts: dict[str, int]
     elapsed: float
+    current_rate: float = 0.0
+    """Rows per second over the last few seconds (:data:`RATE_WINDOW`)."""
+    in_flight: int = 0
+    """Requests sent and not yet answered, at the client's pacing gate."""
 
     @property
     def fraction(self) -> float:
@@ -151,7 +168,9 @@ async def abatch_create(
     client: AnyCaseApi | None,
     df: pd.DataFrame | Preflight,
     *,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = DEFAULT_CONCURRENCY,
+    max_rate: float | None = None,
+    max_concurrency: int | None = None,
     dry_run: bool | str = False,
     campaign: str | None = None,
     on_conflict: str = "report",
@@ -178,6 +197,11 @@ async def abatch_create(
     :mod:`kyc_widgets.batch.identity` for why there is no default. ``on_conflict="report"`` reports a 409 as ``exists``;
     ``"load"`` fetches the existing case and reports ``conflict`` with the
     differing fields (``error_field``) when it does not match the row.
+    Pacing: ``concurrency`` requests in flight (default :data:`DEFAULT_CONCURRENCY`),
+    or, with ``concurrency=None``, a number that adapts to the API (up to
+    ``max_concurrency``, default :data:`~kyc_widgets.defaults.DEFAULT_MAX_CONCURRENCY`);
+    ``max_concurrency`` also caps a fixed ``concurrency``; ``max_rate`` caps
+    requests per second.
     ``cancel`` is any object with ``is_set()`` (``threading.Event``,
     ``asyncio.Event``); ``on_progress`` receives a :class:`BatchProgress` at
     most every :data:`PROGRESS_INTERVAL` seconds, and once at the end.
@@ -199,12 +223,19 @@ async def abatch_create(
     """
     if on_conflict not in ("report", "load"):
         raise ValueError("on_conflict must be 'report' or 'load'")
-    if concurrency < 1:
+    if concurrency is not None and concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if dry_run not in (False, True, "check"):
         raise ValueError("dry_run must be False, True or 'check'")
     if dry_run == "check" and client is None:
         raise ValueError("dry_run='check' asks the API: pass a client")
+    if max_concurrency is not None and max_concurrency < 1:
+        raise ValueError("max_concurrency must be at least 1")
+    if max_rate is not None and max_rate <= 0:
+        raise ValueError("max_rate must be positive")
+    if concurrency is not None and max_concurrency is not None:
+        concurrency = min(concurrency, max_concurrency)
+    limits = PacingLimits(max_rate, max_concurrency or DEFAULT_MAX_CONCURRENCY, concurrency)
     started = time.monotonic()
     started_at = utc_now()
     pre = _plan(df, campaign, mapping)
@@ -235,7 +266,7 @@ async def abatch_create(
         from .existing import check_row
 
         stop_reason = await _send_all(
-            client, pre, columns, to_send, on_conflict=on_conflict, concurrency=concurrency,
+            client, pre, columns, to_send, on_conflict=on_conflict, limits=limits,
             progress=progress, journal=None, slug=slug, stop=stop, on_progress=on_progress,
             started=started, row=check_row,
         )
@@ -253,7 +284,7 @@ async def abatch_create(
             columns,
             to_send,
             on_conflict=on_conflict,
-            concurrency=concurrency,
+            limits=limits,
             progress=progress,
             journal=journal_file,
             slug=slug,
@@ -450,7 +481,7 @@ async def _send_all(
     to_send: np.ndarray,
     *,
     on_conflict: str,
-    concurrency: int,
+    limits: PacingLimits,
     progress: bool,
     journal: Journal | None,
     slug: str | None,
@@ -464,7 +495,7 @@ async def _send_all(
         return stop.reason if stop.is_set() else None
     if client is None:
         raise ValueError("a client is needed to send (only a dry run works without one)")
-    bodies = pre.bodies(pre.source.index[to_send])
+    bodies = _Bodies(pre, pre.source.index[to_send])
     positions = to_send.tolist()
     queue = list(range(total))
     queue.reverse()  # pop() from the end = rows in sheet order
@@ -480,12 +511,15 @@ async def _send_all(
         dynamic_ncols=True,
     )
 
+    gate = client.pacing
+    workers = min(limits.concurrency or limits.max_concurrency, total)
     twins: list[AsyncKycApiClient] = []  # made here, so closed here
     if is_async_api(client):
         clients: list[AsyncCaseApi] = [client]
     else:
-        twins = _twins(client, min(concurrency, total))
+        twins = _twins(client, workers)
         clients = list(twins)
+    rate = _RecentRate(started)
 
     def record(k: int, outcome: Outcome) -> None:
         nonlocal done, last_progress
@@ -497,7 +531,7 @@ async def _send_all(
             try:
                 journal.append(
                     JournalEntry(
-                        kyc_case_id=bodies[k]["kyc_case_id"],
+                        kyc_case_id=columns.data["kyc_case_id"][position],
                         status=outcome.status,
                         case_id=outcome.case_id,
                         request_id=outcome.request_id,
@@ -511,12 +545,16 @@ async def _send_all(
                 stop.set("journal")
         counts[outcome.status] += 1
         done += 1
-        bar.set_postfix(_postfix(counts), refresh=False)
-        bar.update(1)
         now = time.monotonic()
-        if on_progress is not None and (now - last_progress >= PROGRESS_INTERVAL or done == total):
+        if now - last_progress >= PROGRESS_INTERVAL or done == total:
             last_progress = now
-            _call_progress(on_progress, BatchProgress(done, total, dict(counts), now - started))
+            snapshot = BatchProgress(
+                done, total, dict(counts), now - started, rate.update(now, done), gate.in_flight
+            )
+            bar.set_postfix(_postfix(snapshot), refresh=False)
+            if on_progress is not None:
+                _call_progress(on_progress, snapshot)
+        bar.update(1)
 
     async def worker(aclient: AsyncCaseApi) -> None:
         # Pauses happen inside the client, at its gate; a stop ends them (the row is then
@@ -526,10 +564,8 @@ async def _send_all(
             record(k, await row(aclient, bodies[k], on_conflict=on_conflict))
 
     watcher = asyncio.create_task(stop.watch())  # an outside cancel event reaches the gate
-    tasks = [
-        asyncio.create_task(worker(clients[i % len(clients)]))
-        for i in range(min(concurrency, total))
-    ]
+    tasks = [asyncio.create_task(worker(clients[i % len(clients)])) for i in range(workers)]
+    previous_limits = gate.configure(limits)
     try:
         try:
             await asyncio.wait(tasks)
@@ -549,13 +585,43 @@ async def _send_all(
     finally:
         watcher.cancel()
         await asyncio.wait([watcher])
+        gate.configure(previous_limits)
         stop.release()  # the client's gate lets requests through again
         bar.close()
         for twin in twins:
             await twin.aclose()
         if on_progress is not None and done < total:
-            _call_progress(on_progress, BatchProgress(done, total, dict(counts), time.monotonic() - started))
+            now = time.monotonic()
+            _call_progress(
+                on_progress, BatchProgress(done, total, dict(counts), now - started, rate.update(now, done), 0)
+            )
     return stop.reason if stop.is_set() else None
+
+
+class _Bodies:
+    """Request bodies built a chunk at a time as the workers reach them.
+
+    A dict per row for a whole 100,000-row sheet would be most of the batch's
+    memory; workers take rows in sheet order, so only the chunk being taken
+    and the one before it are kept (a worker holding a body keeps its own reference).
+    """
+
+    CHUNK = 1024
+
+    def __init__(self, pre: Preflight, labels: pd.Index) -> None:
+        self._pre = pre
+        self._labels = labels
+        self._chunks: dict[int, list[dict[str, Any]]] = {}
+
+    def __getitem__(self, k: int) -> dict[str, Any]:
+        number, offset = divmod(k, self.CHUNK)
+        chunk = self._chunks.get(number)
+        if chunk is None:
+            start = number * self.CHUNK
+            chunk = self._pre.bodies(self._labels[start : start + self.CHUNK])
+            self._chunks[number] = chunk
+            self._chunks.pop(number - 2, None)
+        return chunk[offset]
 
 
 def _twins(client: AnyCaseApi, workers: int) -> list[AsyncKycApiClient]:
@@ -574,8 +640,28 @@ def _twins(client: AnyCaseApi, workers: int) -> list[AsyncKycApiClient]:
     return [client.async_twin(limits=limits) for _ in range(count)]
 
 
-def _postfix(counts: dict[str, int]) -> dict[str, int]:
-    return {status: n for status, n in counts.items() if n}
+def _postfix(progress: BatchProgress) -> dict[str, Any]:
+    """The tqdm postfix: counts per status, then the current rate and requests in flight."""
+    return {
+        **{status: n for status, n in progress.counts.items() if n},
+        "rate": f"{progress.current_rate:.0f}/s",
+        "in_flight": progress.in_flight,
+    }
+
+
+class _RecentRate:
+    """Rows per second over the last :data:`RATE_WINDOW` seconds, from (time, done) readings."""
+
+    def __init__(self, started: float) -> None:
+        self._readings: collections.deque[tuple[float, int]] = collections.deque([(started, 0)])
+
+    def update(self, now: float, done: int) -> float:
+        readings = self._readings
+        readings.append((now, done))
+        while len(readings) > 2 and readings[1][0] <= now - RATE_WINDOW:
+            readings.popleft()
+        then, done_then = readings[0]
+        return (done - done_then) / (now - then) if now > then else 0.0
 
 
 def _call_progress(callback: Callable[[BatchProgress], None], snapshot: BatchProgress) -> None:

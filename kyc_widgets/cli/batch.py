@@ -33,7 +33,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kyc_widgets.defaults import DEFAULT_CONCURRENCY
+from kyc_widgets.defaults import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
 
 __all__ = ["add_batch_parser", "run_batch"]
 
@@ -82,8 +82,17 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help="also send rows that repeat another row's customer and reason under another id",
     )
     parser.add_argument(
-        "--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N",
-        help=f"requests in flight (default {DEFAULT_CONCURRENCY})",
+        "--concurrency", type=_concurrency, default=DEFAULT_CONCURRENCY, metavar="N|auto",
+        help=f"requests in flight: a fixed N (default {DEFAULT_CONCURRENCY}), or 'auto' to adapt "
+        "to the API's latency and 429s",
+    )
+    parser.add_argument(
+        "--max-concurrency", type=int, default=None, metavar="N",
+        help=f"at most N requests in flight while adapting (default {DEFAULT_MAX_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--max-rate", type=float, default=None, metavar="PER_SECOND",
+        help="at most this many requests per second (the rate agreed with the API's owners)",
     )
     parser.add_argument(
         "--journal", metavar="PATH",
@@ -110,6 +119,16 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 
     add_reading_options(parser)
     parser.set_defaults(handler=run_batch)
+
+
+def _concurrency(text: str) -> int | None:
+    """``--concurrency``: a whole number, or ``auto`` (None: the pacing gate adapts)."""
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("give a whole number or 'auto'") from None
 
 
 def _error(message: str) -> int:
@@ -166,7 +185,7 @@ def run_batch(args: argparse.Namespace) -> int:
     report_path: Path | None = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".csv", ".xlsx"):
         return _error("--report must end in .csv or .xlsx")
-    if args.concurrency < 1:
+    if args.concurrency is not None and args.concurrency < 1:
         return _error("--concurrency must be at least 1")
     check_existing = bool(getattr(args, "check_existing", False))
     if check_existing and not args.dry_run:
@@ -174,6 +193,10 @@ def run_batch(args: argparse.Namespace) -> int:
     evidence_path: Path | None = Path(args.evidence) if getattr(args, "evidence", None) else None
     if evidence_path is not None and evidence_path.suffix.lower() != ".json":
         return _error("--evidence must end in .json")
+    if args.max_concurrency is not None and args.max_concurrency < 1:
+        return _error("--max-concurrency must be at least 1")
+    if args.max_rate is not None and not args.max_rate > 0:
+        return _error("--max-rate must be a positive number of requests per second")
     try:
         frame = read_campaign(
             args.sheet,
@@ -204,6 +227,8 @@ def run_batch(args: argparse.Namespace) -> int:
             client,
             frame,
             concurrency=args.concurrency,
+            max_rate=args.max_rate,
+            max_concurrency=args.max_concurrency,
             dry_run="check" if check_existing else args.dry_run,
             campaign=args.campaign,
             on_conflict=args.on_conflict,

@@ -103,6 +103,10 @@ class BatchCreator(widgets.VBox):
     (a campaign name is needed), ``"ready"``, ``"running"``, ``"cancelling"``,
     ``"done"`` (a run ended, cancelled or not: ``report.stopped_reason``
     says); :meth:`wait` blocks until the run's report is shown.
+    ``concurrency``, ``max_rate`` and ``max_concurrency`` are passed to
+    :func:`~kyc_widgets.batch.sending.batch_create` (``concurrency=None``: the
+    number of requests in flight adapts to the API); the progress line shows the
+    current rows per second and requests in flight.
     """
 
     def __init__(
@@ -112,13 +116,17 @@ class BatchCreator(widgets.VBox):
         *,
         sheet: str | None = None,
         campaign: str | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int | None = DEFAULT_CONCURRENCY,
+        max_rate: float | None = None,
+        max_concurrency: int | None = None,
         on_conflict: str = "report",
         journal: str | Path | None = None,
         mapping: CampaignMapping | str | Path | None = None,
     ) -> None:
         self.client = client
         self.concurrency = concurrency
+        self.max_rate = max_rate
+        self.max_concurrency = max_concurrency
         self.on_conflict = on_conflict
         self.journal = journal
         self.state = "ready"
@@ -380,6 +388,8 @@ class BatchCreator(widgets.VBox):
                 self.client,
                 plan,  # the previewed plan: not validated again
                 concurrency=self.concurrency,
+                max_rate=self.max_rate,
+                max_concurrency=self.max_concurrency,
                 on_conflict=self.on_conflict,
                 journal=self.journal,
                 progress=False,
@@ -433,7 +443,11 @@ class BatchCreator(widgets.VBox):
         counts = ", ".join(f"{STATUS_LABELS[s].split(':')[0].lower()} {n}" for s, n in progress.counts.items() if n)
         left = progress.total - progress.done
         eta = f", about {left / progress.rate:.0f} s left" if progress.rate > 0 and left else ""
-        self.progress_label.value = f"{progress.done} / {progress.total} ({counts}){eta}" + (
+        pace = (
+            f"; {progress.current_rate:.0f} rows/s, {progress.in_flight} in flight"
+            if left else ""
+        )
+        self.progress_label.value = f"{progress.done} / {progress.total} ({counts}){eta}{pace}" + (
             _CANCELLING if self.state == "cancelling" else ""
         )
 
