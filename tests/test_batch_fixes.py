@@ -43,8 +43,8 @@ def test_fix_invalid_rows_in_the_creator_send_them_once_and_rerun_creates_nothin
     assert step.layout.display == ""
     assert "Needs attention: 3 rows" in step.heading.value
     labels = [label for label, _ in step.rows.options]
-    assert labels == ["sheet row 4: assigned_analyst_email", "sheet row 5: current_status",
-                      "sheet row 7: user_internal_id"]
+    assert labels == ["sheet row 4: Assigned analyst e-mail", "sheet row 5: Current status",
+                      "sheet row 7: User internal ID"]  # fields by their titles
     assert step.send_button.disabled and step.send_button.description == "Send 0 fixed rows"
 
     # row 4: the form holds the row's values and its error sits on its field

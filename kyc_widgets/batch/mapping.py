@@ -329,7 +329,7 @@ class CampaignMapping(BaseModel):
         """One line for reports and the CLI: where it came from, what it holds, its fingerprint."""
         mapped = sum(1 for name in self.columns.values() if name is not None)
         return (
-            f"{self.source or 'mapping'}: {mapped} column(s) mapped, "
+            f"{self.source or 'not saved to a file'}: {mapped} column(s) mapped, "
             f"{len(self.constants)} constant(s), "
             f"{sum(len(t) for t in self.values.values())} value(s) mapped; "
             f"fingerprint {self.fingerprint()}"

@@ -29,7 +29,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from kyc_widgets.batch.fixes import FixError, row_errors, row_values
-from kyc_widgets.batch.report import BatchReport, neutralise_formulas, write_xlsx
+from kyc_widgets.batch.report import BatchReport, field_title, neutralise_formulas, write_xlsx
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.models import KycCaseCreateInput
 
@@ -60,10 +60,12 @@ class FixStep(widgets.VBox):
         )
         self.message = widgets.HTML()
         self.send_button = widgets.Button(
-            description="Send 0 fixed rows", button_style="primary", icon="upload", disabled=True
+            description="Send 0 fixed rows", button_style="primary", icon="upload", disabled=True,
+            layout=widgets.Layout(width="auto"),
         )
         self.sheet_button = widgets.Button(
-            description="Write the corrected sheet", icon="download", disabled=True
+            description="Write the corrected sheet", icon="download", disabled=True,
+            layout=widgets.Layout(width="auto"),
         )
         self.sheet_link = widgets.HTML()
 
@@ -95,7 +97,11 @@ class FixStep(widgets.VBox):
         options = []
         for sheet_row, row in attention.iterrows():
             mark = "Fixed, not sent yet: " if row["fixed"] else ""
-            fields = row["error_field"] if isinstance(row["error_field"], str) else "see the message"
+            fields = (
+                ", ".join(str(field_title(name.strip())) for name in row["error_field"].split(","))
+                if isinstance(row["error_field"], str)
+                else "see the message"
+            )
             options.append((f"{mark}sheet row {sheet_row}: {fields}", int(sheet_row)))
         self.rows.options = options
         self.rows.value = options[0][1] if options and self.rows.value is None else self.rows.value
