@@ -42,33 +42,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pandas as pd
 
 from kyc_widgets.api.client import KycApiClient
 from kyc_widgets.batch import DEFAULT_CONCURRENCY, batch_create
 
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script or imported by a test
+from bench_batch import campaign_rows  # noqa: E402 - the same synthetic rows as the batch benchmark
+
 TOKEN = "bench-" + secrets.token_hex(8)
 GRID_LATENCIES_MS = (20, 50, 250, 500)
-
-
-def campaign_rows(n: int, prefix: str) -> pd.DataFrame:
-    """``n`` valid campaign rows with made-up people."""
-    return pd.DataFrame(
-        {
-            "legal_first_name": [f"Zoë{i}" for i in range(n)],
-            "legal_last_name": "Ólafsdóttir",
-            "user_internal_id": [f"{prefix}{i:07d}" for i in range(n)],
-            "user_type": "individual",
-            "relationship_type": "kyc refresh",
-            "current_status": "draft",
-            "case_priority": "normal",
-            "agency_name": "Agency",
-            "regulated_provider_name": "Provider Ltd",
-            "programme_name": "Cards",
-            "country_of_onboarding": "GB",
-            "assigned_team": "Refresh team",
-        }
-    )
 
 
 def _free_port() -> int:
