@@ -52,9 +52,6 @@ _STYLE = """
 .kyc-desk .lm-TabBar-tab { color: #1a1a1a; background: #e8e8e8; }
 .kyc-desk .lm-TabBar-tab.lm-mod-current { background: #ffffff; }
 .kyc-desk .lm-TabBar-tabLabel { color: #1a1a1a; }
-/* Collapsible panels (the campaign's column mapping): the theme's grey header text too. */
-.kyc-desk .jupyter-widget-Collapse-header,
-.kyc-desk .jupyter-widget-Collapse-header > span { color: #1a1a1a; }
 </style>
 """
 
