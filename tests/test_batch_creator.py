@@ -225,10 +225,67 @@ def test_a_large_download_is_written_once_per_choice(
     ui = BatchCreator(client, campaign(3), campaign="files")
     ui.create_button.click()
     assert ui.wait(30) and ui.state == "done"
+    assert list(tmp_path.glob("batch-report-*.csv")) == []  # no file before it is asked for
     for value in (True, False, True, False):
         ui.include_personal_data.value = value
+        if ui.prepare_download_button.layout.display != "none":
+            ui.prepare_download_button.click()
     files = sorted(p.name for p in tmp_path.glob("batch-report-*.csv"))
     assert len(files) == 2
     assert [name.endswith("-personal.csv") for name in files].count(True) == 1
     href = ui.download.value.split("href='")[1].split("'")[0]
     assert href in files and not href.endswith("-personal.csv")
+
+
+def test_a_large_report_builds_its_download_only_when_asked(
+    sandbox: Any, client: Any, monkeypatch: Any
+) -> None:
+    from kyc_widgets.batch.report import BatchReport
+    from kyc_widgets.widgets import batch_creator as creator
+
+    monkeypatch.setattr(creator, "EAGER_DOWNLOAD_ROWS", 2)  # 3 rows count as large
+    built: list[bool] = []
+    real = BatchReport.to_csv_string
+
+    def counting(self: BatchReport, *, include_personal_data: bool = True) -> str:
+        built.append(include_personal_data)
+        return real(self, include_personal_data=include_personal_data)
+
+    monkeypatch.setattr(BatchReport, "to_csv_string", counting)
+    ui = BatchCreator(client, campaign(3), campaign="lazy")
+    ui.create_button.click()
+    assert ui.wait(30) and ui.state == "done"
+    assert "Created: 3" in ui.summary.value
+    # the report is shown without its CSV: a button takes the link's place
+    assert built == []
+    assert "href" not in ui.download.value
+    button = ui.prepare_download_button
+    assert button.layout.display == "" and not button.disabled
+    assert button.description == "Prepare the download (CSV)"
+    ui.include_personal_data.value = True
+    assert button.description == "Prepare the download (CSV, with personal data)"
+    ui.include_personal_data.value = False
+    assert built == []  # ticking the box builds nothing either
+
+    button.click()
+    assert built == [False]
+    assert button.layout.display == "none"
+    assert "Download the report (CSV)" in visible_text(ui.download.value)
+    href = ui.download.value.split("href='")[1].split("'")[0]
+    text = base64.b64decode(href.split("base64,")[1]).decode("utf-8-sig")
+    assert text.count("created") == 3 and "Testa0" not in text and "W00000" not in text
+    assert ui.bridge.focused is not None and ui.bridge.focused.endswith("-download a")
+
+    # another choice of the box waits for its own click; the first one is kept
+    ui.include_personal_data.value = True
+    assert built == [False] and "href" not in ui.download.value
+    assert button.layout.display == ""
+    button.click()
+    assert built == [False, True]
+    href = ui.download.value.split("href='")[1].split("'")[0]
+    text = base64.b64decode(href.split("base64,")[1]).decode("utf-8-sig")
+    assert "Testa0" in text and "W00000" in text
+    assert "with personal data" in visible_text(ui.download.value)
+    ui.include_personal_data.value = False
+    assert built == [False, True] and "href='data:" in ui.download.value
+    assert button.layout.display == "none"

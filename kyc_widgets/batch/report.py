@@ -255,6 +255,8 @@ def _never_a_formula(dtype: Any) -> bool:
 
 
 def _neutral_cell(value: Any) -> Any:
+    if type(value) is str:  # most cells: skip the slower abstract Number check
+        return _neutralise(value)
     if isinstance(value, numbers.Number):
         return value
     return _neutralise(str(value))

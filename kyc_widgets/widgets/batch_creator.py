@@ -45,12 +45,19 @@ are shown in the preview and sent only when the "Also send..." box is ticked.
 The download is a ``data:`` link holding the report CSV, built without
 personal-data columns unless the analyst ticks the box: a link's bytes live
 in the notebook's saved widget state and output, and a notebook is shared far
-more widely than a campaign sheet. Past :data:`DATA_URI_LIMIT` bytes the CSV
-is written next to the notebook instead and linked, so a 100k-row report does
-not bloat the notebook; it is written once per report and per choice of the
-personal-data box (ticking the box back and forth reuses the files). Even
-without personal data the download keeps ``kyc_case_id``: a re-run needs it,
-and a derived id can be traced back to a user id (see :mod:`.identity`).
+more widely than a campaign sheet. It is built only when it is cheap or asked
+for: a report of up to :data:`EAGER_DOWNLOAD_ROWS` rows whose CSV fits in
+:data:`DATA_URI_LIMIT` bytes gets its link with the report; any other shows a
+"Prepare the download" button instead, which builds the CSV, shows the link
+and moves keyboard focus to it. Building the CSV of a 100k-row report takes
+seconds, and the report (a Cancel's above all) must show at once. Past
+:data:`DATA_URI_LIMIT` bytes the CSV is written next to the notebook and
+linked, so a 100k-row report does not bloat the notebook; it is written only
+on that click, once per report and per choice of the personal-data box (ticking
+the box back and forth reuses the files; ticking it to a choice not prepared
+yet shows the button again). Even without personal data the download keeps
+``kyc_case_id``: a re-run needs it, and a derived id can be traced back to a
+user id (see :mod:`.identity`).
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from kyc_widgets.a11y.bridge import A11yBridge, new_scope
 from kyc_widgets.batch.fixes import FixError
 from kyc_widgets.batch.identity import CampaignRequiredError
 from kyc_widgets.batch.mapping import CampaignMapping, as_mapping
@@ -80,10 +88,14 @@ from kyc_widgets.widgets.fix_step import FixStep
 from kyc_widgets.widgets.mapping_step import MappingStep
 from kyc_widgets.widgets.report_table import ReportTable
 
-__all__ = ["DATA_URI_LIMIT", "BatchCreator"]
+__all__ = ["DATA_URI_LIMIT", "EAGER_DOWNLOAD_ROWS", "BatchCreator"]
 
 DATA_URI_LIMIT = 2_000_000
 """Largest CSV (bytes) offered as an inline ``data:`` link."""
+
+EAGER_DOWNLOAD_ROWS = 5_000
+"""Largest report (rows) whose download is built with the report: its CSV takes a
+few hundredths of a second. Past it the "Prepare the download" button builds it."""
 
 _CANCELLING = " - cancelling, waiting for requests in flight..."
 
@@ -186,6 +198,10 @@ class BatchCreator(widgets.VBox):
             layout=widgets.Layout(display="none"),
         )
         self.download = widgets.HTML()
+        self.prepare_download_button = widgets.Button(
+            description="Prepare the download (CSV)", icon="download",
+            layout=widgets.Layout(display="none", width="auto"),
+        )
         self.allow_same_subject = widgets.Checkbox(
             value=False, indent=False,
             description="Also send rows that repeat another row's customer and reason",
@@ -199,6 +215,11 @@ class BatchCreator(widgets.VBox):
         self.cancel_button.on_click(self._on_cancel)
         self.status_filter.observe(self._on_filter, names="value")
         self.include_personal_data.observe(self._on_include_personal, names="value")
+        self.prepare_download_button.on_click(lambda _b: self.prepare_download())
+        # Focus moves to the download link once it replaces the button (WCAG 2.4.3).
+        self._scope = new_scope("kyc-batch")
+        self.download.add_class(f"{self._scope}-download")
+        self.bridge = A11yBridge(self._scope)
 
         super().__init__(
             [
@@ -213,11 +234,15 @@ class BatchCreator(widgets.VBox):
                 self.summary,
                 self.status_filter,
                 self.table,
-                widgets.HBox([self.download, self.include_personal_data]),
+                widgets.HBox(
+                    [self.download, self.prepare_download_button, self.include_personal_data]
+                ),
                 self.fix_step,
+                self.bridge,
             ]
         )
         self.add_class("kyc-batch-creator")  # a stable hook for browser tests and styling
+        self.add_class(self._scope)
         self._load(df_or_path, sheet, mapping)
 
     # -- loading and preview ---------------------------------------------------
@@ -569,29 +594,74 @@ class BatchCreator(widgets.VBox):
             return
         self.table.show(self.report.results, self.status_filter.value or None)
 
-    def _render_download(self) -> None:
-        if self.report is None:
+    def prepare_download(self) -> None:
+        """Build the download for the box's current choice and show its link (the button's click).
+
+        A CSV past :data:`DATA_URI_LIMIT` bytes is written next to the notebook here,
+        and only here: once per report and choice of the personal-data box.
+        """
+        report = self.report
+        if report is None:
             return
         personal = bool(self.include_personal_data.value)
         if personal not in self._downloads:
-            self._downloads[personal] = self._build_download(self.report, personal)
-        name, href = self._downloads[personal]
-        label = "Download the report (CSV" + (", with personal data)" if personal else ")")
-        self.download.value = f"<a download='{name}' href='{href}' target='_blank'>{label}</a>"
+            # Seconds for a 100k-row report: the button says so while the kernel works.
+            button = self.prepare_download_button
+            button.disabled = True
+            button.description = "Preparing the download..."
+            try:
+                built = _download(report, personal, write=True)
+            except OSError as exc:  # disk full, no permission: said where the link would be
+                self._render_download()
+                self.download.value = (
+                    f"<p role='alert'>The report could not be written: {reveal_html(str(exc))}</p>"
+                )
+                return
+            finally:
+                button.disabled = False
+            if built is not None:
+                self._downloads[personal] = built
+        self._render_download()
+        self.bridge.move_focus(f".{self._scope}-download a")
 
-    @staticmethod
-    def _build_download(report: BatchReport, personal: bool) -> tuple[str, str]:
-        """``(file name, href)``: an inline ``data:`` link, or a file written once past the limit."""
-        text = report.to_csv_string(include_personal_data=personal)
-        data = ("\ufeff" + text).encode("utf-8")
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        name = f"batch-report-{stamp}{'-personal' if personal else ''}.csv"
-        if len(data) <= DATA_URI_LIMIT:
-            href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
+    def _render_download(self) -> None:
+        """The link if it is built (or cheap to build inline), else the button that builds it."""
+        report = self.report
+        if report is None:
+            return
+        personal = bool(self.include_personal_data.value)
+        if personal not in self._downloads and len(report.results) <= EAGER_DOWNLOAD_ROWS:
+            built = _download(report, personal, write=False)
+            if built is not None:  # None: too large for a data: link, a file waits for the click
+                self._downloads[personal] = built
+        which = ", with personal data)" if personal else ")"
+        if personal in self._downloads:
+            name, href = self._downloads[personal]
+            self.download.value = (
+                f"<a download='{name}' href='{href}' target='_blank'>"
+                f"Download the report (CSV{which}</a>"
+            )
+            self.prepare_download_button.layout.display = "none"
         else:
-            Path(name).write_bytes(data)
-            href = html.escape(name)
-        return name, href
+            self.download.value = ""
+            self.prepare_download_button.description = f"Prepare the download (CSV{which}"
+            self.prepare_download_button.layout.display = ""
+
+
+def _download(report: BatchReport, personal: bool, *, write: bool) -> tuple[str, str] | None:
+    """``(file name, href)`` of the report CSV: an inline ``data:`` link, or past
+    :data:`DATA_URI_LIMIT` a file written next to the notebook when ``write`` is True
+    (None otherwise: nobody asked for a file)."""
+    text = report.to_csv_string(include_personal_data=personal)
+    data = ("\ufeff" + text).encode("utf-8")  # with a BOM, so Excel reads accents
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = f"batch-report-{stamp}{'-personal' if personal else ''}.csv"
+    if len(data) <= DATA_URI_LIMIT:
+        return name, "data:text/csv;charset=utf-8;base64," + base64.b64encode(data).decode("ascii")
+    if not write:
+        return None
+    Path(name).write_bytes(data)
+    return name, html.escape(name)
 
 
 _STYLE = """<style>
