@@ -227,8 +227,13 @@ CaseCreator(KycApiClient.from_env())  # URL and token from the kernel's environm
 
 def write_creator_notebook(path: Path) -> Path:
     """A one-cell notebook (no outputs) showing only a ``CaseCreator``."""
+    return write_one_cell_notebook(path, CREATOR_SOURCE)
+
+
+def write_one_cell_notebook(path: Path, source: str) -> Path:
+    """A notebook (no outputs) of one code cell, ``source``: only what a test judges."""
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(CREATOR_SOURCE)]
+    notebook.cells = [nbformat.v4.new_code_cell(source)]
     notebook.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3 (ipykernel)",

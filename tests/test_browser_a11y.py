@@ -7,7 +7,9 @@ Tab and opened by Space, focus lands on the new case's heading after Enter on
 "Create case", fields in error carry ``aria-invalid``/``aria-describedby`` naming their
 message, and axe-core (shipped by the axe-playwright-python package, injected from
 disk) reports no serious or critical violation in the draft, refused, conflict and
-created states.
+created states. A ``BatchCreator`` is served the same way for its download: the
+"Prepare the download" button of a large report is reached by Tab, pressed with Enter,
+and focus lands on the link that replaces it.
 """
 
 # ruff: noqa: F811  (the browser fixtures are imported from browser_helpers and used as arguments)
@@ -32,6 +34,7 @@ from browser_helpers import (  # noqa: F401 - fixtures
     served,
     wait_for_created_case,
     write_creator_notebook,
+    write_one_cell_notebook,
 )
 from playwright.sync_api import expect
 
@@ -184,5 +187,47 @@ def test_each_creator_state_passes_axe_and_ties_errors_to_fields(
         assert tops == sorted(tops), tops
         assert axe_problems(page, SCOPE) == []
         assert api.case_count() == 1
+        expect_no_widget_errors(page)
+        expect_only_voila_cdn_blocked(page)
+
+
+# ------------------------------------------------------------------------------ the campaign download
+
+BATCH_SOURCE = """\
+from kyc_widgets import BatchCreator, KycApiClient
+from kyc_widgets.widgets import batch_creator
+from kyc_widgets.widgets.desk import sample_sheet_path
+
+batch_creator.EAGER_DOWNLOAD_ROWS = 0  # the 40-row sample counts as a large report
+BatchCreator(KycApiClient.from_env(), sample_sheet_path(), campaign="keyboard-download")
+"""
+
+
+def test_a_large_report_download_is_prepared_by_keyboard(
+    page: Any, api: Any, tmp_path: Path
+) -> None:
+    notebook = write_one_cell_notebook(tmp_path / "batch.ipynb", BATCH_SOURCE)
+    with served(notebook, api, page, tmp_path) as app:
+        page.goto(app.url)
+        panel = page.locator(".kyc-batch-creator").first
+        create = panel.get_by_role("button", name="Create 35 cases")
+        create.wait_for(timeout=FIRST_RENDER_MS)
+        expect_no_widget_errors(page)
+        create.click()
+        expect(panel).to_contain_text("Finished.", timeout=FIRST_RENDER_MS)
+        prepare = panel.get_by_role("button", name="Prepare the download (CSV)")
+        expect(prepare).to_be_visible()  # its label is its visible text
+        expect(panel.get_by_role("link", name=re.compile("Download the report"))).to_have_count(0)
+        assert axe_problems(page, ".kyc-batch-creator") == []  # the report, button shown
+
+        page.locator("body").focus()
+        active = tab_to(page, lambda a: a.get("text") == "Prepare the download (CSV)")
+        assert active.get("tag") == "button", active
+        page.keyboard.press("Enter")
+        link = panel.get_by_role("link", name="Download the report (CSV)")
+        expect(link).to_be_visible(timeout=30_000)
+        expect(link).to_be_focused()  # focus follows the button's replacement
+        expect(prepare).to_be_hidden()
+        assert axe_problems(page, ".kyc-batch-creator") == []  # the report, link shown
         expect_no_widget_errors(page)
         expect_only_voila_cdn_blocked(page)
