@@ -5,12 +5,15 @@ Run: ``.venv/bin/python benchmarks/bench_report_render.py [ROWS]``
 What is timed is the kernel's work when a run ends, ``BatchCreator._show_report``:
 until the first page of the report table is sent to the browser (summary, status
 filter and table: the report has appeared; ipywidgets sends each change as it is
-made), and until the download link is ready too (the CSV of every row). Then, on
-its own, one page turn of :class:`~kyc_widgets.widgets.report_table.ReportTable`
-and a status filter. The baseline, measured in the same run, is what pagination avoids:
-one HTML table of every row (``html_table(readable(results))``), with its size in MB
-(the browser must then lay all of it out, and the notebook saves it). Target: the
-report appears in under a second at 100,000 rows.
+made), and until it returns (the fix list too: the kernel is free again, and after a
+Cancel ``wait()`` returns). A report this large gets a "Prepare the download" button,
+not its CSV: the click that builds the CSV of every row (and writes it beside the
+notebook) is timed on its own. Then one page turn of
+:class:`~kyc_widgets.widgets.report_table.ReportTable` and a status filter. The
+baseline, measured in the same run, is what pagination avoids: one HTML table of
+every row (``html_table(readable(results))``), with its size in MB (the browser must
+then lay all of it out, and the notebook saves it). Target: the report appears, and
+``_show_report`` returns, in under a second at 100,000 rows.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ from kyc_widgets.widgets.report_table import ReportTable
 def synthetic_report(rows: int) -> BatchReport:
     """A report shaped like a real run: mostly created, some of every other status."""
     rng = np.random.default_rng(7)
-    status = rng.choice(
-        list(STATUSES[:-1]), size=rows, p=[0.82, 0.05, 0.01, 0.05, 0.02, 0.02, 0.01, 0.02]
-    )
+    kinds = ["created", "exists", "conflict", "invalid", "duplicate_in_sheet", "failed",
+             "outcome_unknown", "not_attempted"]
+    assert set(kinds) <= set(STATUSES)
+    status = rng.choice(kinds, size=rows, p=[0.82, 0.05, 0.01, 0.05, 0.02, 0.02, 0.01, 0.02])
     index = pd.RangeIndex(rows)
     failed = status != "created"
     results = pd.DataFrame(
@@ -96,6 +100,13 @@ def main() -> None:
     table.show(report.results)
     ready = timed(show_report, 3)
     appear = statistics.median(appeared)
+
+    def prepare_download() -> None:
+        creator._downloads.clear()  # built again each time, as for a new report
+        creator.prepare_download()
+
+    download = timed(prepare_download, 3)
+    assert "href" in creator.download.value
     turn = timed(lambda: (table.turn(1), table.turn(-1)), 5) / 2
     filtered = timed(lambda: table.show(report.results, "invalid"), 5)
     t0 = time.perf_counter()
@@ -104,14 +115,15 @@ def main() -> None:
 
     print(f"rows: {rows:,}")
     print(f"report appears (summary, filter, first page of the table):     {appear:8.1f} ms")
-    print(f"  ...and the download link is ready (CSV of every row):        {ready:8.1f} ms")
+    print(f"  ...and the whole report is shown (fix list too; no CSV):     {ready:8.1f} ms")
+    print(f"  'Prepare the download' click (CSV of every row, a file):     {download:8.1f} ms")
     print(f"  page turn (Next):                                            {turn:8.1f} ms")
     print(f"  status filter (Invalid):                                     {filtered:8.1f} ms")
     print(f"  first page: {len(creator.table.value) / 1e3:.0f} kB of HTML, {creator.table.position_text}")
     print(f"baseline, every row in one table:                              {baseline:8.1f} ms"
           f"  ({len(everything) / 1e6:.1f} MB of HTML)")
     print(f"ratio paginated / every row: x{appear / baseline:.2f}")
-    print(f"budget: {appear:.0f} ms of 1000 ms")
+    print(f"budget: {ready:.0f} ms of 1000 ms")
 
 
 if __name__ == "__main__":

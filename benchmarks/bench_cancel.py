@@ -1,0 +1,78 @@
+"""How soon ``BatchCreator`` shows the report after Cancel on a large campaign.
+
+Run: ``.venv/bin/python benchmarks/bench_cancel.py [ROWS]`` (default 100,000; about a minute).
+
+The Cancel part of ``bench_pacing.py --rows N`` on its own: the sandbox as its own
+process (no latency, no limit), the synthetic rows of ``bench_batch.py`` as a CSV
+sheet, "Create N cases" clicked, Cancel clicked 3 s later, and the time from that
+click until ``wait()`` returns (the report shown, state "done"). Then, on the
+cancelled run's report: ``_show_report`` again (median of 3), and the "Prepare
+the download" click (the CSV of every row, written beside the notebook). The
+baseline, measured in the same run, is what the report used to wait for: the
+report's CSV (``BatchReport.to_csv_string``, no personal data). Target: the report
+shows under 1 s after Cancel.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script
+from bench_batch import campaign_rows  # noqa: E402 - the same synthetic rows as the batch benchmark
+from bench_pacing import TOKEN, load, sandbox_process  # noqa: E402
+
+from kyc_widgets.api.client import KycApiClient  # noqa: E402
+from kyc_widgets.widgets.batch_creator import BatchCreator  # noqa: E402
+
+SENDING_S = 3.0
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    print(f"== Cancel after {SENDING_S:.0f} s of a {rows:,}-row campaign ==")
+    print(f"   {load()}")
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)  # a large report's CSV is written here, as beside a notebook
+        sheet = Path(folder) / "campaign.csv"
+        campaign_rows(rows, "X").to_csv(sheet, index=False)
+        with sandbox_process(0, None) as url, KycApiClient(url, token=TOKEN) as client:
+            ui = BatchCreator(client, sheet, campaign="bench-cancel")
+            ui.create_button.click()
+            ui.wait(SENDING_S)
+            clicked = time.perf_counter()
+            ui.cancel_button.click()
+            ui.wait()
+            cancel_s = time.perf_counter() - clicked
+        report = ui.report
+        assert report is not None and ui.state == "done"
+        shown = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            ui._show_report(report)
+            shown.append(time.perf_counter() - t0)
+        written_before = list(Path(folder).glob("batch-report-*.csv"))
+        t0 = time.perf_counter()
+        ui.prepare_download()
+        prepare_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        report.to_csv_string(include_personal_data=False)
+        baseline_s = time.perf_counter() - t0
+        created = report.summary()["created"]
+        print(f"sent before Cancel: {created:,} created; stopped: {report.stopped_reason}")
+        print(f"Cancel click -> report shown (wait() returns):     {cancel_s * 1000:8.1f} ms")
+        print(f"_show_report on that report (median of 3):         {statistics.median(shown) * 1000:8.1f} ms")
+        print(f"files written before 'Prepare the download':       {len(written_before)}")
+        print(f"'Prepare the download' click (CSV, a file):        {prepare_s * 1000:8.1f} ms")
+        print(f"baseline, the report's CSV (what Cancel waited for): {baseline_s * 1000:6.1f} ms")
+        print(f"ratio Cancel-to-report / baseline: x{cancel_s / baseline_s:.2f}")
+        print(f"budget: {cancel_s * 1000:.0f} ms of 1000 ms")
+    print(f"   {load()}")
+
+
+if __name__ == "__main__":
+    main()
