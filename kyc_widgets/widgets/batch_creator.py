@@ -49,8 +49,8 @@ more widely than a campaign sheet. It is built only when it is cheap or asked
 for: a report of up to :data:`EAGER_DOWNLOAD_ROWS` rows whose CSV fits in
 :data:`DATA_URI_LIMIT` bytes gets its link with the report; any other shows a
 "Prepare the download" button instead, which builds the CSV, shows the link
-and moves keyboard focus to it. Building the CSV of a 100k-row report takes
-seconds, and the report (a Cancel's above all) must show at once. Past
+and moves keyboard focus to it: the CSV of a 100k-row report takes seconds to
+build, and the report must show at once, after a Cancel above all. Past
 :data:`DATA_URI_LIMIT` bytes the CSV is written next to the notebook and
 linked, so a 100k-row report does not bloat the notebook; it is written only
 on that click, once per report and per choice of the personal-data box (ticking
@@ -114,7 +114,8 @@ class BatchCreator(widgets.VBox):
     ``state`` is one of ``"error"`` (the sheet cannot be used), ``"blocked"``
     (a campaign name is needed), ``"ready"``, ``"running"``, ``"cancelling"``,
     ``"done"`` (a run ended, cancelled or not: ``report.stopped_reason``
-    says); :meth:`wait` blocks until the run's report is shown.
+    says); :meth:`wait` blocks until the run's report is shown;
+    :meth:`prepare_download` is the click on a large report's "Prepare the download".
     ``concurrency``, ``max_rate`` and ``max_concurrency`` are passed to
     :func:`~kyc_widgets.batch.sending.batch_create` (``concurrency=None``: the
     number of requests in flight adapts to the API); the progress line shows the
