@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from typing_extensions import Self
 
-from kyc_widgets.batch import DEFAULT_CONCURRENCY, DONE_STATUSES, batch_create
+from kyc_widgets.batch import DONE_STATUSES, batch_create
 from kyc_widgets.sandbox import Sandbox
 
 
@@ -80,7 +80,7 @@ def speedup(rows: int, latency_ms: int) -> None:
         print(f"sequential loop:   {baseline:7.2f} s  ({rows / baseline:7.1f} rows/s)")
         print(
             f"batch_create:      {batch:7.2f} s  ({rows / batch:7.1f} rows/s, "
-            f"concurrency {DEFAULT_CONCURRENCY})  {summary}"
+            f"adaptive concurrency)  {summary}"
         )
         print(f"speed-up:          {baseline / batch:7.1f}x  (target >= 10x)")
         print(f"cases on sandbox:  {sandbox.case_count()} (expected {2 * rows})")

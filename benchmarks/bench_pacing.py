@@ -6,8 +6,7 @@ Run: ``.venv/bin/python benchmarks/bench_pacing.py`` (the grid, a few minutes), 
 1. **Rate-limited grid**: ``kyc-widgets sandbox --rate-limit R --latency-ms D``
    for D in 20, 50, 250, 500 ms: rows/s of ``batch_create`` at default
    settings (adaptive) and its share of R (target >= 90 %), next to the old
-   fixed pool of :data:`~kyc_widgets.defaults.DEFAULT_CONCURRENCY` measured in
-   the same run. Each point sends about ``--seconds`` seconds' worth of rows.
+   default, a fixed pool of :data:`FIXED_BASELINE`, measured in the same run. Each point sends about ``--seconds`` seconds' worth of rows.
    Rows/s is counted from the first request to the last answer, so the
    sandbox bucket's free first second of burst is included: that is what a
    user sees on a fresh API.
@@ -44,13 +43,15 @@ from pathlib import Path
 import httpx
 
 from kyc_widgets.api.client import KycApiClient
-from kyc_widgets.batch import DEFAULT_CONCURRENCY, batch_create
+from kyc_widgets.batch import batch_create
 
 sys.path.insert(0, str(Path(__file__).parent))  # run as a script or imported by a test
 from bench_batch import campaign_rows  # noqa: E402 - the same synthetic rows as the batch benchmark
 
 TOKEN = "bench-" + secrets.token_hex(8)
 GRID_LATENCIES_MS = (20, 50, 250, 500)
+FIXED_BASELINE = 32
+"""The old default: a fixed pool of 32 requests in flight."""
 
 
 def _free_port() -> int:
@@ -135,16 +136,16 @@ def load() -> str:
 
 
 def rate_limited_grid(rate: float, seconds: float) -> None:
-    print(f"== rate limit {rate:.0f}/s: default settings (adaptive) vs fixed {DEFAULT_CONCURRENCY} ==")
+    print(f"== rate limit {rate:.0f}/s: default settings (adaptive) vs fixed {FIXED_BASELINE} ==")
     print(f"   {load()}")
     print("latency | adaptive rows/s  share | fixed-32 rows/s  share | rows  outcome (adaptive)")
     for latency in GRID_LATENCIES_MS:
         rows = int(rate * seconds)
         with sandbox_process(latency, rate) as url:
             adaptive, summary, _ = run_batch(url, rows, f"A{latency}-")
-        fixed_rows = int(min(rate, DEFAULT_CONCURRENCY * 1000 / latency) * seconds * 0.6)
+        fixed_rows = int(min(rate, FIXED_BASELINE * 1000 / latency) * seconds * 0.6)
         with sandbox_process(latency, rate) as url:
-            fixed, _, _ = run_batch(url, fixed_rows, f"F{latency}-", concurrency=DEFAULT_CONCURRENCY)
+            fixed, _, _ = run_batch(url, fixed_rows, f"F{latency}-", concurrency=FIXED_BASELINE)
         print(
             f"{latency:4d} ms | {adaptive:9.1f} {adaptive / rate:7.1%} | {fixed:9.1f} {fixed / rate:7.1%}"
             f"  | {rows}  {summary}",

@@ -22,7 +22,6 @@ from kyc_widgets.api.client import AsyncKycApiClient
 from kyc_widgets.api.limiter import DEFAULT_INITIAL_LIMIT, AdaptiveLimit, RateSpacer
 from kyc_widgets.api.pacing import PacingGate, PacingLimits, PacingStopped
 from kyc_widgets.batch import BatchProgress, abatch_create, batch_create
-from kyc_widgets.defaults import DEFAULT_CONCURRENCY
 from kyc_widgets.sandbox import Sandbox
 
 
@@ -218,7 +217,7 @@ def test_the_limit_grows_under_a_slow_api_end_to_end() -> None:
     assert api.pacing.limits == PacingLimits()  # the batch's settings were given back
 
 
-@pytest.mark.parametrize("concurrency", [DEFAULT_CONCURRENCY, None], ids=["fixed", "adaptive"])
+@pytest.mark.parametrize("concurrency", [32, None], ids=["fixed", "adaptive"])
 def test_a_429_storm_loses_and_doubles_nothing(concurrency: int | None) -> None:
     rows = 80
     frame: pd.DataFrame = campaign_frame(rows, prefix="ST")

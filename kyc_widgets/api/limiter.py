@@ -6,53 +6,67 @@ flight reach 640 requests/s against an API answering in 50 ms but only 64/s
 at 500 ms; and against an API that is already busy, more in flight only
 queues requests at the server (latency rises, throughput does not).
 
-The choice: **AIMD driven by latency (Vegas-style) and by drops**, updated
-once per round trip, as TCP does, rather than Netflix's gradient limiter.
+Two controls, because an API says "too much" in two ways:
+
+**1. Requests in flight: AIMD driven by latency (Vegas-style)**, updated once
+per round trip, as TCP does, rather than Netflix's gradient limiter.
 Gradient limiters compare a short and a long latency average on every
 sample; with a few hundred samples per second on a shared machine that
 reacts to noise. Counting in rounds (a round ends with the first answer to
 a request sent after the round began) makes every decision look at the
-median latency of one full window of requests, and lets one congestion
-event cause one decrease, however many answers report it. Per round:
+median latency of one full window of requests. Per round:
 
-- **Drop** (429, or a 503 that declares nothing was done): the limit drops
-  to ``DROP_BACKOFF`` times itself. The first drop, which ends slow start,
-  also cuts it to at most what actually got through (the rate of successful
-  answers over the last :data:`RATE_WINDOW` seconds times the current
-  latency, plus 10 %): a token-bucket API lets a burst through before it
-  refuses, so the limit reached by doubling is often several times the
-  API's rate. (Later drops do not: with ``Retry-After`` pauses in the
-  window that rate under-counts.) Answers to requests sent before the previous
-  decrease are part of that same event and change nothing.
+- The limit starts small (:data:`DEFAULT_INITIAL_LIMIT`), so that the first
+  rounds measure the API's *unloaded* latency (the lowest round median seen):
+  starting at 16 in flight, the unloaded latency of a busy API was learned
+  already loaded, and every later judgement tolerated twice the queue.
 - **Rising latency**: when the smoothed round median (:data:`SMOOTHING`)
-  exceeds ``LATENCY_TOLERANCE`` times the *unloaded* latency (the lowest round
-  median seen) plus :data:`LATENCY_SLACK` for two rounds running, requests
-  are queueing at the API: the limit shrinks in proportion
-  (``limit * tolerance * unloaded / median``, by at most 30 %), but never
-  below what currently gets through times the unloaded latency: fewer in
-  flight could not shorten the API's queue (on a busy machine the latency
-  also rises for reasons that are not our load). One such round only holds
-  the limit where it is. Once the API has refused a request it regulates
-  the batch itself, and latency no longer cuts the limit (it is then mostly
-  the noise of the machine or network, and cutting only loses rows).
+  exceeds ``LATENCY_TOLERANCE`` times the unloaded latency plus
+  :data:`LATENCY_SLACK` for two rounds running, requests are queueing at the
+  API: the limit shrinks in proportion (``limit * tolerance * unloaded /
+  median``, by at most :data:`MAX_LATENCY_CUT`), but never below what
+  currently gets through times the unloaded latency: fewer in flight could
+  not shorten the API's queue. One such round only holds the limit. Once the
+  API has refused a request, its refusals regulate the batch (below) and
+  latency no longer cuts the limit.
 - **Otherwise**, if the round actually used its limit (at least half of it
   in flight; an idle client says nothing about the API), the limit grows:
   doubling per round until the first drop or the first sign of a queue
   (:data:`SLOW_START_EXIT`; "slow start", so a 500 ms API reaches 100 in
-  flight in a few seconds), then by ``sqrt(limit)`` per round until the API
-  first refuses, then by one per round: the drop estimate is close to the
-  API's rate, and every overshoot costs a ``Retry-After`` pause.
-
-The first round is not judged: it opens the connections, and its latency
-would make the API look slower than it is.
+  flight in a few seconds), then in proportion to the headroom left
+  (``limit * tolerated / median``, at least one more, at most double): a
+  500 ms API whose latency wobbled by 12 % during slow start, which ended it,
+  still reaches 100 in flight in seconds, and near the tolerance the limit
+  creeps by one per round.
 
 When the limit is already at its floor and latency stays high for
 :data:`BASELINE_RESET_ROUNDS` rounds, the API itself has become slower: the
 unloaded latency is re-learned instead of throttling for ever.
 
-``max_rate`` (requests per second agreed with the API's owners) is a token
-bucket with a small burst (:class:`RateSpacer`); ``max_concurrency`` caps the
-limit. A *fixed* limit (``fixed=N``) never adapts: that is ``--concurrency N``.
+**2. Requests per second, learned from drops** (429, or a 503 that declares
+nothing was done). A rate-limited API refuses by rate, not by concurrency,
+and every refusal costs a ``Retry-After`` pause of the whole gate (the
+sandbox's is a whole second). Cutting the number in flight on each drop
+(the first version of this module) left the batch at 76 % of the API's
+limit at 250-500 ms latency: after each pause the batch refilled its window
+in one burst, was refused again within a second, and paused again. So one
+drop event (answers to requests sent before the previous event are the same
+event) sets a *learned rate*: the requests sent since the previous event
+divided by the time since it, pause included. Against a token bucket that is
+the bucket's rate: over a whole cycle (pause, then sending until refused)
+the API let through exactly what it refilled, plus the few it refused. The
+gate then spaces requests at that rate (:class:`RateSpacer`, no burst after
+a pause), and the rate grows by :data:`RATE_PROBE` of itself per second
+without a drop, so a low estimate corrects itself and a raised limit is
+found; one event never cuts the rate below :data:`DROP_BACKOFF` of what it
+was. The limit in flight is then cut to what that rate needs
+(:data:`RATE_HEADROOM` times rate times latency), so that the rate, not a
+burst of requests in flight, regulates the batch.
+
+``max_rate`` (requests per second agreed with the API's owners) caps the
+learned rate, and is a token bucket with a small burst by itself;
+``max_concurrency`` caps the limit. A *fixed* limit (``fixed=N``) never
+adapts and learns no rate: that is ``--concurrency N``.
 
 Nothing here sleeps or locks: :class:`~kyc_widgets.api.pacing.PacingGate`
 owns the waiting and calls these under its lock; the clock is injectable so
@@ -62,7 +76,6 @@ the rules are tested with made-up latencies.
 from __future__ import annotations
 
 import collections
-import math
 import statistics
 import time
 from collections.abc import Callable
@@ -76,19 +89,34 @@ __all__ = [
     "DROP_BACKOFF",
     "LATENCY_SLACK",
     "LATENCY_TOLERANCE",
-    "RATE_WINDOW",
+    "RATE_PROBE",
     "AdaptiveLimit",
     "RateSpacer",
 ]
 
-DEFAULT_INITIAL_LIMIT = 16
-"""Requests in flight before anything is known about the API."""
+DEFAULT_INITIAL_LIMIT = 8
+"""Requests in flight before anything is known about the API: few enough that the
+first rounds measure its unloaded latency."""
 
 LATENCY_TOLERANCE = 1.5
 """A round whose median latency exceeds this times the unloaded latency is queueing."""
 
-DROP_BACKOFF = 0.9
-"""Multiplier of the limit on a 429 / retryable 503 (gentle: the API said "a bit less")."""
+MAX_LATENCY_CUT = 0.7
+"""The most one latency decision cuts the limit to (times itself)."""
+
+DROP_BACKOFF = 0.7
+"""The lowest one drop event sets the learned rate to, times the rate it had."""
+
+RATE_PROBE = 0.02
+"""Share of the learned rate it grows by per second without a drop."""
+
+FIRST_RATE_PROBE = 0.10
+"""The same until the second drop: the first estimate spans slow start, when the batch
+sent less than the API allowed, so it is low; the second spans a whole refusal cycle."""
+
+RATE_HEADROOM = 2.0
+"""Requests in flight kept after a drop, times what the learned rate needs at the current
+latency: enough that the rate, not the limit, is what paces."""
 
 LATENCY_SLACK = 0.010
 """Seconds of latency that are jitter, not queueing: a shared machine or network adds
@@ -103,21 +131,22 @@ SLOW_START_EXIT = 1.2
 :data:`LATENCY_SLACK`): doubling again would overshoot by the time the queue shows."""
 
 MIN_ROUND_SAMPLES = 8
-"""Answers a round needs before it is judged (one answer is not a median)."""
+"""Answers a round needs before it is judged (one answer is not a median), or the limit if lower."""
 
 RATE_WINDOW = 2.0
-"""Seconds over which the successful-answer rate is measured (for the drop estimate)."""
+"""Seconds over which the successful-answer rate is measured (the floor of a latency cut)."""
 
 BASELINE_RESET_ROUNDS = 20
 """Rounds at the floor with high latency after which the unloaded latency is re-learned."""
 
 
 class AdaptiveLimit:
-    """The number of requests allowed in flight, learned from answers (see the module docstring).
+    """The number of requests allowed in flight and the learned rate (see the module docstring).
 
-    ``on_sample`` is told of every answer that says something about load
-    (a success or an ordinary client error), ``on_drop`` of every 429 or
-    retryable 503; ``sent_at`` is the clock reading when that request left.
+    ``on_send`` is told of every request as it leaves, ``on_sample`` of every
+    answer that says something about load (a success or an ordinary client
+    error), ``on_drop`` of every 429 or retryable 503; ``sent_at`` is the
+    clock reading when that request left.
     """
 
     def __init__(
@@ -140,7 +169,7 @@ class AdaptiveLimit:
         self._limit = float(fixed if fixed is not None else min(max(initial, self.min_limit), self.max_limit))
         self.slow_start = True
         self.found_limit = False
-        """True once the API refused (429/503): from then on the limit grows by one per round."""
+        """True once the API refused (429/503): from then on a learned rate paces the requests."""
         self.unloaded: float | None = None
         """The lowest round-median latency seen (seconds): the API's latency without our load."""
         self.last_median: float | None = None
@@ -153,11 +182,30 @@ class AdaptiveLimit:
         self._high_rounds = 0
         self._warmed_up = False
         self._successes: collections.deque[float] = collections.deque()
+        self._sent = 0
+        self._first_sent: float | None = None
+        self._event_sent = 0
+        self._event_at: float | None = None
+        self._event_rate: float | None = None
+        self._events = 0
 
     @property
     def limit(self) -> int:
         """Requests allowed in flight now."""
         return max(self.min_limit, int(self._limit))
+
+    def rate(self) -> float | None:
+        """Requests per second the drops taught (growing since the last one), or None before any."""
+        if self._event_rate is None or self._event_at is None:
+            return None
+        probe = RATE_PROBE if self._events > 1 else FIRST_RATE_PROBE
+        return self._event_rate * (1.0 + probe * max(0.0, self._clock() - self._event_at))
+
+    def on_send(self) -> None:
+        """A request leaves now."""
+        self._sent += 1
+        if self._first_sent is None:
+            self._first_sent = self._clock()
 
     def on_sample(self, latency: float, sent_at: float, in_flight: int) -> None:
         """An answer that measures the API's load: ``latency`` seconds, ``in_flight`` when it left."""
@@ -169,7 +217,7 @@ class AdaptiveLimit:
             return
         self._round.append(latency)
         self._round_in_flight = max(self._round_in_flight, in_flight)
-        if sent_at >= self._round_start and len(self._round) >= MIN_ROUND_SAMPLES:
+        if sent_at >= self._round_start and len(self._round) >= min(MIN_ROUND_SAMPLES, self.limit):
             self._end_round(now)
 
     def on_drop(self, sent_at: float) -> None:
@@ -177,11 +225,20 @@ class AdaptiveLimit:
         if self.fixed is not None or sent_at < self._last_decrease:
             return  # the same congestion event as the last decrease
         now = self._clock()
-        target = self._limit * DROP_BACKOFF
-        latency = self.last_median
-        if self.slow_start and latency is not None and self._successes:
-            target = min(target, 1.1 * self._got_through() * latency)
+        since = self._event_at if self._event_at is not None else self._first_sent
+        if since is not None and now > since:
+            measured = (self._sent - self._event_sent) / (now - since)
+            previous = self.rate()
+            if previous is not None:
+                measured = max(measured, DROP_BACKOFF * previous)
+            self._event_rate = max(measured, 1.0 / 60)  # at least one request a minute
+            self._event_at, self._event_sent = now, self._sent
+            self._events += 1
         self.found_limit = True
+        target = self._limit * DROP_BACKOFF
+        latency = self.last_median or self.unloaded
+        if self._event_rate is not None and latency is not None:
+            target = RATE_HEADROOM * self._event_rate * latency + 1
         self._decrease(target, now)
 
     def _end_round(self, now: float) -> None:
@@ -191,7 +248,11 @@ class AdaptiveLimit:
         self._round_in_flight = 0
         self._round_start = now
         if not self._warmed_up:
-            self._warmed_up = True  # the first round opens connections: its latency is not the API's
+            # The first round opens connections: its latency is not the API's, but a full
+            # round still says the API answers, and slow start need not wait one more round.
+            self._warmed_up = True
+            if self.slow_start and 2 * used >= self._limit:
+                self._limit = min(float(self.max_limit), self._limit * 2)
             return
         if self.unloaded is None or median < self.unloaded:
             self.unloaded = median
@@ -202,7 +263,7 @@ class AdaptiveLimit:
         allowed = LATENCY_TOLERANCE * self.unloaded + LATENCY_SLACK
         if self.slow_start and raw > SLOW_START_EXIT * self.unloaded + LATENCY_SLACK:
             self.slow_start = False  # a queue is forming: stop doubling before it is a long one
-        # Once the API has refused (429/503) it regulates us itself: latency then says more
+        # Once the API has refused (429/503) its refusals regulate us: latency then says more
         # about this machine or the network than about our load, and cuts only lose rows.
         high = median > allowed and not self.found_limit
         self._high_rounds = self._high_rounds + 1 if high else 0
@@ -216,18 +277,16 @@ class AdaptiveLimit:
             # Never below what gets through now at the unloaded latency (Little's law): fewer
             # in flight could not shorten the API's queue, only the batch's throughput.
             carried = self._got_through() * self.unloaded
-            self._decrease(max(self._limit * max(0.7, allowed / median), carried), now)
+            self._decrease(max(self._limit * max(MAX_LATENCY_CUT, allowed / median), carried), now)
             return
         if high:
             return  # one slow round on a busy machine is not yet a queue: hold
         self._high_at_floor = 0
         if 2 * used >= self._limit:
-            if self.slow_start:
-                grown = self._limit * 2
-            elif self.found_limit:
-                grown = self._limit + 1
-            else:
-                grown = self._limit + max(1.0, math.sqrt(self._limit))
+            # After slow start, grow in proportion to the latency headroom (a gradient): fast
+            # while the API answers as if unloaded, by one per round close to the tolerance.
+            headroom = 2.0 if self.slow_start else min(2.0, allowed / median)
+            grown = max(self._limit + 1, self._limit * headroom)
             self._limit = min(float(self.max_limit), grown)
 
     def _got_through(self) -> float:
@@ -245,10 +304,12 @@ class AdaptiveLimit:
 
 
 class RateSpacer:
-    """A token bucket for ``max_rate``: when may the next request leave?
+    """A token bucket for a rate (``max_rate``, or the learned one): when may the next request leave?
 
     The burst is :data:`BURST_SECONDS` of the rate (at least one request), so
-    a client that was idle does not fire a second's worth at once.
+    a client that was idle, or paused by a ``Retry-After``, does not fire a
+    second's worth at once. ``rate`` may change between reservations (the
+    learned rate grows with time).
     """
 
     BURST_SECONDS = 0.05
@@ -258,12 +319,16 @@ class RateSpacer:
             raise ValueError("max_rate must be positive")
         self.rate = float(rate)
         self._clock = clock
-        self._tolerance = (max(1.0, self.rate * self.BURST_SECONDS) - 1.0) / self.rate
         self._tat = clock()  # GCRA's "theoretical arrival time" of the next request
+
+    def defer(self, until: float) -> None:
+        """No token before ``until`` (the gate is paused until then)."""
+        self._tat = max(self._tat, until)
 
     def reserve(self) -> float:
         """Take the next token; returns the clock time at which the request may leave."""
         now = self._clock()
+        tolerance = (max(1.0, self.rate * self.BURST_SECONDS) - 1.0) / self.rate
         tat = max(self._tat, now)
         self._tat = tat + 1.0 / self.rate
-        return max(now, tat - self._tolerance)
+        return max(now, tat - tolerance)

@@ -21,8 +21,9 @@ answer (e.g. the 429) for the report. A stop lasts until :meth:`PacingGate.resum
 How many requests may be in flight: :meth:`PacingGate.slot` also takes one
 place under the gate's adaptive limit (:class:`~kyc_widgets.api.limiter.AdaptiveLimit`:
 it grows while latency stays near the API's unloaded level, shrinks on 429,
-503 and rising latency) and, with ``max_rate``, waits for a token
-(:class:`~kyc_widgets.api.limiter.RateSpacer`). Leaving the slot gives the
+503 and rising latency) and waits for a token
+(:class:`~kyc_widgets.api.limiter.RateSpacer`) at ``max_rate`` or at the rate
+the limit learned from 429s and 503s, whichever is lower (:attr:`PacingGate.rate`). Leaving the slot gives the
 place back and tells the limit what the answer said (:meth:`Slot.answered`).
 Waiters get places first come, first served; a stop wakes them too. A
 request that must go out whatever happens (``stoppable=False``) never waits
@@ -158,6 +159,7 @@ class PacingGate:
         """The tenacity wait for retry ``n``: exponential from ``backoff_base`` up to
         ``backoff_max``, plus jitter so a crowd of callers does not return in step."""
         self._open_at = 0.0
+        self._pauses = 0
         self._rate_limited_run = 0
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -167,7 +169,7 @@ class PacingGate:
         self._queue: collections.deque[_Waiter] = collections.deque()
         self._limits = PacingLimits()
         self._limiter = AdaptiveLimit()
-        self._spacer: RateSpacer | None = None
+        self._spacer = RateSpacer(1.0)
         self.configure(PacingLimits(max_rate, max_concurrency, concurrency))
 
     # -- limits --------------------------------------------------------------
@@ -183,7 +185,7 @@ class PacingGate:
         if limits.max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         limiter = AdaptiveLimit(max_limit=limits.max_concurrency, fixed=limits.concurrency)
-        spacer = RateSpacer(limits.max_rate) if limits.max_rate is not None else None
+        spacer = RateSpacer(limits.max_rate or 1.0)
         with self._lock:
             previous, self._limits = self._limits, limits
             self._limiter, self._spacer = limiter, spacer
@@ -214,7 +216,7 @@ class PacingGate:
     def close_for(self, seconds: float) -> None:
         """No request leaves for ``seconds`` from now (never shortens a longer pause)."""
         with self._lock:
-            self._open_at = max(self._open_at, time.monotonic() + max(seconds, 0.0))
+            self._close_until(time.monotonic() + max(seconds, 0.0))
 
     def rate_limited(self, retry_after: float | None) -> float:
         """A 429 arrived: close for ``Retry-After`` (capped) or the next backoff; return the seconds.
@@ -233,8 +235,15 @@ class PacingGate:
             else:
                 self._rate_limited_run += 1
                 seconds = self.backoff_seconds(self._rate_limited_run)
-            self._open_at = max(self._open_at, now + seconds)
+            self._close_until(now + seconds)
         return seconds
+
+    def _close_until(self, until: float) -> None:
+        """Under the lock: move the opening time; tokens after a pause start from the opening."""
+        if until > self._open_at:
+            self._open_at = until
+            self._pauses += 1
+            self._spacer.defer(until)
 
     def passed(self) -> None:
         """A request got through: the next 429 without ``Retry-After`` starts the backoff afresh."""
@@ -425,10 +434,23 @@ class PacingGate:
             raise
 
     def _token_delay(self) -> float:
-        """Seconds until this request's ``max_rate`` token (0 without a rate cap)."""
+        """Seconds until this request may leave under the rate (0 with neither ``max_rate`` nor a learned one)."""
         with self._lock:
-            spacer = self._spacer
-            return 0.0 if spacer is None else max(0.0, spacer.reserve() - time.monotonic())
+            rates = [r for r in (self._limits.max_rate, self._limiter.rate()) if r is not None]
+            if not rates:
+                return 0.0
+            self._spacer.rate = min(rates)
+            return max(0.0, self._spacer.reserve() - time.monotonic())
+
+    @property
+    def rate(self) -> float | None:
+        """Requests per second the gate lets out now: ``max_rate`` or the learned rate, the lower."""
+        rates = [r for r in (self._limits.max_rate, self._limiter.rate()) if r is not None]
+        return min(rates) if rates else None
+
+    def _sending(self) -> None:
+        with self._lock:
+            self._limiter.on_send()
 
     def _release(self, answer: tuple[int, float, int] | None) -> None:
         """Give a place back; ``answer`` is (status, sent_at, in flight when sent) for the limit."""
@@ -470,16 +492,24 @@ class Slot:
         self._status = status
 
     def _sent(self) -> Slot:
+        self._gate._sending()
         self._sent_at = time.monotonic()
         self._in_flight = self._gate.in_flight
         return self
 
     def __enter__(self) -> Slot:
+        # The token first, then a place: a request waiting for its token is not in flight
+        # (counting it would grow the limit by requests the rate holds back).
         gate = self._gate
-        gate.wait(stoppable=self._stoppable)
+        while True:
+            gate.wait(stoppable=self._stoppable)
+            pauses = gate._pauses
+            gate.sleep(gate._token_delay(), stoppable=self._stoppable)
+            if gate._pauses == pauses:
+                break  # else a 429 paused the gate meanwhile: a fresh token, spaced after the pause
         gate._acquire(self._stoppable)
         try:
-            gate.sleep(gate._token_delay(), stoppable=self._stoppable)
+            gate.wait(stoppable=self._stoppable)  # a 429 may have closed the gate meanwhile
         except BaseException:
             gate._release(None)
             raise
@@ -492,10 +522,15 @@ class Slot:
 
     async def __aenter__(self) -> Slot:
         gate = self._gate
-        await gate.await_open(stoppable=self._stoppable)
+        while True:
+            await gate.await_open(stoppable=self._stoppable)
+            pauses = gate._pauses
+            await gate.asleep(gate._token_delay(), stoppable=self._stoppable)
+            if gate._pauses == pauses:
+                break
         await gate._aacquire(self._stoppable)
         try:
-            await gate.asleep(gate._token_delay(), stoppable=self._stoppable)
+            await gate.await_open(stoppable=self._stoppable)
         except BaseException:
             gate._release(None)
             raise

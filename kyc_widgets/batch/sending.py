@@ -13,15 +13,15 @@ How it is built, and why:
 - **Worker tasks over one queue, bounded by the gate's adaptive limit**: a
   remote API is latency-bound (throughput = requests in flight / latency), and
   the right number in flight depends on that latency and on the API's limit.
-  By default the pool is a fixed :data:`DEFAULT_CONCURRENCY` in flight: in
-  ``benchmarks/bench_pacing.py`` it still beats the adaptive limit at 50-250 ms
-  latency. ``concurrency=None`` (``--concurrency auto``) starts
-  ``max_concurrency`` workers and lets each request wait for a place under the
-  client's pacing gate's adaptive limit (:mod:`kyc_widgets.api.limiter`), which
-  grows while latency stays near the API's unloaded level and shrinks on 429,
-  503 and rising latency. ``max_rate`` caps requests per second and
-  ``max_concurrency`` caps the number in flight, in either mode. The caps are set
-  on the gate for the run and restored afterwards.
+  By default (``concurrency=None``, :data:`DEFAULT_CONCURRENCY`) each request
+  waits for a place under the client's pacing gate's adaptive limit
+  (:mod:`kyc_widgets.api.limiter`), which grows while latency stays near the
+  API's unloaded level, shrinks on rising latency, and turns 429s and 503s
+  into a learned rate; workers are started as the limit grows (a few more
+  than it), not all ``max_concurrency`` at once. ``concurrency=N`` is a fixed
+  pool of N. ``max_rate`` caps requests per second and ``max_concurrency``
+  caps the number in flight, in either mode. The caps are set on the gate for
+  the run and restored afterwards.
 - **429 back-pressure is the client's pacing gate**
   (:class:`~kyc_widgets.api.pacing.PacingGate`): every request of the client
   and of the twins made here passes through one gate, so a 429 pauses *every*
@@ -59,6 +59,7 @@ import collections
 import concurrent.futures
 import logging
 import os
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -93,7 +94,10 @@ __all__ = [
 logger = logging.getLogger("kyc_widgets.batch")
 
 CONNECTIONS_PER_POOL = 8
-"""Connections per HTTP pool when the batch makes its own async clients (see :func:`_twins`)."""
+"""Connections per HTTP pool when the batch makes its own async clients (see :class:`_Twins`)."""
+
+SPARE_WORKERS = 8
+"""Workers beyond the adaptive limit, ready to take a place the moment the limit grows."""
 
 PROGRESS_INTERVAL = 0.25
 """Seconds between ``on_progress`` calls (the tqdm bar uses ``mininterval=0.5``)."""
@@ -197,9 +201,9 @@ async def abatch_create(
     :mod:`kyc_widgets.batch.identity` for why there is no default. ``on_conflict="report"`` reports a 409 as ``exists``;
     ``"load"`` fetches the existing case and reports ``conflict`` with the
     differing fields (``error_field``) when it does not match the row.
-    Pacing: ``concurrency`` requests in flight (default :data:`DEFAULT_CONCURRENCY`),
-    or, with ``concurrency=None``, a number that adapts to the API (up to
-    ``max_concurrency``, default :data:`~kyc_widgets.defaults.DEFAULT_MAX_CONCURRENCY`);
+    Pacing: by default (``concurrency=None``) a number of requests in flight that
+    adapts to the API (up to ``max_concurrency``, default
+    :data:`~kyc_widgets.defaults.DEFAULT_MAX_CONCURRENCY`), or a fixed ``concurrency``;
     ``max_concurrency`` also caps a fixed ``concurrency``; ``max_rate`` caps
     requests per second.
     ``cancel`` is any object with ``is_set()`` (``threading.Event``,
@@ -513,12 +517,8 @@ async def _send_all(
 
     gate = client.pacing
     workers = min(limits.concurrency or limits.max_concurrency, total)
-    twins: list[AsyncKycApiClient] = []  # made here, so closed here
-    if is_async_api(client):
-        clients: list[AsyncCaseApi] = [client]
-    else:
-        twins = _twins(client, workers)
-        clients = list(twins)
+    own: AsyncCaseApi | None = client if is_async_api(client) else None
+    twins = None if own is not None else _Twins(client, workers)  # made here, so closed here
     rate = _RecentRate(started)
 
     def record(k: int, outcome: Outcome) -> None:
@@ -562,18 +562,35 @@ async def _send_all(
         while queue and not stop.is_set():
             k = queue.pop()
             record(k, await row(aclient, bodies[k], on_conflict=on_conflict))
+            spawn()
+
+    tasks: list[asyncio.Task[None]] = []
+
+    def spawn() -> None:
+        # A fixed pool starts whole; an adaptive one keeps SPARE_WORKERS more workers than
+        # the gate's current limit (idle workers queued at the gate cost CPU, and every
+        # worker of a new twin opens a connection), filling one twin's pool after another.
+        wanted = workers if limits.concurrency else min(workers, gate.limit + SPARE_WORKERS)
+        while len(tasks) < wanted and queue and not stop.is_set():
+            aclient = own if twins is None else twins.for_worker(len(tasks))
+            assert aclient is not None
+            tasks.append(asyncio.create_task(worker(aclient)))
+
+    async def all_done() -> None:
+        while pending := [task for task in tasks if not task.done()]:
+            await asyncio.wait(pending)
 
     watcher = asyncio.create_task(stop.watch())  # an outside cancel event reaches the gate
-    tasks = [asyncio.create_task(worker(clients[i % len(clients)])) for i in range(workers)]
     previous_limits = gate.configure(limits)
+    spawn()
     try:
         try:
-            await asyncio.wait(tasks)
+            await all_done()
         except asyncio.CancelledError:
             # Ctrl-C under asyncio.run, a cancelled task, an anyio cancel scope:
             # stop taking rows, let the requests in flight finish, report.
             stop.set("cancelled")
-            await asyncio.wait(tasks)
+            await all_done()
             current = asyncio.current_task()
             uncancel = getattr(current, "uncancel", None)  # Python >= 3.11
             if uncancel is not None:
@@ -588,8 +605,8 @@ async def _send_all(
         gate.configure(previous_limits)
         stop.release()  # the client's gate lets requests through again
         bar.close()
-        for twin in twins:
-            await twin.aclose()
+        if twins is not None:
+            await twins.aclose()
         if on_progress is not None and done < total:
             now = time.monotonic()
             _call_progress(
@@ -624,7 +641,7 @@ class _Bodies:
         return chunk[offset]
 
 
-def _twins(client: AnyCaseApi, workers: int) -> list[AsyncKycApiClient]:
+class _Twins:
     """Async twins of a sync client: one per :data:`CONNECTIONS_PER_POOL` workers, one pacing gate.
 
     Why several: httpcore's connection pool does work quadratic in its number
@@ -633,11 +650,31 @@ def _twins(client: AnyCaseApi, workers: int) -> list[AsyncKycApiClient]:
     request itself and capped the batch at ~1/3 of its throughput. Pools of 8
     keep that cost small. The twins share the client's pacing gate so a 429
     still pauses *every* worker and a stop ends every wait, as the client documents.
+    Each twin is made when its first worker starts, and they share one TLS
+    context (building one costs ~50 ms of the event loop, which stalled every
+    request in flight: the first rounds then taught the adaptive limit an
+    "unloaded" latency 50 % too high).
     """
-    count = max(1, -(-workers // CONNECTIONS_PER_POOL))
-    size = -(-workers // count)
-    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    return [client.async_twin(limits=limits) for _ in range(count)]
+
+    def __init__(self, client: AnyCaseApi, workers: int) -> None:
+        self._client = client
+        count = max(1, -(-workers // CONNECTIONS_PER_POOL))
+        self._size = -(-workers // count)
+        self._limits = httpx.Limits(max_connections=self._size, max_keepalive_connections=self._size)
+        self._made: list[AsyncKycApiClient] = []
+        self._ssl_context: ssl.SSLContext | None = None
+
+    def for_worker(self, number: int) -> AsyncKycApiClient:
+        """The twin whose pool worker ``number`` (0, 1, ...) uses."""
+        while len(self._made) <= number // self._size:
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context()
+            self._made.append(self._client.async_twin(limits=self._limits, ssl_context=self._ssl_context))
+        return self._made[number // self._size]
+
+    async def aclose(self) -> None:
+        for twin in self._made:
+            await twin.aclose()
 
 
 def _postfix(progress: BatchProgress) -> dict[str, Any]:

@@ -83,8 +83,8 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     )
     parser.add_argument(
         "--concurrency", type=_concurrency, default=DEFAULT_CONCURRENCY, metavar="N|auto",
-        help=f"requests in flight: a fixed N (default {DEFAULT_CONCURRENCY}), or 'auto' to adapt "
-        "to the API's latency and 429s",
+        help="requests in flight: 'auto' (the default) adapts to the API's latency and 429s; "
+        "a number N keeps N in flight",
     )
     parser.add_argument(
         "--max-concurrency", type=int, default=None, metavar="N",

@@ -5,9 +5,12 @@ it must be cheap (every request passes through it) and because dropping a
 connection on purpose needs control over the raw ``send``.
 
 Order, per request: count it (so dropped requests count too), give it a fresh
-request id, apply ``--latency-ms``, fire an armed fault switch, then for
-``/api/`` paths: authenticate, rate-limit, apply ``--fail-rate``; only then
-does the request reach the application. Every answer, error or not, carries
+request id, fire an armed fault switch, then for ``/api/`` paths:
+authenticate, rate-limit, apply ``--fail-rate``; then ``--latency-ms``, and
+only then does the request reach the application. The latency stands for the
+API's own work (screening, database writes), so a refusal by the gateway in
+front of it (401, 429, the fail rate's 503) comes at once, as a real
+gateway's does: a client learns it is too fast one round trip sooner. Every answer, error or not, carries
 ``X-Request-ID``; so does the imitation proxy page of ``html_502``, as a
 gateway that tags requests would, so support can still trace it.
 """
@@ -215,9 +218,6 @@ class SandboxGate:
                 message = {**message, "headers": headers}
             await send(message)
 
-        if settings.latency_ms:
-            await asyncio.sleep(settings.latency_ms / 1000.0)
-
         fault = settings.faults.take(method, path)
         if fault is not None:
             if fault.kind == "drop_after_commit":
@@ -228,6 +228,8 @@ class SandboxGate:
 
         if path.startswith(API_PREFIX) and not await self._admit(scope, send, request_id):
             return
+        if settings.latency_ms:  # the API's own work: a gateway's refusals above come at once
+            await asyncio.sleep(settings.latency_ms / 1000.0)
         started = False
 
         async def send_tracked(message: Message) -> None:
