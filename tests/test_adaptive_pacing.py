@@ -19,7 +19,15 @@ import pytest
 from factories import campaign_frame
 
 from kyc_widgets.api.client import AsyncKycApiClient
-from kyc_widgets.api.limiter import DEFAULT_INITIAL_LIMIT, AdaptiveLimit, RateSpacer
+from kyc_widgets.api.limiter import (
+    DEFAULT_INITIAL_LIMIT,
+    DROP_BACKOFF,
+    FIRST_RATE_PROBE,
+    RATE_HEADROOM,
+    RATE_PROBE,
+    AdaptiveLimit,
+    RateSpacer,
+)
 from kyc_widgets.api.pacing import PacingGate, PacingLimits, PacingStopped
 from kyc_widgets.batch import BatchProgress, abatch_create, batch_create
 from kyc_widgets.sandbox import Sandbox
@@ -80,6 +88,72 @@ def test_the_limit_shrinks_on_429_once_per_congestion_event() -> None:
     limit.on_drop(clock.now)
     assert limit.limit < after
     assert limit.found_limit
+
+
+def send(limit: AdaptiveLimit, clock: FakeClock, count: int, seconds: float) -> None:
+    """``count`` requests leave evenly over ``seconds``."""
+    for _ in range(count):
+        limit.on_send()
+        clock.now += seconds / count
+
+
+def test_a_drop_teaches_the_rate_sent_since_the_previous_one() -> None:
+    clock = FakeClock()
+    limit = AdaptiveLimit(clock=clock)
+    assert limit.rate() is None  # nothing refused yet: no rate
+    send(limit, clock, 220, 2.0)  # slow start, 110/s
+    limit.on_drop(clock.now)
+    assert limit.rate() == pytest.approx(110)
+    clock.now += 1.0  # the Retry-After pause: nothing leaves
+    assert limit.rate() == pytest.approx(110 * (1 + FIRST_RATE_PROBE))  # no drop: it probes upward
+    # A whole cycle, pause included, at the API's 100/s: the second drop measures it.
+    send(limit, clock, 200, 1.0)
+    limit.on_drop(clock.now)
+    assert limit.rate() == pytest.approx(100)
+    clock.now += 1.0
+    assert limit.rate() == pytest.approx(100 * (1 + RATE_PROBE))  # now it probes slowly
+    # A drop soon after, with little sent: one event never cuts below DROP_BACKOFF of the rate.
+    send(limit, clock, 10, 0.5)
+    before = limit.rate()
+    limit.on_drop(clock.now)
+    assert before is not None and limit.rate() == pytest.approx(DROP_BACKOFF * before)
+    # Refusals of requests sent before that drop are the same event: nothing changes.
+    rate, cut = limit.rate(), limit.limit
+    limit.on_drop(clock.now - 0.1)
+    assert (limit.rate(), limit.limit) == (rate, cut)
+
+
+def test_after_a_drop_the_limit_keeps_only_what_the_learned_rate_needs() -> None:
+    clock = FakeClock()
+    limit = AdaptiveLimit(initial=64, clock=clock)
+    for _ in range(3):
+        send(limit, clock, 64, 0.0)
+        run_round(limit, clock, latency=0.1)  # 64 in flight at 100 ms: 640/s offered
+    before = limit.limit  # slow start doubled it meanwhile
+    limit.on_drop(clock.now)
+    rate, latency = limit.rate(), limit.last_median
+    assert rate is not None and latency is not None
+    assert limit.limit == int(RATE_HEADROOM * rate * latency + 1) < before
+
+
+def test_a_fixed_limit_learns_no_rate() -> None:
+    clock = FakeClock()
+    fixed = AdaptiveLimit(fixed=8, clock=clock)
+    send(fixed, clock, 100, 1.0)
+    fixed.on_drop(clock.now)
+    assert fixed.rate() is None and fixed.limit == 8
+
+
+def test_the_gate_paces_at_max_rate_or_the_learned_rate_whichever_is_lower() -> None:
+    gate = PacingGate(max_rate=50)
+    assert gate.rate == 50
+    for _ in range(20):
+        gate.limiter.on_send()
+    time.sleep(0.05)
+    gate.limiter.on_drop(time.monotonic())  # learned: 20 requests in ~0.05 s, far above 50/s
+    assert gate.rate == 50
+    gate.configure(PacingLimits())  # no cap: the learned rate starts afresh with the new limit
+    assert gate.rate is None
 
 
 def test_the_limit_shrinks_when_latency_rises() -> None:

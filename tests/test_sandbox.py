@@ -371,6 +371,21 @@ def test_latency_delays_answers() -> None:
 # --------------------------------------------------------------------------- health, openapi
 
 
+def test_refusals_come_before_the_latency() -> None:
+    """The latency is the API's own work: a 401 or 429 from the gateway in front comes at once.
+
+    No timing assert: a read timeout shorter than the latency fires for a request
+    the API accepts, and does not for one the gateway refuses.
+    """
+    with Sandbox(latency_ms=2000, rate_limit=1) as sb:
+        with http(sb, timeout=httpx.Timeout(5.0, read=0.5)) as impatient:
+            with pytest.raises(httpx.ReadTimeout):
+                impatient.get(f"{CASES}/EXT-ACCEPTED")  # takes the bucket's only token
+            assert_envelope(impatient.get(f"{CASES}/EXT-REFUSED"), 429, "RATE_LIMITED", retryable=True)
+        with http(sb, token="wrong", timeout=httpx.Timeout(5.0, read=0.5)) as stranger:
+            assert stranger.get(f"{CASES}/EXT-STRANGER").status_code == 401
+
+
 def test_health_and_readiness_are_public(sandbox: Sandbox) -> None:
     with http(sandbox, token=None) as api:
         health = api.get("/healthz")

@@ -257,7 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept this bearer token as this principal (repeatable); "
         "default: one random demo token, printed at start-up",
     )
-    sandbox.add_argument("--latency-ms", type=float, default=0.0, help="delay every request the gateway lets through (the API's own work; 401, 429 and the fail rate's 503 come at once)")
+    sandbox.add_argument(
+        "--latency-ms", type=float, default=0.0,
+        help="delay every request the gateway lets through (the API's own work; 401, 429 and "
+        "the fail rate's 503 come at once)",
+    )
     sandbox.add_argument(
         "--rate-limit", type=float, default=None, help="requests per second before 429"
     )
