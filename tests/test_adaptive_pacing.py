@@ -22,7 +22,10 @@ from kyc_widgets.api.client import AsyncKycApiClient
 from kyc_widgets.api.limiter import (
     DEFAULT_INITIAL_LIMIT,
     DROP_BACKOFF,
+    FIRST_PROBE_ROUNDS,
     FIRST_RATE_PROBE,
+    MIN_ROUND_SAMPLES,
+    PROBE_LIMIT,
     RATE_HEADROOM,
     RATE_PROBE,
     AdaptiveLimit,
@@ -154,6 +157,22 @@ def test_the_gate_paces_at_max_rate_or_the_learned_rate_whichever_is_lower() -> 
     assert gate.rate == 50
     gate.configure(PacingLimits())  # no cap: the learned rate starts afresh with the new limit
     assert gate.rate is None
+
+
+def test_the_unloaded_latency_is_re_measured_with_few_in_flight() -> None:
+    clock = FakeClock()
+    limit = AdaptiveLimit(initial=8, max_limit=32, clock=clock)
+    for _ in range(1 + FIRST_PROBE_ROUNDS):  # the warm-up round, then start-up's slow answers
+        run_round(limit, clock, latency=0.09, in_flight=32)
+    assert limit.unloaded == pytest.approx(0.09)
+    assert limit.limit == PROBE_LIMIT  # re-measuring: only a few in flight
+    for _ in range(MIN_ROUND_SAMPLES):  # answers to requests sent before the probe say nothing
+        limit.on_sample(0.2, clock.now, 32)
+    assert limit.limit == PROBE_LIMIT
+    for _ in range(MIN_ROUND_SAMPLES):
+        limit.on_sample(0.05, clock.now, PROBE_LIMIT)
+    assert limit.unloaded == pytest.approx(0.05)
+    assert limit.limit == 32  # the limit it had is back
 
 
 def test_the_limit_shrinks_when_latency_rises() -> None:

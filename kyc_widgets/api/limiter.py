@@ -16,10 +16,17 @@ reacts to noise. Counting in rounds (a round ends with the first answer to
 a request sent after the round began) makes every decision look at the
 median latency of one full window of requests. Per round:
 
-- The limit starts small (:data:`DEFAULT_INITIAL_LIMIT`), so that the first
-  rounds measure the API's *unloaded* latency (the lowest round median seen):
-  starting at 16 in flight, the unloaded latency of a busy API was learned
-  already loaded, and every later judgement tolerated twice the queue.
+- The API's *unloaded* latency is what every judgement compares with. The
+  limit starts small (:data:`DEFAULT_INITIAL_LIMIT`) and the lowest round
+  median is kept, but the first rounds are slowed by the batch's own start-up
+  (connections opening, request bodies being built): learned there, it was
+  50 % too high and the batch settled at 2-3 times the API's latency. So it
+  is re-measured (BBR's "probe RTT"): after :data:`FIRST_PROBE_ROUNDS` rounds
+  and then every :data:`PROBE_EVERY_ROUNDS`, the limit drops to
+  :data:`PROBE_LIMIT` until :data:`MIN_ROUND_SAMPLES` answers to requests
+  sent with that few in flight are in; the lower median of the last two such
+  probes is the unloaded latency (so an API that got slower is followed).
+  A probe costs about three rounds at a few in flight, ~3 % of the time.
 - **Rising latency**: when the smoothed round median (:data:`SMOOTHING`)
   exceeds ``LATENCY_TOLERANCE`` times the unloaded latency plus
   :data:`LATENCY_SLACK` for two rounds running, requests are queueing at the
@@ -98,8 +105,12 @@ DEFAULT_INITIAL_LIMIT = 8
 """Requests in flight before anything is known about the API: few enough that the
 first rounds measure its unloaded latency."""
 
-LATENCY_TOLERANCE = 1.5
+LATENCY_TOLERANCE = 1.3
 """A round whose median latency exceeds this times the unloaded latency is queueing."""
+
+MAX_GROWTH = 1.25
+"""The most one round grows the limit by (times itself) after slow start: doubling
+overshoots by the two rounds a cut waits for, and the limit then swings widely."""
 
 MAX_LATENCY_CUT = 0.7
 """The most one latency decision cuts the limit to (times itself)."""
@@ -138,6 +149,16 @@ RATE_WINDOW = 2.0
 
 BASELINE_RESET_ROUNDS = 20
 """Rounds at the floor with high latency after which the unloaded latency is re-learned."""
+
+PROBE_LIMIT = 4
+"""Requests in flight while the unloaded latency is re-measured."""
+
+FIRST_PROBE_ROUNDS = 10
+"""Judged rounds before the first re-measurement: the batch's own start-up (connections
+opening, the first request bodies built) slows the first rounds' answers."""
+
+PROBE_EVERY_ROUNDS = 100
+"""Judged rounds between re-measurements: each costs about three rounds at a few in flight."""
 
 
 class AdaptiveLimit:
@@ -188,11 +209,17 @@ class AdaptiveLimit:
         self._event_at: float | None = None
         self._event_rate: float | None = None
         self._events = 0
+        self._judged = 0
+        self._next_probe = FIRST_PROBE_ROUNDS
+        self._probe: list[float] | None = None
+        self._probes: collections.deque[float] = collections.deque(maxlen=2)
+        """Latencies of the re-measurement under way, or None."""
 
     @property
     def limit(self) -> int:
-        """Requests allowed in flight now."""
-        return max(self.min_limit, int(self._limit))
+        """Requests allowed in flight now (a few while the unloaded latency is re-measured)."""
+        limit = max(self.min_limit, int(self._limit))
+        return min(limit, PROBE_LIMIT) if self._probe is not None else limit
 
     def rate(self) -> float | None:
         """Requests per second the drops taught (growing since the last one), or None before any."""
@@ -214,6 +241,9 @@ class AdaptiveLimit:
         while self._successes and self._successes[0] < now - RATE_WINDOW:
             self._successes.popleft()
         if self.fixed is not None:
+            return
+        if self._probe is not None:
+            self._probe_sample(latency, in_flight, now)
             return
         self._round.append(latency)
         self._round_in_flight = max(self._round_in_flight, in_flight)
@@ -256,6 +286,13 @@ class AdaptiveLimit:
             return
         if self.unloaded is None or median < self.unloaded:
             self.unloaded = median
+        self._judged += 1
+        if self._judged >= self._next_probe and not self.found_limit:
+            # Re-measure the unloaded latency with few in flight: learned in the first
+            # rounds it is too high, and an API's own latency changes over a long run.
+            self._next_probe = self._judged + PROBE_EVERY_ROUNDS
+            self._probe = []
+            return
         raw = median
         previous = self.last_median
         median = median if previous is None else SMOOTHING * median + (1 - SMOOTHING) * previous
@@ -285,9 +322,21 @@ class AdaptiveLimit:
         if 2 * used >= self._limit:
             # After slow start, grow in proportion to the latency headroom (a gradient): fast
             # while the API answers as if unloaded, by one per round close to the tolerance.
-            headroom = 2.0 if self.slow_start else min(2.0, allowed / median)
+            headroom = 2.0 if self.slow_start else min(MAX_GROWTH, allowed / median)
             grown = max(self._limit + 1, self._limit * headroom)
             self._limit = min(float(self.max_limit), grown)
+
+    def _probe_sample(self, latency: float, in_flight: int, now: float) -> None:
+        """During a re-measurement: answers to requests sent with few in flight are the API's own latency."""
+        assert self._probe is not None
+        if in_flight <= PROBE_LIMIT:
+            self._probe.append(latency)
+        if len(self._probe) >= MIN_ROUND_SAMPLES:
+            # The lower of the last two: one slow moment is not a slower API, two running are.
+            self._probes.append(statistics.median(self._probe))
+            self.unloaded = min(self._probes)
+            self._probe = None
+            self._round, self._round_in_flight, self._round_start = [], 0, now
 
     def _got_through(self) -> float:
         """Successful answers per second over the last :data:`RATE_WINDOW` seconds."""
