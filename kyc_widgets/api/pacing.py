@@ -21,11 +21,10 @@ answer (e.g. the 429) for the report. A stop lasts until :meth:`PacingGate.resum
 How many requests may be in flight: :meth:`PacingGate.slot` also takes one
 place under the gate's adaptive limit (:class:`~kyc_widgets.api.limiter.AdaptiveLimit`:
 it grows while latency stays near the API's unloaded level, shrinks on 429,
-503 and rising latency) and waits for a token
-(:class:`~kyc_widgets.api.limiter.RateSpacer`) at ``max_rate`` or at the rate
-the limit learned from 429s and 503s, whichever is lower (:attr:`PacingGate.rate`). Leaving the slot gives the
-place back and tells the limit what the answer said (:meth:`Slot.answered`).
-Waiters get places first come, first served; a stop wakes them too. A
+503 and rising latency), after a token (:class:`~kyc_widgets.api.limiter.RateSpacer`)
+at ``max_rate`` or at the rate the limit learned from 429s and 503s, whichever
+is lower (:attr:`PacingGate.rate`). Leaving the slot gives the place back
+and tells the limit what the answer said (:meth:`Slot.answered`). Waiters get places first come, first served; a stop wakes them too. A
 request that must go out whatever happens (``stoppable=False``) never waits
 for a place. :meth:`PacingGate.configure` sets ``max_rate``,
 ``max_concurrency`` or a fixed concurrency (a batch does so for its run).
@@ -349,10 +348,12 @@ class PacingGate:
     def slot(self, *, stoppable: bool = True) -> Slot:
         """The way into the gate for one request: ``with gate.slot():`` or ``async with gate.slot():``.
 
-        Entering waits until the gate is open, for a place under the limit of
-        requests in flight and, with ``max_rate``, for a token (or raises
-        :class:`PacingStopped`); leaving gives the place back. Tell the slot
-        the answer's status (:meth:`Slot.answered`) so the limit learns from it.
+        Entering waits until the gate is open, for a token under :attr:`rate`
+        (``max_rate`` or the learned rate; a pause meanwhile means a fresh
+        token after it), then for a place under the limit of requests in
+        flight (or raises :class:`PacingStopped`); leaving gives the place
+        back. Tell the slot the answer's status (:meth:`Slot.answered`) so the
+        limit learns from it.
         """
         return Slot(self, stoppable)
 
