@@ -175,6 +175,17 @@ def test_the_unloaded_latency_is_re_measured_with_few_in_flight() -> None:
     assert limit.limit == 32  # the limit it had is back
 
 
+def test_a_drop_ends_a_re_measurement() -> None:
+    clock = FakeClock()
+    limit = AdaptiveLimit(initial=8, max_limit=32, clock=clock)
+    for _ in range(1 + FIRST_PROBE_ROUNDS):
+        send(limit, clock, 8, 0.0)
+        run_round(limit, clock, latency=0.09, in_flight=32)
+    assert limit.limit == PROBE_LIMIT
+    limit.on_drop(clock.now)  # the API's refusals pace the batch now, not its latency
+    assert limit.limit > PROBE_LIMIT
+
+
 def test_the_limit_shrinks_when_latency_rises() -> None:
     clock = FakeClock()
     limit = AdaptiveLimit(initial=8, max_limit=1000, clock=clock)

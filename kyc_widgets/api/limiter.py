@@ -192,7 +192,8 @@ class AdaptiveLimit:
         self.found_limit = False
         """True once the API refused (429/503): from then on a learned rate paces the requests."""
         self.unloaded: float | None = None
-        """The lowest round-median latency seen (seconds): the API's latency without our load."""
+        """The API's latency without our load (seconds): the lowest round median, then
+        the lower of the last two re-measurements with few in flight."""
         self.last_median: float | None = None
         """Smoothed round-median latency (an average of the last few rounds)."""
         self._round_start = clock()
@@ -212,8 +213,8 @@ class AdaptiveLimit:
         self._judged = 0
         self._next_probe = FIRST_PROBE_ROUNDS
         self._probe: list[float] | None = None
-        self._probes: collections.deque[float] = collections.deque(maxlen=2)
         """Latencies of the re-measurement under way, or None."""
+        self._probes: collections.deque[float] = collections.deque(maxlen=2)
 
     @property
     def limit(self) -> int:
@@ -265,6 +266,7 @@ class AdaptiveLimit:
             self._event_at, self._event_sent = now, self._sent
             self._events += 1
         self.found_limit = True
+        self._probe = None  # the API's refusals pace the batch now, not its latency
         target = self._limit * DROP_BACKOFF
         latency = self.last_median or self.unloaded
         if self._event_rate is not None and latency is not None:
