@@ -9,9 +9,9 @@ request id, fire an armed fault switch, then for ``/api/`` paths:
 authenticate, rate-limit, apply ``--fail-rate``; then ``--latency-ms``, and
 only then does the request reach the application. The latency stands for the
 API's own work (screening, database writes), so a refusal by the gateway in
-front of it (401, 429, the fail rate's 503) comes at once, as a real
-gateway's does: a client learns it is too fast one round trip sooner. Every answer, error or not, carries
-``X-Request-ID``; so does the imitation proxy page of ``html_502``, as a
+front of it (401, 429, the fail rate's 503, an armed 503 or 429) comes at
+once, as a real gateway's does: a client learns it is too fast one round trip
+sooner. Every answer, error or not, carries ``X-Request-ID``; so does the imitation proxy page of ``html_502``, as a
 gateway that tags requests would, so support can still trace it.
 """
 
@@ -302,6 +302,8 @@ class SandboxGate:
 
         if scope["path"].startswith(API_PREFIX) and not await self._admit(scope, send, request_id):
             return
+        if settings.latency_ms:  # the API does its work, as for any accepted request
+            await asyncio.sleep(settings.latency_ms / 1000.0)
         await self.app(scope, receive, hold)
         start = next((m for m in held if m["type"] == "http.response.start"), None)
         if start is not None:
