@@ -437,10 +437,10 @@ class PacingGate:
     def _token_delay(self) -> float:
         """Seconds until this request may leave under the rate (0 with neither ``max_rate`` nor a learned one)."""
         with self._lock:
-            rates = [r for r in (self._limits.max_rate, self._limiter.rate()) if r is not None]
-            if not rates:
+            rate = self.rate
+            if rate is None:
                 return 0.0
-            self._spacer.rate = min(rates)
+            self._spacer.rate = rate
             return max(0.0, self._spacer.reserve() - time.monotonic())
 
     @property

@@ -221,15 +221,13 @@ class SandboxGate:
         fault = settings.faults.take(method, path)
         if fault is not None:
             if fault.kind == "drop_after_commit":
-                await self._run_then_drop(scope, receive, send_with_id, settings, request_id)
+                await self._run_then_drop(scope, receive, send_with_id, request_id)
                 return
             if await self._fire(fault, send, send_with_id, request_id):
                 return
 
-        if path.startswith(API_PREFIX) and not await self._admit(scope, send, request_id):
+        if not await self._let_through(scope, send, request_id):
             return
-        if settings.latency_ms:  # the API's own work: a gateway's refusals above come at once
-            await asyncio.sleep(settings.latency_ms / 1000.0)
         started = False
 
         async def send_tracked(message: Message) -> None:
@@ -292,7 +290,7 @@ class SandboxGate:
         return True
 
     async def _run_then_drop(
-        self, scope: Scope, receive: Receive, send: Send, settings: GateSettings, request_id: str
+        self, scope: Scope, receive: Receive, send: Send, request_id: str
     ) -> None:
         """Let the request be applied in full, then lose its answer on the wire."""
         held: list[Message] = []
@@ -300,15 +298,25 @@ class SandboxGate:
         async def hold(message: Message) -> None:
             held.append(message)
 
-        if scope["path"].startswith(API_PREFIX) and not await self._admit(scope, send, request_id):
+        if not await self._let_through(scope, send, request_id):
             return
-        if settings.latency_ms:  # the API does its work, as for any accepted request
-            await asyncio.sleep(settings.latency_ms / 1000.0)
         await self.app(scope, receive, hold)
         start = next((m for m in held if m["type"] == "http.response.start"), None)
         if start is not None:
             await send(start)  # the status line goes out, the body never does
         raise ConnectionDropped()
+
+    async def _let_through(self, scope: Scope, send: Send, request_id: str) -> bool:
+        """The gateway's checks on ``/api/`` paths, then the API's own latency; False when refused.
+
+        A refusal comes at once, as a real gateway's does; only an accepted request
+        waits ``--latency-ms``, the API's work (screening, database writes).
+        """
+        if scope["path"].startswith(API_PREFIX) and not await self._admit(scope, send, request_id):
+            return False
+        if self.settings.latency_ms:
+            await asyncio.sleep(self.settings.latency_ms / 1000.0)
+        return True
 
     async def _admit(self, scope: Scope, send: Send, request_id: str) -> bool:
         """Authenticate, rate-limit and apply the fail rate; False when answered."""
