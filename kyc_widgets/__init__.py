@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from kyc_widgets._version import __version__
 
 # public name -> the module that defines it
 _EXPORTS: dict[str, str] = {
@@ -37,9 +37,11 @@ _EXPORTS: dict[str, str] = {
             "KycApiError",
             "KycConfigurationError",
             "NotFoundError",
+    "OnConflict",
             "PermissionDeniedError",
             "RateLimitedError",
             "RequestStoppedError",
+    "RowStatus",
             "ServerError",
             "ServiceUnavailableError",
             "TransportError",
@@ -49,11 +51,15 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
+            "BatchMode",
+            "BatchOptions",
             "BatchReport",
             "CampaignColumnsError",
             "CampaignMapping",
             "CampaignRequiredError",
             "MappingError",
+            "OnConflict",
+            "RowStatus",
             "abatch_create",
             "batch_create",
             "read_campaign",
@@ -98,6 +104,8 @@ __all__ = [
     "AsyncKycApiClient",
     "AuthenticationError",
     "BatchCreator",
+    "BatchMode",
+    "BatchOptions",
     "BatchReport",
     "CREATE_STATUSES",
     "CampaignColumnsError",
@@ -126,6 +134,7 @@ __all__ = [
     "KycConfigurationError",
     "MappingError",
     "NotFoundError",
+    "OnConflict",
     "PacingGate",
     "PacingLimits",
     "PermissionDeniedError",
@@ -133,6 +142,7 @@ __all__ = [
     "ReadinessStatus",
     "RelationshipType",
     "RequestStoppedError",
+    "RowStatus",
     "SchemaForm",
     "ServerError",
     "ServiceUnavailableError",
@@ -188,11 +198,15 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from kyc_widgets.api.pacing import PacingGate, PacingLimits
     from kyc_widgets.api.protocols import AsyncCaseApi, CaseApi
     from kyc_widgets.batch import (
+        BatchMode,
+        BatchOptions,
         BatchReport,
         CampaignColumnsError,
         CampaignMapping,
         CampaignRequiredError,
         MappingError,
+        OnConflict,
+        RowStatus,
         abatch_create,
         batch_create,
         read_campaign,

@@ -10,6 +10,8 @@ Small modules, one concept each:
   values) and :func:`suggest_mapping`; the synonyms it uses are in :mod:`.synonyms`
 - :mod:`.template`: :func:`write_template`, an XLSX that reads back with no mapping
 - :mod:`.identity`: stable external ids for rows without ``kyc_case_id``
+- :mod:`.status`: :class:`RowStatus`, every row status and its facts
+- :mod:`.options`: :class:`BatchOptions`, a run's settings validated once
 - :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`
 - :mod:`.journal`: append-only outcomes for resuming after a crash
 - :mod:`.report`: :class:`BatchReport`
@@ -27,6 +29,7 @@ from .fixes import FixError
 from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
 from .journal import Journal, JournalEntry
 from .mapping import CampaignMapping, MappingError, suggest_mapping
+from .options import BatchMode, BatchOptions, OnConflict
 from .preflight import CampaignColumnsError, Preflight, preflight
 from .reading import CampaignReadError, SheetNotFoundError, read_campaign
 from .report import (
@@ -38,6 +41,7 @@ from .report import (
     BatchReport,
 )
 from .sending import DEFAULT_CONCURRENCY, BatchProgress, abatch_create, batch_create
+from .status import RowStatus
 from .template import write_template
 
 __all__ = [
@@ -48,6 +52,8 @@ __all__ = [
     "RESULT_COLUMNS",
     "STATUSES",
     "STATUS_LABELS",
+    "BatchMode",
+    "BatchOptions",
     "BatchProgress",
     "BatchReport",
     "CampaignColumnsError",
@@ -59,7 +65,9 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "MappingError",
+    "OnConflict",
     "Preflight",
+    "RowStatus",
     "SheetNotFoundError",
     "abatch_create",
     "batch_create",

@@ -48,6 +48,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from kyc_widgets._version import __version__
+
 if TYPE_CHECKING:
     from .report import BatchReport
 
@@ -152,7 +154,6 @@ def build_evidence(report: BatchReport, *, sheet: str | os.PathLike[str] | None 
     ``sheet`` is the campaign file, hashed here; without it the facts that
     :func:`~.reading.read_campaign` noted on the frame are used.
     """
-    from kyc_widgets import __version__
 
     earlier, journal_principals = _journal_runs(report)
     runs = sorted([*earlier, *report.runs], key=lambda run: str(run.get("started_at") or ""))
