@@ -50,6 +50,16 @@ Errors = Mapping[str | None, str] | Iterable[tuple[str | None, str]]
 """What ``set_errors`` accepts: ``{field: message}`` or ``(field, message)`` pairs."""
 
 
+def _check_field_names(
+    model_cls: type[BaseModel], specs: Mapping[str, FieldSpec], options: Mapping[str, Iterable[str]]
+) -> None:
+    """Refuse an option that names a field the model does not have (a typo would pass silently)."""
+    for option, names in options.items():
+        unknown = sorted(set(names) - set(specs))
+        if unknown:
+            raise ValueError(f"{option}: {model_cls.__name__} has no field(s) {unknown}")
+
+
 class SchemaForm(W.VBox, Generic[M]):
     """A labelled, validating form for ``model_cls``; display it like any widget.
 
@@ -101,16 +111,17 @@ class SchemaForm(W.VBox, Generic[M]):
         exclude, read_only = frozenset(exclude), frozenset(read_only)
         order = tuple(order or ())
         choices, widgets = dict(choices or {}), dict(widgets or {})
-        for option, names in (
-            ("exclude", exclude),
-            ("read_only", read_only),
-            ("order", order),
-            ("choices", choices),
-            ("widgets", widgets),
-        ):
-            unknown = sorted(set(names) - set(all_specs))
-            if unknown:
-                raise ValueError(f"{option}: {model_cls.__name__} has no field(s) {unknown}")
+        _check_field_names(
+            model_cls,
+            all_specs,
+            {
+                "exclude": exclude,
+                "read_only": read_only,
+                "order": order,
+                "choices": choices,
+                "widgets": widgets,
+            },
+        )
 
         self._initial: dict[str, Any] = {}
         if values is not None:
@@ -121,6 +132,31 @@ class SchemaForm(W.VBox, Generic[M]):
         self.specs: dict[str, FieldSpec] = {n: all_specs[n] for n in shown}
         self._excluded: dict[str, FieldSpec] = {n: all_specs[n] for n in exclude}
         self._read_only = read_only
+        self._init_state()
+        self.scope = new_scope("kyc-form")
+        """A class unique to this form: its parts are found by it in the browser."""
+        self.bridge = A11yBridge(self.scope)
+        """Sets the fields' ARIA attributes and moves focus (see :mod:`kyc_widgets.a11y`)."""
+
+        self._build_rows(choices, widgets)
+        self.legend = W.HTML(
+            help_html("Fields marked * are required.")
+            if any(s.required for s in self.specs.values())
+            else ""
+        )
+        self.form_message = W.HTML(layout=W.Layout(display="none"))
+        self.form_message.add_class(self._part("summary"))
+        super().__init__(
+            [self.legend, *self.rows.values(), self.form_message, self.bridge], **box_kwargs
+        )
+        self.add_class("kyc-schema-form")
+        self.add_class(self.scope)
+        self.reset()
+
+    # ------------------------------------------------------------------ building
+
+    def _init_state(self) -> None:
+        """The form's changing state, empty: values held aside, errors, what was touched."""
         self._hidden_values: dict[str, Any] = {}
         self._errors: dict[str, str] = {}
         self._form_errors: list[str] = []
@@ -132,11 +168,13 @@ class SchemaForm(W.VBox, Generic[M]):
         self._disabled = False
         self._callbacks: list[Callable[[str, Any], None]] = []
         self._secrets: dict[str, Any] = {}
-        self.scope = new_scope("kyc-form")
-        """A class unique to this form: its parts are found by it in the browser."""
-        self.bridge = A11yBridge(self.scope)
-        """Sets the fields' ARIA attributes and moves focus (see :mod:`kyc_widgets.a11y`)."""
 
+    def _build_rows(
+        self,
+        choices: dict[str, Iterable[Any]],
+        widgets: dict[str, W.Widget | Callable[[], W.Widget]],
+    ) -> None:
+        """One row per shown field (``fields``, ``error_widgets``, ``rows``): input, help, error."""
         label_width = label_width_for(list(self.specs.values()))
         input_width = f"calc({label_width} + 22em)"
         self._styles: dict[type, W.Widget] = {}
@@ -157,43 +195,34 @@ class SchemaForm(W.VBox, Generic[M]):
                 preset=self._initial.get(name) is not None,
             )
             if hasattr(widget, "disabled"):
-                widget.disabled = name in read_only
-            error = W.HTML(
-                layout=W.Layout(display="none", margin=f"0 0 2px {label_width}"),
-                style=html_style,
-            )
+                widget.disabled = name in self._read_only
+            error = self._make_error_text(name, label_width, html_style)
             widget.add_class(self._part("input", name))
-            error.add_class(self._part("error", name))
-            self.bridge.set(f".{self._part('error', name)}", {"id": self._part("error", name)})
             parts: list[W.Widget] = [widget]
             if spec.description:
-                help_text = W.HTML(
-                    help_html(spec.description), layout=help_layout, style=html_style
-                )
-                help_text.add_class(self._part("help", name))
-                self.bridge.set(f".{self._part('help', name)}", {"id": self._part("help", name)})
-                parts.append(help_text)
+                parts.append(self._make_help_text(name, spec.description, help_layout, html_style))
             parts.append(error)
             self.fields[name] = widget
             self.error_widgets[name] = error
             self.rows[name] = W.VBox(parts, layout=W.Layout(margin="0 0 6px 0"))
             widget.observe(self._on_input, names="value")
 
-        self.legend = W.HTML(
-            help_html("Fields marked * are required.")
-            if any(s.required for s in self.specs.values())
-            else ""
+    def _make_error_text(self, name: str, label_width: str, style: Any) -> W.HTML:
+        """The field's error message, hidden until there is one; its id is for ``aria-describedby``."""
+        error = W.HTML(
+            layout=W.Layout(display="none", margin=f"0 0 2px {label_width}"),
+            style=style,
         )
-        self.form_message = W.HTML(layout=W.Layout(display="none"))
-        self.form_message.add_class(self._part("summary"))
-        super().__init__(
-            [self.legend, *self.rows.values(), self.form_message, self.bridge], **box_kwargs
-        )
-        self.add_class("kyc-schema-form")
-        self.add_class(self.scope)
-        self.reset()
+        error.add_class(self._part("error", name))
+        self.bridge.set(f".{self._part('error', name)}", {"id": self._part("error", name)})
+        return error
 
-    # ------------------------------------------------------------------ building
+    def _make_help_text(self, name: str, description: str, layout: W.Layout, style: Any) -> W.HTML:
+        """The field's help text; its id is for ``aria-describedby``."""
+        help_text = W.HTML(help_html(description), layout=layout, style=style)
+        help_text.add_class(self._part("help", name))
+        self.bridge.set(f".{self._part('help', name)}", {"id": self._part("help", name)})
+        return help_text
 
     def _part(self, kind: str, name: str = "") -> str:
         """The class (and element id) of one part: ``input``/``help``/``error`` of a field, ``summary``."""

@@ -158,6 +158,15 @@ def create_fastapi_app(state: SandboxState) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.sandbox = state
+    _add_error_handlers(app)
+    _add_health_routes(app, state)
+    _add_case_routes(app, state)
+    _use_contract_openapi(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Answer FastAPI's own 404/405/422/500 cases with the contract's envelope."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -193,6 +202,10 @@ def create_fastapi_app(state: SandboxState) -> FastAPI:
         log_unexpected(exc, request.state.request_id, request.scope["state"])
         return _error(request, 500, "INTERNAL_ERROR", "Something went wrong on our side.")
 
+
+def _add_health_routes(app: FastAPI, state: SandboxState) -> None:
+    """``/healthz`` and ``/readyz`` (the function names are the OpenAPI operation ids)."""
+
     @app.get("/healthz", response_model=HealthStatus, tags=["health"])
     async def healthz() -> Response:
         """Is the process up (no dependency checks)."""
@@ -214,6 +227,10 @@ def create_fastapi_app(state: SandboxState) -> FastAPI:
             }
         )
 
+
+def _add_case_routes(app: FastAPI, state: SandboxState) -> None:
+    """Create a case and load a case (the function names are the OpenAPI operation ids)."""
+
     @app.post(
         CASES_PATH,
         status_code=201,
@@ -225,46 +242,9 @@ def create_fastapi_app(state: SandboxState) -> FastAPI:
     )
     async def create_case(request: Request) -> Response:
         """Create a case; ``kyc_case_id`` is generated when absent, 409 when taken."""
-        raw, too_large = await _read_body(request)
-        if not _is_json_media_type(request.headers.get("content-type")):
-            return _bad_request(
-                request,
-                "UNSUPPORTED_MEDIA_TYPE",
-                "Send the case as JSON (Content-Type: application/json).",
-                "The request body must be JSON with Content-Type: application/json.",
-            )
-        if too_large:
-            return _bad_request(
-                request,
-                "PAYLOAD_TOO_LARGE",
-                f"The request body is too large (at most {MAX_BODY_BYTES // 1024} KiB).",
-                "The request body is too large.",
-            )
-        try:
-            data = json.loads(raw)
-        except (ValueError, RecursionError):
-            return _bad_request(
-                request, "INVALID_JSON", "The request body is not valid JSON.", "Not valid JSON."
-            )
-        if not isinstance(data, dict):
-            return _bad_request(
-                request,
-                "VALIDATION_FAILED",
-                "The request body must be a JSON object with the case fields.",
-                "Expected a JSON object.",
-            )
-        try:
-            case_input = KycCaseCreateInput.model_validate(data)
-        except ValidationError as exc:
-            details = validation_details(exc)
-            count = len(details["errors"])
-            return _error(
-                request,
-                400,
-                "VALIDATION_FAILED",
-                "One field needs attention." if count == 1 else f"{count} fields need attention.",
-                details=details,
-            )
+        case_input = await _case_input_or_refusal(request)
+        if isinstance(case_input, Response):
+            return case_input
         principal = str(request.state.principal)
         try:
             record = await state.db(
@@ -308,30 +288,98 @@ def create_fastapi_app(state: SandboxState) -> FastAPI:
         )
         return _json(envelope.model_dump_json().encode())
 
+
+async def _case_input_or_refusal(request: Request) -> KycCaseCreateInput | Response:
+    """The case in the request body, or the 400 that says what is wrong with the body.
+
+    The checks go from the outside in (media type, size, JSON, object, fields), so
+    the answer names the first thing a client has to fix.
+    """
+    raw, too_large = await _read_body(request)
+    if not _is_json_media_type(request.headers.get("content-type")):
+        return _bad_request(
+            request,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Send the case as JSON (Content-Type: application/json).",
+            "The request body must be JSON with Content-Type: application/json.",
+        )
+    if too_large:
+        return _bad_request(
+            request,
+            "PAYLOAD_TOO_LARGE",
+            f"The request body is too large (at most {MAX_BODY_BYTES // 1024} KiB).",
+            "The request body is too large.",
+        )
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return _bad_request(
+            request, "INVALID_JSON", "The request body is not valid JSON.", "Not valid JSON."
+        )
+    if not isinstance(data, dict):
+        return _bad_request(
+            request,
+            "VALIDATION_FAILED",
+            "The request body must be a JSON object with the case fields.",
+            "Expected a JSON object.",
+        )
+    try:
+        return KycCaseCreateInput.model_validate(data)
+    except ValidationError as exc:
+        return _fields_invalid(request, exc)
+
+
+def _fields_invalid(request: Request, exc: ValidationError) -> Response:
+    """The 400 for a body whose fields break the model: one entry per field."""
+    details = validation_details(exc)
+    count = len(details["errors"])
+    return _error(
+        request,
+        400,
+        "VALIDATION_FAILED",
+        "One field needs attention." if count == 1 else f"{count} fields need attention.",
+        details=details,
+    )
+
+
+def _use_contract_openapi(app: FastAPI) -> None:
+    """Serve :func:`_contract_openapi` as the app's document, built once, on first use."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title,
-                version=app.version,
-                description=app.description,
-                routes=app.routes,
-            )
-            body_schema = KycCaseCreateInput.model_json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for name, sub in body_schema.pop("$defs", {}).items():
-                components.setdefault(name, sub)
-            components["KycCaseCreateInput"] = body_schema
-            schema.setdefault("components", {})["securitySchemes"] = {
-                "bearer": {"type": "http", "scheme": "bearer"}
-            }
-            _document_what_the_gate_does(schema)
-            app.openapi_schema = schema
+            app.openapi_schema = _contract_openapi(app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    return app
+
+
+def _contract_openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document for ``app``, completed to describe what the server really does."""
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+    )
+    _add_case_input_schema(schema)
+    schema.setdefault("components", {})["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer"}
+    }
+    _document_what_the_gate_does(schema)
+    return schema
+
+
+def _add_case_input_schema(schema: dict[str, Any]) -> None:
+    """Add :class:`KycCaseCreateInput` (and the models it uses) to the document's schemas.
+
+    ``create_case`` parses its body itself, so FastAPI never sees the model; the
+    ``$ref`` in :data:`_CREATE_BODY_DOC` needs it among the components.
+    """
+    body_schema = KycCaseCreateInput.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, sub in body_schema.pop("$defs", {}).items():
+        components.setdefault(name, sub)
+    components["KycCaseCreateInput"] = body_schema
 
 
 def _document_what_the_gate_does(schema: dict[str, Any]) -> None:

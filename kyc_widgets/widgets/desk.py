@@ -95,9 +95,30 @@ class CaseDesk(widgets.VBox):
         self.campaign: BatchCreator | None = None
         self.opened: CaseWorkspace | None = None
 
-        # -- header ---------------------------------------------------------------------------
+        self._build_header_widgets()
+        self.creator = CaseCreator(client, on_created=self._note_envelope)
+        self.sections = widgets.Tab(
+            children=[self.creator, self._build_open_section(), self._build_campaign_section()],
+            titles=SECTIONS,
+        )
+        self._render_header()
+        super().__init__(
+            children=[
+                self.header,
+                widgets.HBox([self.status_toggle]),
+                self.status,
+                self.sections,
+            ],
+            **kwargs,
+        )
+        self.add_class("kyc-desk")  # the app's root element (browser tests scope to it)
+        if check_api:
+            self.status.refresh()
+
+    def _build_header_widgets(self) -> None:
+        """The header text and the compact API status: a toggle that shows the full checks."""
         self.header = widgets.HTML()
-        self.status = ApiStatus(client, check_now=False)
+        self.status = ApiStatus(self.client, check_now=False)
         self.status.layout.display = "none"
         self._status_summary = "not checked"
         self.status_toggle = widgets.ToggleButton(
@@ -110,10 +131,8 @@ class CaseDesk(widgets.VBox):
         self.status_toggle.observe(self._on_status_toggle, names="value")
         self.status.row_widgets["Authenticated"].observe(self._on_status_rows, names="value")
 
-        # -- New case ---------------------------------------------------------------------------
-        self.creator = CaseCreator(client, on_created=self._note_envelope)
-
-        # -- Open a case ------------------------------------------------------------------------
+    def _build_open_section(self) -> widgets.VBox:
+        """The "Open a case" section: an external case id, and the area its case is shown in."""
         self.case_id = widgets.Text(
             description="External case ID",
             placeholder="e.g. KYC-2024-000123",
@@ -131,8 +150,10 @@ class CaseDesk(widgets.VBox):
             [widgets.HBox([self.case_id, self.open_button]), self.case_area]
         )
         open_section.add_class("kyc-desk-open")
+        return open_section
 
-        # -- Campaign ---------------------------------------------------------------------------
+    def _build_campaign_section(self) -> widgets.VBox:
+        """The "Campaign" section: upload a sheet or take the sample, then its campaign panel."""
         self.upload = widgets.FileUpload(
             accept=_UPLOAD_ACCEPT,
             multiple=False,
@@ -158,23 +179,7 @@ class CaseDesk(widgets.VBox):
             ]
         )
         campaign_section.add_class("kyc-desk-campaign")
-
-        self.sections = widgets.Tab(
-            children=[self.creator, open_section, campaign_section], titles=SECTIONS
-        )
-        self._render_header()
-        super().__init__(
-            children=[
-                self.header,
-                widgets.HBox([self.status_toggle]),
-                self.status,
-                self.sections,
-            ],
-            **kwargs,
-        )
-        self.add_class("kyc-desk")  # the app's root element (browser tests scope to it)
-        if check_api:
-            self.status.refresh()
+        return campaign_section
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> CaseDesk:

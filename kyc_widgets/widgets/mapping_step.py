@@ -83,13 +83,49 @@ class MappingStep(W.VBox):
         self._constants: dict[str, str] = {}
         self._source: str | None = None
 
+        rows = self._build_column_rows()
+        self.uncovered = W.HTML()
+        self.confirm_all = W.Button(
+            description="Confirm all guesses", icon="check", layout=W.Layout(display="none")
+        )
+        self.confirm_all.on_click(lambda _b: self.confirm())
+        self.constants_box = W.VBox()
+        self.constants_form: SchemaForm[KycCaseCreateInput] | None = None
+        self.values_box = W.VBox()
+        self.value_dropdowns: dict[tuple[str, str], W.Dropdown] = {}
+        self.value_notes: dict[tuple[str, str], W.HTML] = {}
+        self._values_shown: tuple[tuple[str, str], ...] | None = None
+        file_row = self._build_file_row()
+
+        super().__init__(
+            [
+                W.HTML("<h4>Columns: what each column of the sheet means</h4>"),
+                *rows,
+                self.confirm_all,
+                self.uncovered,
+                W.HTML(
+                    "<h4>Campaign constants</h4><p>Fields no column gives: a value entered "
+                    "here is used for every row.</p>"
+                ),
+                self.constants_box,
+                W.HTML("<h4>Values</h4>"),
+                self.values_box,
+                file_row,
+                self.message,
+            ]
+        )
+        self.add_class("kyc-mapping-step")
+        self._apply(mapping if mapping is not None else suggest_mapping(frame), confirmed=mapping is not None)
+
+    def _build_column_rows(self) -> list[W.HBox]:
+        """One row per sheet header: its field dropdown, a "Confirm" button for a guess, a note."""
         options = [("Ignore this column", IGNORE)] + [
             (FIELD_TITLES[name] + (" *" if name in REQUIRED_COLUMNS else ""), name) for name in FIELDS
         ]
         self.dropdowns: dict[str, W.Dropdown] = {}
         self.notes: dict[str, W.HTML] = {}
         self.confirm_buttons: dict[str, W.Button] = {}
-        rows = []
+        rows: list[W.HBox] = []
         for header in self.headers:
             dropdown = W.Dropdown(
                 description=header,
@@ -110,18 +146,10 @@ class MappingStep(W.VBox):
             self.notes[header] = note
             self.confirm_buttons[header] = confirm
             rows.append(W.HBox([dropdown, confirm, note]))
+        return rows
 
-        self.uncovered = W.HTML()
-        self.confirm_all = W.Button(
-            description="Confirm all guesses", icon="check", layout=W.Layout(display="none")
-        )
-        self.confirm_all.on_click(lambda _b: self.confirm())
-        self.constants_box = W.VBox()
-        self.constants_form: SchemaForm[KycCaseCreateInput] | None = None
-        self.values_box = W.VBox()
-        self.value_dropdowns: dict[tuple[str, str], W.Dropdown] = {}
-        self.value_notes: dict[tuple[str, str], W.HTML] = {}
-        self._values_shown: tuple[tuple[str, str], ...] | None = None
+    def _build_file_row(self) -> W.HBox:
+        """The mapping file's path with its save and load buttons (``message`` says how that went)."""
         self.path = W.Text(
             description="Mapping file",
             placeholder="e.g. core-banking.json",
@@ -133,26 +161,7 @@ class MappingStep(W.VBox):
         self.message = W.HTML()
         self.save_button.on_click(lambda _b: self.save())
         self.load_button.on_click(lambda _b: self.load())
-
-        super().__init__(
-            [
-                W.HTML("<h4>Columns: what each column of the sheet means</h4>"),
-                *rows,
-                self.confirm_all,
-                self.uncovered,
-                W.HTML(
-                    "<h4>Campaign constants</h4><p>Fields no column gives: a value entered "
-                    "here is used for every row.</p>"
-                ),
-                self.constants_box,
-                W.HTML("<h4>Values</h4>"),
-                self.values_box,
-                W.HBox([self.path, self.save_button, self.load_button]),
-                self.message,
-            ]
-        )
-        self.add_class("kyc-mapping-step")
-        self._apply(mapping if mapping is not None else suggest_mapping(frame), confirmed=mapping is not None)
+        return W.HBox([self.path, self.save_button, self.load_button])
 
     # -- state -> widgets --------------------------------------------------------
 
