@@ -33,7 +33,6 @@ from pydantic import ValidationError
 from kyc_widgets import CampaignMapping, suggest_mapping
 from kyc_widgets.batch import batch_create, derive_case_id, preflight, read_campaign
 from kyc_widgets.batch.preflight import _validate_rows
-from kyc_widgets.batch.report import html_table
 from kyc_widgets.cli.batch import add_batch_parser
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.models import CaseEnvelope, KycCaseCreateInput
@@ -42,6 +41,7 @@ from kyc_widgets.text import FORBIDDEN_CHARACTERS, character_name, reveal
 from kyc_widgets.widgets.case_creator import CaseCreator
 from kyc_widgets.widgets.case_workspace import CaseWorkspace
 from kyc_widgets.widgets.fix_step import FixStep
+from kyc_widgets.widgets.report_html import html_table, report_html
 
 CASES = "/api/v1/kyc-cases"
 
@@ -277,11 +277,10 @@ def test_preflight_column_wise_agrees_with_per_row_validation() -> None:
     for name in ("legal_first_name", "assigned_team", "programme_name"):
         normalised[name] = frame[name].astype(object)
     normalised["legal_last_name"] = frame["legal_last_name"].astype(object)
-    _, errors = _validate_rows(normalised)
-    assert sum(len(messages.dropna()) for messages in errors.values()) == len(FORBIDDEN)
-    for messages in errors.values():
-        bad = messages.dropna()
-        for label, message in bad.items():
+    _, problems = _validate_rows(normalised)
+    assert sum(len(table) for table in problems) == len(FORBIDDEN)
+    for table in problems:
+        for label, message in zip(table.index, table["message"]):
             assert message in result.error_message[label]
 
 
@@ -424,7 +423,7 @@ def test_report_tables_reveal_hidden_characters(sandbox: Sandbox, client: Any) -
     frame = campaign_frame(2)
     frame["Note\u202e"] = ["a\u202eb", "x"]
     report = batch_create(client, frame, campaign="Display", progress=False)
-    page = report._repr_html_()
+    page = report_html(report)
     assert "\u202e" not in page and "Note⟨U+202E⟩" in page
     table = html_table(pd.DataFrame({"name\u2067": ["Ali\u202eecilA", None], "n": [1, 2]}))
     assert "\u202e" not in table and "\u2067" not in table

@@ -13,7 +13,8 @@ import pytest
 from factories import valid_case_input
 
 from kyc_widgets import PacingGate, RateLimitedError, RequestStoppedError
-from kyc_widgets.api.pacing import PacingStopped, StopSignal
+from kyc_widgets.api.pacing import PacingStopped
+from kyc_widgets.batch.stop import StopSignal
 from kyc_widgets.sandbox import Sandbox
 
 POSTS = {"method": "POST", "path": "/api/v1/kyc-cases"}

@@ -44,7 +44,7 @@ import collections
 import threading
 import time
 from types import TracebackType
-from typing import NamedTuple, Protocol, final
+from typing import NamedTuple, final
 
 import tenacity
 
@@ -58,8 +58,6 @@ __all__ = [
     "PacingGate",
     "PacingLimits",
     "PacingStopped",
-    "Settable",
-    "StopSignal",
 ]
 
 DEFAULT_BACKOFF_BASE = 0.25
@@ -73,12 +71,6 @@ DEFAULT_RETRY_AFTER_CAP = 30.0
 
 POLL_INTERVAL = 0.05
 """Seconds between looks at an outside cancel event (one set from another thread is polled)."""
-
-
-class Settable(Protocol):
-    """Anything with ``is_set()``: ``threading.Event``, ``asyncio.Event``, :class:`StopSignal`."""
-
-    def is_set(self) -> bool: ...
 
 
 class PacingStopped(Exception):  # noqa: N818 - reads as what happened: "pacing stopped"
@@ -549,43 +541,3 @@ class Slot:
 def _wake(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
-
-
-class StopSignal:
-    """Why a batch stops: an outside cancel event, or a reason set by a worker (401, 403).
-
-    ``cancel`` may be a ``threading.Event`` set from another thread (the
-    notebook's Cancel button, a kernel interrupt) or an ``asyncio.Event``; it
-    is polled (:meth:`watch`), because a thread cannot wake an event loop's
-    waiter directly. Once set, the stop is passed on to ``gate`` so that
-    requests waiting there end at once.
-    """
-
-    def __init__(self, cancel: Settable | None = None, gate: PacingGate | None = None) -> None:
-        self._cancel = cancel
-        self._gate = gate
-        self.stopped_gate = False
-        """True when this signal stopped the gate (so the batch resumes it when it is done)."""
-        self.reason: str | None = None
-
-    def set(self, reason: str) -> None:
-        if self.reason is None:
-            self.reason = reason
-        if self._gate is not None and self._gate.stop(self.reason):
-            self.stopped_gate = True
-
-    def is_set(self) -> bool:
-        if self.reason is None and self._cancel is not None and self._cancel.is_set():
-            self.set("cancelled")
-        return self.reason is not None
-
-    async def watch(self) -> None:
-        """Poll the cancel event until the signal is set (run as a task; cancel it when done)."""
-        while not self.is_set():
-            await asyncio.sleep(POLL_INTERVAL)
-
-    def release(self) -> None:
-        """Resume the gate if this signal stopped it: the client is usable again after the batch."""
-        if self.stopped_gate and self._gate is not None:
-            self._gate.resume()
-            self.stopped_gate = False

@@ -45,13 +45,14 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from kyc_widgets._version import __version__
 
-if TYPE_CHECKING:
-    from .report import BatchReport
+from .results import CampaignResults
+
+_Results = TypeVar("_Results", bound=CampaignResults)
 
 __all__ = [
     "EVIDENCE_FORMAT",
@@ -88,12 +89,12 @@ def public_url(url: object) -> str | None:
 
 
 def stamp_run(
-    report: BatchReport,
+    report: _Results,
     client: Any,
     options: dict[str, Any],
     started_at: str,
     principals: set[str],
-) -> BatchReport:
+) -> _Results:
     """Record the run's API, principals, options and times on ``report`` (the sender calls this)."""
     report.api_base_url = public_url(getattr(client, "base_url", None))
     report.principals = sorted(principals)
@@ -148,7 +149,7 @@ def chain_entries(header: dict[str, Any], entries: list[dict[str, Any]]) -> dict
     }
 
 
-def build_evidence(report: BatchReport, *, sheet: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The JSON-serialisable evidence record of ``report`` (see the module docstring).
 
     ``sheet`` is the campaign file, hashed here; without it the facts that
@@ -192,7 +193,7 @@ def build_evidence(report: BatchReport, *, sheet: str | os.PathLike[str] | None 
     return chain_entries(header, entries)
 
 
-def _sheet_facts(report: BatchReport, sheet: str | os.PathLike[str] | None) -> dict[str, Any]:
+def _sheet_facts(report: CampaignResults, sheet: str | os.PathLike[str] | None) -> dict[str, Any]:
     facts: dict[str, Any] = {"file_name": None, "sha256": None}
     if sheet is not None:
         path = Path(sheet)
@@ -210,7 +211,7 @@ def _sheet_facts(report: BatchReport, sheet: str | os.PathLike[str] | None) -> d
     return facts
 
 
-def _journal_runs(report: BatchReport) -> tuple[list[dict[str, Any]], set[str]]:
+def _journal_runs(report: CampaignResults) -> tuple[list[dict[str, Any]], set[str]]:
     """Earlier runs recorded in the campaign's journal (a resumed campaign), and their principals."""
     path = report.options.get("journal")
     if not path:

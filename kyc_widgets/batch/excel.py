@@ -50,7 +50,7 @@ from xml.etree import ElementTree
 import pandas as pd
 import python_calamine
 
-from kyc_widgets.batch.reading import (
+from .sheet import (
     SAVE_AS,
     SHEET_ROW_INDEX_NAME,
     CampaignReadError,

@@ -25,6 +25,7 @@ from kyc_widgets.api.protocols import AsyncCaseApi
 from kyc_widgets.models import CaseEnvelope
 
 from .outcomes import Outcome, compared, from_error, paced_row
+from .status import RowStatus
 
 __all__ = ["check_row"]
 
@@ -40,7 +41,7 @@ async def check_row(aclient: AsyncCaseApi, body: dict[str, Any], *, on_conflict:
         return compared(
             body,
             found,
-            "exists_differs",
+            RowStatus.EXISTS_DIFFERS,
             case_id=found.case.id,
             http_status=200,
             request_id=found.request_id,
@@ -51,15 +52,15 @@ async def check_row(aclient: AsyncCaseApi, body: dict[str, Any], *, on_conflict:
     async def refused(exc: KycApiError, attempts: int) -> Outcome:
         if isinstance(exc, NotFoundError):
             return Outcome(
-                "would_create",
+                RowStatus.WOULD_CREATE,
                 http_status=exc.status,
                 request_id=exc.request_id,
                 attempts=attempts,
                 note="no case with this external id yet (checked on the API)",
             )
         outcome = from_error(exc, attempts)
-        if outcome.status == "invalid":  # a lookup has no body to be invalid: keep it a failure
-            outcome.status = "failed"
+        if outcome.status == RowStatus.INVALID:  # a lookup has no body to be invalid: keep it a failure
+            outcome.status = RowStatus.FAILED
         return outcome
 
     return await paced_row(

@@ -27,21 +27,19 @@ Errors and fixes name fields and sheet rows, never values.
 
 from __future__ import annotations
 
-import re
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from kyc_widgets.models import DEFAULT_CREATE_STATUS, KycCaseCreateInput
+from kyc_widgets.models import DEFAULT_CREATE_STATUS
 
-from .preflight import FIELDS, INVALID, preflight
-from .reading import SHEET_ROW_INDEX_NAME
-from .synonyms import phrase
-
-if TYPE_CHECKING:
-    from .mapping import ColumnPlan
-    from .report import BatchReport
+from .fields import ENUM_FIELDS, FIELDS, enum_member
+from .preflight import preflight, read_rows
+from .problems import row_problems
+from .results import RESULT_COLUMNS, CampaignResults
+from .sheet import SHEET_ROW_INDEX_NAME
+from .status import FIXABLE_STATUSES, RowStatus
 
 __all__ = [
     "FIXABLE_STATUSES",
@@ -55,19 +53,8 @@ __all__ = [
     "with_fixes",
 ]
 
-FIXABLE_STATUSES: frozenset[str] = frozenset({INVALID})
-"""Statuses of rows the API never stored (pre-flight refusals and 400s both end ``invalid``)."""
-
-FIELD_TITLES = {info.title or name: name for name, info in KycCaseCreateInput.model_fields.items()}
-_ENUMS: dict[str, type[Enum]] = {
-    name: info.annotation
-    for name, info in KycCaseCreateInput.model_fields.items()
-    if isinstance(info.annotation, type) and issubclass(info.annotation, Enum)
-}
-ENUM_SEPARATORS = re.compile(r"[\s\-]+")
 _DEFAULT_STATUS = DEFAULT_CREATE_STATUS.value
-_MERGED_COLUMNS = ("kyc_case_id", "status", "case_id", "http_status", "error_code", "error_field",
-                   "error_message", "request_id", "attempts", "note")
+_MERGED_COLUMNS = tuple(c for c in RESULT_COLUMNS if c not in ("source_index", "sheet_row"))
 
 
 class FixError(ValueError):
@@ -78,7 +65,7 @@ class FixError(ValueError):
         super().__init__(message)
 
 
-def needs_attention(report: BatchReport) -> pd.DataFrame:
+def needs_attention(report: CampaignResults) -> pd.DataFrame:
     """The fixable rows, indexed by sheet row: status, error field(s), message, fixed?, input."""
     results = report.results
     mask = results["status"].isin(FIXABLE_STATUSES)
@@ -90,70 +77,53 @@ def needs_attention(report: BatchReport) -> pd.DataFrame:
     return out.set_index("sheet_row").rename_axis(SHEET_ROW_INDEX_NAME)
 
 
-def _label(report: BatchReport, sheet_row: int) -> Any:
+def _label(report: CampaignResults, sheet_row: int) -> Any:
     found = report.results.index[report.results["sheet_row"] == int(sheet_row)]
     if len(found) != 1:
         raise KeyError(f"no sheet row {sheet_row} in this report")
     return found[0]
 
 
-def _header(report: BatchReport, name: str) -> str:
+def _header(report: CampaignResults, name: str) -> str:
     for header, field_name in report.column_map.items():
         if field_name == name:
             return str(header)
     return name
 
 
-def _mapping_plan(report: BatchReport) -> ColumnPlan | None:
-    """How the report's mapping read the sheet (value maps, constants), or None without one."""
-    mapping = report.mapping
-    return None if mapping is None else mapping.plan(report.source.columns)
-
-
-def row_values(report: BatchReport, sheet_row: int) -> dict[str, Any]:
+def row_values(report: CampaignResults, sheet_row: int) -> dict[str, Any]:
     """The row's values by field name, as a form should show them (accepted fix included).
 
-    Text is stripped; a mapping's value maps and campaign constants are
-    applied as the pre-flight applies them; a choice is its canonical member,
-    or ``None`` when the sheet's spelling is not one (the form then asks for it).
+    Read by the pre-flight's own reading (:func:`~.preflight.read_rows`: text
+    stripped, an export's ``'`` before a formula character dropped, the
+    mapping's value maps and constants applied); a choice is its canonical
+    member, or ``None`` when the sheet's spelling is not one (the form then asks for it).
     """
     label = _label(report, sheet_row)
-    source = report.source.loc[label]
-    plan = _mapping_plan(report)
+    read = read_rows(report.source.loc[[label]], report.mapping).iloc[0]
     values: dict[str, Any] = {
-        name: _reads_as(plan, name, source[header]) for header, name in report.column_map.items()
+        name: read[name] for name in FIELDS if name in _read_fields(report) or read[name] is not None
     }
-    if plan is not None:
-        values.update(plan.constants)
-    status = _header(report, "current_status")
-    if status not in source.index or _reads_as(None, "", source[status]) is None:
-        values["current_status"] = DEFAULT_CREATE_STATUS.value  # empty or absent: the pre-flight's
     values.update(report.fixes.get(int(sheet_row), {}))
-    for name in _ENUMS:  # a fix given in Python may spell a choice loosely
-        if isinstance(values.get(name), str):
-            values[name] = _reads_as(None, name, values[name])
+    for name, value in list(values.items()):  # a choice must be a member (a fix may spell it loosely)
+        if isinstance(value, str) and name in ENUM_FIELDS:
+            values[name] = enum_member(name, value)
     return values
 
 
-def _reads_as(plan: ColumnPlan | None, name: str, cell: Any) -> str | None:
-    """A cell's value as the pre-flight reads it: stripped, through the mapping's value map,
-    a choice as its canonical member (``None`` when the spelling is not one)."""
-    text = None if pd.isna(cell) else str(cell).strip() or None
-    if text is not None and plan is not None and name in plan.values:
-        text = plan.values[name].get(phrase(text), text)
-    if text is not None and name in _ENUMS:
-        canonical = ENUM_SEPARATORS.sub("_", text.upper())
-        text = canonical if canonical in {m.value for m in _ENUMS[name]} else None
-    return text
+def _read_fields(report: CampaignResults) -> set[str]:
+    """Fields the sheet has a column for, or the mapping a constant."""
+    constants = set(report.mapping.constants) if report.mapping is not None else set()
+    return set(report.column_map.values()) | constants
 
 
-def row_errors(report: BatchReport, sheet_row: int) -> list[tuple[str | None, str]]:
-    """The row's errors as ``(field, message)`` pairs (``None``: not tied to a field)."""
-    label = _label(report, sheet_row)
-    message = report.results.at[label, "error_message"]
-    if message is None or pd.isna(message):
-        return []
-    return _pairs(str(message))
+def row_errors(report: CampaignResults, sheet_row: int) -> list[tuple[str | None, str]]:
+    """The row's problems as ``(field, message)`` pairs (``None``: not tied to a field).
+
+    Read from the report's problems table (:mod:`.problems`), so a hint stays
+    with its field's message.
+    """
+    return row_problems(report.problems, _label(report, sheet_row))
 
 
 def _text(value: Any) -> Any:
@@ -164,26 +134,28 @@ def _text(value: Any) -> Any:
     return str(value)
 
 
-def _constants(report: BatchReport) -> dict[str, str]:
+def _constants(report: CampaignResults) -> dict[str, str]:
     """The mapping's campaign constants (field -> API value), empty without a mapping."""
     return dict(report.mapping.constants) if report.mapping is not None else {}
 
 
-def _with_fixes(report: BatchReport, frame: pd.DataFrame, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
+def _with_fixes(report: CampaignResults, frame: pd.DataFrame, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
     out = frame.copy()
     out.attrs.pop("kyc_sheet", None)  # no longer the file read_campaign hashed (see .evidence)
     constants = _constants(report)
-    plan = _mapping_plan(report) if fixes else None
+    labels = {sheet_row: _label(report, sheet_row) for sheet_row in fixes}
+    read = read_rows(frame.loc[list(labels.values())], report.mapping) if fixes else None
     for sheet_row, changes in fixes.items():
-        label = _label(report, sheet_row)
+        label = labels[sheet_row]
         for name, value in changes.items():
             if name in constants:
                 continue  # the mapping gives it to every row (apply_fixes refused a change)
             header = _header(report, name)
             if (
                 value is not None
+                and read is not None
                 and header in out.columns
-                and _reads_as(plan, name, out.at[label, header]) == _text(value)
+                and _as_read(name, read.at[label, name]) == _text(value)
             ):
                 continue  # unchanged: the cell keeps the sheet's own spelling and vocabulary
             if header not in out.columns:
@@ -195,7 +167,14 @@ def _with_fixes(report: BatchReport, frame: pd.DataFrame, fixes: dict[int, dict[
     return out
 
 
-def apply_fixes(report: BatchReport, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
+def _as_read(name: str, text: str | None) -> Any:
+    """A value :func:`~.preflight.read_rows` read, as a fix would give it (a choice: its member)."""
+    if text is None:
+        return pd.NA
+    return (enum_member(name, text) or pd.NA) if name in ENUM_FIELDS else text
+
+
+def apply_fixes(report: CampaignResults, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
     """The corrected input rows, validated, for ``batch_create``; the fixes are kept on ``report``.
 
     The rows are in the sheet's own headers: send them with the report's
@@ -217,7 +196,7 @@ def apply_fixes(report: BatchReport, fixes: dict[int, dict[str, Any]]) -> pd.Dat
         status = report.results.at[label, "status"]
         if status not in FIXABLE_STATUSES:
             raise FixError(
-                f"Sheet row {row} was {status!r}, not invalid: it was sent, and its outcome on the "
+                f"Sheet row {row} was {str(status)!r}, not invalid: it was sent, and its outcome on the "
                 "API is what the report says. Only rows the API never stored can be fixed here."
             )
         unknown = sorted(set(changes) - set(FIELDS))
@@ -248,12 +227,9 @@ def apply_fixes(report: BatchReport, fixes: dict[int, dict[str, Any]]) -> pd.Dat
     )
     rows.index = pd.Index(list(merged), name=SHEET_ROW_INDEX_NAME)
     plan = preflight(rows, campaign=report.campaign, mapping=report.mapping)
-    bad = plan.status == INVALID
+    bad = plan.status == RowStatus.INVALID
     if bad.any() or plan.missing_ids:
-        errors = {
-            int(row): _pairs(str(plan.error_message.loc[row]))
-            for row in plan.status.index[bad]
-        }
+        errors = {int(row): row_problems(plan.problems, row) for row in plan.status.index[bad]}
         detail = "; ".join(
             f"sheet row {row}: {plan.error_field.loc[row]}" for row in plan.status.index[bad]
         )
@@ -269,7 +245,7 @@ def apply_fixes(report: BatchReport, fixes: dict[int, dict[str, Any]]) -> pd.Dat
     return rows
 
 
-def _refuse_taken_ids(report: BatchReport, ids: pd.Series, labels: list[Any]) -> None:
+def _refuse_taken_ids(report: CampaignResults, ids: pd.Series, labels: list[Any]) -> None:
     """A fixed row must not take the external id of another row of the sheet.
 
     It would be reported ``exists`` (the other row's case), not created, and a
@@ -292,23 +268,14 @@ def _refuse_taken_ids(report: BatchReport, ids: pd.Series, labels: list[Any]) ->
         )
 
 
-def with_fixes(report: BatchReport, rows: pd.DataFrame) -> pd.DataFrame:
+def with_fixes(report: CampaignResults, rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` (some of the input's, same labels) with their accepted fixes applied."""
     present = set(report.results.loc[rows.index, "sheet_row"].astype(int).tolist())
     fixes = {row: changes for row, changes in report.fixes.items() if row in present}
     return _with_fixes(report, rows, fixes) if fixes else rows
 
 
-def _pairs(message: str) -> list[tuple[str | None, str]]:
-    pairs: list[tuple[str | None, str]] = []
-    for part in message.split("; "):
-        title, sep, text = part.partition(": ")
-        name = FIELD_TITLES.get(title) if sep else None
-        pairs.append((name, text) if name else (None, part))
-    return pairs
-
-
-def corrected_sheet(report: BatchReport) -> pd.DataFrame:
+def corrected_sheet(report: CampaignResults) -> pd.DataFrame:
     """The whole input with the accepted fixes, under the sheet's own headers (sheet-row index).
 
     Write it back to the source (``to_csv(path, index=False)``): a re-run
@@ -317,7 +284,7 @@ def corrected_sheet(report: BatchReport) -> pd.DataFrame:
     return _with_fixes(report, report.source, report.fixes)
 
 
-def merge(report: BatchReport, other: BatchReport) -> None:
+def merge(report: CampaignResults, other: CampaignResults) -> None:
     """Fold ``other`` (a run of some of ``report``'s rows, indexed by sheet row) into ``report``.
 
     Each of ``other``'s rows replaces the outcome of the row with the same
@@ -325,14 +292,17 @@ def merge(report: BatchReport, other: BatchReport) -> None:
     """
     results = report.results
     position = pd.Series(results.index, index=results["sheet_row"].astype(int).to_numpy())
-    for _, row in other.results.iterrows():
+    taken: dict[Any, Any] = {}  # other's label -> report's label, for the rows that replace
+    for other_label, row in other.results.iterrows():
         label = position.get(int(row["sheet_row"]))
         if label is None:
             continue
-        if row["status"] == "not_attempted" and not row["attempts"]:
+        if row["status"] == RowStatus.NOT_ATTEMPTED and not row["attempts"]:
             continue  # never sent (a cancel): it stays a fixed row waiting to be sent
+        taken[other_label] = label
         for name in _MERGED_COLUMNS:
             results.at[label, name] = row[name]
+    _merge_tables(report, other, taken)
     report.principals = sorted(set(report.principals) | set(other.principals))
     report.runs = [*report.runs, *other.runs]
     report.warnings = [*report.warnings, *(w for w in other.warnings if w not in report.warnings)]
@@ -340,3 +310,22 @@ def merge(report: BatchReport, other: BatchReport) -> None:
     report.api_base_url = report.api_base_url or other.api_base_url
     if other.stopped_reason:
         report.stopped_reason = other.stopped_reason
+
+
+def _merge_tables(report: CampaignResults, other: CampaignResults, taken: dict[Any, Any]) -> None:
+    """The problems and values of the replaced rows become ``other``'s, under ``report``'s labels."""
+    if not taken:
+        return
+    kept = report.problems[~report.problems.index.isin(list(taken.values()))]
+    new = other.problems[other.problems.index.isin(list(taken))]
+    new = new.set_axis([taken[label] for label in new.index], axis=0)
+    parts = [part for part in (kept, new) if len(part)]
+    if parts:
+        joined = pd.concat(parts)
+        order = report.results.index.get_indexer(joined.index)
+        report.problems = joined.iloc[order.argsort(kind="stable")]
+    else:
+        report.problems = kept
+    if report.values is not None and other.values is not None:
+        for other_label, label in taken.items():
+            report.values.loc[label] = other.values.loc[other_label].to_numpy()

@@ -55,25 +55,26 @@ from pydantic import (
 
 from kyc_widgets.labels import words
 
-from .preflight import (
+from .fields import (
     ENUM_FIELDS,
-    ENUM_SEPARATORS,
     FIELD_TITLES,
     FIELDS,
     HEADER_ALIASES,
+    HEADER_PHRASES,
     REPEATED_HEADER,
     REQUIRED_COLUMNS,
-    CampaignColumnsError,
+    enum_member,
     field_adapter,
     field_message,
     json_value,
     normalise_header,
 )
-from .synonyms import HEADER_SYNONYMS, VALUE_SYNONYMS, phrase
+from .synonyms import VALUE_SYNONYMS, phrase
 
 __all__ = [
     "CONFIDENT",
     "PER_ROW_FIELDS",
+    "CampaignColumnsError",
     "CampaignMapping",
     "ColumnPlan",
     "MappingError",
@@ -102,6 +103,38 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 class MappingError(ValueError):
     """A mapping cannot be used: unknown fields or values, a constant that clashes
     with a column, or guesses nobody confirmed. The message names them."""
+
+
+class CampaignColumnsError(ValueError):
+    """The sheet's columns cannot be used: required ones are missing or ambiguous.
+
+    Raised before anything is sent. ``missing`` lists the field names absent
+    from the sheet; ``ambiguous`` maps a field to the headers that all mean it
+    (including ``name.1``, which is how pandas renames a repeated header).
+    """
+
+    def __init__(
+        self,
+        missing: list[str],
+        ambiguous: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.missing = list(missing)
+        self.ambiguous = dict(ambiguous or {})
+        parts = []
+        if self.missing:
+            parts.append(
+                f"The sheet is missing {len(self.missing)} required column(s): "
+                + ", ".join(self.missing)
+                + ". Nothing was sent."
+            )
+        for name, headers in self.ambiguous.items():
+            repeated = any(REPEATED_HEADER.fullmatch(h) for h in headers[1:])
+            parts.append(
+                f"Columns {', '.join(repr(h) for h in headers)} all mean {name!r}; keep one."
+                + (" (A '.1' ending means the same header appears twice in the sheet.)"
+                   if repeated else "")
+            )
+        super().__init__(" ".join(parts))
 
 
 @dataclass
@@ -212,8 +245,18 @@ class CampaignMapping(BaseModel):
             checked = field_adapter(name).validate_python([text])[0]
         except ValidationError as exc:
             first = exc.errors(include_url=False, include_input=False)[0]
-            return text, field_message(name, first).split(": ", 1)[-1]
+            return text, field_message(name, first)
         return str(json_value(checked)), None
+
+    @classmethod
+    def default(cls) -> CampaignMapping:
+        """No mapping: every header is matched by field name or title, no constants, no values.
+
+        The pre-flight reads every sheet through a mapping, this one when
+        none is given, so there is one way headers become fields
+        (:meth:`plan`).
+        """
+        return cls()
 
     # -- use ------------------------------------------------------------------
 
@@ -423,39 +466,17 @@ def as_mapping(mapping: CampaignMapping | str | os.PathLike[str] | None) -> Camp
 # --------------------------------------------------------------------------- suggesting
 
 
-def _phrase_index() -> dict[str, tuple[str, float]]:
-    """Phrase -> (field, score): names, titles and the pre-flight's aliases 1.0, synonyms 0.95."""
-    index: dict[str, tuple[str, float]] = {}
-    for name, phrases in HEADER_SYNONYMS.items():
-        for text in phrases:
-            index[phrase(text)] = (name, 0.95)
-    for alias, name in HEADER_ALIASES.items():
-        index[phrase(alias)] = (name, 1.0)
-    for name in FIELDS:
-        index[phrase(name)] = (name, 1.0)
-        index[phrase(FIELD_TITLES[name])] = (name, 1.0)
-    return index
-
-
-_INDEX = _phrase_index()
-
-
-def is_known_header(header: object) -> bool:
-    """A field's name or title, or an export synonym of one (no fuzzy matching: cheap)."""
-    return phrase(header) in _INDEX
-
-
 def header_candidates(header: object) -> list[tuple[str, float]]:
     """Fields a header may mean, best first, with a score in 0..1 (``[]`` below :data:`GUESS`)."""
     key = phrase(header)
     if not key:
         return []
-    exact = _INDEX.get(key)
+    exact = HEADER_PHRASES.get(key)
     if exact is not None:
         return [exact]
     best: dict[str, float] = {}
     matcher = difflib.SequenceMatcher(b=key, autojunk=False)
-    for text, (name, weight) in _INDEX.items():
+    for text, (name, weight) in HEADER_PHRASES.items():
         matcher.set_seq1(text)
         if matcher.real_quick_ratio() < GUESS or matcher.quick_ratio() < GUESS:
             continue
@@ -537,15 +558,6 @@ def suggest_value(name: str, value: str) -> tuple[str, float] | None:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def enum_member(name: str, text: str) -> str | None:
-    """The member ``text`` spells (case, spaces and hyphens ignored), or None."""
-    enum = ENUM_FIELDS.get(name)
-    if enum is None:
-        return None
-    candidate = ENUM_SEPARATORS.sub("_", str(text).strip().upper())
-    return candidate if candidate in enum.__members__ else None
 
 
 def _unknown_fields(unknown: list[str]) -> str:

@@ -26,6 +26,10 @@ from kyc_widgets.api.errors import (
 from kyc_widgets.api.protocols import AsyncCaseApi
 from kyc_widgets.models import CaseEnvelope, KycCaseCreateInput
 
+from .fields import field_title
+from .problems import render
+from .status import RowStatus
+
 __all__ = [
     "RATE_LIMIT_ROUNDS",
     "Outcome",
@@ -57,7 +61,7 @@ moves with the workflow after creation, so a difference there is expected."""
 class Outcome:
     """What happened to one row (the report's columns; ``stop`` asks the batch to stop)."""
 
-    status: str
+    status: RowStatus
     case_id: str | None = None
     http_status: int | None = None
     error_code: str | None = None
@@ -69,6 +73,9 @@ class Outcome:
     stop: str | None = None
     principal: str | None = None
     """Who the API said the caller was (kept for the evidence record, not a report column)."""
+    problems: tuple[tuple[str | None, str], ...] = ()
+    """The API's refusal as ``(field, message)`` pairs (a 400's ``details``), for the
+    report's problems table; ``error_field`` and ``error_message`` are rendered from them."""
 
 
 async def send_row(aclient: AsyncCaseApi, body: dict[str, Any], *, on_conflict: str) -> Outcome:
@@ -81,7 +88,7 @@ async def send_row(aclient: AsyncCaseApi, body: dict[str, Any], *, on_conflict: 
 
     async def answered(envelope: CaseEnvelope, attempts: int) -> Outcome:
         return Outcome(
-            "created",
+            RowStatus.CREATED,
             case_id=envelope.case.id,
             http_status=200 if envelope.recovered else 201,
             request_id=envelope.request_id,
@@ -100,7 +107,7 @@ async def send_row(aclient: AsyncCaseApi, body: dict[str, Any], *, on_conflict: 
         if on_conflict == "load":
             return await _compare_existing(aclient, body, exc, attempts)
         return Outcome(
-            "exists",
+            RowStatus.EXISTS,
             http_status=exc.status,
             error_code=exc.code,
             request_id=exc.request_id,
@@ -158,7 +165,7 @@ async def paced_row(
         except Exception as exc:  # noqa: BLE001 - a bug must not lose the other rows' outcomes
             logger.error("unexpected %s while %s", type(exc).__name__, doing)
             return Outcome(
-                "failed",
+                RowStatus.FAILED,
                 error_code="CLIENT_ERROR",
                 error_message=f"Unexpected {type(exc).__name__} in the client; see the log.",
                 attempts=attempts + 1,
@@ -177,7 +184,7 @@ def _stopped(exc: RequestStoppedError, attempts: int, last: KycApiError | None) 
         return from_error(exc, attempts)
     rate_limited = isinstance(last, RateLimitedError)
     return Outcome(
-        "not_attempted",
+        RowStatus.NOT_ATTEMPTED,
         http_status=last.status if last is not None else None,
         error_code=last.code if last is not None else None,
         request_id=last.request_id if last is not None else None,
@@ -202,7 +209,7 @@ def from_error(exc: KycApiError, attempts: int) -> Outcome:
     """A row's outcome for an API error: ``invalid`` (400, with its fields), ``outcome_unknown``
     (a lost answer) or ``failed``; a 401/403 also asks the batch to stop."""
     outcome = Outcome(
-        "failed",
+        RowStatus.FAILED,
         http_status=exc.status,
         error_code=exc.code,
         error_field=exc.field,
@@ -215,23 +222,16 @@ def from_error(exc: KycApiError, attempts: int) -> Outcome:
     elif isinstance(exc, PermissionDeniedError):
         outcome.stop = "permission"
     elif isinstance(exc, InvalidRequestError):
-        outcome.status = "invalid"
-        problems = exc.field_errors
-        fields = [f for f, _ in problems if f]
+        outcome.status = RowStatus.INVALID
+        outcome.problems = tuple(exc.field_errors)
+        fields = [f for f, _ in outcome.problems if f]
         if fields:
             outcome.error_field = ", ".join(dict.fromkeys(fields))
-        if problems:
-            outcome.error_message = "; ".join(
-                f"{_title(f)}: {m}" if f else m for f, m in problems
-            )
+        if outcome.problems:
+            outcome.error_message = "; ".join(render(f, m) for f, m in outcome.problems)
     elif exc.outcome_unknown:
-        outcome.status = "outcome_unknown"
+        outcome.status = RowStatus.OUTCOME_UNKNOWN
     return outcome
-
-
-def _title(name: str) -> str:
-    info = KycCaseCreateInput.model_fields.get(name)
-    return info.title if info is not None and info.title else name
 
 
 async def _compare_existing(
@@ -241,7 +241,7 @@ async def _compare_existing(
         found = await aclient.get_case(body["kyc_case_id"])
     except KycApiError as exc:
         outcome = Outcome(
-            "exists",
+            RowStatus.EXISTS,
             http_status=conflict.status,
             error_code=conflict.code,
             request_id=conflict.request_id,
@@ -259,10 +259,12 @@ async def _compare_existing(
         "attempts": attempts + found.attempts,
         "principal": found.principal,
     }
-    return compared(body, found, "conflict", **common)
+    return compared(body, found, RowStatus.CONFLICT, **common)
 
 
-def compared(body: dict[str, Any], found: CaseEnvelope, differs: str, **common: Any) -> Outcome:
+def compared(
+    body: dict[str, Any], found: CaseEnvelope, differs: RowStatus, **common: Any
+) -> Outcome:
     """``exists`` when the stored case ``found`` holds ``body``'s values, else ``differs``.
 
     ``differs`` is ``conflict`` after a refused create and ``exists_differs`` in a
@@ -271,12 +273,12 @@ def compared(body: dict[str, Any], found: CaseEnvelope, differs: str, **common: 
     """
     differing = differing_fields(body, found.case.model_dump(mode="json"))
     if not differing:
-        return Outcome("exists", note="already exists with the same data", **common)
+        return Outcome(RowStatus.EXISTS, note="already exists with the same data", **common)
     return Outcome(
         differs,
         error_field=", ".join(differing),
         error_message="A case with this external id exists with different data in: "
-        + ", ".join(_title(name) for name in differing),
+        + ", ".join(field_title(name) for name in differing),
         **common,
     )
 

@@ -39,6 +39,16 @@ and the normalised columns are ``object`` columns of ``str`` or ``None``:
 id or a name. So the input may use any dtype (``object``, ``str``,
 ``string``, categorical, numbers) under pandas 2.1+ and 3.x alike.
 
+Problems are data (:mod:`.problems`): one row per failing (sheet row, field)
+in :attr:`Preflight.problems`, with a code, the message without the field's
+title, the value read and a hint; the ``error_field`` / ``error_message``
+columns of the report are rendered from that table, never the other way round.
+
+Headers become fields through a :class:`~.mapping.CampaignMapping` always:
+the one given, or :meth:`~.mapping.CampaignMapping.default` (names and titles
+only), so there is one way a sheet is read. :func:`read_rows` is that reading
+for a few rows (the fix form shows a row as the pre-flight read it).
+
 Sheet rows (``sheet_row`` in the report, and "the first" of duplicate ids):
 the index itself for a frame from :func:`~.reading.read_campaign`; for any
 other frame with a non-negative integer index, label + 2 (``pd.read_csv``
@@ -49,27 +59,38 @@ for any other index, position + 2.
 
 from __future__ import annotations
 
-import re
+import os
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from kyc_widgets.models import DEFAULT_CREATE_STATUS, REQUIRED_CREATE_FIELDS, KycCaseCreateInput
+from kyc_widgets.models import DEFAULT_CREATE_STATUS, KycCaseCreateInput
 
+from .fields import (
+    ENUM_FIELDS,
+    ENUM_SEPARATORS,
+    FIELD_TITLES,
+    FIELDS,
+    HEADER_ALIASES,
+    REPEATED_HEADER,
+    REQUIRED_COLUMNS,
+    canonical_enum,
+    field_adapter,
+    field_message,
+    json_value,
+    normalise_header,
+)
 from .identity import derive_case_ids
-from .reading import FIRST_DATA_ROW, SHEET_ROW_INDEX_NAME
+from .mapping import CampaignColumnsError, CampaignMapping, ColumnPlan, as_mapping
+from .problems import ProblemCode, concat_problems, field_problems, summarise
+from .sheet import FIRST_DATA_ROW, SHEET_ROW_INDEX_NAME
+from .status import RowStatus
 from .subjects import mark_same_subject
 from .synonyms import phrase
-
-if TYPE_CHECKING:
-    import os
-
-    from .mapping import CampaignMapping
 
 __all__ = [
     "ENUM_FIELDS",
@@ -86,77 +107,14 @@ __all__ = [
     "json_value",
     "normalise_header",
     "preflight",
+    "read_rows",
 ]
+# The vocabulary names above are re-exported for scripts written against this module;
+# their home is .fields (and CampaignColumnsError's is .mapping).
 
-FIELDS: tuple[str, ...] = tuple(KycCaseCreateInput.model_fields)
-"""Every column the batch understands, in the form's order."""
-
-REQUIRED_COLUMNS: tuple[str, ...] = tuple(
-    name for name in REQUIRED_CREATE_FIELDS if name != "current_status"
-)
-"""Columns a campaign sheet must have (a missing or empty ``current_status`` means DRAFT)."""
-
-ENUM_FIELDS: dict[str, type[Enum]] = {
-    name: info.annotation
-    for name, info in KycCaseCreateInput.model_fields.items()
-    if isinstance(info.annotation, type) and issubclass(info.annotation, Enum)
-}
-FIELD_TITLES: dict[str, str] = {
-    name: info.title or name for name, info in KycCaseCreateInput.model_fields.items()
-}
-
-# Statuses of the pre-flight itself; the sender turns "ready" into an outcome.
-READY = "ready"
-INVALID = "invalid"
-DUPLICATE = "duplicate_in_sheet"
-
-
-class CampaignColumnsError(ValueError):
-    """The sheet's columns cannot be used: required ones are missing or ambiguous.
-
-    Raised before anything is sent. ``missing`` lists the field names absent
-    from the sheet; ``ambiguous`` maps a field to the headers that all mean it
-    (including ``name.1``, which is how pandas renames a repeated header).
-    """
-
-    def __init__(
-        self,
-        missing: list[str],
-        ambiguous: dict[str, list[str]] | None = None,
-    ) -> None:
-        self.missing = list(missing)
-        self.ambiguous = dict(ambiguous or {})
-        parts = []
-        if self.missing:
-            parts.append(
-                f"The sheet is missing {len(self.missing)} required column(s): "
-                + ", ".join(self.missing)
-                + ". Nothing was sent."
-            )
-        for name, headers in self.ambiguous.items():
-            repeated = any(REPEATED_HEADER.fullmatch(h) for h in headers[1:])
-            parts.append(
-                f"Columns {', '.join(repr(h) for h in headers)} all mean {name!r}; keep one."
-                + (" (A '.1' ending means the same header appears twice in the sheet.)"
-                   if repeated else "")
-            )
-        super().__init__(" ".join(parts))
-
-
-def normalise_header(header: object) -> str:
-    """``" Legal First-Name "`` -> ``"legal_first_name"``.
-
-    A trailing ``*`` (the template's required marker) is dropped.
-    """
-    return re.sub(r"[\s\-]+", "_", str(header).strip().rstrip("*").strip().lower())
-
-
-HEADER_ALIASES: dict[str, str] = {
-    **{normalise_header(title): name for name, title in FIELD_TITLES.items()},
-    **{name: name for name in FIELDS},
-    "assigned_analyst_e_mail": "assigned_analyst_email",
-    "external_case_id": "kyc_case_id",
-}
+READY = RowStatus.READY
+INVALID = RowStatus.INVALID
+DUPLICATE = RowStatus.DUPLICATE_IN_SHEET
 
 
 @dataclass
@@ -164,10 +122,11 @@ class Preflight:
     """Everything the pre-flight found, aligned on the input frame's index.
 
     ``values`` holds the validated, JSON-ready value of every known field
-    (``None`` where absent); ``status`` is ``ready``, ``invalid`` or
-    ``duplicate_in_sheet``; ``kyc_case_id`` is the given id or the derived one
-    (``NA`` when a row has none and no campaign was given: see
-    ``missing_ids``).
+    (``None`` where absent); ``status`` is a :class:`~.status.RowStatus`
+    (``ready``, ``invalid`` or ``duplicate_in_sheet``); ``kyc_case_id`` is the
+    given id or the derived one (``NA`` when a row has none and no campaign was
+    given: see ``missing_ids``); ``problems`` is the table of what failed
+    (:mod:`.problems`), and ``error_field`` / ``error_message`` are rendered from it.
     """
 
     source: pd.DataFrame
@@ -176,6 +135,7 @@ class Preflight:
     kyc_case_id: pd.Series
     derived_id: pd.Series
     status: pd.Series
+    problems: pd.DataFrame
     error_field: pd.Series
     error_message: pd.Series
     unknown_columns: list[str]
@@ -188,7 +148,7 @@ class Preflight:
     same_subject: pd.Series | None = None
     """Rows held back unless ``allow_same_subject=True`` (the later of the same subject)."""
     mapping: CampaignMapping | None = None
-    """The :class:`~.mapping.CampaignMapping` the sheet was read with, if any."""
+    """The :class:`~.mapping.CampaignMapping` the sheet was read with, if one was given."""
 
     @property
     def ready(self) -> pd.Series:
@@ -196,22 +156,19 @@ class Preflight:
         return self.status == READY
 
     def counts(self) -> dict[str, int]:
-        """``{"rows", "ready", "invalid", "duplicate_in_sheet"}`` for a preview."""
+        """``{"rows", "ready", "invalid", "duplicate_in_sheet", "same_subject"}`` for a preview."""
         counted = self.status.value_counts()
         return {
             "rows": len(self.status),
-            READY: int(counted.get(READY, 0)),
-            INVALID: int(counted.get(INVALID, 0)),
-            DUPLICATE: int(counted.get(DUPLICATE, 0)),
+            READY.value: int(counted.get(READY, 0)),
+            INVALID.value: int(counted.get(INVALID, 0)),
+            DUPLICATE.value: int(counted.get(DUPLICATE, 0)),
             "same_subject": int(self.same_subject.sum()) if self.same_subject is not None else 0,
         }
 
     def body(self, label: Hashable) -> dict[str, Any]:
         """The JSON body for one row: present fields only, ``kyc_case_id`` included."""
-        row = self.values.loc[label]
-        body = {name: value for name, value in row.items() if value is not None}
-        body["kyc_case_id"] = self.kyc_case_id.loc[label]
-        return body
+        return self.bodies(pd.Index([label]))[0]
 
     def bodies(self, labels: pd.Index) -> list[dict[str, Any]]:
         """:meth:`body` for many rows at once (one pass, not one ``.loc`` per row)."""
@@ -239,33 +196,83 @@ def preflight(
     holds unconfirmed guesses or clashes with the sheet.
 
     Never sends anything and never raises for bad *values*: those become
-    ``invalid`` rows with ``error_field`` (field names, comma-separated, in the
-    form's order) and ``error_message`` (``"<field title>: <problem>"``, joined
-    with ``"; "``). Cell values never appear in messages, except enum
-    spellings that are not personal data.
+    ``invalid`` rows with their problems in :attr:`Preflight.problems`
+    (rendered into ``error_field``, field names in the form's order, and
+    ``error_message``, ``"<field title>: <problem>"`` joined with ``"; "``).
+    Cell values never appear in messages, except enum spellings that are not
+    personal data.
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError("batch input must be a pandas DataFrame (use read_campaign for files)")
-    mapping = _resolved(mapping)
-    plan = None if mapping is None else mapping.plan(frame.columns)
-    column_map, unknown = (
-        _map_columns(frame.columns) if plan is None else (plan.column_map, plan.unknown)
-    )
-    index = frame.index
-    if index.has_duplicates:
+    given = as_mapping(mapping)
+    plan = (given or CampaignMapping.default()).plan(frame.columns)
+    if frame.index.has_duplicates:
         raise ValueError(
             "The DataFrame index has duplicate labels; the report is aligned on the index, "
             "so give every row a unique label (e.g. df.reset_index(drop=True))."
         )
+    normalised = _read_columns(frame, plan)
+    if _has_cross_field_rules():  # pragma: no cover - guard for future model changes
+        values, parts = _validate_rows(normalised)
+    else:
+        values, parts = _validate_columns(normalised)
+    parts = _replace_by_formulas(parts, _formula_problems(frame, plan.column_map))
+    sheet_row = _sheet_rows(frame)
+    problems = concat_problems(parts, sheet_row)
+    if given is not None and plan.values:
+        _mention_value_maps(problems, given)
+    case_ids, derived_mask, missing_ids = _case_ids(normalised, values, campaign)
 
+    status = pd.Series(READY, index=frame.index, dtype=object, name="status")
+    status.loc[problems.index.unique()] = INVALID
+    duplicates = _mark_duplicates(case_ids, sheet_row, status)
+    problems = concat_problems([problems, duplicates], sheet_row)
+    error_field, error_message = summarise(problems, frame.index)
+    note, same_subject = mark_same_subject(values, sheet_row, (status == READY) & case_ids.notna())
+    return Preflight(
+        source=frame,
+        values=values,
+        sheet_row=sheet_row,
+        kyc_case_id=case_ids,
+        derived_id=derived_mask.rename("derived_id"),
+        status=status,
+        problems=problems,
+        error_field=error_field,
+        error_message=error_message,
+        unknown_columns=plan.unknown,
+        column_map=plan.column_map,
+        campaign=campaign,
+        missing_ids=missing_ids,
+        warnings=_warnings(plan),
+        note=note,
+        same_subject=same_subject,
+        mapping=given,
+    )
+
+
+def read_rows(
+    frame: pd.DataFrame, mapping: CampaignMapping | None = None
+) -> pd.DataFrame:
+    """``frame``'s cells by field, as the pre-flight reads them, before validation.
+
+    Text stripped, empty cells ``None``, one export quote dropped (``'=Ada`` ->
+    ``=Ada``), the mapping's value maps and constants applied, choices in their
+    canonical spelling and an empty status the default one. One code path with
+    :func:`preflight`, so a fix form shows what the pre-flight saw.
+    """
+    plan = (mapping or CampaignMapping.default()).plan(frame.columns)
+    return _read_columns(frame, plan)
+
+
+def _read_columns(frame: pd.DataFrame, plan: ColumnPlan) -> pd.DataFrame:
+    """Every field as an object column of ``str``/``None``: mapped, constant or absent."""
+    index = frame.index
     normalised = pd.DataFrame(index=index)
-    for header, name in column_map.items():
+    for header, name in plan.column_map.items():
         normalised[name] = _normalise_column(
-            frame[header],
-            enum=name in ENUM_FIELDS,
-            values=plan.values.get(name) if plan is not None else None,
+            frame[header], enum=name in ENUM_FIELDS, values=plan.values.get(name)
         )
-    for name, constant in (plan.constants if plan is not None else {}).items():
+    for name, constant in plan.constants.items():
         normalised[name] = pd.Series(np.full(len(index), constant, dtype=object), index=index)
     for name in FIELDS:
         if name not in normalised.columns:
@@ -275,15 +282,14 @@ def preflight(
     normalised["current_status"] = status_given.where(
         status_given.notna(), DEFAULT_CREATE_STATUS.value
     )
+    return normalised[list(FIELDS)]
 
-    if _has_cross_field_rules():  # pragma: no cover - guard for future model changes
-        values, errors = _validate_rows(normalised)
-    else:
-        values, errors = _validate_columns(normalised)
-    _formula_errors(frame, column_map, errors)
-    if plan is not None and plan.values:
-        _mention_value_maps(errors, mapping)
 
+def _case_ids(
+    normalised: pd.DataFrame, values: pd.DataFrame, campaign: str | None
+) -> tuple[pd.Series, pd.Series, int]:
+    """``(ids, derived, missing)``: the given or derived id of each row, which were derived,
+    and how many rows have none (no campaign to derive one from)."""
     given = normalised["kyc_case_id"]
     derived_mask = given.isna()
     case_ids = values["kyc_case_id"].astype(object).where(given.notna(), pd.NA)
@@ -297,155 +303,108 @@ def preflight(
             case_ids.loc[derived_mask] = derived
         else:
             missing_ids = int(derived_mask.sum())
-    case_ids = case_ids.rename("kyc_case_id")
+    return case_ids.rename("kyc_case_id"), derived_mask, missing_ids
 
-    sheet_row = _sheet_rows(frame)
-    status = pd.Series(READY, index=index, dtype=object, name="status")
-    error_field = _none_series(index, "error_field")
-    error_message = _none_series(index, "error_message")
 
-    invalid_labels = _apply_errors(errors, error_field, error_message)
-    status.loc[invalid_labels] = INVALID
-
-    _mark_duplicates(case_ids, sheet_row, status, error_field, error_message)
-    note, same_subject = mark_same_subject(values, sheet_row, (status == READY) & case_ids.notna())
-
+def _warnings(plan: ColumnPlan) -> list[str]:
     warnings = []
-    if plan is not None and plan.absent:
+    if plan.absent:
         warnings.append(
             f"{len(plan.absent)} column(s) named in the mapping are not in the sheet: "
             + ", ".join(plan.absent)
         )
-    if unknown:
+    if plan.unknown:
         warnings.append(
-            f"{len(unknown)} column(s) not used by the API were ignored: " + ", ".join(unknown)
+            f"{len(plan.unknown)} column(s) not used by the API were ignored: "
+            + ", ".join(plan.unknown)
         )
-    return Preflight(
-        source=frame,
-        values=values,
-        sheet_row=sheet_row,
-        kyc_case_id=case_ids,
-        derived_id=derived_mask.rename("derived_id"),
-        status=status,
-        error_field=error_field,
-        error_message=error_message,
-        unknown_columns=unknown,
-        column_map=column_map,
-        campaign=campaign,
-        missing_ids=missing_ids,
-        warnings=warnings,
-        note=note,
-        same_subject=same_subject,
-        mapping=mapping,
-    )
+    return warnings
 
 
-def _mark_duplicates(
-    case_ids: pd.Series,
-    sheet_row: pd.Series,
-    status: pd.Series,
-    error_field: pd.Series,
-    error_message: pd.Series,
-) -> None:
+def _mark_duplicates(case_ids: pd.Series, sheet_row: pd.Series, status: pd.Series) -> pd.DataFrame:
     """Among the *valid* rows, the same id twice: the lowest sheet row is sent, the rest not.
 
     Invalid rows take no part: they are never sent, so a valid row must not be
-    held back as the duplicate of one (it would never be sent either).
+    held back as the duplicate of one (it would never be sent either). Returns
+    the duplicates' problems.
     """
     candidates = case_ids[(status == READY) & case_ids.notna()]
     if candidates.empty:
-        return
+        return field_problems(status.index[:0], "kyc_case_id", ProblemCode.DUPLICATE_IN_SHEET, [])
     order = sheet_row.loc[candidates.index].sort_values(kind="stable").index
     ids = candidates.loc[order]
     later = ids.duplicated(keep="first")
-    if not later.any():
-        return
+    labels = later[later].index
     firsts = ids[~later]
     first_row = pd.Series(sheet_row.loc[firsts.index].to_numpy(), index=firsts.to_numpy())
-    labels = later[later].index
     status.loc[labels] = DUPLICATE
-    error_field.loc[labels] = "kyc_case_id"
-    error_message.loc[labels] = [
-        f"Same external case ID as sheet row {int(r)}; only that row is sent."
-        for r in ids.loc[labels].map(first_row)
-    ]
+    return field_problems(
+        labels,
+        "kyc_case_id",
+        ProblemCode.DUPLICATE_IN_SHEET,
+        [
+            f"Same external case ID as sheet row {int(r)}; only that row is sent."
+            for r in ids.loc[labels].map(first_row)
+        ],
+        value=ids.loc[labels].tolist(),
+    )
 
 
 # --- columns -----------------------------------------------------------------
 
-REPEATED_HEADER = re.compile(r"(.*)\.(\d+)", re.DOTALL)
-"""``name.1``: pandas' spelling of the second ``name`` header in one sheet."""
 
-
-def _map_columns(columns: pd.Index) -> tuple[dict[str, str], list[str]]:
-    mapping: dict[str, str] = {}
-    unknown: list[str] = []
-    seen: dict[str, list[str]] = {}
-    headers = {str(header) for header in columns}
-    for header in columns:
-        name = HEADER_ALIASES.get(normalise_header(header))
-        if name is None:
-            repeated = REPEATED_HEADER.fullmatch(str(header))
-            if repeated and repeated.group(1) in headers:
-                # pandas renamed a repeated header: two columns mean one field, refuse to guess
-                original = HEADER_ALIASES.get(normalise_header(repeated.group(1)))
-                if original is not None:
-                    seen.setdefault(original, []).append(header)
-                    continue
-            unknown.append(str(header))
-            continue
-        seen.setdefault(name, []).append(header)
-        mapping[header] = name
-    ambiguous = {name: [str(h) for h in headers] for name, headers in seen.items() if len(headers) > 1}
-    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
-    if missing or ambiguous:
-        raise CampaignColumnsError(missing, ambiguous)
-    return mapping, unknown
-
-
-def _resolved(mapping: CampaignMapping | str | os.PathLike[str] | None) -> CampaignMapping | None:
-    if mapping is None:
-        return None
-    from .mapping import as_mapping  # the mapping module builds on this one
-
-    return as_mapping(mapping)
-
-
-def _formula_errors(
-    frame: pd.DataFrame, column_map: dict[str, str], errors: dict[str, pd.Series]
-) -> None:
+def _formula_problems(frame: pd.DataFrame, column_map: dict[str, str]) -> pd.DataFrame:
     """Cells :func:`~.reading.read_campaign` found to be formulas without a stored result.
 
     They read as missing, but "empty" would send the analyst looking for a
-    blank cell; the message says what the cell really holds.
+    blank cell; the problem says what the cell really holds (and replaces the
+    "required" one of the same cell).
     """
-    cells = frame.attrs.get("formula_cells") or ()
-    for label, header in cells:
+    labels: list[Any] = []
+    names: list[str] = []
+    for label, header in frame.attrs.get("formula_cells") or ():
         name = column_map.get(header)
-        if name is None or label not in frame.index:
-            continue
-        column = errors.setdefault(name, _none_series(frame.index))
-        column.loc[label] = (
-            f"{FIELD_TITLES[name]}: formula with no value (the file was saved without calculated "
-            "results; open it in Excel and save it again, or type the value)"
-        )
+        if name is not None and label in frame.index:
+            labels.append(label)
+            names.append(name)
+    return field_problems(
+        pd.Index(labels, dtype=object),
+        None,
+        ProblemCode.FORMULA_WITHOUT_VALUE,
+        "formula with no value (the file was saved without calculated results; open it in "
+        "Excel and save it again, or type the value)",
+    ).assign(field=names)
 
 
-def _mention_value_maps(errors: dict[str, pd.Series], mapping: CampaignMapping | None) -> None:
-    """Enum messages of mapped fields also list what the mapping translates."""
-    if mapping is None:
+def _replace_by_formulas(parts: list[pd.DataFrame], formulas: pd.DataFrame) -> list[pd.DataFrame]:
+    """``parts`` plus ``formulas``, without the "required" problem of a formula's own cell."""
+    if formulas.empty:
+        return parts
+    cells = set(zip(formulas.index, formulas["field"]))
+    kept = []
+    for part in parts:
+        if len(part) and (part["code"] == ProblemCode.MISSING.value).any():
+            replaced = [
+                (label, name) in cells and code == ProblemCode.MISSING.value
+                for label, name, code in zip(part.index, part["field"], part["code"])
+            ]
+            part = part[~np.asarray(replaced, dtype=bool)]
+        kept.append(part)
+    return [*kept, formulas]
+
+
+def _mention_value_maps(problems: pd.DataFrame, mapping: CampaignMapping) -> None:
+    """Enum problems of mapped fields get a hint: which sheet values the mapping translates."""
+    if problems.empty:
         return
-    for name, messages in errors.items():
+    for name in ENUM_FIELDS:
         known = mapping.known_values(name)
-        if not known or name not in ENUM_FIELDS:
+        if not known:
             continue
-        hint = "; the mapping translates " + ", ".join(repr(k) for k in known)
-        present = messages.notna()
-        enum_errors = present & messages.astype(object).map(
-            lambda m: isinstance(m, str) and "use one of" in m
-        )
-        if enum_errors.any():
-            messages.loc[enum_errors] = messages.loc[enum_errors] + hint
+        mask = (problems["field"] == name) & (problems["code"] == ProblemCode.ENUM.value)
+        if mask.any():
+            hint = "the mapping translates " + ", ".join(repr(k) for k in known)
+            problems.loc[mask, "hint"] = hint
 
 
 def _normalise_column(
@@ -465,12 +424,11 @@ def _normalise_column(
     if values:  # a mapping's {phrase of a sheet value -> API value}, before the usual rules
         cleaned = [values.get(phrase(value), value) for value in cleaned]
     if enum:
-        cleaned = [ENUM_SEPARATORS.sub("_", value.upper()) for value in cleaned]
+        cleaned = [canonical_enum(value) for value in cleaned]
     table = np.array([value if value else None for value in cleaned] + [None], dtype=object)
     return pd.Series(table[codes], index=column.index, dtype=object)
 
 
-ENUM_SEPARATORS = re.compile(r"[\s\-]+")
 _FORMULA_CHARACTERS = frozenset("=+-@\t\r")
 """After a ``'``: how the batch's exports neutralise formulas (see :mod:`.report`)."""
 
@@ -508,125 +466,80 @@ def _has_cross_field_rules() -> bool:
     return bool(decorators.model_validators)
 
 
-_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+def _validate_columns(normalised: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """Validate each distinct value of each column once; map results back to rows.
 
-
-def field_adapter(name: str) -> TypeAdapter[Any]:
-    """A ``list[<field type>]`` validator built from the model's own field definition."""
-    adapter = _ADAPTERS.get(name)
-    if adapter is None:
-        info = KycCaseCreateInput.model_fields[name]
-        params: Any = (info.annotation, *info.metadata)
-        item: Any = Annotated[params] if info.metadata else info.annotation
-        adapter = TypeAdapter(
-            list[item],
-            config=ConfigDict(str_strip_whitespace=True),
-        )
-        _ADAPTERS[name] = adapter
-    return adapter
-
-
-def json_value(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
-
-
-def _validate_columns(normalised: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """Validate each distinct value of each column once; map results back to rows."""
+    Returns the validated values and the problems, one table per failing field.
+    """
     values: dict[str, pd.Series] = {}
-    errors: dict[str, pd.Series] = {}
+    parts: list[pd.DataFrame] = []
     for name in FIELDS:
         column = normalised[name]
-        info = KycCaseCreateInput.model_fields[name]
         present = column.notna()
         uniques = pd.unique(column[present])
         good, bad = _validate_uniques(name, uniques.tolist())
         validated = column.map(good, na_action="ignore").astype(object)
-        validated = validated.where(validated.notna(), None)
-        values[name] = validated
-        problems = column.map(bad, na_action="ignore") if bad else None
-        if info.is_required():
-            missing = ~present
-            if missing.any():
-                required = _none_series(column.index)
-                required[missing] = field_message(name, {"type": "missing", "msg": "Field required"})
-                problems = required if problems is None else problems.fillna(required)
-        if problems is not None and problems.notna().any():
-            errors[name] = problems
-    return pd.DataFrame(values, index=normalised.index), errors
+        values[name] = validated.where(validated.notna(), None)
+        if bad:
+            failing = column[present & column.isin(list(bad))]
+            codes, messages = zip(*(bad[v] for v in failing.tolist())) if len(failing) else ((), ())
+            parts.append(
+                field_problems(failing.index, name, list(codes), list(messages), failing.tolist())
+            )
+        if KycCaseCreateInput.model_fields[name].is_required() and not present.all():
+            missing = column.index[~present.to_numpy()]
+            parts.append(
+                field_problems(
+                    missing, name, ProblemCode.MISSING, field_message(name, {"type": "missing"})
+                )
+            )
+    return pd.DataFrame(values, index=normalised.index), parts
 
 
-def _validate_uniques(name: str, uniques: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+def _validate_uniques(
+    name: str, uniques: list[str]
+) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
+    """``(good, bad)``: value -> validated value, and value -> (code, message)."""
     if not uniques:
         return {}, {}
     adapter = field_adapter(name)
     try:
         return dict(zip(uniques, map(json_value, adapter.validate_python(uniques)))), {}
     except ValidationError as exc:
-        bad: dict[str, str] = {}
+        bad: dict[str, tuple[str, str]] = {}
         for error in exc.errors(include_url=False, include_input=False):
             loc = error.get("loc") or ()
             if loc and isinstance(loc[0], int) and uniques[loc[0]] not in bad:
-                bad[uniques[loc[0]]] = field_message(name, error)
+                bad[uniques[loc[0]]] = (str(error.get("type")), field_message(name, error))
     rest = [value for value in uniques if value not in bad]
     good = dict(zip(rest, map(json_value, adapter.validate_python(rest)))) if rest else {}
     return good, bad
 
 
-def _validate_rows(normalised: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+def _validate_rows(normalised: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Per-row model validation: the slow, obviously-right path (fallback and test oracle)."""
     values = pd.DataFrame({name: _none_series(normalised.index) for name in FIELDS})
-    errors: dict[str, pd.Series] = {}
+    found: list[tuple[Any, str, str, str, Any]] = []
     records = normalised.astype(object).where(normalised.notna(), None).to_dict("index")
     for label, record in records.items():
         data = {k: v for k, v in record.items() if v is not None}
         try:
             model = KycCaseCreateInput.model_validate(data)
         except ValidationError as exc:
+            seen: set[str] = set()
             for error in exc.errors(include_url=False, include_input=False):
                 name = str(error["loc"][0]) if error.get("loc") else "kyc_case_id"
-                column = errors.setdefault(name, _none_series(normalised.index))
-                if pd.isna(column.loc[label]):
-                    column.loc[label] = field_message(name, error)
+                if name not in seen:
+                    seen.add(name)
+                    code = str(error.get("type"))
+                    found.append((label, name, code, field_message(name, error), data.get(name)))
             continue
         dumped = model.model_dump(mode="json")
         for name in FIELDS:
             if name in data or name == "current_status":
                 values.at[label, name] = dumped.get(name)
-    return values, errors
-
-
-def field_message(name: str, error: Any) -> str:
-    title = FIELD_TITLES.get(name, name)
-    kind = error.get("type")
-    if kind == "missing":
-        return f"{title}: this column is required and the cell is empty"
-    if kind == "enum" and name in ENUM_FIELDS:
-        members = ", ".join(member.value for member in ENUM_FIELDS[name])
-        if name == "current_status":
-            return (
-                f"{title}: not a status a case can be created in; use one of {members} "
-                "(final outcomes such as approval come from review, never from creation)"
-            )
-        return f"{title}: use one of {members}"
-    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-    return f"{title}: {message}"
-
-
-def _apply_errors(
-    errors: dict[str, pd.Series], error_field: pd.Series, error_message: pd.Series
-) -> pd.Index:
-    if not errors:
-        return error_field.index[:0]
-    ordered = [name for name in FIELDS if name in errors]
-    table = pd.DataFrame({name: errors[name] for name in ordered})
-    bad = table.notna().any(axis=1)
-    table = table[bad]
-    fields_out = []
-    messages_out = []
-    for row in table.itertuples(index=False, name=None):
-        names = [ordered[i] for i, message in enumerate(row) if isinstance(message, str)]
-        fields_out.append(", ".join(names))
-        messages_out.append("; ".join(m for m in row if isinstance(m, str)))
-    error_field.loc[table.index] = fields_out
-    error_message.loc[table.index] = messages_out
-    return table.index
+    if not found:
+        return values, []
+    labels, names, codes, messages, cells = zip(*found)
+    table = field_problems(pd.Index(labels), None, list(codes), list(messages), list(cells))
+    return values, [table.assign(field=list(names))]

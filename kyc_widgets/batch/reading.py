@@ -41,11 +41,19 @@ import itertools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any
 
 import pandas as pd
 
 from .encoding import UndecodableError, decode_text
+from .fields import is_known_header
+from .sheet import (
+    SAVE_AS,
+    SHEET_ROW_INDEX_NAME,
+    CampaignReadError,
+    PathOrBuffer,
+    SheetNotFoundError,
+)
 
 __all__ = [
     "HEADER_SEARCH_ROWS",
@@ -56,40 +64,14 @@ __all__ = [
     "read_campaign",
 ]
 
-SHEET_ROW_INDEX_NAME = "sheet_row"
-"""Index name marking a frame whose index is already the spreadsheet row number."""
-
-FIRST_DATA_ROW = 2
-"""With the header on row 1, the first data row a person sees is row 2."""
-
 HEADER_SEARCH_ROWS = 30
 """How many rows from the top may hold the header (title rows above the table)."""
 
 _CSV_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
 _WORKBOOK_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
-SAVE_AS = "save it as .xlsx (File > Save As > Excel Workbook) or as 'CSV UTF-8'"
-"""How to save a file that cannot be read (said in the messages that refuse it)."""
 _WORKBOOK_MAGIC = (b"PK", b"\xd0\xcf\x11\xe0")
 """How a workbook buffer starts: a ZIP archive (XLSX, XLSM, ODS) or an OLE2 file (XLS)."""
 
-PathOrBuffer = Union[str, "os.PathLike[str]", IO[bytes], IO[str]]
-
-
-class CampaignReadError(ValueError):
-    """The campaign file cannot be read as a CSV/XLSX sheet."""
-
-
-class SheetNotFoundError(CampaignReadError, KeyError):
-    """The requested worksheet does not exist; the message lists the ones that do."""
-
-    def __init__(self, sheet: str, available: list[str]) -> None:
-        self.sheet = sheet
-        self.available = available
-        listed = ", ".join(repr(name) for name in available) or "none"
-        super().__init__(f"No worksheet named {sheet!r}. Available sheets: {listed}.")
-
-    def __str__(self) -> str:  # KeyError would otherwise repr() the message
-        return str(self.args[0])
 
 
 def read_campaign(
@@ -301,7 +283,6 @@ def _header_index(sample: list[list[str | None]] | list[list[str]], header_row: 
     """0-based position of the header row among the first rows (see the module docstring)."""
     if header_row is not None:
         return header_row - 1
-    from .mapping import is_known_header  # the mapping module builds on reading
 
     filled = [[c for c in row if c is not None and str(c).strip()] for row in sample]
     widest = max((len(cells) for cells in filled), default=0)

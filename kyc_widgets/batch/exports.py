@@ -1,0 +1,215 @@
+"""Writing campaign tables to files people open in a spreadsheet: safe against formulas,
+never failing on content.
+
+Exports neutralise formulas (OWASP "CSV injection"): a text cell starting
+with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` unless it is a
+plain number such as ``-100`` (a number is never run as a formula, and ids
+like ``-100`` must survive a round trip). Every non-numeric column is
+checked, categorical and mixed ones included, and XLSX text cells are
+stored as text, never as formulas (:func:`write_xlsx`). :func:`~.reading.read_campaign`
+and the pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
+
+Exports never fail on content. A worksheet (XML 1.0) cannot hold the C0
+control characters other than tab, line feed and carriage return, lone
+surrogates, or ``U+FFFE``/``U+FFFF``. xlsxwriter does not refuse them: it
+stores a control character as Excel's ``_x000B_`` escape (Excel then shows an
+invisible character, openpyxl reads the escape back literally), ``U+FFFE`` as
+``_xFFFE_`` (read back literally everywhere), and a lone surrogate makes the
+whole write fail with ``UnicodeEncodeError``. The contract fields refuse them
+on input, but the sheet's own columns that the API ignored, and a mapping
+built from its headers, may hold anything. So :func:`write_xlsx` writes such
+characters, in every sheet's cells and headers, as a visible escape,
+``⟨U+000B⟩`` (:func:`kyc_widgets.text.marker`, the notation the screen uses
+too). CSV gets the same treatment, so both files of one report hold the same
+text and a CSV opened in a spreadsheet loses nothing silently; tab, line feed
+and carriage return are kept (both formats hold them; CSV quotes the cell).
+The writers return how many cells (headers included) were changed that way,
+so a caller can say so; 0 means the file holds the data exactly.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kyc_widgets.text import marker
+
+__all__ = [
+    "UNWRITABLE_CHARACTERS",
+    "escape_unwritable",
+    "mapping_frame",
+    "neutralise_formulas",
+    "write_xlsx",
+]
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+UNWRITABLE_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What a worksheet cannot hold: the characters XML 1.0 refuses (C0 controls but tab, line
+feed and carriage return; lone surrogates; ``U+FFFE`` and ``U+FFFF``)."""
+
+
+def escape_unwritable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """``frame`` with :data:`UNWRITABLE_CHARACTERS` written as ``⟨U+000B⟩``, and how many cells changed.
+
+    Headers count as cells. Each text-holding column is searched once with a
+    vectorised ``str.contains``; only the cells it finds are rewritten.
+    """
+    out = frame.copy(deep=False)  # cells are replaced column by column, never changed in place
+    headers = [str(c) for c in out.columns]
+    escaped_headers = [_escape(h) for h in headers]
+    changed = sum(a != b for a, b in zip(headers, escaped_headers))
+    if changed:
+        out.columns = escaped_headers
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if _never_a_formula(column.dtype):
+            continue
+        column = column.astype(object)
+        try:
+            found = column.str.contains(UNWRITABLE_CHARACTERS, na=False).astype(bool)
+        except AttributeError:  # the .str accessor refuses a column that holds no text at all
+            continue
+        if found.any():
+            column = column.copy()
+            column[found] = column[found].map(_escape)
+            out.isetitem(position, column)
+            changed += int(found.sum())
+    return out, changed
+
+
+def _escape(text: str) -> str:
+    return UNWRITABLE_CHARACTERS.sub(lambda found: marker(found.group()), text)
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix cells (and headers) a spreadsheet would run as a formula with ``'``.
+
+    Cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR are the OWASP
+    "CSV injection" set: ``=HYPERLINK(...)`` typed into a name column must not
+    become a live link in whoever opens the report. Every column that is not
+    numeric, boolean or a date is checked, whatever its dtype (``object``,
+    ``string``, categorical); its cells become text (``str``) except numbers
+    and missing values. Plain numbers (``-100``, ``+2.5``) are left alone.
+    """
+    out = frame.copy()
+    out.columns = [_neutralise(str(c)) for c in out.columns]
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if _never_a_formula(column.dtype):
+            continue
+        out.isetitem(position, column.astype(object).map(_neutral_cell, na_action="ignore"))
+    return out
+
+
+def _never_a_formula(dtype: Any) -> bool:
+    types = pd.api.types
+    if isinstance(dtype, pd.CategoricalDtype):
+        return False
+    return bool(
+        types.is_bool_dtype(dtype)
+        or types.is_numeric_dtype(dtype)
+        or types.is_datetime64_any_dtype(dtype)
+        or types.is_timedelta64_dtype(dtype)
+    )
+
+
+def _neutral_cell(value: Any) -> Any:
+    if type(value) is str:  # most cells: skip the slower abstract Number check
+        return _neutralise(value)
+    if isinstance(value, numbers.Number):
+        return value
+    return _neutralise(str(value))
+
+
+def _neutralise(value: str) -> str:
+    if value.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def mapping_frame(mapping: Any) -> pd.DataFrame:
+    """A mapping as rows (what, sheet, field, value) for the report's ``mapping`` sheet."""
+    rows: list[tuple[str, str, str, str]] = [
+        ("mapping", "", "", mapping.describe()),
+    ]
+    rows += [("column", header, name or "(ignored)", "") for header, name in mapping.columns.items()]
+    rows += [("constant", "", name, value) for name, value in mapping.constants.items()]
+    rows += [
+        ("value", sheet_value, name, api_value)
+        for name, table in mapping.values.items()
+        for sheet_value, api_value in table.items()
+    ]
+    return neutralise_formulas(pd.DataFrame(rows, columns=["what", "sheet", "field", "value"]))
+
+
+def write_xlsx(
+    frame: pd.DataFrame,
+    path: str | Path | Any,
+    *,
+    sheet_name: str,
+    more_sheets: Mapping[str, pd.DataFrame] | None = None,
+) -> int:
+    """Write ``frame`` (header row, then one row per record, no index) as an XLSX sheet,
+    followed by ``more_sheets`` (sheet name -> frame) written the same way.
+
+    xlsxwriter, driven row by row, writes a sheet several times faster than
+    ``DataFrame.to_excel`` does. Text is always stored as a text cell: with
+    ``strings_to_formulas``, ``strings_to_urls`` and ``strings_to_numbers``
+    off, a string starting with ``=`` (or ``{=``) is not a formula, a URL is
+    not a live link and ``"1e5"`` stays text. Missing values are empty
+    cells, numbers and booleans keep their type, dates are shown as dates.
+
+    Characters a worksheet cannot hold (:data:`UNWRITABLE_CHARACTERS`) are
+    written as ``⟨U+000B⟩`` escapes in every sheet, headers included
+    (:func:`escape_unwritable`); returns how many cells were changed that way.
+    """
+    import xlsxwriter  # imported here: only writing a workbook needs it
+    import xlsxwriter.exceptions
+
+    sheets = {sheet_name: frame, **(more_sheets or {})}
+    escaped = 0
+    for name, each in sheets.items():
+        sheets[name], changed = escape_unwritable(each)
+        escaped += changed
+    for rows, columns in (each.shape for each in sheets.values()):
+        if rows + 1 > _XLSX_MAX_ROWS or columns > _XLSX_MAX_COLUMNS:
+            raise ValueError(
+                f"A sheet of {rows} rows and {columns} columns does not fit in one XLSX "
+                f"worksheet ({_XLSX_MAX_ROWS - 1} rows, {_XLSX_MAX_COLUMNS} columns); write CSV."
+            )
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "nan_inf_to_errors": True,
+        "default_date_format": "yyyy-mm-dd hh:mm:ss",
+        "in_memory": True,  # no temporary files (of personal data) in the temp folder
+    }
+    target = str(path) if isinstance(path, (str, os.PathLike)) else path
+    try:
+        with xlsxwriter.Workbook(target, options) as book:
+            book.use_zip64()  # a large sheet must not fail on the ZIP's 4 GB limit
+            for name, each in sheets.items():
+                sheet = book.add_worksheet(name)
+                for column, header in enumerate(each.columns):
+                    sheet.write_string(0, column, str(header))
+                values = each.astype(object).where(each.notna(), None)
+                for row, record in enumerate(values.itertuples(index=False, name=None), start=1):
+                    sheet.write_row(row, 0, record)
+    except xlsxwriter.exceptions.FileCreateError as exc:
+        # The OSError itself (disk full, no permission), as any other file write raises it.
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        raise (cause or OSError(str(exc))) from exc
+    return escaped
+
+
+_XLSX_MAX_ROWS = 1_048_576
+_XLSX_MAX_COLUMNS = 16_384

@@ -1,0 +1,191 @@
+"""The campaign's field vocabulary, built once from the contract model: a leaf module.
+
+Every part of a campaign speaks of the same fifteen fields of
+:class:`~kyc_widgets.models.KycCaseCreateInput`: the reader looks for a header
+row by them, the mapping matches headers to them, the pre-flight validates
+them, the fix form and the report name them. Each of those used to keep its
+own copy (titles inverted twice, two header normalisers, two enum
+canonicalisers), and copies drift. Here is the one definition of:
+
+- names (:data:`FIELDS`), titles both ways (:data:`FIELD_TITLES`,
+  :data:`FIELD_BY_TITLE`, :func:`field_title`), the required columns;
+- header matching: :func:`normalise_header`, :data:`HEADER_ALIASES`, and the
+  phrase index of names, titles and export synonyms (:func:`is_known_header`);
+- enum members: :data:`ENUM_FIELDS`, :func:`enum_member`, :func:`canonical_enum`;
+- each field's own pydantic type as a validator (:func:`field_adapter`) and
+  the words of a validation error (:func:`field_message`).
+
+It imports only the contract, :mod:`kyc_widgets.labels` and :mod:`.synonyms`.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, TypeAdapter
+
+from kyc_widgets.labels import words
+from kyc_widgets.models import REQUIRED_CREATE_FIELDS, KycCaseCreateInput
+
+from .synonyms import HEADER_SYNONYMS, phrase
+
+__all__ = [
+    "ENUM_FIELDS",
+    "ENUM_SEPARATORS",
+    "FIELDS",
+    "FIELD_BY_TITLE",
+    "FIELD_TITLES",
+    "HEADER_ALIASES",
+    "HEADER_PHRASES",
+    "PERSONAL_DATA_FIELDS",
+    "REPEATED_HEADER",
+    "REQUIRED_COLUMNS",
+    "canonical_enum",
+    "enum_member",
+    "field_adapter",
+    "field_message",
+    "field_title",
+    "is_known_header",
+    "json_value",
+    "normalise_header",
+]
+
+_MODEL_FIELDS = KycCaseCreateInput.model_fields
+
+FIELDS: tuple[str, ...] = tuple(_MODEL_FIELDS)
+"""Every column the batch understands, in the form's order."""
+
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(
+    name for name in REQUIRED_CREATE_FIELDS if name != "current_status"
+)
+"""Columns a campaign sheet must have (a missing or empty ``current_status`` means DRAFT)."""
+
+ENUM_FIELDS: dict[str, type[Enum]] = {
+    name: info.annotation
+    for name, info in _MODEL_FIELDS.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, Enum)
+}
+"""Fields whose values are the members of an enum, and that enum."""
+
+FIELD_TITLES: dict[str, str] = {name: info.title or words(name) for name, info in _MODEL_FIELDS.items()}
+"""Field name -> its title for people ("Assigned analyst e-mail")."""
+
+FIELD_BY_TITLE: dict[str, str] = {title: name for name, title in FIELD_TITLES.items()}
+"""Title -> field name: :data:`FIELD_TITLES` the other way."""
+
+PERSONAL_DATA_FIELDS: frozenset[str] = frozenset(
+    {
+        "legal_first_name",
+        "legal_last_name",
+        "user_internal_id",
+        "assigned_analyst_name",
+        "assigned_analyst_email",
+    }
+)
+"""Contract fields that identify a person; exports can leave them out."""
+
+ENUM_SEPARATORS = re.compile(r"[\s\-]+")
+"""What separates the words of an enum member as people type it (``kyc-refresh``)."""
+
+REPEATED_HEADER = re.compile(r"(.*)\.(\d+)", re.DOTALL)
+"""``name.1``: pandas' spelling of the second ``name`` header in one sheet."""
+
+
+def field_title(name: Any) -> Any:
+    """A contract field's title ("Assigned analyst e-mail"); other values pass through."""
+    return FIELD_TITLES.get(name, name) if isinstance(name, str) else name
+
+
+def normalise_header(header: object) -> str:
+    """``" Legal First-Name "`` -> ``"legal_first_name"``.
+
+    A trailing ``*`` (the template's required marker) is dropped.
+    """
+    return re.sub(r"[\s\-]+", "_", str(header).strip().rstrip("*").strip().lower())
+
+
+HEADER_ALIASES: dict[str, str] = {
+    **{normalise_header(title): name for name, title in FIELD_TITLES.items()},
+    **{name: name for name in FIELDS},
+    "assigned_analyst_e_mail": "assigned_analyst_email",
+    "external_case_id": "kyc_case_id",
+}
+"""A :func:`normalise_header` spelling -> field: names, titles and two common variants."""
+
+
+def _phrase_index() -> dict[str, tuple[str, float]]:
+    index: dict[str, tuple[str, float]] = {}
+    for name, phrases in HEADER_SYNONYMS.items():
+        for text in phrases:
+            index[phrase(text)] = (name, 0.95)
+    for alias, name in HEADER_ALIASES.items():
+        index[phrase(alias)] = (name, 1.0)
+    for name in FIELDS:
+        index[phrase(name)] = (name, 1.0)
+        index[phrase(FIELD_TITLES[name])] = (name, 1.0)
+    return index
+
+
+HEADER_PHRASES: dict[str, tuple[str, float]] = _phrase_index()
+"""Phrase -> (field, how sure): names, titles and aliases 1.0, export synonyms 0.95."""
+
+
+def is_known_header(header: object) -> bool:
+    """A field's name or title, or an export synonym of one (no fuzzy matching: cheap)."""
+    return phrase(header) in HEADER_PHRASES
+
+
+def canonical_enum(text: str) -> str:
+    """How people type a member, in its canonical spelling: ``"Kyc refresh"`` -> ``"KYC_REFRESH"``."""
+    return ENUM_SEPARATORS.sub("_", text.strip().upper())
+
+
+def enum_member(name: str, text: str) -> str | None:
+    """The member of field ``name`` that ``text`` spells (case, spaces, hyphens ignored), or None."""
+    enum = ENUM_FIELDS.get(name)
+    if enum is None:
+        return None
+    candidate = canonical_enum(str(text))
+    return candidate if candidate in enum.__members__ else None
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+
+
+def field_adapter(name: str) -> TypeAdapter[Any]:
+    """A ``list[<field type>]`` validator built from the model's own field definition."""
+    adapter = _ADAPTERS.get(name)
+    if adapter is None:
+        info = _MODEL_FIELDS[name]
+        params: Any = (info.annotation, *info.metadata)
+        item: Any = Annotated[params] if info.metadata else info.annotation
+        adapter = TypeAdapter(list[item], config=ConfigDict(str_strip_whitespace=True))
+        _ADAPTERS[name] = adapter
+    return adapter
+
+
+def json_value(value: Any) -> Any:
+    """An enum member as its value; anything else as is."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def field_message(name: str, error: Any) -> str:
+    """The words of one pydantic error of field ``name``, without the field's title.
+
+    Callers put the title in front when the field is not shown beside the
+    message (see :func:`kyc_widgets.batch.problems.render`).
+    """
+    kind = error.get("type")
+    if kind == "missing":
+        return "this column is required and the cell is empty"
+    if kind == "enum" and name in ENUM_FIELDS:
+        members = ", ".join(member.value for member in ENUM_FIELDS[name])
+        if name == "current_status":
+            return (
+                f"not a status a case can be created in; use one of {members} "
+                "(final outcomes such as approval come from review, never from creation)"
+            )
+        return f"use one of {members}"
+    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")

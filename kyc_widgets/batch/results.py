@@ -1,0 +1,108 @@
+"""What a campaign run produced, as data: :class:`CampaignResults`, the base of the report.
+
+Why apart from :mod:`.report`: fixing rows (:mod:`.fixes`) and the evidence
+record (:mod:`.evidence`) read and update a run's results, and the report's
+own methods call them. With the data here and the methods there, the imports
+run one way (report -> fixes, evidence -> results), with no cycle between them.
+
+``results`` holds statuses (:class:`~.status.RowStatus`), ids, HTTP facts and
+messages that name fields, never cell values: no names, e-mails or user ids.
+Its ``kyc_case_id`` column is not anonymous, though: a given id may be the
+provider's own reference, and a derived one (``CMP-<campaign>-<hash>``) can be
+recomputed from the campaign name and a list of candidate user ids (see
+:mod:`.identity`). Treat it as pseudonymous personal data. The personal data
+stays in the input frame (``source``) and in ``values`` (what was validated
+and sent), and in ``problems``' ``value`` column (what was refused).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .problems import empty_problems
+from .status import ATTENTION_STATUSES, STATUSES, RowStatus
+
+__all__ = ["RESULT_COLUMNS", "CampaignResults"]
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "source_index",
+    "sheet_row",
+    "kyc_case_id",
+    "status",
+    "case_id",
+    "http_status",
+    "error_code",
+    "error_field",
+    "error_message",
+    "request_id",
+    "attempts",
+    "note",
+)
+"""The columns of ``results``, in order: the one list the sender fills
+(:mod:`.sending`) and the exports and tables show."""
+
+
+@dataclass
+class CampaignResults:
+    """What happened to every row of a batch (see :class:`~.status.RowStatus`).
+
+    ``results`` is indexed like the input frame (labels, never positions), with
+    :data:`RESULT_COLUMNS`. ``problems`` is the table of every failing (row,
+    field) (:mod:`.problems`), pre-flight and API refusals alike; ``values``
+    the validated values of the rows, by field (what was sent, or would be).
+    """
+
+    results: pd.DataFrame
+    source: pd.DataFrame
+    column_map: dict[str, str] = field(default_factory=dict)
+    unknown_columns: list[str] = field(default_factory=list)
+    campaign: str | None = None
+    dry_run: bool = False
+    stopped_reason: str | None = None
+    """``"cancelled"``, ``"authentication"``, ``"permission"`` or ``"journal"`` when the batch
+    stopped early."""
+    elapsed: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    api_base_url: str | None = None
+    """The API the batch spoke to (no credentials), for the evidence record."""
+    principals: list[str] = field(default_factory=list)
+    """Who the API said the caller was, across the runs merged into this report."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The batch's options (:meth:`~.options.BatchOptions.record`) for the evidence record."""
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    """One ``{"started_at", "finished_at", "principals", "rows_sent"}`` per run (UTC, ISO 8601)."""
+    fixes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Corrections accepted by :meth:`~.report.BatchReport.apply_fixes`, by sheet row."""
+    mapping: Any = None
+    """The :class:`~.mapping.CampaignMapping` the sheet was read with, if any
+    (``mapping.describe()`` names its file and fingerprint)."""
+    problems: pd.DataFrame = field(default_factory=empty_problems)
+    """One row per failing (row, field): see :mod:`.problems`."""
+    values: pd.DataFrame | None = None
+    """The validated value of every field, by row (the pre-flight's ``values``)."""
+
+    def summary(self) -> dict[RowStatus, int]:
+        """Rows per status, every status present (zeros included), in :data:`~.status.STATUSES` order.
+
+        A dict keyed by :class:`~.status.RowStatus`, a ``str`` enum, so
+        ``report.summary()["created"]`` works too.
+        """
+        counted = self.results["status"].value_counts()
+        return {status: int(counted.get(status, 0)) for status in STATUSES}
+
+    @property
+    def attention_count(self) -> int:
+        """How many rows need attention (:attr:`~.status.StatusFacts.needs_attention`)."""
+        return int(self.results["status"].isin(ATTENTION_STATUSES).sum())
+
+    @property
+    def ok(self) -> bool:
+        """True when no row needs attention (the CLI's exit code 0)."""
+        return self.attention_count == 0
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped_reason is not None

@@ -1,0 +1,402 @@
+"""One campaign run's sending: workers, progress, journal, stop; a small object, not closures.
+
+What :func:`~.sending.abatch_create` hands over once the pre-flight is done
+and the rows to send are known. Why it is built this way (a remote API is
+latency-bound; the pacing gate's adaptive limit decides how many requests are
+in flight; a 429 pauses every worker; a stop ends every wait; requests in
+flight are never cancelled) is said in :mod:`.sending`. Here is the mechanism:
+
+- :class:`Run` owns the state every worker shares (the queue of rows, counts,
+  the progress clock, the tasks) as attributes, where the old nested closures
+  shared ``nonlocal`` variables: :meth:`Run.record` is the one place an
+  outcome lands (result columns, journal, stop, progress);
+- :class:`ResultColumns` holds the report's columns as arrays by position;
+- :class:`_Bodies` builds request bodies a chunk at a time;
+- :class:`_Twins` makes the async twins of a sync client, one pacing gate for all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from kyc_widgets.api.client import AsyncKycApiClient
+from kyc_widgets.api.pacing import PacingLimits
+from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
+
+from .journal import Journal, JournalEntry
+from .outcomes import Outcome, send_row
+from .preflight import Preflight
+from .results import RESULT_COLUMNS
+from .status import STATUSES, RowStatus
+from .stop import StopSignal
+
+__all__ = ["BatchProgress", "ResultColumns", "Run", "RowSender"]
+
+logger = logging.getLogger("kyc_widgets.batch")
+
+CONNECTIONS_PER_POOL = 8
+"""Connections per HTTP pool when the batch makes its own async clients (see :class:`_Twins`)."""
+
+SPARE_WORKERS = 8
+"""Workers beyond the adaptive limit, ready to take a place the moment the limit grows."""
+
+PROGRESS_INTERVAL = 0.25
+"""Seconds between ``on_progress`` calls (the tqdm bar uses ``mininterval=0.5``)."""
+
+RATE_WINDOW = 3.0
+"""Seconds over which the progress line's current rate is measured."""
+
+RowSender = Callable[..., Awaitable[Outcome]]
+"""``send_row`` or ``check_row``: ``(aclient, body, *, on_conflict) -> Outcome``; both pace
+through :func:`~.outcomes.paced_row`."""
+
+_FROM_PLAN = ("source_index", "sheet_row")
+"""Report columns taken whole from the plan; every other one of
+:data:`~.results.RESULT_COLUMNS` is filled row by row."""
+
+_FROM_OUTCOME = tuple(
+    name for name in RESULT_COLUMNS if name not in _FROM_PLAN and name != "kyc_case_id"
+)
+"""Report columns an :class:`~.outcomes.Outcome` sets (``kyc_case_id`` is the plan's)."""
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """A snapshot for progress displays: rows done of rows to send, counts per status."""
+
+    done: int
+    total: int
+    counts: dict[str, int]
+    elapsed: float
+    current_rate: float = 0.0
+    """Rows per second over the last few seconds (:data:`RATE_WINDOW`)."""
+    in_flight: int = 0
+    """Requests sent and not yet answered, at the client's pacing gate."""
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass
+class ResultColumns:
+    """Result columns as plain arrays by position: a DataFrame ``.at`` per row would cost
+    seconds on 100k rows."""
+
+    n: int
+    data: dict[str, np.ndarray] = field(init=False)
+    principals: set[str] = field(default_factory=set)
+    api_problems: dict[int, Outcome] = field(default_factory=dict)
+    """Positions of rows the API refused with field problems (a 400), and its answer."""
+
+    def __post_init__(self) -> None:
+        self.data = {
+            name: np.full(self.n, None, dtype=object)
+            for name in RESULT_COLUMNS
+            if name not in _FROM_PLAN
+        }
+
+    def set(self, position: int, outcome: Outcome) -> None:
+        for name in _FROM_OUTCOME:
+            value = getattr(outcome, name)
+            if value is not None or name != "note":  # keep a pre-flight note (same subject)
+                self.data[name][position] = value
+        if outcome.principal:
+            self.principals.add(outcome.principal)
+        if outcome.problems:
+            self.api_problems[position] = outcome
+        else:
+            self.api_problems.pop(position, None)
+
+
+class Run:
+    """The sending of one run's rows: workers over one queue, through the client's pacing gate.
+
+    Built by :func:`~.sending.abatch_create` once the pre-flight is done;
+    :meth:`execute` sends and returns the stop reason (``None`` when every row
+    was taken). ``to_send`` are positions in the plan; ``row`` is
+    :func:`~.outcomes.send_row` or :func:`~.existing.check_row`; ``journal``
+    (open already) receives each outcome as it lands.
+    """
+
+    def __init__(
+        self,
+        client: AnyCaseApi,
+        pre: Preflight,
+        columns: ResultColumns,
+        to_send: np.ndarray,
+        *,
+        limits: PacingLimits,
+        on_conflict: str,
+        stop: StopSignal,
+        started: float,
+        progress: bool = True,
+        journal: Journal | None = None,
+        slug: str | None = None,
+        on_progress: Callable[[BatchProgress], None] | None = None,
+        row: RowSender = send_row,
+    ) -> None:
+        self.client = client
+        self.columns = columns
+        self.limits = limits
+        self.on_conflict = on_conflict
+        self.stop = stop
+        self.started = started
+        self.journal = journal
+        self.slug = slug
+        self.on_progress = on_progress
+        self.row = row
+        self.total = len(to_send)
+        self.positions: list[int] = to_send.tolist()
+        self.bodies = _Bodies(pre, pre.source.index[to_send])
+        self.queue = list(range(self.total))
+        self.queue.reverse()  # pop() from the end = rows in sheet order
+        self.counts: dict[RowStatus, int] = dict.fromkeys(STATUSES, 0)
+        self.done = 0
+        self.last_progress = 0.0
+        self.gate = client.pacing
+        self.workers = min(limits.concurrency or limits.max_concurrency, max(self.total, 1))
+        self.own: AsyncCaseApi | None = client if is_async_api(client) else None
+        # made here, so closed here
+        self.twins = None if self.own is not None else _Twins(client, self.workers)
+        self.rate = _RecentRate(started)
+        self.tasks: list[asyncio.Task[None]] = []
+        self.progress = progress
+        self.bar: Any = None
+
+    async def execute(self) -> str | None:
+        """Send every row (or until a stop); returns the stop reason, or None."""
+        if self.total == 0:
+            return self.stop.reason if self.stop.is_set() else None
+        self.bar = tqdm(
+            total=self.total,
+            desc="Creating cases" if self.row is send_row else "Checking cases",
+            unit="row",
+            mininterval=0.5,
+            disable=not self.progress,
+            dynamic_ncols=True,
+        )
+        watcher = asyncio.create_task(self.stop.watch())  # an outside cancel reaches the gate
+        previous_limits = self.gate.configure(self.limits)
+        self.spawn()
+        try:
+            await self._wait_for_workers()
+        finally:
+            watcher.cancel()
+            await asyncio.wait([watcher])
+            self.gate.configure(previous_limits)
+            self.stop.release()  # the client's gate lets requests through again
+            await self._close()
+        return self.stop.reason if self.stop.is_set() else None
+
+    async def _wait_for_workers(self) -> None:
+        try:
+            await self._all_done()
+        except asyncio.CancelledError:
+            # Ctrl-C under asyncio.run, a cancelled task, an anyio cancel scope:
+            # stop taking rows, let the requests in flight finish, report.
+            self.stop.set("cancelled")
+            await self._all_done()
+            current = asyncio.current_task()
+            uncancel = getattr(current, "uncancel", None)  # Python >= 3.11
+            if uncancel is not None:
+                uncancel()
+        for task in self.tasks:
+            error = task.exception()
+            if error is not None:
+                raise error
+
+    async def _all_done(self) -> None:
+        while pending := [task for task in self.tasks if not task.done()]:
+            await asyncio.wait(pending)
+
+    async def _close(self) -> None:
+        self.bar.close()
+        if self.twins is not None:
+            await self.twins.aclose()
+        if self.on_progress is not None and self.done < self.total:
+            self._report_progress(time.monotonic(), in_flight=0)
+
+    def spawn(self) -> None:
+        """Start workers up to the wanted number.
+
+        A fixed pool starts whole; an adaptive one keeps :data:`SPARE_WORKERS`
+        more workers than the gate's current limit (idle workers queued at the
+        gate cost CPU, and every worker of a new twin opens a connection),
+        filling one twin's pool after another.
+        """
+        wanted = (
+            self.workers
+            if self.limits.concurrency
+            else min(self.workers, self.gate.limit + SPARE_WORKERS)
+        )
+        while len(self.tasks) < wanted and self.queue and not self.stop.is_set():
+            aclient = self.own if self.twins is None else self.twins.for_worker(len(self.tasks))
+            assert aclient is not None
+            self.tasks.append(asyncio.create_task(self._worker(aclient)))
+
+    async def _worker(self, aclient: AsyncCaseApi) -> None:
+        # Pauses happen inside the client, at its gate; a stop ends them (the row is then
+        # not_attempted) and no further row is taken.
+        while self.queue and not self.stop.is_set():
+            k = self.queue.pop()
+            self.record(k, await self.row(aclient, self.bodies[k], on_conflict=self.on_conflict))
+            self.spawn()
+
+    def record(self, k: int, outcome: Outcome) -> None:
+        """Where an outcome lands: the result columns, the journal, the stop, the progress."""
+        position = self.positions[k]
+        self.columns.set(position, outcome)
+        if outcome.stop:
+            self.stop.set(outcome.stop)
+        if self.journal is not None and outcome.status != RowStatus.NOT_ATTEMPTED:
+            self._journal(position, outcome)
+        self.counts[outcome.status] += 1
+        self.done += 1
+        now = time.monotonic()
+        if now - self.last_progress >= PROGRESS_INTERVAL or self.done == self.total:
+            self.last_progress = now
+            self._report_progress(now, in_flight=self.gate.in_flight)
+        self.bar.update(1)
+
+    def _journal(self, position: int, outcome: Outcome) -> None:
+        assert self.journal is not None
+        try:
+            self.journal.append(
+                JournalEntry(
+                    kyc_case_id=self.columns.data["kyc_case_id"][position],
+                    status=outcome.status,
+                    case_id=outcome.case_id,
+                    request_id=outcome.request_id,
+                    http_status=outcome.http_status,
+                    campaign=self.slug,
+                    principal=outcome.principal,
+                )
+            )
+        except OSError as exc:  # a disk full mid-run: a resume could not trust the journal
+            logger.error("journal: cannot append (%s); stopping the batch", type(exc).__name__)
+            self.stop.set("journal")
+
+    def _report_progress(self, now: float, *, in_flight: int) -> None:
+        snapshot = BatchProgress(
+            self.done,
+            self.total,
+            dict(self.counts),
+            now - self.started,
+            self.rate.update(now, self.done),
+            in_flight,
+        )
+        self.bar.set_postfix(_postfix(snapshot), refresh=False)
+        if self.on_progress is not None:
+            _call_progress(self.on_progress, snapshot)
+
+
+class _Bodies:
+    """Request bodies built a chunk at a time as the workers reach them.
+
+    A dict per row for a whole 100,000-row sheet would be most of the batch's
+    memory; workers take rows in sheet order, so only the chunk being taken
+    and the one before it are kept (a worker holding a body keeps its own reference).
+    """
+
+    CHUNK = 1024
+
+    def __init__(self, pre: Preflight, labels: pd.Index) -> None:
+        self._pre = pre
+        self._labels = labels
+        self._chunks: dict[int, list[dict[str, Any]]] = {}
+
+    def __getitem__(self, k: int) -> dict[str, Any]:
+        number, offset = divmod(k, self.CHUNK)
+        chunk = self._chunks.get(number)
+        if chunk is None:
+            start = number * self.CHUNK
+            chunk = self._pre.bodies(self._labels[start : start + self.CHUNK])
+            self._chunks[number] = chunk
+            self._chunks.pop(number - 2, None)
+        return chunk[offset]
+
+
+class _Twins:
+    """Async twins of a sync client: one per :data:`CONNECTIONS_PER_POOL` workers, one pacing gate.
+
+    Why several: httpcore's connection pool does work quadratic in its number
+    of connections on every request (it rescans every connection, with a
+    socket syscall each), which at 32 connections costs more CPU than the
+    request itself and capped the batch at ~1/3 of its throughput. Pools of 8
+    keep that cost small. The twins share the client's pacing gate so a 429
+    still pauses *every* worker and a stop ends every wait, as the client documents.
+    Each twin is made when its first worker starts, and they share one TLS
+    context (building one costs ~50 ms of the event loop, which stalled every
+    request in flight: the first rounds then taught the adaptive limit an
+    "unloaded" latency 50 % too high).
+    """
+
+    def __init__(self, client: AnyCaseApi, workers: int) -> None:
+        self._client = client
+        count = max(1, -(-workers // CONNECTIONS_PER_POOL))
+        self._size = -(-workers // count)
+        self._limits = httpx.Limits(max_connections=self._size, max_keepalive_connections=self._size)
+        self._made: list[AsyncKycApiClient] = []
+        self._ssl_context: ssl.SSLContext | None = None
+
+    def for_worker(self, number: int) -> AsyncKycApiClient:
+        """The twin whose pool worker ``number`` (0, 1, ...) uses."""
+        while len(self._made) <= number // self._size:
+            if self._ssl_context is None:
+                self._ssl_context = httpx.create_ssl_context()
+            self._made.append(self._client.async_twin(limits=self._limits, ssl_context=self._ssl_context))
+        return self._made[number // self._size]
+
+    async def aclose(self) -> None:
+        for twin in self._made:
+            await twin.aclose()
+
+
+def _postfix(progress: BatchProgress) -> dict[str, Any]:
+    """The tqdm postfix: counts per status, then the current rate and requests in flight."""
+    return {
+        **{status: n for status, n in progress.counts.items() if n},
+        "rate": f"{progress.current_rate:.0f}/s",
+        "in_flight": progress.in_flight,
+    }
+
+
+class _RecentRate:
+    """Rows per second over the last :data:`RATE_WINDOW` seconds, from (time, done) readings."""
+
+    def __init__(self, started: float) -> None:
+        self._readings: collections.deque[tuple[float, int]] = collections.deque([(started, 0)])
+
+    def update(self, now: float, done: int) -> float:
+        readings = self._readings
+        readings.append((now, done))
+        while len(readings) > 2 and readings[1][0] <= now - RATE_WINDOW:
+            readings.popleft()
+        then, done_then = readings[0]
+        return (done - done_then) / (now - then) if now > then else 0.0
+
+
+def _call_progress(callback: Callable[[BatchProgress], None], snapshot: BatchProgress) -> None:
+    try:
+        callback(snapshot)
+    except Exception:  # a broken display must not break the batch
+        logger.exception("batch progress callback failed")
+
+
