@@ -28,8 +28,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from kyc_widgets.batch.report import STATUSES, BatchReport, html_table, readable
+from kyc_widgets.batch.report import STATUSES, BatchReport
 from kyc_widgets.widgets.batch_creator import BatchCreator
+from kyc_widgets.widgets.report_html import html_table, readable
 from kyc_widgets.widgets.report_table import ReportTable
 
 

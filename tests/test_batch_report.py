@@ -16,11 +16,10 @@ from kyc_widgets.batch.report import (
     STATUS_MARKS,
     STATUS_SHORT,
     STATUSES,
-    html_table,
     neutralise_formulas,
-    readable,
     write_xlsx,
 )
+from kyc_widgets.widgets.report_html import html_table, readable, report_html
 
 DATA = Path(__file__).parent / "data"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -94,7 +93,7 @@ def test_html_shows_words_and_stays_bounded() -> None:
         }
     )
     report = BatchReport(results=results, source=pd.DataFrame(index=range(n)))
-    page = report._repr_html_()
+    page = report_html(report)
     assert "Created" in page and "Outcome unknown" in page
     assert "<script>" not in page
     assert page.count("<tr>") <= 60

@@ -29,8 +29,10 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
+from kyc_widgets.batch.exports import neutralise_formulas, write_xlsx
+from kyc_widgets.batch.fields import field_title
 from kyc_widgets.batch.fixes import FixError, row_errors, row_values
-from kyc_widgets.batch.report import BatchReport, field_title, neutralise_formulas, write_xlsx
+from kyc_widgets.batch.report import BatchReport
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.models import KycCaseCreateInput
 

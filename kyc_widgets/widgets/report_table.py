@@ -3,7 +3,7 @@
 Why pages: a browser lays out a 100,000-row HTML table in many seconds and the
 notebook saves all of it; an analyst reads a few hundred rows at a time anyway.
 Only the rows of the page shown are turned into words and HTML
-(:func:`~kyc_widgets.batch.report.readable`, :func:`~kyc_widgets.batch.report.html_table`),
+(:func:`~.report_html.readable`, :func:`~.report_html.html_table`),
 so showing a page costs the same for 40 rows as for 100,000. The position
 ("Rows 1–200 of 100,000") is a polite live region: a screen reader hears
 where Previous/Next went.
@@ -16,7 +16,7 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
-from kyc_widgets.batch.report import html_table, readable
+from kyc_widgets.widgets.report_html import html_table, readable
 
 __all__ = ["PAGE_SIZE", "ReportTable"]
 

@@ -1,0 +1,242 @@
+"""A campaign as notebook HTML: the preview, the report's tables and its summary.
+
+Why here and not in :mod:`kyc_widgets.batch`: these are views. ``batch/``
+holds a campaign's data (the pre-flight, the report) and its file exports;
+how a page of rows looks in a notebook (short statuses with a text marker,
+fields by their titles, ids on one line, messages wrapped) changes with the
+widgets that show it, and nothing here imports ipywidgets, so a report's
+``_repr_html_``, a widget and a benchmark draw the same table.
+
+For people: statuses as short words with a text marker (never colour alone;
+:data:`~kyc_widgets.batch.status.FACTS`), fields by their titles ("Assigned
+analyst e-mail", not ``assigned_analyst_email``), only the columns that hold
+something for the rows shown. Every header and cell goes through
+:func:`~kyc_widgets.text.reveal_html`: markup stays inert and hidden or
+direction-changing characters are drawn (``⟨U+202E⟩``) rather than obeyed.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from kyc_widgets.batch.fields import field_title
+from kyc_widgets.batch.report import _STOP_WORDS
+from kyc_widgets.batch.status import FACTS, STATUSES, RowStatus
+from kyc_widgets.labels import words
+from kyc_widgets.text import reveal_html
+
+if TYPE_CHECKING:
+    from kyc_widgets.batch.preflight import Preflight
+    from kyc_widgets.batch.report import BatchReport
+
+__all__ = [
+    "PROBLEMS_SHOWN",
+    "REPORT_ROWS_SHOWN",
+    "error_html",
+    "html_table",
+    "preview_html",
+    "readable",
+    "report_html",
+    "summary_html",
+]
+
+REPORT_ROWS_SHOWN = 50
+"""Rows of a report's ``_repr_html_`` table (the rest are in ``report.results``)."""
+
+PROBLEMS_SHOWN = 10
+"""Rows of the preview's "First problems" and "same customer twice" tables."""
+
+# Plain-string keys: a report's status column holds the words, not RowStatus members.
+_SHORT: dict[str, str] = {s.value: FACTS[s].short for s in STATUSES}
+_LABEL: dict[str, str] = {s.value: FACTS[s].label for s in STATUSES}
+_MARK: dict[str, str] = {s.value: FACTS[s].marker for s in STATUSES}
+_STATUS_BY_SHORT: dict[str, str] = {short: status for status, short in _SHORT.items()}
+_NEVER_SENT = (RowStatus.INVALID.value, RowStatus.DUPLICATE_IN_SHEET.value)
+"""Rows the pre-flight kept back: no request, so no attempt count to show."""
+
+_NO_WRAP = frozenset(
+    words(c)
+    for c in ("sheet_row", "status", "kyc_case_id", "case_id", "http_status", "error_code",
+              "request_id", "attempts")
+)
+_TABLE_STYLE = (
+    "<style>"
+    ".kyc-table{border-collapse:collapse;margin:4px 0}"
+    ".kyc-table th,.kyc-table td{text-align:left;vertical-align:top;padding:2px 10px 2px 0}"
+    ".kyc-table th{border-bottom:1px solid var(--jp-border-color1,#bdbdbd)}"
+    ".kyc-table .kyc-nowrap{white-space:nowrap}"
+    ".kyc-table .kyc-wrap{white-space:normal;min-width:14em;max-width:36em}"
+    "</style>"
+)
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Report columns (any of :data:`~kyc_widgets.batch.report.RESULT_COLUMNS`) for people.
+
+    Short statuses, fields by their titles, headers as words, empty cells
+    blank, and only the columns that hold something for these rows, so the
+    widget's preview and the report's tables read the same. Attempts are
+    blank for rows never sent (an attempt count of a row the API never saw
+    would suggest it did). Meant for the rows shown (a page), not a whole
+    100k-row report: it copies them.
+    """
+    shown = frame.copy()
+    if "status" in shown.columns:
+        shown["status"] = shown["status"].map(_SHORT).fillna(shown["status"])
+    if "error_field" in shown.columns:
+        shown["error_field"] = shown["error_field"].map(field_title)
+    if "attempts" in shown.columns and "status" in frame.columns:
+        never_sent = frame["status"].isin(_NEVER_SENT)
+        shown["attempts"] = shown["attempts"].astype(object).where(~never_sent)
+    shown = shown.astype(object).where(shown.notna(), "")
+    keep = [
+        c for c in shown.columns
+        if c in ("sheet_row", "status") or (shown[c].astype(str).str.strip() != "").any()
+    ]
+    return shown[keep].rename(columns=words)
+
+
+def html_table(frame: pd.DataFrame) -> str:
+    """A :func:`readable` frame as a plain, left-aligned HTML table (values escaped).
+
+    Statuses get their text marker (hidden from screen readers, which read the word)
+    and the long label as a tooltip; ids, codes and statuses stay on one line while
+    messages wrap. Built by hand, cell by cell: a page of rows is small, and
+    ``DataFrame.to_html`` cannot mark cells. Headers and cells go through
+    :func:`~kyc_widgets.text.reveal_html`: a bidi override in a name is shown as
+    ``⟨U+202E⟩``, not obeyed.
+    """
+    columns = [str(c) for c in frame.columns]
+    classes = ["kyc-nowrap" if c in _NO_WRAP else "kyc-wrap" for c in columns]
+    status_at = columns.index("Status") if "Status" in columns else -1
+    head = "".join(
+        f'<th scope="col" class="{k}">{reveal_html(c)}</th>' for c, k in zip(columns, classes)
+    )
+    body: list[str] = []
+    for values in frame.itertuples(index=False, name=None):
+        cells = []
+        for position, value in enumerate(values):
+            text = reveal_html(value)
+            status = _STATUS_BY_SHORT.get(str(value)) if position == status_at else None
+            if status is not None:
+                cells.append(
+                    f'<td class="kyc-nowrap" data-status="{status}" '
+                    f'title="{html.escape(_LABEL[status])}">'
+                    f'<span aria-hidden="true">{_MARK[status]}</span> {text}</td>'
+                )
+            else:
+                cells.append(f'<td class="{classes[position]}">{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'{_TABLE_STYLE}<table class="kyc-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def report_html(report: BatchReport) -> str:
+    """A report as a notebook shows it: counts per status, why it stopped, the first rows.
+
+    Bounded: at most :data:`REPORT_ROWS_SHOWN` rows, however large the report,
+    and a line saying how many more are in ``report.results``.
+    """
+    counts = [(_LABEL[str(s)], n) for s, n in report.summary().items() if n]
+    rows = "".join(
+        f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{n}</td></tr>"
+        for label, n in counts
+    )
+    title = "Dry run" if report.dry_run else "Batch report"
+    parts = [
+        f"<div class='kyc-batch-report'><h4>{title}: {len(report.results)} rows</h4>",
+        "<table><thead><tr><th>Status</th><th>Rows</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>",
+    ]
+    if report.stopped_reason:
+        parts.append(
+            "<p><strong>Stopped early:</strong> "
+            f"{html.escape(_STOP_WORDS.get(report.stopped_reason, report.stopped_reason))}</p>"
+        )
+    if report.unknown_columns:
+        parts.append(
+            "<p>Ignored columns: " + reveal_html(", ".join(report.unknown_columns)) + "</p>"
+        )
+    first = report.results.head(REPORT_ROWS_SHOWN)
+    parts.append(html_table(readable(first.drop(columns=["source_index"]))))
+    more = len(report.results) - len(first)
+    if more > 0:
+        parts.append(f"<p>... and {more} more rows (see <code>report.results</code>).</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def summary_html(report: BatchReport) -> str:
+    """The report's summary lines (``Created: 120``, why it stopped, the mapping), preformatted."""
+    return "<pre>" + html.escape(report.summary_text()) + "</pre>"
+
+
+def error_html(message: str) -> str:
+    """Why the sheet cannot be used or the run could not run, in the preview's place."""
+    return f"<p style='color:#b00020'>{reveal_html(message)}</p>"
+
+
+def preview_html(plan: Preflight) -> str:
+    """What the pre-flight found, before anything is sent: counts, then the first problems.
+
+    Rows that repeat another row's customer and reason are counted and listed
+    apart (they are sent only when the analyst ticks the box that follows);
+    rows without an external id ask for a campaign name.
+    """
+    counts = plan.counts()
+    same = counts.get("same_subject", 0)
+    parts = [
+        "<ul>",
+        f"<li>{counts['rows']} rows</li>",
+        f"<li><strong>{counts['ready']}</strong> ready to send</li>",
+        f"<li>{counts['invalid']} invalid (not sent)</li>",
+        f"<li>{counts['duplicate_in_sheet']} duplicate in the sheet (not sent)</li>",
+    ]
+    if same:
+        parts.append(
+            f"<li>{same} repeat another row's customer and reason under another external ID "
+            "(not sent unless you tick the box below)</li>"
+        )
+    parts.append("</ul>")
+    if plan.unknown_columns:
+        parts.append(
+            "<p>Ignored columns: " + reveal_html(", ".join(plan.unknown_columns)) + "</p>"
+        )
+    parts += _preview_tables(plan, same)
+    if plan.missing_ids:
+        parts.append(
+            f"<p><strong>{plan.missing_ids} rows have no external case ID: enter a "
+            "campaign name to create them.</strong></p>"
+        )
+    return "".join(parts)
+
+
+def _preview_tables(plan: Preflight, same: int) -> list[str]:
+    """The first problem rows, then the first rows repeating a customer: the report's columns,
+    read as the report's table reads them."""
+    parts: list[str] = []
+    problems = plan.status != "ready"
+    if problems.any():
+        first = pd.DataFrame(
+            {
+                "sheet_row": plan.sheet_row[problems],
+                "status": plan.status[problems],
+                "error_field": plan.error_field[problems],
+                "error_message": plan.error_message[problems],
+            }
+        ).head(PROBLEMS_SHOWN)
+        parts.append("<p>First problems:</p>")
+        parts.append(html_table(readable(first)))
+    if same and plan.note is not None:
+        noted = plan.note.notna()
+        table = pd.DataFrame(
+            {"sheet_row": plan.sheet_row[noted], "note": plan.note[noted]}
+        ).head(PROBLEMS_SHOWN)
+        parts.append("<p>The same customer and reason twice:</p>")
+        parts.append(html_table(readable(table)))
+    return parts
