@@ -263,11 +263,17 @@ def test_a_row_the_api_refused_with_400_is_fixed_and_sent() -> None:
             attention = report.needs_attention()
             assert list(attention.index) == [3]
             assert attention.loc[3, "error_field"] == "legal_last_name"
+            # the API's refusal is in the problems table, at its field, with the API's code
+            problems = report.problems
+            assert problems["field"].tolist() == ["legal_last_name"]
+            assert problems["code"].tolist() == ["VALIDATION_FAILED"]
+            assert problems["sheet_row"].tolist() == [3]
             rows = report.apply_fixes({3: {"legal_last_name": "Accepted"}})
             return report, await abatch_create(api, rows, progress=False)
 
     report, fixed = asyncio.run(scenario())
     report.merge(fixed)
     assert report.summary()["created"] == 3 and report.ok
+    assert report.problems.empty  # the fixed row's problem went with its new outcome
     assert report.results.loc[1, "request_id"] == "req_ok"
     assert report.corrected_sheet().loc[1, "legal_last_name"] == "Accepted"  # the input's labels: 1 is sheet row 3
