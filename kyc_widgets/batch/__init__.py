@@ -16,7 +16,7 @@ Small modules, one concept each:
 - :mod:`.journal`: append-only outcomes for resuming after a crash
 - :mod:`.report`: :class:`BatchReport`
 - :mod:`.fixes`: problem rows corrected in place (``report.apply_fixes``)
-- :mod:`.existing`: the dry run that asks the API (``dry_run="check"``)
+- :mod:`.existing`: the dry run that asks the API (``mode="check_api"``)
 - :mod:`.subjects`: the same customer and reason twice under different ids
 - :mod:`.evidence`: the hash-chained evidence record and :func:`verify_evidence`
 

@@ -1,6 +1,6 @@
 """The dry run that asks the API: would each row create a case, or does it exist already?
 
-``batch_create(..., dry_run="check")`` runs the rows through the sender's own
+``batch_create(..., mode="check_api")`` runs the rows through the sender's own
 workers, async clients, pacing gate and stop rules (:mod:`.sending`) with
 :func:`check_row` in place of the create: one ``GET /api/v1/kyc-cases/{id}``
 per row's external id (given or derived). Nothing is created. Each row ends

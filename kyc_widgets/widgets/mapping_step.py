@@ -27,22 +27,22 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
+from kyc_widgets.batch.fields import (
+    ENUM_FIELDS,
+    FIELD_TITLES,
+    FIELDS,
+    HEADER_ALIASES,
+    REQUIRED_COLUMNS,
+    enum_member,
+    normalise_header,
+)
 from kyc_widgets.batch.mapping import (
     CONFIDENT,
     MAX_DISTINCT_VALUES,
     PER_ROW_FIELDS,
     CampaignMapping,
     MappingError,
-    enum_member,
     suggest_mapping,
-)
-from kyc_widgets.batch.preflight import (
-    ENUM_FIELDS,
-    FIELD_TITLES,
-    FIELDS,
-    HEADER_ALIASES,
-    REQUIRED_COLUMNS,
-    normalise_header,
 )
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.labels import words
