@@ -120,3 +120,15 @@ def test_a_report_that_cannot_be_written_keeps_the_summary(
     assert "Created: 4" in captured.out
     assert "No space left on device" in captured.err and "Traceback" not in captured.err
     assert env.case_count() == 4
+
+
+def test_setting_errors_name_the_option_and_send_nothing(
+    env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = clean_sheet(tmp_path)
+    for option, value in (("--concurrency", "0"), ("--max-concurrency", "0"), ("--max-rate", "-5")):
+        assert run([str(sheet), "--campaign", "x", "--quiet", option, value]) == 2
+        assert f"kyc-widgets batch: error: {option} must be" in capsys.readouterr().err
+    assert run([str(sheet), "--campaign", "x", "--quiet", "--evidence", str(tmp_path / "no" / "e.json")]) == 2
+    assert "folder for --evidence does not exist" in capsys.readouterr().err
+    assert env.request_count(method="POST") == 0

@@ -213,3 +213,15 @@ def test_sandbox_refuses_bad_flags_with_exit_2(argv: list[str]) -> None:
     from kyc_widgets.cli.main import main
 
     assert main(["sandbox", "--port", "0", *argv]) == 2
+
+
+def test_parse_pairs_and_the_exit_code_table() -> None:
+    from kyc_widgets.cli.common import ExitCode, parse_pairs
+
+    assert parse_pairs(["A=b", " C =d=e", "A=f"], "--field") == {"A": "f", "C": "d=e"}
+    assert parse_pairs(None, "--field") == {}
+    assert parse_pairs(["A="], "--field") == {"A": ""}
+    for bad, empty_value in ((["A"], True), (["=b"], True), (["A= "], False)):
+        with pytest.raises(ValueError, match="--set must look like NAME=VALUE"):
+            parse_pairs(bad, "--set", empty_value=empty_value)
+    assert [int(code) for code in ExitCode] == [0, 1, 2]

@@ -22,7 +22,10 @@ a one-page HTML summary beside it (checked with ``kyc-widgets
 verify-evidence``); its folder is checked before the first request.
 
 Progress goes to stderr, the summary to stdout; nothing printed contains
-names, e-mails or user ids.
+names, e-mails or user ids. The exit codes are
+:class:`~kyc_widgets.cli.common.ExitCode`; the settings go to
+:func:`~kyc_widgets.batch.batch_create` as one
+:class:`~kyc_widgets.batch.options.BatchOptions`.
 """
 
 from __future__ import annotations
@@ -32,20 +35,27 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from kyc_widgets.cli.common import ExitCode, Subparsers, add_subcommand, parse_pairs, usage_error
 from kyc_widgets.defaults import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kyc_widgets.api.client import KycApiClient
+    from kyc_widgets.batch import BatchReport, CampaignMapping
+    from kyc_widgets.batch.options import BatchMode, BatchOptions
 
 __all__ = ["add_batch_parser", "run_batch"]
 
-EXIT_OK = 0
-EXIT_ATTENTION = 1
-EXIT_USAGE = 2
 
-
-def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_batch_parser(subparsers: Subparsers) -> None:
     """Register the ``batch`` subcommand; pandas loads only when :func:`run_batch` runs."""
-    parser = subparsers.add_parser(
+    parser = add_subcommand(
+        subparsers,
         "batch",
+        run_batch,
         help="create cases from a CSV/XLSX sheet",
         description=(
             "Create one case per row of a campaign sheet. The token comes from "
@@ -118,7 +128,6 @@ def add_batch_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     from kyc_widgets.cli.campaign import add_reading_options
 
     add_reading_options(parser)
-    parser.set_defaults(handler=run_batch)
 
 
 def _concurrency(text: str) -> int | None:
@@ -131,72 +140,112 @@ def _concurrency(text: str) -> int | None:
         raise argparse.ArgumentTypeError("give a whole number or 'auto'") from None
 
 
-def _error(message: str) -> int:
-    print(f"kyc-widgets batch: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+class _UsageError(Exception):
+    """A usage or configuration error found by one step of :func:`run_batch` (exit 2)."""
 
 
-def _unwritable(path: Path) -> str | None:
+_OUTPUTS = {
+    "--report": ("the report", ".csv or .xlsx"),
+    "--evidence": ("the evidence record", ".json"),
+}
+"""What each output option writes and the endings it takes (for :func:`_unwritable`)."""
+
+
+def _unwritable(path: Path, option: str) -> str | None:
     """Why ``path`` cannot be written (checked by really creating a file next to it), or None."""
+    what, endings = _OUTPUTS[option]
     folder = path.parent
     if path.is_dir():
-        return f"--report {path} is a folder; give a file name ending in .csv or .xlsx"
+        return f"{option} {path} is a folder; give a file name ending in {endings}"
     if not folder.is_dir():
-        return f"the folder for --report does not exist: {folder}"
+        return f"the folder for {option} does not exist: {folder}"
     if path.exists() and not os.access(path, os.W_OK):
-        return f"--report {path} exists and cannot be overwritten"
+        return f"{option} {path} exists and cannot be overwritten"
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        return f"cannot write the report into {folder}: {exc.strerror or exc}"
+        return f"cannot write {what} into {folder}: {exc.strerror or exc}"
     return None
 
 
-def _mapping(args: argparse.Namespace) -> object | None:
-    """``--mapping FILE`` and ``--set FIELD=VALUE`` as one mapping, or None."""
-    path = getattr(args, "mapping", None)
-    constants = getattr(args, "constants", None)
-    if not path and not constants:
-        return None
-    from kyc_widgets.batch.mapping import CampaignMapping
-    from kyc_widgets.cli.main import _pairs
-
-    mapping = CampaignMapping.load(path) if path else CampaignMapping()
-    if constants:
-        mapping = mapping.with_constants(_pairs(constants, "--set", empty_value=False))
-    return mapping
-
-
 def run_batch(args: argparse.Namespace) -> int:
-    """Run the batch subcommand; returns the process exit code."""
-    from kyc_widgets.api.auth import token_from_env
-    from kyc_widgets.api.client import KycApiClient
-    from kyc_widgets.api.errors import KycConfigurationError
-    from kyc_widgets.batch import (
-        CampaignColumnsError,
-        CampaignRequiredError,
-        MappingError,
-        batch_create,
-        read_campaign,
-    )
-    from kyc_widgets.batch.report import DONE_STATUSES
+    """Run the batch subcommand; returns the process exit code (:class:`ExitCode`).
 
-    report_path: Path | None = Path(args.report) if getattr(args, "report", None) else None
+    Every check that can fail without sending comes first (arguments, the
+    sheet and mapping, the output folders, the base URL and token), so a
+    usage error never leaves half a campaign behind.
+    """
+    try:
+        report_path, evidence_path = _validate_arguments(args)
+        options = _batch_options(args)
+        frame, mapping = _read_sheet_and_mapping(args)
+        for path, option in ((report_path, "--report"), (evidence_path, "--evidence")):
+            if path is not None and (problem := _unwritable(path, option)) is not None:
+                raise _UsageError(problem + ". Nothing was sent.")
+        report = _run(args, frame, options, mapping)
+        _print_summary(report)
+        if report_path is not None:
+            _write_report(report, report_path, personal=not args.no_personal_data)
+        if evidence_path is not None:
+            _write_evidence(report, evidence_path, sheet=args.sheet)
+    except _UsageError as exc:
+        return usage_error("batch", str(exc))
+    return _exit_code(report, report_path)
+
+
+def _validate_arguments(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """Check the options that go together or name files; returns the report and evidence paths."""
+    report_path = Path(args.report) if getattr(args, "report", None) else None
     if report_path is not None and report_path.suffix.lower() not in (".csv", ".xlsx"):
-        return _error("--report must end in .csv or .xlsx")
-    if args.concurrency is not None and args.concurrency < 1:
-        return _error("--concurrency must be at least 1")
-    check_existing = bool(getattr(args, "check_existing", False))
-    if check_existing and not args.dry_run:
-        return _error("--check-existing is a kind of dry run: use it with --dry-run")
-    evidence_path: Path | None = Path(args.evidence) if getattr(args, "evidence", None) else None
+        raise _UsageError("--report must end in .csv or .xlsx")
+    if getattr(args, "check_existing", False) and not args.dry_run:
+        raise _UsageError("--check-existing is a kind of dry run: use it with --dry-run")
+    evidence_path = Path(args.evidence) if getattr(args, "evidence", None) else None
     if evidence_path is not None and evidence_path.suffix.lower() != ".json":
-        return _error("--evidence must end in .json")
-    if args.max_concurrency is not None and args.max_concurrency < 1:
-        return _error("--max-concurrency must be at least 1")
-    if args.max_rate is not None and not args.max_rate > 0:
-        return _error("--max-rate must be a positive number of requests per second")
+        raise _UsageError("--evidence must end in .json")
+    return report_path, evidence_path
+
+
+def _batch_options(args: argparse.Namespace) -> BatchOptions:
+    """The run's one :class:`BatchOptions`; its ``ValueError`` becomes a usage error.
+
+    ``BatchOptions`` names its fields (``max_concurrency must be at least
+    1``); the message names the option instead (``--max-concurrency ...``).
+    """
+    from dataclasses import fields
+
+    from kyc_widgets.batch.options import BatchMode, BatchOptions
+
+    if getattr(args, "check_existing", False):
+        mode = BatchMode.CHECK_API
+    else:
+        mode = BatchMode.CHECK_ROWS if args.dry_run else BatchMode.SEND
+    try:
+        return BatchOptions(
+            mode=mode,
+            campaign=args.campaign,
+            concurrency=args.concurrency,
+            max_rate=args.max_rate,
+            max_concurrency=args.max_concurrency,
+            on_conflict=args.on_conflict,
+            journal=args.journal,
+            allow_same_subject=bool(getattr(args, "allow_same_subject", False)),
+            progress=not args.quiet,
+        )
+    except ValueError as exc:
+        name, _, rest = str(exc).partition(" ")
+        if name in {f.name for f in fields(BatchOptions)}:
+            raise _UsageError(f"--{name.replace('_', '-')} {rest}") from None
+        raise _UsageError(str(exc)) from None
+
+
+def _read_sheet_and_mapping(
+    args: argparse.Namespace,
+) -> tuple[pd.DataFrame, CampaignMapping | None]:
+    """The sheet as read, and ``--mapping FILE`` with ``--set FIELD=VALUE`` as one mapping (or None)."""
+    from kyc_widgets.batch import CampaignMapping, read_campaign
+
     try:
         frame = read_campaign(
             args.sheet,
@@ -204,95 +253,132 @@ def run_batch(args: argparse.Namespace) -> int:
             header_row=getattr(args, "header_row", None),
             encoding=getattr(args, "encoding", None),
         )
-        mapping = _mapping(args)
+        path = getattr(args, "mapping", None)
+        constants = getattr(args, "constants", None)
+        if not path and not constants:
+            return frame, None
+        mapping = CampaignMapping.load(path) if path else CampaignMapping()
+        if constants:
+            mapping = mapping.with_constants(parse_pairs(constants, "--set", empty_value=False))
     except (OSError, ValueError) as exc:
-        return _error(str(exc))
-    if report_path is not None and (problem := _unwritable(report_path)) is not None:
-        return _error(problem + ". Nothing was sent.")
-    if evidence_path is not None and (problem := _unwritable(evidence_path)) is not None:
-        return _error(problem.replace("--report", "--evidence") + ". Nothing was sent.")
+        raise _UsageError(str(exc)) from None
+    return frame, mapping
+
+
+def _build_client(args: argparse.Namespace, mode: BatchMode) -> KycApiClient | None:
+    """The API client, or None for a dry run with no base URL; a run that asks the API needs both."""
+    from kyc_widgets.api.auth import token_from_env
+    from kyc_widgets.api.client import KycApiClient
+    from kyc_widgets.api.errors import KycConfigurationError
+    from kyc_widgets.batch.options import BatchMode
 
     base_url = args.base_url or os.environ.get("KYC_API_BASE_URL")
-    token = token_from_env()
-    client: KycApiClient | None = None
-    if not args.dry_run or check_existing:
+    if mode is not BatchMode.CHECK_ROWS:
         if not base_url:
-            return _error("no API base URL: pass --base-url or set KYC_API_BASE_URL")
-        if not token:
-            return _error("no token: set KYC_API_TOKEN (the token is never read from the command line)")
+            raise _UsageError("no API base URL: pass --base-url or set KYC_API_BASE_URL")
+        if not token_from_env():
+            raise _UsageError(
+                "no token: set KYC_API_TOKEN (the token is never read from the command line)"
+            )
+    if not base_url:
+        return None
     try:
-        if base_url:
-            client = KycApiClient(base_url, token=token_from_env)  # re-read on each request
-        report = batch_create(
-            client,
-            frame,
-            concurrency=args.concurrency,
-            max_rate=args.max_rate,
-            max_concurrency=args.max_concurrency,
-            dry_run="check" if check_existing else args.dry_run,
-            campaign=args.campaign,
-            on_conflict=args.on_conflict,
-            progress=not args.quiet,
-            journal=args.journal,
-            allow_same_subject=bool(getattr(args, "allow_same_subject", False)),
-            mapping=mapping,
-        )
+        return KycApiClient(base_url, token=token_from_env)  # re-read on each request
+    except KycConfigurationError as exc:
+        raise _UsageError(str(exc)) from None
+
+
+def _run(
+    args: argparse.Namespace,
+    frame: pd.DataFrame,
+    options: BatchOptions,
+    mapping: CampaignMapping | None,
+) -> BatchReport:
+    """Send (or check) the campaign; errors found before the first request are usage errors."""
+    from kyc_widgets.api.errors import KycConfigurationError
+    from kyc_widgets.batch import (
+        CampaignColumnsError,
+        CampaignRequiredError,
+        MappingError,
+        batch_create,
+    )
+
+    client = _build_client(args, options.mode)
+    try:
+        return batch_create(client, frame, options, mapping=mapping)
     except (CampaignColumnsError, KycConfigurationError, MappingError) as exc:
-        return _error(str(exc))
+        raise _UsageError(str(exc)) from None
     except CampaignRequiredError as exc:
-        return _error(str(exc).replace("campaign='<name>'", "--campaign NAME"))
+        raise _UsageError(str(exc).replace("campaign='<name>'", "--campaign NAME")) from None
     except OSError as exc:  # the journal: opened before the first request
-        return _error(f"cannot use the journal {args.journal}: {exc.strerror or exc}. Nothing was sent.")
+        raise _UsageError(
+            f"cannot use the journal {args.journal}: {exc.strerror or exc}. Nothing was sent."
+        ) from None
     finally:
         if client is not None:
             client.close()
 
+
+def _print_summary(report: BatchReport) -> None:
+    """The warnings (stderr), the row count and the counts per status (stdout)."""
     for warning in report.warnings:
         print(f"note: {warning}", file=sys.stderr)
     print(("Dry run: " if report.dry_run else "") + f"{len(report.results)} rows")
     print(report.summary_text())
-    if report_path is not None:
-        personal = not args.no_personal_data
-        try:
-            if report_path.suffix.lower() == ".xlsx":
-                escaped = report.to_excel(report_path, include_personal_data=personal)
-            else:
-                escaped = report.to_csv(report_path, include_personal_data=personal)
-        except OSError as exc:
-            return _error(
-                f"the batch ran (summary above) but the report could not be written to "
-                f"{report_path}: {exc.strerror or exc}. Re-running is safe: nothing is created twice."
-            )
-        print(f"Report written to {report_path}")
-        if escaped:
-            print(
-                f"note: {escaped} cell(s) held characters a spreadsheet cannot store; "
-                "they are written as visible escapes such as ⟨U+000B⟩.",
-                file=sys.stderr,
-            )
-    if evidence_path is not None:
-        try:
-            summary_path = report.to_evidence(evidence_path, sheet=args.sheet)
-        except OSError as exc:
-            return _error(f"the evidence record could not be written to {evidence_path}: "
-                          f"{exc.strerror or exc}")
-        head = _head(evidence_path)
-        print(f"Evidence written to {evidence_path} (summary: {summary_path.name}); chain head {head}")
+
+
+def _write_report(report: BatchReport, path: Path, *, personal: bool) -> None:
+    """``--report``: the report joined with the sheet, as CSV or XLSX by the file's ending."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            escaped = report.to_excel(path, include_personal_data=personal)
+        else:
+            escaped = report.to_csv(path, include_personal_data=personal)
+    except OSError as exc:
+        raise _UsageError(
+            f"the batch ran (summary above) but the report could not be written to "
+            f"{path}: {exc.strerror or exc}. Re-running is safe: nothing is created twice."
+        ) from None
+    print(f"Report written to {path}")
+    if escaped:
+        print(
+            f"note: {escaped} cell(s) held characters a spreadsheet cannot store; "
+            "they are written as visible escapes such as ⟨U+000B⟩.",
+            file=sys.stderr,
+        )
+
+
+def _write_evidence(report: BatchReport, path: Path, *, sheet: str) -> None:
+    """``--evidence``: the hash-chained record, its HTML summary, and the chain head printed."""
+    try:
+        summary_path = report.to_evidence(path, sheet=sheet)
+    except OSError as exc:
+        raise _UsageError(
+            f"the evidence record could not be written to {path}: {exc.strerror or exc}"
+        ) from None
+    print(f"Evidence written to {path} (summary: {summary_path.name}); chain head {_head(path)}")
+
+
+def _exit_code(report: BatchReport, report_path: Path | None) -> int:
+    """2 for a token refused before anything landed, 1 when rows need attention, else 0."""
+    from kyc_widgets.batch.status import DONE_STATUSES
+
     summary = report.summary()
     if report.stopped_reason in ("authentication", "permission") and not any(
         summary[status] for status in DONE_STATUSES
     ):
-        return _error(
+        return usage_error(
+            "batch",
             "the API refused the token (HTTP 401 or 403) before any case was created or found, "
-            "so nothing was created. Check KYC_API_TOKEN and the base URL."
+            "so nothing was created. Check KYC_API_TOKEN and the base URL.",
         )
     if not report.ok:
         print(
             f"{report.attention_count} row(s) need attention"
             + ("; see the report." if report_path else "; use --report OUT.csv to list them."),
         )
-        return EXIT_ATTENTION
-    return EXIT_OK
+        return ExitCode.NEEDS_ATTENTION
+    return ExitCode.OK
 
 
 def _head(path: Path) -> str:

@@ -20,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kyc_widgets.cli.common import EXIT_OK, Subparsers, add_subcommand, usage_error
+from kyc_widgets.cli.common import ExitCode, Subparsers, add_subcommand, usage_error
 
 __all__ = ["add_mapping_parser", "add_template_parser", "run_mapping", "run_template"]
 
@@ -123,7 +123,7 @@ def run_mapping(args: argparse.Namespace) -> int:
         )
     if output is not None:
         print(f"Mapping written to {output}", file=out)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _unsure_headers(mapping: object) -> set[str]:
@@ -145,4 +145,4 @@ def run_template(args: argparse.Namespace) -> int:
     except OSError as exc:
         return usage_error("template", f"cannot write {output}: {exc.strerror or exc}")
     print(f"Template written to {output}")
-    return EXIT_OK
+    return ExitCode.OK

@@ -8,16 +8,29 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from enum import IntEnum
 from typing import TypeAlias
 
-__all__ = ["EXIT_OK", "EXIT_PROBLEM", "EXIT_USAGE", "add_subcommand", "usage_error"]
+__all__ = ["ExitCode", "Subparsers", "add_subcommand", "parse_pairs", "usage_error"]
 
-EXIT_OK = 0
-EXIT_PROBLEM = 1
-"""Ran, but something needs a person: the API failed, rows need attention, a record was edited."""
-EXIT_USAGE = 2
-"""Used wrongly: a bad option, an unreadable input, missing configuration."""
+
+class ExitCode(IntEnum):
+    """The exit codes of every ``kyc-widgets`` subcommand (the only place they are defined).
+
+    An ``IntEnum``: a handler returns a member, and ``sys.exit`` and the tests
+    see the plain number.
+    """
+
+    OK = 0
+    """Done: every case created or already there, the record intact, the server stopped cleanly."""
+    NEEDS_ATTENTION = 1
+    """Ran, but something needs a person: the API (or the server) failed, rows need
+    attention (see the report), an evidence record was edited."""
+    USAGE = 2
+    """Used wrongly: a bad option, an unreadable input, missing configuration, a
+    refused token before anything was created."""
+
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``ArgumentParser.add_subparsers()`` returns (a string: the class is not generic at run time)."""
@@ -37,7 +50,31 @@ def add_subcommand(
     return parser
 
 
-def usage_error(command: str, message: str) -> int:
-    """Print ``kyc-widgets COMMAND: error: MESSAGE`` to stderr; returns :data:`EXIT_USAGE`."""
+def usage_error(command: str, message: str) -> ExitCode:
+    """Print ``kyc-widgets COMMAND: error: MESSAGE`` to stderr; returns :attr:`ExitCode.USAGE`."""
     print(f"kyc-widgets {command}: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return ExitCode.USAGE
+
+
+def parse_pairs(
+    values: Sequence[str] | None, option: str, *, empty_value: bool = True
+) -> dict[str, str]:
+    """The items of a repeatable ``NAME=VALUE`` option as a dict.
+
+    Used for ``create --field NAME=VALUE``, ``batch --set FIELD=VALUE`` and
+    ``sandbox --token TOKEN=PRINCIPAL``: ``["A=b", "C=d"]`` becomes
+    ``{"A": "b", "C": "d"}``. Names are stripped, values kept as given; a
+    later item wins over an earlier one with the same name. ``None`` (the
+    option not given) is an empty dict.
+
+    Raises ``ValueError("OPTION must look like NAME=VALUE")`` for an item
+    without ``=`` or with an empty name, and, when ``empty_value`` is false,
+    for an empty (or blank) value too.
+    """
+    found: dict[str, str] = {}
+    for item in values or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or (not empty_value and not value.strip()):
+            raise ValueError(f"{option} must look like NAME=VALUE")
+        found[name.strip()] = value
+    return found

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from kyc_widgets.cli.common import EXIT_OK, Subparsers, add_subcommand, usage_error
-from kyc_widgets.cli.common import EXIT_PROBLEM as EXIT_TAMPERED
+from kyc_widgets.cli.common import ExitCode, Subparsers, add_subcommand, usage_error
 
 __all__ = ["add_verify_parser", "run_verify"]
 
@@ -46,4 +45,4 @@ def run_verify(args: argparse.Namespace) -> int:
         return usage_error("verify-evidence", f"no such file: {path}")
     check = verify_evidence(path, expected_head=args.head)
     print(str(check))
-    return EXIT_OK if check.ok else EXIT_TAMPERED
+    return ExitCode.OK if check.ok else ExitCode.NEEDS_ATTENTION

@@ -1,7 +1,8 @@
 """The ``kyc-widgets`` command line: run the sandbox, create a case, run a demo, campaigns.
 
-Exit codes: 0 success; 1 the API (or the server) failed; 2 the command was
-used wrongly (bad option, missing base URL or token, invalid field values).
+Exit codes (:class:`~kyc_widgets.cli.common.ExitCode`): 0 success; 1 the
+API (or the server) failed; 2 the command was used wrongly (bad option,
+missing base URL or token, invalid field values).
 Tokens are read from the environment (``KYC_API_TOKEN``), never from an
 option, so they stay out of shell history and process listings; the only
 token ever printed is the sandbox's own random demo token, at start-up, so a
@@ -28,22 +29,10 @@ from typing import Any
 
 from kyc_widgets.cli.batch import add_batch_parser
 from kyc_widgets.cli.campaign import add_mapping_parser, add_template_parser
-from kyc_widgets.cli.common import EXIT_OK, EXIT_USAGE
-from kyc_widgets.cli.common import EXIT_PROBLEM as EXIT_FAILED
+from kyc_widgets.cli.common import ExitCode, parse_pairs
 from kyc_widgets.cli.evidence import add_verify_parser
 
 __all__ = ["build_parser", "main"]
-
-
-def _pairs(values: Sequence[str] | None, what: str, *, empty_value: bool = True) -> dict[str, str]:
-    """``["A=b", "C=d"]`` -> ``{"A": "b", "C": "d"}``; raises ValueError on a bad item."""
-    found: dict[str, str] = {}
-    for item in values or ():
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip() or (not empty_value and not value.strip()):
-            raise ValueError(f"{what} must look like NAME=VALUE")
-        found[name.strip()] = value
-    return found
 
 
 # --------------------------------------------------------------------------- sandbox
@@ -59,18 +48,18 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             "Pass --allow-remote if you really mean it.",
             file=sys.stderr,
         )
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
-        tokens = _pairs(args.token, "--token", empty_value=False) or None
+        tokens = parse_pairs(args.token, "--token", empty_value=False) or None
     except ValueError as exc:
         print(f"error: {exc} (TOKEN=PRINCIPAL)", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if not 0.0 <= args.fail_rate <= 1.0:
         print("error: --fail-rate must be between 0 and 1", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if args.latency_ms < 0 or (args.rate_limit is not None and args.rate_limit <= 0):
         print("error: --latency-ms must be >= 0 and --rate-limit > 0", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     logging.basicConfig(
         level=logging.INFO if args.access_log else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -101,7 +90,7 @@ def _run_sandbox(args: argparse.Namespace) -> int:
             print(
                 f"error: cannot listen on {args.host}:{args.port} ({exc.strerror})", file=sys.stderr
             )
-            return EXIT_FAILED
+            return ExitCode.NEEDS_ATTENTION
         print(f"KYC sandbox API running at {sandbox.base_url}")
         print(f"  database: {sandbox.db_path}")
         if tokens is None:
@@ -122,9 +111,9 @@ def _run_sandbox(args: argparse.Namespace) -> int:
         while not stop.wait(0.5):
             if not sandbox.running:
                 print("error: the sandbox server stopped unexpectedly", file=sys.stderr)
-                return EXIT_FAILED
+                return ExitCode.NEEDS_ATTENTION
         print("Stopping the sandbox...", flush=True)
-        return EXIT_OK
+        return ExitCode.OK
     finally:
         sandbox.stop()
         for sig, handler in previous.items():
@@ -172,13 +161,13 @@ def create_case(
         for err in exc.errors(include_input=False, include_url=False):
             field = ".".join(str(p) for p in err["loc"]) or "(body)"
             print(f"  {field}: {err['msg']}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         with KycApiClient(base_url, token) as client:
             envelope = client.create_case(case_input)
     except KycConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except KycApiError as exc:
         print(f"error: the case was not created: {exc.message}", file=sys.stderr)
         for bad_field, message in exc.field_errors:
@@ -190,33 +179,33 @@ def create_case(
                 file=sys.stderr,
             )
         print(exc.support_details(), file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.NEEDS_ATTENTION
     _print_created(envelope, as_json)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _case_fields(args: argparse.Namespace) -> dict[str, Any]:
     from kyc_widgets.sandbox.examples import synthetic_case_input
 
-    return synthetic_case_input(**_pairs(args.field, "--field"))
+    return synthetic_case_input(**parse_pairs(args.field, "--field"))
 
 
 def _run_create(args: argparse.Namespace) -> int:
     base_url = args.base_url or os.environ.get("KYC_API_BASE_URL", "").strip()
     if not base_url:
         print("error: give --base-url or set KYC_API_BASE_URL", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     from kyc_widgets.api.auth import token_from_env
 
     token = token_from_env()
     if token is None:
         print("error: set KYC_API_TOKEN to your access token", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         fields = _case_fields(args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     return create_case(base_url, token, fields, as_json=args.json)
 
 
@@ -227,7 +216,7 @@ def _run_demo_cli(args: argparse.Namespace) -> int:
         fields = _case_fields(args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     with Sandbox() as sandbox:
         print(f"Started an embedded KYC sandbox API at {sandbox.base_url} (temporary data).")
         print("Creating a synthetic case...")
@@ -304,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     return int(handler(args))
 
 
