@@ -18,7 +18,9 @@ a journal that anyone could have edited are not an answer. The record holds:
   content and its SHA-256, and the saved :class:`~.mapping.CampaignMapping`'s
   file name and fingerprint when one was used); the options; the counts per status;
 - one entry per row: sheet row, external case id, status, HTTP status,
-  ``request_id`` and the API's case id.
+  ``request_id`` and the API's case id; a row with problems lists them as
+  ``{"field", "code"}`` pairs read from the report's problems table
+  (:mod:`.problems`), never their values or messages.
 
 It holds no names, e-mails or user internal ids (the principal is the
 operator's login as the API reports it). A derived external id is
@@ -190,7 +192,27 @@ def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | N
     entries = [
         {name: _json_safe(columns[name][i]) for name in _ENTRY_FIELDS} for i in range(len(results))
     ]
+    for position, found in _problem_codes(report).items():
+        entries[position]["problems"] = found
     return chain_entries(header, entries)
+
+
+def _problem_codes(report: CampaignResults) -> dict[int, list[dict[str, Any]]]:
+    """Entry position -> the row's problems as ``{"field", "code"}``, read from the problems table.
+
+    Only the field and the code: a message may quote an enum spelling and the
+    ``value`` column holds the cell itself (personal data); neither goes into the record.
+    """
+    problems = report.problems
+    if problems.empty:
+        return {}
+    positions = report.results.index.get_indexer(problems.index)
+    found: dict[int, list[dict[str, Any]]] = {}
+    for position, name, code in zip(positions.tolist(), problems["field"].tolist(),
+                                     problems["code"].tolist()):
+        if position >= 0:
+            found.setdefault(position, []).append({"field": name, "code": _json_safe(code)})
+    return found
 
 
 def _sheet_facts(report: CampaignResults, sheet: str | os.PathLike[str] | None) -> dict[str, Any]:

@@ -78,7 +78,7 @@ class BatchProgress:
 
     done: int
     total: int
-    counts: dict[str, int]
+    counts: dict[RowStatus, int]
     elapsed: float
     current_rate: float = 0.0
     """Rows per second over the last few seconds (:data:`RATE_WINDOW`)."""

@@ -238,7 +238,9 @@ def batch_create(
 
     Takes the same arguments as :func:`abatch_create`.
     """
-    hooks = {k: kwargs.pop(k) for k in ("mapping", "cancel", "on_progress") if k in kwargs}
+    hooks: dict[str, Any] = {
+        k: kwargs.pop(k) for k in ("mapping", "cancel", "on_progress") if k in kwargs
+    }
     options = BatchOptions.from_keywords(options, **kwargs)  # validated (and warned) here
     kwargs = {"options": options, **hooks}
     try:
@@ -348,7 +350,7 @@ def _skip_journaled(
             columns.set(
                 position,
                 Outcome(
-                    entry.status,
+                    RowStatus(entry.status),
                     case_id=entry.case_id,
                     http_status=entry.http_status,
                     request_id=entry.request_id,
