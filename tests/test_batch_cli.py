@@ -54,6 +54,26 @@ def test_dry_run_needs_no_token_and_sends_nothing(sandbox: Any, tmp_path: Path, 
     assert sandbox.request_count() == 0
 
 
+def test_a_dry_run_lists_the_problems_one_per_line_without_their_values(
+    sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("KYC_API_TOKEN", raising=False)
+    monkeypatch.delenv("KYC_API_BASE_URL", raising=False)
+    sheet = clean_sheet(tmp_path)
+    frame = pd.read_csv(sheet, dtype=str)
+    frame.loc[1, "user_type"] = "Robot-Sécret"  # two bad fields in one row: two lines
+    frame.loc[1, "legal_first_name"] = None
+    frame.to_csv(sheet, index=False)
+    assert run([str(sheet), "--campaign", "dry", "--dry-run", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "Problems (2):" in out
+    lines = [line.strip() for line in out.splitlines() if line.startswith("  sheet row")]
+    assert lines[0] == "sheet row 3: Legal first name: this column is required and the cell is empty"
+    assert lines[1].startswith("sheet row 3: User type: use one of")
+    assert "Sécret" not in out and "SÉCRET" not in out
+
+
 def test_configuration_errors_exit_2(env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     sheet = clean_sheet(tmp_path)

@@ -41,6 +41,7 @@ __all__ = [
     "concat_problems",
     "empty_problems",
     "field_problems",
+    "messages",
     "render",
     "row_problems",
     "summarise",
@@ -141,6 +142,16 @@ def render(field: Any, message: Any, hint: Any = None, *, titled: bool = True) -
     return text
 
 
+def messages(problems: pd.DataFrame) -> list[str]:
+    """Each problem in words, as :func:`summarise` joins them (a title unless the message
+    names its field itself)."""
+    return [
+        render(f, m, h, titled=c not in WHOLE_SENTENCES)
+        for f, c, m, h in zip(problems["field"].tolist(), problems["code"].tolist(),
+                              problems["message"].tolist(), problems["hint"].tolist())
+    ]
+
+
 def summarise(problems: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Series]:
     """The report's ``error_field`` and ``error_message`` columns, rendered from ``problems``.
 
@@ -153,11 +164,7 @@ def summarise(problems: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Se
     )
     if problems.empty:
         return fields_out, messages_out
-    rendered = [
-        render(f, m, h, titled=c not in WHOLE_SENTENCES)
-        for f, c, m, h in zip(problems["field"].tolist(), problems["code"].tolist(),
-                              problems["message"].tolist(), problems["hint"].tolist())
-    ]
+    rendered = messages(problems)
     frame = pd.DataFrame(
         {"field": problems["field"].to_numpy(), "text": rendered}, index=problems.index
     )

@@ -325,6 +325,30 @@ def _print_summary(report: BatchReport) -> None:
         print(f"note: {warning}", file=sys.stderr)
     print(("Dry run: " if report.dry_run else "") + f"{len(report.results)} rows")
     print(report.summary_text())
+    _print_problems(report)
+
+
+PROBLEMS_LISTED = 20
+"""Problems printed after the summary; the report (``--report``) lists them all."""
+
+
+def _print_problems(report: BatchReport) -> None:
+    """The first problems, one line each, rendered from the report's problems table.
+
+    A message names the field and what is wrong, never the cell's value (the
+    table's ``value`` column is not printed).
+    """
+    from kyc_widgets.batch.problems import messages
+
+    problems = report.problems
+    if problems.empty:
+        return
+    print(f"Problems ({len(problems)}):")
+    shown = problems.head(PROBLEMS_LISTED)
+    for row, text in zip(shown["sheet_row"].tolist(), messages(shown)):
+        print(f"  sheet row {row}: {text}")
+    if len(problems) > PROBLEMS_LISTED:
+        print(f"  ... and {len(problems) - PROBLEMS_LISTED} more (--report OUT.csv lists every row)")
 
 
 def _write_report(report: BatchReport, path: Path, *, personal: bool) -> None:
