@@ -108,7 +108,7 @@ def test_missing_columns_show_an_error_and_nothing_can_be_sent(sandbox: Any, cli
     assert "programme_name" in ui.preview.value
     assert ui.create_button.disabled
     ui.create_button.click()
-    assert ui._thread is None and sandbox.request_count(method="POST") == 0
+    assert ui.flow.thread is None and sandbox.request_count(method="POST") == 0
 
 
 def test_missing_file_is_shown_not_raised(client: Any, tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_the_previewed_plan_is_sent_without_validating_again(
     sandbox: Any, client: Any, monkeypatch: Any
 ) -> None:
     from kyc_widgets.batch import sending
-    from kyc_widgets.widgets import batch_creator as creator
+    from kyc_widgets.widgets import batch_flow as flow
 
     preflight_module = importlib.import_module("kyc_widgets.batch.preflight")  # not the function
 
@@ -167,7 +167,7 @@ def test_the_previewed_plan_is_sent_without_validating_again(
         calls.append(campaign)
         return real(frame, campaign=campaign, **options)  # options: the mapping step's mapping
 
-    for module in (preflight_module, sending, creator):
+    for module in (preflight_module, sending, flow):
         monkeypatch.setattr(module, "preflight", counting)
     frame = campaign(4)
     ui = BatchCreator(client, frame, campaign="once")
@@ -184,9 +184,10 @@ def test_the_previewed_plan_is_sent_without_validating_again(
 def test_a_cancel_as_the_run_finishes_ends_done_not_cancelling(sandbox: Any, client: Any) -> None:
     ui = BatchCreator(client, campaign(5), campaign="late cancel")
     ui.create_button.click()
-    assert ui._thread is not None
-    ui._thread.join(30)  # the batch is over; its report is not shown yet
-    assert not ui._thread.is_alive() and ui.state == "running"
+    thread = ui.flow.thread
+    assert thread is not None
+    thread.join(30)  # the batch is over; its report is not shown yet
+    assert not thread.is_alive() and ui.state == "running"
     ui.cancel_button.click()
     assert ui.state == "cancelling"
     assert ui.wait(30)
