@@ -16,7 +16,12 @@ answer means* lives in :class:`_BaseClient` so the two can never drift apart:
   closes it for ``Retry-After`` (or a backoff), so concurrent callers (batch
   workers) all pause together, and :meth:`PacingGate.stop
   <kyc_widgets.api.pacing.PacingGate.stop>` ends every wait at once with a
-  :class:`~kyc_widgets.api.errors.RequestStoppedError` (nothing more is sent).
+  :class:`~kyc_widgets.api.errors.RequestStoppedError` (nothing more is sent);
+- every call is a *flow* written once, in the base: a generator that yields
+  each request (:class:`_Send`) and gets back its answer or failure. A call of
+  several requests (a create's 409 recovery loads the case and compares it;
+  :meth:`~KycApiClient.diagnose` asks ``/readyz``, then probes the token) thus
+  cannot differ between the clients, whose ``_run`` only performs the steps.
 """
 
 from __future__ import annotations
@@ -26,14 +31,15 @@ import os
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeAlias, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
 import pydantic
 import tenacity
+from typing_extensions import Self
 
 from kyc_widgets.api.auth import fingerprint, token_from_env
 from kyc_widgets.api.errors import (
@@ -184,6 +190,45 @@ _READYZ = _Request("GET", "/readyz", "/readyz", auth=False)
 _HEALTHZ = _Request("GET", "/healthz", "/healthz", auth=False)
 
 
+@dataclass(frozen=True)
+class _Send:
+    """One step of a flow: a request, retried by ``policy`` (a read's unless given).
+
+    Answered with the 2xx response, or the :class:`KycApiError` thrown in. ``once``
+    is one attempt answered with any status: ``/readyz`` says "not ready" as a 503
+    carrying its checks, an answer rather than a failure.
+    """
+
+    request: _Request
+    policy: _RetryPolicy = field(default_factory=lambda: _RetryPolicy(is_create=False))
+    max_retries: int | None = None
+    once: bool = False
+
+
+class _Answer(NamedTuple):
+    """What a flow receives for a step: the response and the attempts it took."""
+
+    response: httpx.Response
+    attempts: int
+
+
+_Flow: TypeAlias = Generator[_Send, _Answer, _T]
+"""A call written once for both clients: yields steps, returns the call's result."""
+
+
+def _resume(flow: _Flow[_T], outcome: _Answer | KycApiError | None) -> _Send:
+    """The flow's next step after handing it ``outcome`` (None starts it).
+
+    A failure is thrown in at the ``yield``, so the flow handles it with a plain
+    ``try`` where it made the request. StopIteration carries the flow's result.
+    """
+    if outcome is None:
+        return next(flow)
+    if isinstance(outcome, KycApiError):
+        return flow.throw(outcome)
+    return flow.send(outcome)
+
+
 @dataclass
 class Diagnosis:
     """What :meth:`KycApiClient.diagnose` found, as separate facts.
@@ -261,6 +306,12 @@ class _BaseClient:
         self._pacing = pacing if pacing is not None else PacingGate(
             retry_after_cap=retry_after_cap, backoff_base=backoff_base, backoff_max=backoff_max
         )
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> Self:
+        """``KYC_API_BASE_URL`` and ``KYC_API_TOKEN`` (re-read on each request: it can be refreshed)."""
+        kwargs.setdefault("token", token_from_env)
+        return cls(_env_base_url(), **kwargs)
 
     # -- configuration -------------------------------------------------------
 
@@ -547,8 +598,6 @@ class _BaseClient:
         return found
 
     @staticmethod
-
-    @staticmethod
     def _finish_failure(exc: KycApiError, policy: _RetryPolicy, attempts: int) -> KycApiError:
         if policy.answer_lost:
             exc.outcome_unknown = True
@@ -587,9 +636,6 @@ class _BaseClient:
         """A read of a case that cannot exist: 404 proves the token was accepted."""
         return _Request("GET", self._case_path(f"diagnose-probe-{uuid.uuid4().hex}"), CASE_PATH_TEMPLATE)
 
-    def _stopped_readyz(self, stop: PacingStopped) -> RequestStoppedError:
-        return self._stopped(stop, _RetryPolicy(is_create=False))
-
     @staticmethod
     def _auth_fact(diagnosis: Diagnosis, exc: KycApiError | None) -> None:
         if exc is None:
@@ -604,6 +650,50 @@ class _BaseClient:
             diagnosis.auth_error = exc.message
         if exc is not None and exc.request_id:
             diagnosis.request_ids.append(exc.request_id)
+
+    # -- flows (each call once; the clients only run them) --------------------
+
+    def _create_flow(self, data: KycCaseCreateInput | Mapping[str, Any]) -> _Flow[CaseEnvelope]:
+        """POST the case; a 409 after a lost answer may be our own case, so load and compare it."""
+        wanted, policy = self._create_request(data)
+        try:
+            response, attempts = yield _Send(_post_request(wanted), policy)
+        except ConflictError as conflict:
+            case_id = self._recovery_id(policy, wanted, conflict)
+            try:
+                found: CaseEnvelope | None = yield from self._get_flow(case_id)
+            except KycApiError:
+                found = None
+            return self._confirm_recovered(wanted, found, conflict)
+        return self._created_envelope(response, attempts)
+
+    def _get_flow(self, kyc_case_id: str) -> _Flow[CaseEnvelope]:
+        response, attempts = yield _Send(self._get_request(kyc_case_id))
+        return self._envelope(response, attempts)
+
+    def _health_flow(self) -> _Flow[HealthStatus]:
+        answer = yield _Send(_HEALTHZ)
+        return self._parse(answer.response, HealthStatus)
+
+    def _readiness_flow(self) -> _Flow[ReadinessStatus]:
+        answer = yield _Send(_READYZ, once=True)
+        return self._readiness_or_raise(answer.response)
+
+    def _diagnose_flow(self) -> _Flow[Diagnosis]:
+        """``/readyz`` once, then (if it answered and a token is set) one probe for the token."""
+        diagnosis = Diagnosis(base_url=self._base_url, token_configured=self.has_token)
+        try:
+            readyz: httpx.Response | KycApiError = (yield _Send(_READYZ, once=True)).response
+        except KycApiError as exc:
+            readyz = exc
+        if self._diagnose_readiness(diagnosis, readyz):
+            try:
+                yield _Send(self._probe(), max_retries=0)
+            except KycApiError as exc:
+                self._auth_fact(diagnosis, exc)
+            else:
+                self._auth_fact(diagnosis, None)
+        return diagnosis
 
 
 def _post_request(wanted: KycCaseCreateInput) -> _Request:
@@ -672,12 +762,6 @@ class KycApiClient(_BaseClient):
         )
         self._http = httpx.Client(base_url=self._base_url, timeout=self._timeout, transport=transport)
 
-    @classmethod
-    def from_env(cls, **kwargs: Any) -> KycApiClient:
-        """``KYC_API_BASE_URL`` and ``KYC_API_TOKEN`` (re-read on each request, so it can be refreshed)."""
-        kwargs.setdefault("token", token_from_env)
-        return cls(_env_base_url(), **kwargs)
-
     # -- plumbing ------------------------------------------------------------
 
     def _exchange(self, policy: _RetryPolicy, request: _Request) -> httpx.Response:
@@ -707,6 +791,24 @@ class KycApiClient(_BaseClient):
             raise self._finish_failure(exc, policy, attempts) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _run(self, flow: _Flow[_T]) -> _T:
+        """Perform each step ``flow`` yields, blocking; the async ``_run`` awaits the same steps."""
+        outcome: _Answer | KycApiError | None = None
+        while True:
+            try:
+                step = _resume(flow, outcome)
+            except StopIteration as done:
+                return cast(_T, done.value)
+            try:
+                if step.once:
+                    outcome = _Answer(self._exchange(step.policy, step.request), 1)
+                else:
+                    outcome = _Answer(*self._call(step.policy, step.request, step.max_retries))
+            except PacingStopped as stop:  # only a single attempt lets the gate's stop out
+                outcome = self._stopped(stop, step.policy)
+            except KycApiError as exc:
+                outcome = exc
+
     # -- API -----------------------------------------------------------------
 
     def create_case(self, data: KycCaseCreateInput | Mapping[str, Any]) -> CaseEnvelope:
@@ -716,27 +818,15 @@ class KycApiClient(_BaseClient):
         and a :class:`~kyc_widgets.api.errors.KycApiError` with ``outcome_unknown=True``
         when the case may have been created but no answer came back.
         """
-        wanted, policy = self._create_request(data)
-        try:
-            response, attempts = self._call(policy, _post_request(wanted))
-        except ConflictError as conflict:
-            case_id = self._recovery_id(policy, wanted, conflict)
-            try:
-                found: CaseEnvelope | None = self.get_case(case_id)
-            except KycApiError:
-                found = None
-            return self._confirm_recovered(wanted, found, conflict)
-        return self._created_envelope(response, attempts)
+        return self._run(self._create_flow(data))
 
     def get_case(self, kyc_case_id: str) -> CaseEnvelope:
         """``GET /api/v1/kyc-cases/{case_id}``; :class:`NotFoundError` when absent."""
-        response, attempts = self._call(_RetryPolicy(is_create=False), self._get_request(kyc_case_id))
-        return self._envelope(response, attempts)
+        return self._run(self._get_flow(kyc_case_id))
 
     def health(self) -> HealthStatus:
         """``GET /healthz`` (public)."""
-        response, _ = self._call(_RetryPolicy(is_create=False), _HEALTHZ)
-        return self._parse(response, HealthStatus)
+        return self._run(self._health_flow())
 
     def readiness(self) -> ReadinessStatus:
         """``GET /readyz`` (public), one attempt: a not-ready answer is returned, not raised.
@@ -744,33 +834,16 @@ class KycApiClient(_BaseClient):
         Not retried on purpose: readiness is a diagnostic, and a retry would hide
         exactly the flapping it is meant to show.
         """
-        return self._readiness_or_raise(self._readyz())
-
-    def _readyz(self) -> httpx.Response:
-        try:
-            return self._exchange(_RetryPolicy(is_create=False), _READYZ)
-        except PacingStopped as stop:
-            raise self._stopped_readyz(stop) from None
+        return self._run(self._readiness_flow())
 
     def diagnose(self) -> Diagnosis:
         """Reachability, readiness and token acceptance as separate facts; never raises."""
-        diagnosis = Diagnosis(base_url=self._base_url, token_configured=self.has_token)
-        try:
-            answer: httpx.Response | KycApiError = self._readyz()
-        except KycApiError as exc:
-            answer = exc
-        if self._diagnose_readiness(diagnosis, answer):
-            try:
-                self._call(_RetryPolicy(is_create=False), self._probe(), max_retries=0)
-                self._auth_fact(diagnosis, None)
-            except KycApiError as exc:
-                self._auth_fact(diagnosis, exc)
-        return diagnosis
+        return self._run(self._diagnose_flow())
 
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> KycApiClient:  # noqa: PYI034 - typing.Self needs 3.11
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -825,12 +898,6 @@ class AsyncKycApiClient(_BaseClient):
             verify=ssl_context if ssl_context is not None else True,
         )
 
-    @classmethod
-    def from_env(cls, **kwargs: Any) -> AsyncKycApiClient:
-        """``KYC_API_BASE_URL`` and ``KYC_API_TOKEN`` (re-read on each request)."""
-        kwargs.setdefault("token", token_from_env)
-        return cls(_env_base_url(), **kwargs)
-
     # -- plumbing ------------------------------------------------------------
 
     async def _exchange(self, policy: _RetryPolicy, request: _Request) -> httpx.Response:
@@ -864,61 +931,51 @@ class AsyncKycApiClient(_BaseClient):
             raise self._finish_failure(exc, policy, attempts) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _run(self, flow: _Flow[_T]) -> _T:
+        """:meth:`KycApiClient._run`, awaiting each step."""
+        outcome: _Answer | KycApiError | None = None
+        while True:
+            try:
+                step = _resume(flow, outcome)
+            except StopIteration as done:
+                return cast(_T, done.value)
+            try:
+                if step.once:
+                    outcome = _Answer(await self._exchange(step.policy, step.request), 1)
+                else:
+                    answer = await self._call(step.policy, step.request, step.max_retries)
+                    outcome = _Answer(*answer)
+            except PacingStopped as stop:  # only a single attempt lets the gate's stop out
+                outcome = self._stopped(stop, step.policy)
+            except KycApiError as exc:
+                outcome = exc
+
     # -- API -----------------------------------------------------------------
 
     async def create_case(self, data: KycCaseCreateInput | Mapping[str, Any]) -> CaseEnvelope:
-        """Async :meth:`KycApiClient.create_case`: same rules, same errors."""
-        wanted, policy = self._create_request(data)
-        try:
-            response, attempts = await self._call(policy, _post_request(wanted))
-        except ConflictError as conflict:
-            case_id = self._recovery_id(policy, wanted, conflict)
-            try:
-                found: CaseEnvelope | None = await self.get_case(case_id)
-            except KycApiError:
-                found = None
-            return self._confirm_recovered(wanted, found, conflict)
-        return self._created_envelope(response, attempts)
+        """Async :meth:`KycApiClient.create_case`: same flow, same rules, same errors."""
+        return await self._run(self._create_flow(data))
 
     async def get_case(self, kyc_case_id: str) -> CaseEnvelope:
         """Async :meth:`KycApiClient.get_case`."""
-        response, attempts = await self._call(_RetryPolicy(is_create=False), self._get_request(kyc_case_id))
-        return self._envelope(response, attempts)
+        return await self._run(self._get_flow(kyc_case_id))
 
     async def health(self) -> HealthStatus:
         """Async :meth:`KycApiClient.health`."""
-        response, _ = await self._call(_RetryPolicy(is_create=False), _HEALTHZ)
-        return self._parse(response, HealthStatus)
+        return await self._run(self._health_flow())
 
     async def readiness(self) -> ReadinessStatus:
         """Async :meth:`KycApiClient.readiness`."""
-        return self._readiness_or_raise(await self._readyz())
-
-    async def _readyz(self) -> httpx.Response:
-        try:
-            return await self._exchange(_RetryPolicy(is_create=False), _READYZ)
-        except PacingStopped as stop:
-            raise self._stopped_readyz(stop) from None
+        return await self._run(self._readiness_flow())
 
     async def diagnose(self) -> Diagnosis:
         """Async :meth:`KycApiClient.diagnose`; never raises."""
-        diagnosis = Diagnosis(base_url=self._base_url, token_configured=self.has_token)
-        try:
-            answer: httpx.Response | KycApiError = await self._readyz()
-        except KycApiError as exc:
-            answer = exc
-        if self._diagnose_readiness(diagnosis, answer):
-            try:
-                await self._call(_RetryPolicy(is_create=False), self._probe(), max_retries=0)
-                self._auth_fact(diagnosis, None)
-            except KycApiError as exc:
-                self._auth_fact(diagnosis, exc)
-        return diagnosis
+        return await self._run(self._diagnose_flow())
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> AsyncKycApiClient:  # noqa: PYI034 - typing.Self needs 3.11
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
