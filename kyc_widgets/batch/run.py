@@ -32,10 +32,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from kyc_widgets.api.client import AsyncKycApiClient
-from kyc_widgets.api.pacing import PacingLimits
 from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
 
 from .journal import Journal, JournalEntry
+from .options import BatchOptions
 from .outcomes import Outcome, send_row
 from .preflight import Preflight
 from .results import RESULT_COLUMNS
@@ -130,7 +130,8 @@ class Run:
 
     Built by :func:`~.sending.abatch_create` once the pre-flight is done;
     :meth:`execute` sends and returns the stop reason (``None`` when every row
-    was taken). ``to_send`` are positions in the plan; ``row`` is
+    was taken). ``to_send`` are positions in the plan; ``options`` give the
+    pacing limits, what a 409 becomes and whether a progress bar is shown; ``row`` is
     :func:`~.outcomes.send_row` or :func:`~.existing.check_row`; ``journal``
     (open already) receives each outcome as it lands.
     """
@@ -141,12 +142,10 @@ class Run:
         pre: Preflight,
         columns: ResultColumns,
         to_send: np.ndarray,
+        options: BatchOptions,
         *,
-        limits: PacingLimits,
-        on_conflict: str,
         stop: StopSignal,
         started: float,
-        progress: bool = True,
         journal: Journal | None = None,
         slug: str | None = None,
         on_progress: Callable[[BatchProgress], None] | None = None,
@@ -154,8 +153,9 @@ class Run:
     ) -> None:
         self.client = client
         self.columns = columns
-        self.limits = limits
-        self.on_conflict = on_conflict
+        self.limits = options.limits
+        self.on_conflict = options.on_conflict.value
+        self.progress = options.progress
         self.stop = stop
         self.started = started
         self.journal = journal
@@ -171,13 +171,14 @@ class Run:
         self.done = 0
         self.last_progress = 0.0
         self.gate = client.pacing
-        self.workers = min(limits.concurrency or limits.max_concurrency, max(self.total, 1))
+        self.workers = min(
+            self.limits.concurrency or self.limits.max_concurrency, max(self.total, 1)
+        )
         self.own: AsyncCaseApi | None = client if is_async_api(client) else None
         # made here, so closed here
         self.twins = None if self.own is not None else _Twins(client, self.workers)
         self.rate = _RecentRate(started)
         self.tasks: list[asyncio.Task[None]] = []
-        self.progress = progress
         self.bar: Any = None
 
     async def execute(self) -> str | None:

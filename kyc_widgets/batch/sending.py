@@ -203,10 +203,8 @@ async def _execute(
         journal.run = started_at
         journal.open()  # before the first request: an unwritable journal sends nothing
     run = Run(
-        client, pre, columns, to_send, limits=options.limits,
-        on_conflict=options.on_conflict.value, stop=stop, started=started,
-        progress=options.progress, journal=journal, slug=slug, on_progress=on_progress,
-        row=check_row if checking else send_row,
+        client, pre, columns, to_send, options, stop=stop, started=started, journal=journal,
+        slug=slug, on_progress=on_progress, row=check_row if checking else send_row,
     )
     try:
         return await run.execute()
