@@ -18,17 +18,17 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, fields, replace
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from kyc_widgets.api.pacing import PacingLimits
 from kyc_widgets.defaults import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
+from kyc_widgets.enums import TextEnum
 
 __all__ = ["BatchMode", "BatchOptions", "OnConflict"]
 
 
-class BatchMode(str, Enum):
+class BatchMode(TextEnum):
     """What a run does with the rows that passed the pre-flight."""
 
     SEND = "send"
@@ -40,24 +40,18 @@ class BatchMode(str, Enum):
     """Create nothing; look each row's external id up on the API: would create,
     exists, or exists with different values (was ``dry_run="check"``)."""
 
-    def __str__(self) -> str:
-        return self.value
-
     @property
     def is_dry_run(self) -> bool:
         return self is not BatchMode.SEND
 
 
-class OnConflict(str, Enum):
+class OnConflict(TextEnum):
     """What a 409 (the external id exists) becomes in the report."""
 
     REPORT = "report"
     """``exists``: the case is there (a re-run, an earlier import)."""
     LOAD = "load"
     """Load the existing case and compare it with the row: ``exists`` or ``conflict``."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kyc_widgets.enums import TextEnum
+
 from .fields import FIELDS, field_title
 
 __all__ = [
@@ -51,7 +53,7 @@ PROBLEM_COLUMNS: tuple[str, ...] = ("sheet_row", "field", "code", "message", "va
 """The columns of a problems table, in order."""
 
 
-class ProblemCode(str, Enum):
+class ProblemCode(TextEnum):
     """The problems this project names itself (others are pydantic's or the API's codes)."""
 
     MISSING = "missing"
@@ -63,8 +65,6 @@ class ProblemCode(str, Enum):
     DUPLICATE_IN_SHEET = "duplicate_in_sheet"
     """Another (earlier) row of the sheet has the same external case ID."""
 
-    def __str__(self) -> str:
-        return self.value
 
 
 WHOLE_SENTENCES: frozenset[str] = frozenset({ProblemCode.DUPLICATE_IN_SHEET.value})

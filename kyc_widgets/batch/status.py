@@ -18,7 +18,8 @@ scripts that compare with ``"created"`` keep working.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+
+from kyc_widgets.enums import TextEnum
 
 __all__ = [
     "ATTENTION_STATUSES",
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 
-class RowStatus(str, Enum):
+class RowStatus(TextEnum):
     """Where one row of a campaign ended (or, for :attr:`READY`, stands before sending)."""
 
     CREATED = "created"
@@ -50,15 +51,6 @@ class RowStatus(str, Enum):
     EXISTS_DIFFERS = "exists_differs"
     READY = "ready"
     """Pre-flight only: valid and about to be sent. No report row keeps it."""
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
-
-    def __hash__(self) -> int:  # equal to its value, so it must hash like it too
-        return hash(self.value)
 
     @property
     def facts(self) -> StatusFacts:
