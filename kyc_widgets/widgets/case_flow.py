@@ -49,6 +49,7 @@ from kyc_widgets.api.errors import (
     RateLimitedError,
     UnexpectedResponseError,
 )
+from kyc_widgets.enums import TextEnum
 from kyc_widgets.models import CaseEnvelope, KycCaseCreateInput
 from kyc_widgets.widgets.calls import UnexpectedFailure
 
@@ -74,7 +75,7 @@ double click, arrives within milliseconds of the answer.
 """
 
 
-class CreatorState(str, Enum):
+class CreatorState(TextEnum):
     """Where the create flow is; compares equal to its string value (``"draft"`` ...)."""
 
     DRAFT = "draft"
@@ -88,9 +89,6 @@ class CreatorState(str, Enum):
     FORBIDDEN = "forbidden"
     RETRY = "retry"
     OUTCOME_UNKNOWN = "outcome_unknown"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class Action(str, Enum):
