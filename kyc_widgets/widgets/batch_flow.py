@@ -458,8 +458,11 @@ class BatchFlow:
     def _run(self, plan: Preflight, options: BatchOptions) -> None:
         """The worker thread: runs the batch, changes nothing of the flow, hands over the end."""
         end: BatchReport | str
-        try:
-            end = _send(self.client, plan, options, self._cancel, self.handover.post_progress)
+        try:  # the previewed plan, sent as is (not validated again); it carries its mapping
+            end = batch_create(
+                self.client, plan, options, cancel=self._cancel,
+                on_progress=self.handover.post_progress,
+            )
         except Exception as exc:  # noqa: BLE001 - shown; the batch itself never logs row data
             end = f"The batch could not run: {exc}"
         self.handover.post(end=end)
@@ -613,17 +616,6 @@ class Handover:
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         thread.join(left)  # the worker's last step was handing over the end
         return not thread.is_alive()
-
-
-def _send(
-    client: AnyCaseApi | None,
-    plan: Preflight,
-    options: BatchOptions,
-    cancel: threading.Event,
-    on_progress: Callable[[BatchProgress], None],
-) -> BatchReport:
-    """The previewed plan, sent as is (not validated again); the plan carries its mapping."""
-    return batch_create(client, plan, options, cancel=cancel, on_progress=on_progress)
 
 
 def _progress_words(progress: BatchProgress | None, total: int) -> str:
