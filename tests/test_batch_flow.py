@@ -65,9 +65,9 @@ def progress(done: int, total: int, **counts: int) -> BatchProgress:
     return BatchProgress(done, total, counts, elapsed=2.0, current_rate=5.0, in_flight=2)
 
 
-def test_the_flow_imports_without_ipywidgets() -> None:
+def test_the_flow_and_the_report_html_import_without_ipywidgets() -> None:
     code = (
-        "import sys, kyc_widgets.widgets.batch_flow; "
+        "import sys, kyc_widgets.widgets.batch_flow, kyc_widgets.widgets.report_html; "
         "assert 'ipywidgets' not in sys.modules, sorted(m for m in sys.modules if 'widget' in m)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -4,8 +4,9 @@ Why here and not in :mod:`kyc_widgets.batch`: these are views. ``batch/``
 holds a campaign's data (the pre-flight, the report) and its file exports;
 how a page of rows looks in a notebook (short statuses with a text marker,
 fields by their titles, ids on one line, messages wrapped) changes with the
-widgets that show it, and nothing here imports ipywidgets, so a report's
-``_repr_html_``, a widget and a benchmark draw the same table.
+widgets that show it, and nothing here imports ipywidgets, so
+:func:`report_html` (a report in a notebook cell), the campaign widget and a
+benchmark draw the same table.
 
 For people: statuses as short words with a text marker (never colour alone;
 :data:`~kyc_widgets.batch.status.FACTS`), fields by their titles ("Assigned
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 REPORT_ROWS_SHOWN = 50
-"""Rows of a report's ``_repr_html_`` table (the rest are in ``report.results``)."""
+"""Rows of :func:`report_html`'s table (the rest are in ``report.results``)."""
 
 PROBLEMS_SHOWN = 10
 """Rows of the preview's "First problems" and "same customer twice" tables."""
