@@ -27,11 +27,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .countries import COUNTRY_CODES, country_refusal
 from .labels import words
 from .text import FORBIDDEN_RANGES, WHITESPACE, WHITESPACE_RANGES, clean_text, nfc
 
 __all__ = [
     "BLANK_PATTERN",
+    "COUNTRY_CODE_PATTERN",
     "CREATE_STATUSES",
     "DEFAULT_CREATE_STATUS",
     "EMAIL_PATTERN",
@@ -194,6 +196,49 @@ _INVISIBLE_CHARACTER = re.compile(f"[{_INVISIBLE}]")
 _EMAIL = re.compile(EMAIL_PATTERN)
 
 
+def _country_code_pattern() -> str:
+    """Every assigned alpha-2 code, either case: ``[Aa][DdEeFf...]|[Bb][...]...``.
+
+    Written out rather than ``[A-Za-z]{2}`` so the schema refuses what the API
+    refuses ("XX", "UK"); one character class per first letter keeps it short.
+    """
+    seconds: dict[str, list[str]] = {}
+    for code in sorted(COUNTRY_CODES):
+        seconds.setdefault(code[0], []).append(code[1])
+    groups = "|".join(
+        f"[{first}{first.lower()}][{''.join(c + c.lower() for c in rest)}]"
+        for first, rest in seconds.items()
+    )
+    return f"^[{_WS}]*(?:{groups})[{_WS}]*$"
+
+
+COUNTRY_CODE_PATTERN = _country_code_pattern()
+"""``country_of_onboarding``: an ISO 3166-1 alpha-2 code (docs/api-contract.md, "Countries").
+
+Any case (``de`` is stored as ``DE``), surrounding whitespace trimmed; names,
+alpha-3 codes and unassigned pairs are refused. The codes are pycountry's."""
+
+
+def _check_country(value: Any) -> str:
+    """A code people typed in lower case is still the code; a name is refused with the code.
+
+    The message never repeats the value (the contract's rule for messages): it
+    names the country the text matched, "for that country use DE (Germany)",
+    or the candidates of an ambiguous name.
+    """
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    text = value.strip(WHITESPACE)
+    if not text:
+        raise PydanticCustomError(
+            "string_too_short", "String should have at least 1 character", {"min_length": 1}
+        )
+    code = text.upper()
+    if len(code) == 2 and code in COUNTRY_CODES:
+        return code
+    raise ValueError(country_refusal(text))
+
+
 def _blank_to_none(value: Any) -> Any:
     """Optional fields: an empty (or all-whitespace) input means "not given"."""
     if isinstance(value, str) and not value.strip(WHITESPACE):
@@ -321,6 +366,15 @@ ExternalCaseId = _CaseIdText | None
 """Absent or ``null``: the API generates the id. An empty string is refused (400), not
 read as "absent": a sender that means "generate one" leaves the key out."""
 
+CountryCode = Annotated[
+    str,
+    PlainValidator(_check_country, json_schema_input_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": COUNTRY_CODE_PATTERN, "examples": ["GB", "FR", "DE"]}
+    ),
+]
+"""An ISO 3166-1 alpha-2 country code, stored in capitals (:data:`COUNTRY_CODE_PATTERN`)."""
+
 
 class _ContractModel(BaseModel):
     model_config = ConfigDict(
@@ -366,8 +420,11 @@ class KycCaseCreateInput(_ContractModel):
     programme_name: RequiredText = Field(
         description="The product or programme the subject is onboarding to."
     )
-    country_of_onboarding: RequiredText = Field(
-        description="Country where the relationship is onboarded (e.g. GB, FR)."
+    country_of_onboarding: CountryCode = Field(
+        description=(
+            "Country where the relationship is onboarded: its ISO 3166-1 alpha-2 code "
+            "(e.g. GB, FR, DE)."
+        )
     )
     assigned_team: RequiredText = Field(description="The team that will work the case.")
     assigned_analyst_name: OptionalText = Field(
