@@ -48,6 +48,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from typing import Literal
 
 import pycountry
@@ -58,10 +59,12 @@ __all__ = [
     "OFFICIAL_LOCAL_CONFIDENCE",
     "CountryError",
     "CountryMatch",
+    "CountryProblem",
     "country_code",
     "country_label",
     "country_labels",
     "country_name",
+    "country_problem",
     "country_refusal",
     "match_country",
     "normalise_name",
@@ -252,6 +255,49 @@ def country_refusal(text: str) -> str:
     if match.ambiguous:
         return f"{rule}; that name could be {_either(match.candidates)}"
     return rule
+
+
+class CountryProblem(str, Enum):
+    """Why a campaign cell is not a country code (the problems table's ``code``)."""
+
+    NAME = "country_name"
+    """A known name or alpha-3 code: the API takes the alpha-2 code."""
+    AMBIGUOUS = "country_ambiguous"
+    """A name of several countries."""
+    UNKNOWN = "country_unknown"
+    """Neither a code nor a name of a country."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def country_problem(text: str) -> tuple[CountryProblem, str, str]:
+    """``(code, message, hint)`` for a campaign cell the contract refuses as a country.
+
+    Unlike :func:`country_refusal` (the API's words) the message names the
+    cell's text: a country name is not personal data, and the analyst must
+    find the value among the sheet's. The hint says what to do about it.
+    """
+    match = match_country(text)
+    shown = repr(str(text).strip()[:60])
+    if match.code is not None:
+        return (
+            CountryProblem.NAME,
+            f"{shown} is {match.code} ({country_name(match.code)}); the API takes the code",
+            "confirm the mapping's country values (suggest_mapping proposes them), "
+            "or type the code in the sheet",
+        )
+    if match.ambiguous:
+        return (
+            CountryProblem.AMBIGUOUS,
+            f"{shown} could be {_either(match.candidates)}",
+            "choose one for it in the mapping's country values, or type the code in the sheet",
+        )
+    return (
+        CountryProblem.UNKNOWN,
+        f"{shown} is not a country code or name we know",
+        "use an ISO 3166-1 alpha-2 code such as GB or FR",
+    )
 
 
 def _either(codes: Iterable[str]) -> str:

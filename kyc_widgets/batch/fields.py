@@ -12,10 +12,13 @@ canonicalisers), and copies drift. Here is the one definition of:
 - header matching: :func:`normalise_header`, :data:`HEADER_ALIASES`, and the
   phrase index of names, titles and export synonyms (:func:`is_known_header`);
 - enum members: :data:`ENUM_FIELDS`, :func:`enum_member`, :func:`canonical_enum`;
+- country fields (ISO 3166-1 alpha-2 codes): :data:`COUNTRY_FIELDS`, and
+  :func:`recognised_value`, what a cell already says in the API's words;
 - each field's own pydantic type as a validator (:func:`field_adapter`) and
   the words of a validation error (:func:`field_message`).
 
-It imports only the contract, :mod:`kyc_widgets.labels` and :mod:`.synonyms`.
+It imports only the contract, :mod:`kyc_widgets.labels`, :mod:`kyc_widgets.countries`
+and :mod:`.synonyms`.
 """
 
 from __future__ import annotations
@@ -24,14 +27,16 @@ import re
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, TypeAdapter
+from pydantic import ConfigDict, TypeAdapter, WithJsonSchema
 
+from kyc_widgets.countries import COUNTRY_CODES
 from kyc_widgets.labels import words
-from kyc_widgets.models import REQUIRED_CREATE_FIELDS, KycCaseCreateInput
+from kyc_widgets.models import COUNTRY_CODE_PATTERN, REQUIRED_CREATE_FIELDS, KycCaseCreateInput
 
 from .synonyms import HEADER_SYNONYMS, phrase
 
 __all__ = [
+    "COUNTRY_FIELDS",
     "ENUM_FIELDS",
     "ENUM_SEPARATORS",
     "FIELDS",
@@ -50,6 +55,7 @@ __all__ = [
     "is_known_header",
     "json_value",
     "normalise_header",
+    "recognised_value",
 ]
 
 _MODEL_FIELDS = KycCaseCreateInput.model_fields
@@ -68,6 +74,18 @@ ENUM_FIELDS: dict[str, type[Enum]] = {
     if isinstance(info.annotation, type) and issubclass(info.annotation, Enum)
 }
 """Fields whose values are the members of an enum, and that enum."""
+
+COUNTRY_FIELDS: frozenset[str] = frozenset(
+    name
+    for name, info in _MODEL_FIELDS.items()
+    if any(
+        isinstance(meta, WithJsonSchema)
+        and (meta.json_schema or {}).get("pattern") == COUNTRY_CODE_PATTERN
+        for meta in info.metadata
+    )
+)
+"""Fields that hold an ISO 3166-1 alpha-2 code (the contract's ``CountryCode``): their
+campaign value maps turn names and alpha-3 codes into codes (:mod:`.mapping`)."""
 
 FIELD_TITLES: dict[str, str] = {name: info.title or words(name) for name, info in _MODEL_FIELDS.items()}
 """Field name -> its title for people ("Assigned analyst e-mail")."""
@@ -149,6 +167,18 @@ def enum_member(name: str, text: str) -> str | None:
         return None
     candidate = canonical_enum(str(text))
     return candidate if candidate in enum.__members__ else None
+
+
+def recognised_value(name: str, text: str) -> str | None:
+    """What ``text`` already is in the API's words, needing no value map, or None.
+
+    An enum member in any spelling (:func:`enum_member`); for a country field,
+    an alpha-2 code in any case (``"de"`` -> ``"DE"``), which the contract accepts.
+    """
+    if name in COUNTRY_FIELDS:
+        code = str(text).strip().upper()
+        return code if len(code) == 2 and code in COUNTRY_CODES else None
+    return enum_member(name, text)
 
 
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {}

@@ -13,7 +13,9 @@ next export from the same system needs no work:
 - ``constants``: field -> value used for every row;
 - ``values``: field -> {sheet value -> API value}, applied to the distinct
   values of a column before the usual normalisation (so it costs nothing per
-  row: see ``benchmarks/bench_mapping.py``).
+  row: see ``benchmarks/bench_mapping.py``). Enum fields map to members;
+  country fields (:data:`~.fields.COUNTRY_FIELDS`) map names and alpha-3
+  codes to ISO 3166-1 alpha-2 codes (``{"Deutschland": "DE"}``).
 
 :func:`suggest_mapping` proposes one from a sheet, with a ``confidence`` per
 guessed column (and per guessed value). A guess below :data:`CONFIDENT` is
@@ -28,7 +30,8 @@ a declared dependency)::
 
     {"columns": {"Customer No": "user_internal_id", "Notes": null},
      "constants": {"agency_name": "Agency One"},
-     "values": {"relationship_type": {"Periodic review": "KYC_REFRESH"}}}
+     "values": {"relationship_type": {"Periodic review": "KYC_REFRESH"},
+                "country_of_onboarding": {"Deutschland": "DE", "FRA": "FR"}}}
 """
 
 from __future__ import annotations
@@ -53,9 +56,11 @@ from pydantic import (
     model_validator,
 )
 
+from kyc_widgets.countries import COUNTRY_CODES, match_country
 from kyc_widgets.labels import words
 
 from .fields import (
+    COUNTRY_FIELDS,
     ENUM_FIELDS,
     FIELD_TITLES,
     FIELDS,
@@ -68,6 +73,7 @@ from .fields import (
     field_message,
     json_value,
     normalise_header,
+    recognised_value,
 )
 from .synonyms import VALUE_SYNONYMS, phrase
 
@@ -80,6 +86,7 @@ __all__ = [
     "MappingError",
     "as_mapping",
     "enum_member",
+    "suggest_country",
     "suggest_mapping",
 ]
 
@@ -91,6 +98,10 @@ GUESS = 0.65
 
 MAX_DISTINCT_VALUES = 50
 """An enum column with more distinct values than this gets no value-map suggestion."""
+
+MAX_DISTINCT_COUNTRIES = 1000
+"""A country column with more distinct values than this gets no value-map suggestion
+(there are 249 countries; an export's spellings of them stay well below this)."""
 
 PER_ROW_FIELDS: frozenset[str] = frozenset(
     {"legal_first_name", "legal_last_name", "user_internal_id", "kyc_case_id"}
@@ -209,6 +220,8 @@ class CampaignMapping(BaseModel):
                     f"{targets[name][0]!r}; keep one (map the column to null to ignore it)."
                 )
         for name, table in self.values.items():
+            if name in COUNTRY_FIELDS:
+                problems.extend(_check_country_targets(name, table))
             if name not in ENUM_FIELDS:
                 continue
             bad = []
@@ -238,9 +251,9 @@ class CampaignMapping(BaseModel):
 
     def _constant(self, name: str, value: str) -> tuple[str, str | None]:
         text = value.strip()
-        if name in ENUM_FIELDS:
+        if name in ENUM_FIELDS or name in COUNTRY_FIELDS:
             mapped = self._lookup(name).get(phrase(text))
-            text = mapped or enum_member(name, text) or text
+            text = mapped or recognised_value(name, text) or text
         try:
             checked = field_adapter(name).validate_python([text])[0]
         except ValidationError as exc:
@@ -496,7 +509,9 @@ def suggest_mapping(
     fuzzy similarity is not). Each field goes to the header that matches it
     best. For enum columns, distinct values that are not already a spelling
     of a member get a value map from :data:`~.synonyms.VALUE_SYNONYMS` or by
-    similarity (``mapping.value_confidence``). Constants cannot be guessed:
+    similarity (``mapping.value_confidence``). For country columns, names and
+    alpha-3 codes get their alpha-2 code (:func:`suggest_country`); an
+    ambiguous or unknown name gets none, so its rows are invalid and say why. Constants cannot be guessed:
     :meth:`CampaignMapping.covered` says which required fields still need one.
     """
     if isinstance(df_or_path, pd.DataFrame):
@@ -525,15 +540,19 @@ def suggest_mapping(
     values: dict[str, dict[str, str]] = {}
     value_confidence: dict[str, dict[str, float]] = {}
     for header, target in columns.items():
-        if target is None or target not in ENUM_FIELDS:
+        if target is None or (target not in ENUM_FIELDS and target not in COUNTRY_FIELDS):
             continue
         distinct = frame[originals[header]].dropna().astype(str).str.strip().unique().tolist()
-        if len(distinct) > MAX_DISTINCT_VALUES:
+        limit = MAX_DISTINCT_COUNTRIES if target in COUNTRY_FIELDS else MAX_DISTINCT_VALUES
+        if len(distinct) > limit:
             continue
         for value in distinct:
-            if not value or enum_member(target, value) is not None:
+            if not value or recognised_value(target, value) is not None:
                 continue
-            guess = suggest_value(target, value)
+            if target in COUNTRY_FIELDS:
+                guess = suggest_country(value)
+            else:
+                guess = suggest_value(target, value)
             if guess is not None:
                 values.setdefault(target, {})[value] = guess[0]
                 value_confidence.setdefault(target, {})[value] = guess[1]
@@ -557,7 +576,38 @@ def suggest_value(name: str, value: str) -> tuple[str, float] | None:
     return choices[best[0]], round(score, 2)
 
 
+def suggest_country(value: str) -> tuple[str, float] | None:
+    """``"Deutschland"`` -> ``("DE", 0.9)``; None for an ambiguous or unknown name.
+
+    Exact matches only (:func:`~kyc_widgets.countries.match_country`): codes
+    are sure, English names nearly, local names a little less, and translated
+    official names (a few are mistranslated in the catalogues) need a person's
+    confirmation (below :data:`CONFIDENT`).
+    """
+    match = match_country(value)
+    if match.code is None:
+        return None
+    return match.code, match.confidence
+
+
 # --------------------------------------------------------------------------- helpers
+
+
+def _check_country_targets(name: str, table: dict[str, str]) -> list[str]:
+    """Country value-map targets are alpha-2 codes (stored in capitals); names the others."""
+    bad = []
+    for key, target in table.items():
+        code = str(target).strip().upper()
+        if code in COUNTRY_CODES:
+            table[key] = code
+        else:
+            bad.append(f"{key!r} -> {target!r}")
+    if not bad:
+        return []
+    return [
+        f"values for {name!r}: {', '.join(bad)} is not an ISO 3166-1 alpha-2 country code "
+        "(such as GB or FR)."
+    ]
 
 
 def _unknown_fields(unknown: list[str]) -> str:

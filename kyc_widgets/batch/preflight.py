@@ -68,9 +68,11 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from kyc_widgets.countries import country_problem
 from kyc_widgets.models import DEFAULT_CREATE_STATUS, KycCaseCreateInput
 
 from .fields import (
+    COUNTRY_FIELDS,
     ENUM_FIELDS,
     ENUM_SEPARATORS,
     FIELD_TITLES,
@@ -199,8 +201,10 @@ def preflight(
     ``invalid`` rows with their problems in :attr:`Preflight.problems`
     (rendered into ``error_field``, field names in the form's order, and
     ``error_message``, ``"<field title>: <problem>"`` joined with ``"; "``).
-    Cell values never appear in messages, except enum spellings that are not
-    personal data.
+    Cell values never appear in messages, except enum spellings and country
+    names, which are not personal data (a country cell that is a name, an
+    ambiguous name such as "Korea" or no country at all says so, naming the
+    candidates: :func:`~kyc_widgets.countries.country_problem`).
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError("batch input must be a pandas DataFrame (use read_campaign for files)")
@@ -221,6 +225,7 @@ def preflight(
     problems = concat_problems(parts, sheet_row)
     if given is not None and plan.values:
         _mention_value_maps(problems, given)
+    _explain_countries(problems)
     case_ids, derived_mask, missing_ids = _case_ids(normalised, values, campaign)
 
     status = pd.Series(READY, index=frame.index, dtype=object, name="status")
@@ -405,6 +410,28 @@ def _mention_value_maps(problems: pd.DataFrame, mapping: CampaignMapping) -> Non
         if mask.any():
             hint = "the mapping translates " + ", ".join(repr(k) for k in known)
             problems.loc[mask, "hint"] = hint
+
+
+def _explain_countries(problems: pd.DataFrame) -> None:
+    """Country problems in words that name the cell's text and the candidates.
+
+    The contract's message describes a refused country without repeating it
+    (the API's rule); in a campaign the analyst needs to find "Korea" among
+    the sheet's values, so its problem names it: "'Korea' could be KP (North
+    Korea) or KR (South Korea)", with what to do in the hint. Worked out once
+    per distinct value.
+    """
+    if problems.empty:
+        return
+    mask = problems["field"].isin(COUNTRY_FIELDS) & (problems["code"] == "value_error")
+    if not mask.any():
+        return
+    cells = problems.loc[mask, "value"]
+    explained = {value: country_problem(str(value)) for value in pd.unique(cells)}
+    found = [explained[value] for value in cells.tolist()]
+    problems.loc[mask, "code"] = [code.value for code, _message, _hint in found]
+    problems.loc[mask, "message"] = [message for _code, message, _hint in found]
+    problems.loc[mask, "hint"] = [hint for _code, _message, hint in found]
 
 
 def _normalise_column(
