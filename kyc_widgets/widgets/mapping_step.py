@@ -9,7 +9,11 @@ button and is not applied until a person confirms it or chooses a field
 button stays disabled). Below: the required fields no column gives yet;
 a :class:`~kyc_widgets.form.schema_form.SchemaForm` of the fields no column
 gives, whose filled inputs become campaign constants; a value-map editor with
-one dropdown per distinct value of each enum column; and save/load of the
+one dropdown per distinct value of each enum column, and one country picker
+(:class:`~kyc_widgets.form.country_picker.CountryPicker`) per distinct value of
+a country column that is not already a code (names, alpha-3 codes: each with
+its suggested code and how sure; an ambiguous name such as "Korea" names its
+candidates and stays unmapped until a person picks one); and save/load of the
 mapping file.
 
 Every input is an ipywidgets control with a visible label (its
@@ -28,6 +32,7 @@ import ipywidgets as W
 import pandas as pd
 
 from kyc_widgets.batch.fields import (
+    COUNTRY_FIELDS,
     ENUM_FIELDS,
     FIELD_TITLES,
     FIELDS,
@@ -35,15 +40,19 @@ from kyc_widgets.batch.fields import (
     REQUIRED_COLUMNS,
     enum_member,
     normalise_header,
+    recognised_value,
 )
 from kyc_widgets.batch.mapping import (
     CONFIDENT,
+    MAX_DISTINCT_COUNTRIES,
     MAX_DISTINCT_VALUES,
     PER_ROW_FIELDS,
     CampaignMapping,
     MappingError,
     suggest_mapping,
 )
+from kyc_widgets.countries import match_country
+from kyc_widgets.form.country_picker import CountryPicker
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.labels import words
 from kyc_widgets.models import KycCaseCreateInput
@@ -93,6 +102,7 @@ class MappingStep(W.VBox):
         self.constants_form: SchemaForm[KycCaseCreateInput] | None = None
         self.values_box = W.VBox()
         self.value_dropdowns: dict[tuple[str, str], W.Dropdown] = {}
+        self.value_pickers: dict[tuple[str, str], CountryPicker] = {}
         self.value_notes: dict[tuple[str, str], W.HTML] = {}
         self._values_shown: tuple[tuple[str, str], ...] | None = None
         file_row = self._build_file_row()
@@ -258,40 +268,76 @@ class MappingStep(W.VBox):
         self.constants_box.children = [form]
 
     def _rebuild_values(self) -> None:
-        """One dropdown per distinct value of each enum column (rebuilt only when those change)."""
+        """One input per distinct value of each enum or country column (rebuilt only when those change)."""
         shown = tuple(
-            (h, self.dropdowns[h].value) for h in self.headers if self.dropdowns[h].value in ENUM_FIELDS
+            (h, self.dropdowns[h].value)
+            for h in self.headers
+            if self.dropdowns[h].value in ENUM_FIELDS or self.dropdowns[h].value in COUNTRY_FIELDS
         )
         if shown == self._values_shown:
             return
         self._values_shown = shown
         self.value_dropdowns = {}
+        self.value_pickers = {}
         self.value_notes = {}
         sections: list[W.Widget] = []
         for header, name in shown:
             distinct = self.frame[self._originals[header]].dropna().astype(str).str.strip().unique().tolist()
-            distinct = [v for v in distinct if v][:MAX_DISTINCT_VALUES]
-            options = [("Not mapped", IGNORE)] + [(words(m.value), m.value) for m in ENUM_FIELDS[name]]
-            rows: list[W.Widget] = [
-                W.HTML(f"<p>{reveal_html(header)} ({html.escape(FIELD_TITLES[name])}):</p>")
-            ]
-            for value in distinct:
-                key = (name, value)
-                dropdown = W.Dropdown(
-                    description=value,
-                    options=options,
-                    value=self._value_choices.get(key) or enum_member(name, value) or IGNORE,
-                    style={"description_width": _LABEL_WIDTH},
-                    layout=W.Layout(width=f"calc({_LABEL_WIDTH} + 20em)"),
-                )
-                dropdown.observe(lambda change, k=key: self._value_chosen(k, change), names="value")
-                self.value_dropdowns[key] = dropdown
-                self.value_notes[key] = W.HTML()
-                rows.append(W.HBox([dropdown, self.value_notes[key]]))
-            sections.append(W.VBox(rows))
+            title = W.HTML(f"<p>{reveal_html(header)} ({html.escape(FIELD_TITLES[name])}):</p>")
+            if name in COUNTRY_FIELDS:
+                sections.append(W.VBox([title, *self._country_rows(name, distinct)]))
+            else:
+                sections.append(W.VBox([title, *self._enum_rows(name, distinct)]))
         if not sections:
             sections = [W.HTML("<p>No column with a fixed list of values is mapped.</p>")]
         self.values_box.children = sections
+
+    def _enum_rows(self, name: str, distinct: list[str]) -> list[W.Widget]:
+        """A dropdown of the enum's members per distinct value."""
+        options = [("Not mapped", IGNORE)] + [(words(m.value), m.value) for m in ENUM_FIELDS[name]]
+        rows: list[W.Widget] = []
+        for value in [v for v in distinct if v][:MAX_DISTINCT_VALUES]:
+            key = (name, value)
+            dropdown = W.Dropdown(
+                description=value,
+                options=options,
+                value=self._value_choices.get(key) or enum_member(name, value) or IGNORE,
+                style={"description_width": _LABEL_WIDTH},
+                layout=W.Layout(width=f"calc({_LABEL_WIDTH} + 20em)"),
+            )
+            dropdown.observe(lambda change, k=key: self._value_chosen(k, change), names="value")
+            self.value_dropdowns[key] = dropdown
+            self.value_notes[key] = W.HTML()
+            rows.append(W.HBox([dropdown, self.value_notes[key]]))
+        return rows
+
+    def _country_rows(self, name: str, distinct: list[str]) -> list[W.Widget]:
+        """A country picker per distinct value that is not already a code; codes are counted.
+
+        An ambiguous name starts in its picker as typed, so the picker's list
+        opens on its candidates; an unknown one starts empty.
+        """
+        values = [v for v in distinct if v][:MAX_DISTINCT_COUNTRIES]
+        codes = [v for v in values if recognised_value(name, v) is not None]
+        rows: list[W.Widget] = [
+            W.HTML(f"<p>{len(codes)} value(s) are already country codes.</p>")
+        ] if codes else []
+        for value in values:
+            if value in codes:
+                continue
+            key = (name, value)
+            match = match_country(value)
+            picker = CountryPicker(
+                self._value_choices.get(key) or (value if match.ambiguous else None),
+                description=value,
+                show_note=False,
+                label_width=_LABEL_WIDTH,
+            )
+            picker.observe(lambda change, k=key: self._country_chosen(k, change), names="value")
+            self.value_pickers[key] = picker
+            self.value_notes[key] = W.HTML()
+            rows.append(W.HBox([picker, self.value_notes[key]]))
+        return rows
 
     def _show_value_notes(self) -> None:
         for key, dropdown in self.value_dropdowns.items():
@@ -305,6 +351,23 @@ class MappingStep(W.VBox):
             else:
                 note = "Mapped."
             self.value_notes[key].value = note
+        for key, picker in self.value_pickers.items():
+            self.value_notes[key].value = self._country_note(key, picker)
+
+    def _country_note(self, key: tuple[str, str], picker: CountryPicker) -> str:
+        """How a country value is mapped, in words; an unmapped one says why and what it does."""
+        if picker.code is None:
+            match = match_country(key[1])
+            if match.ambiguous:
+                why = html.escape(str(match.error()))
+                return f"<strong>Not mapped: {why} Choose one; until then its rows are invalid.</strong>"
+            return "<strong>Not a country we know: rows with this value will be invalid.</strong>"
+        score = self._value_confidence.get(key)
+        if score is not None and score < CONFIDENT:
+            return f"<strong>Guess, {score:.0%} sure: check it and confirm.</strong>"
+        if score is not None:
+            return f"Suggested, {score:.0%} sure."
+        return "Mapped."
 
     # -- widgets -> state --------------------------------------------------------
 
@@ -330,6 +393,14 @@ class MappingStep(W.VBox):
         if self._quiet:
             return
         self._value_choices[key] = change["new"]
+        self._value_confidence.pop(key, None)
+        self._changed()
+
+    def _country_chosen(self, key: tuple[str, str], change: dict[str, Any]) -> None:
+        if self._quiet:
+            return
+        code = change["owner"].code
+        self._value_choices[key] = code or IGNORE
         self._value_confidence.pop(key, None)
         self._changed()
 
@@ -373,7 +444,7 @@ class MappingStep(W.VBox):
         values: dict[str, dict[str, str]] = {}
         value_confidence: dict[str, dict[str, float]] = {}
         for (name, value), target in self._value_choices.items():
-            if not target or self.dropdowns_for(name) == [] or target == enum_member(name, value):
+            if not target or self.dropdowns_for(name) == [] or target == recognised_value(name, value):
                 continue
             values.setdefault(name, {})[value] = target
             score = self._value_confidence.get((name, value))
@@ -435,7 +506,8 @@ class MappingStep(W.VBox):
     @disabled.setter
     def disabled(self, value: bool) -> None:
         for widget in [*self.dropdowns.values(), *self.confirm_buttons.values(),
-                       *self.value_dropdowns.values(), self.confirm_all, self.path,
+                       *self.value_dropdowns.values(), *self.value_pickers.values(),
+                       self.confirm_all, self.path,
                        self.save_button, self.load_button]:
             widget.disabled = value
         if self.constants_form is not None:
