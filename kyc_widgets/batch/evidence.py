@@ -1,4 +1,4 @@
-"""The campaign's evidence record: what was done, by whom, from which file, tamper-evident.
+"""The campaign's evidence record: what was done, by whom, from which file, and what proves it.
 
 Why: when an auditor asks "show us that every customer in the remediation
 population got a case, who created it and from which file", a CSV report and
@@ -7,8 +7,9 @@ a journal that anyone could have edited are not an answer. The record holds:
 - the tool's version, the API base URL (scheme, host, port and path only:
   never a token, user info or query string), the principal(s) the API
   answered with, and every run's start and end time in UTC (a resumed
-  campaign lists the earlier runs its journal recorded, and rows fixed and
-  sent from the notebook add a run of their own);
+  campaign lists the earlier runs whose outcomes it took from its journal,
+  each confirmed on the API first: see :mod:`.resume`; rows fixed and sent
+  from the notebook add a run of their own);
 - the sheet's file name, SHA-256 and row count (``hashed``: ``"now"`` when
   the file is passed as ``sheet=``; ``"when read"`` when the facts are the
   ones :func:`~.reading.read_campaign` noted on the frame, which describe the
@@ -20,22 +21,41 @@ a journal that anyone could have edited are not an answer. The record holds:
 - one entry per row: sheet row, external case id, status, HTTP status,
   ``request_id`` and the API's case id; a row with problems lists them as
   ``{"field", "code"}`` pairs read from the report's problems table
-  (:mod:`.problems`), never their values or messages.
+  (:mod:`.problems`), never their values or messages; a created row carries
+  ``values_sha256``, a salted SHA-256 of the values it was created with
+  (``sent_values`` in the header names the fields and the salt), so that
+  ``verify-evidence --against-api`` can compare them with the API's case
+  without the record holding them.
 
 It holds no names, e-mails or user internal ids (the principal is the
 operator's login as the API reports it). A derived external id is
-pseudonymous, though (see :mod:`.identity`): keep the record where the
-campaign's report may be kept.
+pseudonymous, though (see :mod:`.identity`), and so is a hash of sent values:
+whoever can guess every value of a row can confirm the guess (the random salt
+of each record only stops matching the same person across records). Keep the
+record where the campaign's report may be kept.
 
 **Hash chain.** The header (everything but the entries) is hashed into the
 chain's *genesis*; each entry then carries ``prev`` (the hash before it) and
 ``hash`` = SHA-256 over ``prev`` and the entry's canonical JSON (sorted keys,
 no spaces, UTF-8) without its own ``hash``. The record ends with the chain's
-``head``. :func:`verify_evidence` recomputes all of it, so an edited byte, a
-removed entry or two swapped entries are reported. Someone who rewrites the
-whole file can recompute the chain too: keep the head elsewhere (it is
-printed by the command line and in the HTML summary; paste it into the
-change ticket) and pass it as ``expected_head``.
+``head``. The file is read strictly (:mod:`.evidence_format`: a duplicate or
+unknown key anywhere, ``NaN``, a wrong type are refused, with one line).
+
+**What a check proves** (:func:`verify_evidence`, ``kyc-widgets verify-evidence``):
+
+- alone: the file is consistent in itself. An edited byte, a removed, added
+  or reordered entry is reported *unless whoever did it recomputed the whole
+  chain*, which anyone can. So this alone does not prove that the campaign
+  wrote the file, and the check says so ("not anchored").
+- with the head kept elsewhere (``expected_head`` / ``--head``; printed by
+  ``batch --evidence`` and in the HTML summary; paste it into the change
+  ticket): the file is the one whose head was noted.
+- with the analyst's public key (``public_key`` / ``--public-key``) when the
+  record was signed (``batch --signing-key``, :mod:`.signing`): the chain was
+  not rewritten since the holder of the private key signed it.
+- with the API (``--against-api``, :mod:`.evidence_api`): each case the record
+  calls created exists, with the recorded case id, the hash of the values
+  sent, and a recorded principal as its creator.
 """
 
 from __future__ import annotations
@@ -44,32 +64,53 @@ import hashlib
 import html
 import json
 import os
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from kyc_widgets._version import __version__
+import numpy as np
 
+from kyc_widgets._version import __version__
+from kyc_widgets.models import KycCaseCreateInput
+
+from .evidence_format import EVIDENCE_FORMAT, MalformedRecord, check_shape, parse_record
 from .results import CampaignResults
+from .status import RowStatus
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 _Results = TypeVar("_Results", bound=CampaignResults)
 
 __all__ = [
     "EVIDENCE_FORMAT",
+    "HASHED_FIELDS",
     "EvidenceCheck",
     "build_evidence",
     "chain_entries",
+    "public_url",
+    "sent_values_digest",
     "stamp_run",
     "utc_now",
     "verify_evidence",
     "write_evidence",
 ]
 
-EVIDENCE_FORMAT = "kyc-widgets/campaign-evidence/1"
 _ENTRY_FIELDS = ("sheet_row", "kyc_case_id", "status", "http_status", "request_id", "case_id")
 _CHAIN_KEYS = ("entries", "chain")
+HASHED_FIELDS: tuple[str, ...] = tuple(
+    name for name in KycCaseCreateInput.model_fields if name != "current_status"
+)
+"""The fields whose sent values a created row's ``values_sha256`` covers: every create field
+but ``current_status``, which moves with the case's workflow after creation (as in
+:func:`~.outcomes.differing_fields`), so a later review would not read as tampering."""
 
 
 def utc_now() -> str:
@@ -78,16 +119,20 @@ def utc_now() -> str:
 
 
 def public_url(url: object) -> str | None:
-    """A base URL without user info, query or fragment (credentials never reach a record)."""
+    """A base URL without user info, query or fragment (credentials never reach a record).
+
+    Also the form two URLs are compared in (a journal's API, a record's API):
+    scheme and host in lower case, no trailing ``/``.
+    """
     if not url:
         return None
-    parts = urlsplit(str(url))
-    host = parts.hostname or ""
+    parts = urlsplit(str(url).strip())
+    host = parts.hostname or ""  # lower case already
     if ":" in host:
         host = f"[{host}]"  # an IPv6 literal
     if parts.port:
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/"), "", ""))
 
 
 def stamp_run(
@@ -96,20 +141,29 @@ def stamp_run(
     options: dict[str, Any],
     started_at: str,
     principals: set[str],
+    *,
+    earlier: Sequence[dict[str, Any]] = (),
 ) -> _Results:
-    """Record the run's API, principals, options and times on ``report`` (the sender calls this)."""
+    """Record the run's API, principals, options and times on ``report`` (the sender calls this).
+
+    ``earlier`` are the runs whose journaled outcomes this run took over, after
+    the API confirmed each (:func:`~.resume.resume_from_journal`); their
+    principals are the confirmed cases' creators.
+    """
     report.api_base_url = public_url(getattr(client, "base_url", None))
-    report.principals = sorted(principals)
+    earlier_principals = {p for run in earlier for p in run.get("principals", ())}
+    report.principals = sorted(set(principals) | earlier_principals)
     report.options = dict(options)
     attempts = report.results["attempts"].fillna(0)
     report.runs = [
+        *(dict(run) for run in earlier),
         {
             "started_at": started_at,
             "finished_at": utc_now(),
             "principals": sorted(principals),
             "rows_sent": int((attempts > 0).sum()),
             "dry_run": options.get("dry_run", False),
-        }
+        },
     ]
     return report
 
@@ -155,21 +209,22 @@ def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | N
     """The JSON-serialisable evidence record of ``report`` (see the module docstring).
 
     ``sheet`` is the campaign file, hashed here; without it the facts that
-    :func:`~.reading.read_campaign` noted on the frame are used.
+    :func:`~.reading.read_campaign` noted on the frame are used. Each call
+    draws a new salt for the hashes of sent values, so two records of one
+    report have different heads; verify the one you keep.
     """
-
-    earlier, journal_principals = _journal_runs(report)
-    runs = sorted([*earlier, *report.runs], key=lambda run: str(run.get("started_at") or ""))
+    runs = sorted(report.runs, key=lambda run: str(run.get("started_at") or ""))
     mapping = {str(k): v for k, v in report.column_map.items()}
     results = report.results
+    salt = secrets.token_hex(16)
     header: dict[str, Any] = {
         "format": EVIDENCE_FORMAT,
         "tool": {"name": "kyc-widgets", "version": __version__},
         "api_base_url": report.api_base_url,
-        "principals": sorted(set(report.principals) | journal_principals),
+        "principals": sorted(set(report.principals)),
         "started_at": min((str(r["started_at"]) for r in runs if r.get("started_at")), default=None),
         "finished_at": max((str(r["finished_at"]) for r in runs if r.get("finished_at")), default=None),
-        "runs": runs,
+        "runs": _json_safe(runs),
         "campaign": report.campaign,
         "sheet": _sheet_facts(report, sheet),
         "mapping": {
@@ -183,10 +238,11 @@ def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | N
         "options": _json_safe(report.options),
         "dry_run": report.dry_run,
         "stopped_reason": report.stopped_reason,
-        "counts": report.summary(),
+        "counts": _json_safe(report.summary()),
         "fixed_in_notebook": [
             {"sheet_row": int(row), "fields": sorted(fields)} for row, fields in sorted(report.fixes.items())
         ],
+        "sent_values": {"algorithm": "sha256", "salt": salt, "fields": list(HASHED_FIELDS)},
     }
     columns = {name: results[name].tolist() for name in _ENTRY_FIELDS}
     entries = [
@@ -194,7 +250,43 @@ def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | N
     ]
     for position, found in _problem_codes(report).items():
         entries[position]["problems"] = found
+    for position, digest in _sent_value_hashes(report, salt).items():
+        entries[position]["values_sha256"] = digest
     return chain_entries(header, entries)
+
+
+def sent_values_digest(salt: str, values: Mapping[str, Any], fields: Sequence[str]) -> str:
+    """The ``values_sha256`` of one case: SHA-256 over the salt and the ``fields`` of ``values``.
+
+    The same function hashes what a row sent (when the record is built) and
+    what the API holds (``--against-api``, from the case's JSON), so the two
+    agree exactly when every field does; an absent field counts as ``null``.
+    """
+    chosen = {name: values.get(name) for name in fields}
+    return _sha256(salt.encode("utf-8") + b"\n" + canonical(chosen))
+
+
+def _sent_value_hashes(report: CampaignResults, salt: str) -> dict[int, str]:
+    """Entry position -> ``values_sha256`` for every created row (the values it was sent with).
+
+    Read from ``report.values`` (the pre-flight's validated values, updated by
+    fixes) and the row's external id as used; nothing of it is kept in clear.
+    """
+    if report.values is None:
+        return {}
+    status = report.results["status"].to_numpy(dtype=object)
+    created = np.flatnonzero(status == RowStatus.CREATED)
+    if not len(created):
+        return {}
+    labels = report.results.index[created]
+    records = report.values.reindex(labels).to_dict("records")
+    ids = report.results["kyc_case_id"].to_numpy(dtype=object)[created]
+    found = {}
+    for position, record, case_id in zip(created.tolist(), records, ids.tolist()):
+        values = {str(name): _json_safe(value) for name, value in record.items()}
+        values["kyc_case_id"] = _json_safe(case_id)
+        found[position] = sent_values_digest(salt, values, HASHED_FIELDS)
+    return found
 
 
 def _problem_codes(report: CampaignResults) -> dict[int, list[dict[str, Any]]]:
@@ -233,48 +325,6 @@ def _sheet_facts(report: CampaignResults, sheet: str | os.PathLike[str] | None) 
     return facts
 
 
-def _journal_runs(report: CampaignResults) -> tuple[list[dict[str, Any]], set[str]]:
-    """Earlier runs recorded in the campaign's journal (a resumed campaign), and their principals."""
-    path = report.options.get("journal")
-    if not path:
-        return [], set()
-    current = {run.get("started_at") for run in report.runs}
-    runs: dict[str, dict[str, Any]] = {}
-    principals: set[str] = set()
-    try:
-        handle = Path(path).open(encoding="utf-8")
-    except OSError:
-        return [], set()
-    with handle:
-        for line in handle:
-            try:
-                data = json.loads(line)
-            except ValueError:
-                continue  # a torn line (see .journal)
-            if not isinstance(data, dict):
-                continue
-            run, principal = data.get("run"), data.get("principal")
-            if isinstance(principal, str) and principal:
-                principals.add(principal)
-            if not isinstance(run, str) or run in current:
-                continue
-            entry = runs.setdefault(
-                run, {"started_at": run, "finished_at": run, "principals": [], "rows_sent": 0,
-                      "from_journal": True}
-            )
-            entry["rows_sent"] += 1
-            at = data.get("at")
-            if isinstance(at, str):
-                entry["finished_at"] = max(entry["finished_at"], _as_z(at))
-            if isinstance(principal, str) and principal and principal not in entry["principals"]:
-                entry["principals"].append(principal)
-    return list(runs.values()), principals
-
-
-def _as_z(stamp: str) -> str:
-    return stamp.replace("+00:00", "Z")
-
-
 def _json_safe(value: Any) -> Any:
     """pandas/numpy scalars and missing values as plain JSON values."""
     if isinstance(value, dict):
@@ -300,11 +350,22 @@ def _json_safe(value: Any) -> Any:
 # --------------------------------------------------------------------------- writing
 
 
-def write_evidence(record: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+def write_evidence(
+    record: dict[str, Any],
+    path: str | os.PathLike[str],
+    *,
+    signing_key: Ed25519PrivateKey | None = None,
+) -> Path:
     """Write ``record`` as JSON to ``path`` and its one-page HTML summary beside it.
 
-    Returns the HTML file's path (``path`` with the suffix ``.html``).
+    With ``signing_key`` (:func:`~.signing.load_signing_key`) the chain head is
+    signed first (:func:`~.signing.sign_record`). Returns the HTML file's path
+    (``path`` with the suffix ``.html``).
     """
+    if signing_key is not None:
+        from .signing import sign_record
+
+        record = sign_record(record, signing_key)
     target = Path(path)
     target.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     summary = target.with_suffix(".html")
@@ -331,6 +392,7 @@ def summary_html(record: dict[str, Any], file_name: str) -> str:
         ("Stopped early", record.get("stopped_reason") or "no"),
         ("Entries", str(chain.get("length"))),
         ("Chain head (SHA-256)", chain.get("head", "")),
+        ("Signed by key", (chain.get("signature") or {}).get("key_id") or "(not signed)"),
     ]
     rows = "".join(f"<tr><th scope='row'>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in facts)
     counts = "".join(
@@ -351,8 +413,10 @@ def summary_html(record: dict[str, Any], file_name: str) -> str:
         "text-align:left;vertical-align:top}td.n{text-align:right}code{word-break:break-all}"
         "@page{size:A4;margin:15mm}</style></head><body>"
         f"<h1>Campaign evidence record</h1><p>Summary of <code>{esc(file_name)}</code>. "
-        "Check the record with <code>kyc-widgets verify-evidence "
-        f"{esc(file_name)}</code>; keep the chain head below with the change ticket.</p>"
+        "This page proves nothing by itself. Check the record with <code>kyc-widgets "
+        f"verify-evidence {esc(file_name)} --head HEAD</code> (the chain head below, kept with "
+        "the change ticket) or <code>--public-key KEY.pub</code> when it is signed; "
+        "<code>--against-api</code> compares it with the cases the API holds.</p>"
         f"<table>{rows}</table><h2>Rows per status</h2>"
         f"<table><thead><tr><th scope='col'>Status</th><th scope='col'>Rows</th></tr></thead>"
         f"<tbody>{counts}</tbody></table><h2>Runs</h2><table><thead><tr><th scope='col'>Started (UTC)</th>"
@@ -366,79 +430,138 @@ def summary_html(record: dict[str, Any], file_name: str) -> str:
 
 @dataclass(frozen=True)
 class EvidenceCheck:
-    """The result of :func:`verify_evidence`; true when nothing was found wrong."""
+    """The result of :func:`verify_evidence`; true when nothing was found wrong.
+
+    ``anchors`` says what, beyond the file itself, the record was checked
+    against (the chain head kept elsewhere, the signature by a given key):
+    without one, ``ok`` means "consistent in itself", which a rewritten file is
+    too. ``malformed`` is a record refused before its chain was looked at (one
+    problem); ``unreadable`` a file that could not be read at all.
+    """
 
     ok: bool
     problems: list[str] = field(default_factory=list)
     entries: int = 0
     head: str | None = None
+    anchors: tuple[str, ...] = ()
+    key_id: str | None = None
+    """The key id the record's signature names (checked only when a public key was given)."""
+    malformed: bool = False
+    unreadable: bool = False
+    record: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    """The record as read (None when it could not be): what ``--against-api`` compares."""
 
     def __bool__(self) -> bool:
         return self.ok
 
     def __str__(self) -> str:
-        if self.ok:
-            return f"OK: {self.entries} entries, chain head {self.head}"
-        return "NOT OK:\n" + "\n".join(f"- {problem}" for problem in self.problems)
+        if self.malformed or self.unreadable:
+            return f"NOT OK: {self.problems[0]}"
+        if not self.ok:
+            return "NOT OK:\n" + "\n".join(f"- {problem}" for problem in self.problems)
+        return f"OK: {self.entries} entries, chain head {self.head}\n{self.anchoring()}"
+
+    def anchoring(self) -> str:
+        """One sentence: what the check proved beyond the file being consistent in itself."""
+        if self.anchors:
+            return "Anchored by " + " and ".join(self.anchors) + ": the record was not rewritten."
+        signed = (
+            f" It is signed by key {self.key_id}: pass that key's .pub file to check it."
+            if self.key_id else ""
+        )
+        return (
+            "Not anchored: the file is consistent in itself, which a rewritten file can be too. "
+            "Give the chain head kept with the change ticket (--head) or the analyst's public "
+            "key (--public-key) to prove it was not rewritten." + signed
+        )
 
 
 def verify_evidence(
-    path_or_record: str | os.PathLike[str] | dict[str, Any], *, expected_head: str | None = None
+    path_or_record: str | os.PathLike[str] | dict[str, Any],
+    *,
+    expected_head: str | None = None,
+    public_key: Ed25519PublicKey | str | os.PathLike[str] | None = None,
 ) -> EvidenceCheck:
-    """Recompute an evidence record's hash chain; report edits, removals and reordering.
+    """Read a record strictly and recompute its hash chain (see "What a check proves" above).
 
-    ``expected_head`` (kept elsewhere, e.g. in the change ticket) also
-    catches a file whose whole chain was recomputed.
+    ``expected_head`` (kept elsewhere, e.g. in the change ticket) and
+    ``public_key`` (the analyst's ``.pub`` file or key, for a signed record)
+    each catch a file whose whole chain was recomputed. Never raises for the
+    record's content: a malformed record is a check with one problem.
     """
-    if isinstance(path_or_record, dict):
-        record: Any = path_or_record
-    else:
-        try:
-            record = json.loads(Path(path_or_record).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            return EvidenceCheck(False, [f"cannot read the record: {type(exc).__name__}"])
-        except ValueError:
-            return EvidenceCheck(False, ["the record is not valid JSON: it was edited or truncated"])
-    if not isinstance(record, dict) or not isinstance(record.get("chain"), dict):
-        return EvidenceCheck(False, ["not an evidence record (no hash chain)"])
+    try:
+        record = _read_record(path_or_record)
+    except OSError as exc:
+        return EvidenceCheck(False, [f"cannot read the record: {exc.strerror or exc}"],
+                             unreadable=True)
+    except MalformedRecord as exc:
+        return EvidenceCheck(False, [f"the record is malformed: {exc}"], malformed=True)
     chain = record["chain"]
-    entries = record.get("entries")
-    if not isinstance(entries, list):
-        return EvidenceCheck(False, ["the record has no list of entries"])
+    entries = record["entries"]
+    problems = _chain_problems(record)
+    anchors: list[str] = []
+    if expected_head is not None:
+        if chain["head"] == expected_head:
+            anchors.append("the chain head given")
+        else:
+            problems.append("the chain's head is not the one expected: the record was rewritten")
+    signature = chain.get("signature")
+    key_id = signature["key_id"] if isinstance(signature, dict) else None
+    if public_key is not None:
+        from .signing import load_public_key, signature_problems
+
+        key = load_public_key(public_key) if isinstance(public_key, (str, os.PathLike)) else public_key
+        found = signature_problems(record, key)
+        problems.extend(found)
+        if not found:
+            anchors.append(f"the signature of key {key_id}")
+    return EvidenceCheck(
+        not problems, problems, len(entries), chain["head"], tuple(anchors), key_id, record=record
+    )
+
+
+def _read_record(path_or_record: str | os.PathLike[str] | dict[str, Any]) -> dict[str, Any]:
+    """The record, parsed strictly and of the right shape; ``MalformedRecord`` or ``OSError``."""
+    if isinstance(path_or_record, dict):
+        check_shape(path_or_record)
+        return path_or_record
+    data = Path(path_or_record).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedRecord("the record is not UTF-8 text: it was edited or is another file") from None
+    return parse_record(text)
+
+
+def _chain_problems(record: dict[str, Any]) -> list[str]:
+    """Everything wrong with the chain itself: header, entries, order, length, head, counts."""
+    chain = record["chain"]
+    entries: list[dict[str, Any]] = record["entries"]
     problems: list[str] = []
-    if record.get("format") != EVIDENCE_FORMAT:
-        problems.append(f"unknown format {record.get('format')!r}")
-    if chain.get("algorithm") != "sha256":
+    if chain["algorithm"] != "sha256":
         problems.append("unknown hash algorithm")
-    if _genesis(record) != chain.get("genesis"):
+    if _genesis(record) != chain["genesis"]:
         problems.append("the header (times, sheet, mapping, options or counts) was edited")
-    prev = chain.get("genesis")
+    prev = chain["genesis"]
     for position, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            problems.append(f"entry {position} is not an object")
-            continue
-        where = f"entry {position} (sheet row {entry.get('sheet_row')})"
-        if entry.get("seq") != position:
-            problems.append(f"{where} carries sequence number {entry.get('seq')}: entries were "
+        where = f"entry {position} (sheet row {entry['sheet_row']})"
+        if entry["seq"] != position:
+            problems.append(f"{where} carries sequence number {entry['seq']}: entries were "
                             "removed, added or reordered")
-        if entry.get("prev") != prev:
+        if entry["prev"] != prev:
             problems.append(f"{where} does not follow the entry before it: entries were removed, "
                             "added or reordered")
-        if _entry_hash(str(entry.get("prev")), entry) != entry.get("hash"):
+        if _entry_hash(entry["prev"], entry) != entry["hash"]:
             problems.append(f"{where} was edited")
-        prev = entry.get("hash")
-    if chain.get("length") != len(entries):
-        problems.append(f"the chain lists {chain.get('length')} entries, the file holds {len(entries)}")
-    if prev != chain.get("head"):
+        prev = entry["hash"]
+    if chain["length"] != len(entries):
+        problems.append(f"the chain lists {chain['length']} entries, the file holds {len(entries)}")
+    if prev != chain["head"]:
         problems.append("the last entry is not the chain's head: entries were removed or added")
-    if expected_head is not None and chain.get("head") != expected_head:
-        problems.append("the chain's head is not the one expected: the record was rewritten")
     counted: dict[str, int] = {}
     for entry in entries:
-        if isinstance(entry, dict):
-            counted[str(entry.get("status"))] = counted.get(str(entry.get("status")), 0) + 1
-    stated = {k: v for k, v in (record.get("counts") or {}).items() if v}
+        counted[entry["status"]] = counted.get(entry["status"], 0) + 1
+    stated = {k: v for k, v in record["counts"].items() if v}
     if counted != stated:
         problems.append("the counts per status do not match the entries")
-    head = chain.get("head") if isinstance(chain.get("head"), str) else None
-    return EvidenceCheck(not problems, problems, len(entries), head)
+    return problems

@@ -42,8 +42,10 @@ How it is built, and why:
   unsent row ``not_attempted``.
 - **Journal** (:mod:`.journal`): opened before the first request (an
   unwritable path fails before anything is sent); outcomes are appended as
-  they happen; a later run with the same journal skips rows that already
-  landed, and warns when the journal was written for another campaign.
+  they happen, after a header naming the API, campaign and principal. A later
+  run with the same journal refuses it when it names another API, looks up
+  each row it calls done and skips only those the API confirms
+  (:mod:`.resume`), and warns when it was written for another campaign.
 - **One options object** (:class:`~.options.BatchOptions`): the settings are
   validated once, before anything else; ``mode`` says whether rows are sent
   (``send``), only checked (``check_rows``) or looked up on the API
@@ -80,13 +82,14 @@ from .identity import CampaignRequiredError, campaign_slug
 from .journal import Journal
 from .mapping import as_mapping
 from .options import BatchMode, BatchOptions
-from .outcomes import Outcome, send_row
+from .outcomes import send_row
 from .preflight import Preflight, preflight
 from .problems import concat_problems, field_problems
 from .report import BatchReport
 from .results import RESULT_COLUMNS
+from .resume import resume_from_journal
 from .run import PROGRESS_INTERVAL, BatchProgress, ResultColumns, Run
-from .status import DONE_STATUSES, RowStatus
+from .status import RowStatus
 from .stop import Settable, StopSignal
 from .subjects import hold_same_subject
 
@@ -161,20 +164,29 @@ async def abatch_create(
     columns = _initial_columns(pre)
     slug = _slug_or_none(options.campaign)
     journal = Journal(options.journal) if options.journal is not None else None
-    to_send, notes = _skip_journaled(pre, columns, journal, slug)
-    to_send = hold_same_subject(pre, columns.data, to_send, allow=options.allow_same_subject)
     stop = StopSignal(cancel, gate=client.pacing if client is not None else None)
-
     stop_reason: str | None = None
-    if options.mode is BatchMode.CHECK_ROWS:
-        columns.data["status"][to_send] = RowStatus.WOULD_CREATE
-    else:
-        stop_reason = await _execute(
-            client, pre, columns, to_send, options, stop=stop, started=started, slug=slug,
-            journal=journal, on_progress=on_progress, started_at=started_at,
+    try:  # the journal's outcomes count only once the API confirms them (see .resume)
+        resumed = await resume_from_journal(
+            client, pre, columns, journal, options, slug=slug, stop=stop, started=started,
+            started_at=started_at,
         )
+        to_send = hold_same_subject(pre, columns.data, resumed.to_send,
+                                    allow=options.allow_same_subject)
+        if options.mode is BatchMode.CHECK_ROWS:
+            columns.data["status"][to_send] = RowStatus.WOULD_CREATE
+        else:
+            stop_reason = await _execute(
+                client, pre, columns, to_send, options, stop=stop, started=started, slug=slug,
+                journal=journal, on_progress=on_progress, started_at=started_at,
+            )
+    finally:
+        if journal is not None:
+            journal.close()
+    notes = resumed.notes
     report = _report(pre, columns, options, stopped=stop_reason, started=started, notes=notes)
-    return stamp_run(report, client, options.record(), started_at, columns.principals)
+    return stamp_run(report, client, options.record(), started_at, columns.principals,
+                     earlier=resumed.runs)
 
 
 async def _execute(
@@ -317,48 +329,6 @@ def _initial_columns(pre: Preflight) -> ResultColumns:
     columns.data["error_message"][:] = pre.error_message.to_numpy(dtype=object)
     columns.data["attempts"][:] = 0
     return columns
-
-
-def _skip_journaled(
-    pre: Preflight, columns: ResultColumns, journal: Journal | None, slug: str | None
-) -> tuple[np.ndarray, list[str]]:
-    """Positions to send (ready rows, minus those an earlier run's journal says landed),
-    and warnings about the journal."""
-    ready = np.flatnonzero(pre.ready.to_numpy())
-    if journal is None:
-        return ready, []
-    previous = journal.load()
-    if not previous:
-        return ready, []
-    notes = []
-    other = sorted({e.campaign for e in previous.values() if e.campaign} - {slug})
-    if other and slug is not None:
-        notes.append(
-            f"The journal was written for campaign {', '.join(repr(c) for c in other)}, this run is "
-            f"for {slug!r}: rows whose external id is derived from the campaign name get different "
-            "ids, so the journal cannot skip them and the API will not recognise them as the same "
-            "cases. If this is a resume, use the earlier campaign name."
-        )
-        logger.warning("journal: written for another campaign than this run's")
-    ids = columns.data["kyc_case_id"]
-    keep = []
-    for position in ready.tolist():
-        entry = previous.get(ids[position])
-        if entry is not None and entry.status in DONE_STATUSES:
-            columns.set(
-                position,
-                Outcome(
-                    RowStatus(entry.status),
-                    case_id=entry.case_id,
-                    http_status=entry.http_status,
-                    request_id=entry.request_id,
-                    attempts=0,
-                    note="outcome from the journal of an earlier run; not sent again",
-                ),
-            )
-        else:
-            keep.append(position)
-    return np.asarray(keep, dtype=np.int64), notes
 
 
 def _report(

@@ -19,7 +19,13 @@ row (``would_create``, ``exists``, ``exists_differs``); it needs the token and
 base URL like a real run, and a refused token exits 2 the same way.
 ``--evidence OUT.json`` writes the campaign's hash-chained evidence record and
 a one-page HTML summary beside it (checked with ``kyc-widgets
-verify-evidence``); its folder is checked before the first request.
+verify-evidence``); its folder is checked before the first request, and the
+chain head is printed to be kept elsewhere. ``--signing-key FILE`` (made with
+``kyc-widgets evidence-key``) signs the head; a key that cannot be used (missing,
+readable by other users, not an Ed25519 key) is exit 2 before anything is sent.
+A ``--journal`` written against another API than this run's is exit 2 before
+anything is sent; the rows a journal calls done are looked up on the API and
+skipped only when it confirms them (:mod:`kyc_widgets.batch.resume`).
 
 Progress goes to stderr, the summary to stdout; nothing printed contains
 names, e-mails or user ids. The exit codes are
@@ -42,6 +48,7 @@ from kyc_widgets.defaults import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
 
 if TYPE_CHECKING:
     import pandas as pd
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from kyc_widgets.api.client import KycApiClient
     from kyc_widgets.batch import BatchReport, CampaignMapping
@@ -87,6 +94,8 @@ def add_batch_parser(subparsers: Subparsers) -> None:
         "--evidence", metavar="OUT.json",
         help="write the campaign's evidence record (and OUT.html, a printable summary)",
     )
+    parser.add_argument("--signing-key", metavar="FILE", help="with --evidence: sign the record's "
+                        "chain head with this key (made with 'kyc-widgets evidence-key')")
     parser.add_argument(
         "--allow-same-subject", action="store_true",
         help="also send rows that repeat another row's customer and reason under another id",
@@ -178,6 +187,7 @@ def run_batch(args: argparse.Namespace) -> int:
     """
     try:
         report_path, evidence_path = _validate_arguments(args)
+        signing_key = _signing_key(args, evidence_path)
         options = _batch_options(args)
         frame, mapping = _read_sheet_and_mapping(args)
         for path, option in ((report_path, "--report"), (evidence_path, "--evidence")):
@@ -188,7 +198,7 @@ def run_batch(args: argparse.Namespace) -> int:
         if report_path is not None:
             _write_report(report, report_path, personal=not args.no_personal_data)
         if evidence_path is not None:
-            _write_evidence(report, evidence_path, sheet=args.sheet)
+            _write_evidence(report, evidence_path, sheet=args.sheet, signing_key=signing_key)
     except _UsageError as exc:
         return usage_error("batch", str(exc))
     return _exit_code(report, report_path)
@@ -205,6 +215,21 @@ def _validate_arguments(args: argparse.Namespace) -> tuple[Path | None, Path | N
     if evidence_path is not None and evidence_path.suffix.lower() != ".json":
         raise _UsageError("--evidence must end in .json")
     return report_path, evidence_path
+
+
+def _signing_key(args: argparse.Namespace, evidence_path: Path | None) -> Ed25519PrivateKey | None:
+    """``--signing-key``: the private key, loaded before anything is sent (or None)."""
+    path = getattr(args, "signing_key", None)
+    if not path:
+        return None
+    if evidence_path is None:
+        raise _UsageError("--signing-key signs the evidence record: use it with --evidence OUT.json")
+    from kyc_widgets.batch.signing import SigningKeyError, load_signing_key
+
+    try:
+        return load_signing_key(path)
+    except SigningKeyError as exc:
+        raise _UsageError(f"{exc}. Nothing was sent.") from None
 
 
 def _batch_options(args: argparse.Namespace) -> BatchOptions:
@@ -302,6 +327,7 @@ def _run(
         MappingError,
         batch_create,
     )
+    from kyc_widgets.batch.journal import JournalMismatchError
 
     client = _build_client(args, options.mode)
     try:
@@ -310,6 +336,8 @@ def _run(
         raise _UsageError(str(exc)) from None
     except CampaignRequiredError as exc:
         raise _UsageError(str(exc).replace("campaign='<name>'", "--campaign NAME")) from None
+    except JournalMismatchError as exc:  # a journal of another API: its lines are not ours
+        raise _UsageError(str(exc)) from None
     except OSError as exc:  # the journal: opened before the first request
         raise _UsageError(
             f"cannot use the journal {args.journal}: {exc.strerror or exc}. Nothing was sent."
@@ -372,15 +400,26 @@ def _write_report(report: BatchReport, path: Path, *, personal: bool) -> None:
         )
 
 
-def _write_evidence(report: BatchReport, path: Path, *, sheet: str) -> None:
-    """``--evidence``: the hash-chained record, its HTML summary, and the chain head printed."""
+def _write_evidence(
+    report: BatchReport, path: Path, *, sheet: str, signing_key: Ed25519PrivateKey | None
+) -> None:
+    """``--evidence``: the hash-chained record (signed with ``--signing-key``), its HTML
+    summary, and the chain head printed, to be kept elsewhere (the change ticket)."""
+    from kyc_widgets.batch.evidence import write_evidence
+
     try:
-        summary_path = report.to_evidence(path, sheet=sheet)
+        summary_path = write_evidence(report.evidence(sheet=sheet), path, signing_key=signing_key)
     except OSError as exc:
         raise _UsageError(
             f"the evidence record could not be written to {path}: {exc.strerror or exc}"
         ) from None
-    print(f"Evidence written to {path} (summary: {summary_path.name}); chain head {_head(path)}")
+    signed = ""
+    if signing_key is not None:
+        from kyc_widgets.batch.signing import key_id
+
+        signed = f", signed with key {key_id(signing_key.public_key())}"
+    print(f"Evidence written to {path} (summary: {summary_path.name}); "
+          f"chain head {_head(path)}{signed}")
 
 
 def _exit_code(report: BatchReport, report_path: Path | None) -> int:
