@@ -8,19 +8,29 @@ What the page then shows is the browser test's job.
 from __future__ import annotations
 
 import os
+import queue
 import re
+import shutil
+import signal
+import stat
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import IO
 
 import httpx
+import pytest
 
 from kyc_widgets.cli.app import (
     DEFAULT_NOTEBOOK,
     NOTEBOOKS_DIR,
     free_port,
     kernel_environment,
+    lab_command,
     port_is_free,
+    token_environment,
     voila_command,
 )
 
@@ -85,9 +95,14 @@ def test_token_travels_in_the_environment_not_on_the_command_line() -> None:
     env = kernel_environment("http://127.0.0.1:1", "tok-123", is_sandbox=True, base={})
     assert env["KYC_API_TOKEN"] == "tok-123"
     assert env["KYC_API_IS_SANDBOX"] == "1"
-    command = voila_command(DEFAULT_NOTEBOOK, port=free_port(), token="access")
+    command = voila_command(DEFAULT_NOTEBOOK, port=free_port())
     assert not any("tok-123" in part for part in command)
     assert "--Voila.ip=127.0.0.1" in command
+    # The servers' own access tokens are not on their command lines either: a file does it.
+    lab = lab_command(ROOT / "notebooks", port=free_port())
+    for part in (*command, *lab):
+        assert not re.search(r"token=(?!True$)", part, re.IGNORECASE), part
+    assert "--Voila.auto_token=True" in command
     without = kernel_environment("https://kyc.example.com", None, base={"KYC_API_TOKEN": "old"})
     assert "KYC_API_TOKEN" not in without and "KYC_API_IS_SANDBOX" not in without
 
@@ -186,10 +201,99 @@ def test_quiet_lines_drops_only_the_noise() -> None:
 
 
 def test_voila_culls_idle_kernels_and_stays_quiet() -> None:
-    command = voila_command(
-        DEFAULT_NOTEBOOK, port=free_port(), token="t", cull_idle_timeout=7, cull_interval=3
-    )
+    command = voila_command(DEFAULT_NOTEBOOK, port=free_port(), cull_idle_timeout=7, cull_interval=3)
     assert "--MappingKernelManager.cull_idle_timeout=7" in command
     assert "--MappingKernelManager.cull_interval=3" in command
     assert "--MappingKernelManager.cull_connected=False" in command
     assert "--Voila.log_level=WARN" in command
+
+
+def test_the_access_token_file_is_private_and_replaces_an_inherited_token(tmp_path: Path) -> None:
+    env = token_environment({"JUPYTER_TOKEN": "inherited", "PATH": "/bin"}, tmp_path, "tok-abc")
+    path = Path(env["JUPYTER_TOKEN_FILE"])
+    assert path.read_text() == "tok-abc"  # no newline: jupyter_server reads the file whole
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "JUPYTER_TOKEN" not in env and env["PATH"] == "/bin"
+
+
+# --------------------------------------------------------------------------- another local user
+
+
+OTHER_USER = "nobody"
+
+
+def _as_other_user(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["runuser", "-u", OTHER_USER, "--", *command], capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def _lines_until(stream: IO[str], marker: str, timeout: float) -> list[str]:
+    """The launcher's output lines up to the one containing ``marker`` (read in a thread)."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            seen.append(lines.get(timeout=1))
+        except queue.Empty:
+            continue
+        if marker in seen[-1]:
+            return seen
+    raise AssertionError("the app did not start:\n" + "".join(seen))
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("runuser") is None,
+    reason="needs root to run commands as another local user (runuser -u nobody)",
+)
+def test_another_local_user_finds_no_token_in_the_process_table() -> None:
+    """``make demo --lab`` running, its page open (a kernel holds the API token): ``nobody``
+    reads every process's command line and finds none of the three tokens."""
+    env = _clean_env()
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "kyc_widgets.cli.app", "--port", "0", "--lab", "--lab-port", "0"],
+        env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert launcher.stdout is not None
+        out = "".join(_lines_until(launcher.stdout, "press Ctrl-C to stop", timeout=180))
+        app = re.search(r"Open the app:\s+(http://127\.0\.0\.1:(\d+)/\?token=([\w-]+))", out)
+        lab = re.search(r"JupyterLab:\s+http://127\.0\.0\.1:(\d+)/lab\?token=([\w-]+)", out)
+        api = re.search(r"demo token (\S+)\)", out)
+        assert app and lab and api, out
+        tokens = {"Voila": app.group(3), "JupyterLab": lab.group(2), "the API": api.group(1)}
+        assert httpx.get(app.group(1), timeout=120).status_code == 200  # a kernel now runs
+        lab_url = f"http://127.0.0.1:{lab.group(1)}/api/status"
+        assert httpx.get(lab_url, timeout=30).status_code == 403
+        assert httpx.get(lab_url, headers={"Authorization": f"token {tokens['JupyterLab']}"},
+                         timeout=30).status_code == 200
+
+        table = _as_other_user("ps", "-eww", "-o", "pid=,args=")
+        assert table.returncode == 0, table.stderr
+        assert f"--port={app.group(2)}" in table.stdout  # nobody does see the servers...
+        assert f"--ServerApp.port={lab.group(1)}" in table.stdout
+        assert "ipykernel" in table.stdout  # ...and the page's kernel
+        cmdlines = _as_other_user("sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '")
+        for name, token in tokens.items():
+            assert token not in table.stdout, f"{name}'s token is in the process table"
+            assert token not in cmdlines.stdout, f"{name}'s token is in a /proc/PID/cmdline"
+
+        voila_pid = next(line.split()[0] for line in table.stdout.splitlines()
+                         if f"--port={app.group(2)}" in line)
+        environ = Path(f"/proc/{voila_pid}/environ").read_bytes().split(b"\0")
+        token_file = next(item.split(b"=", 1)[1].decode() for item in environ
+                          if item.startswith(b"JUPYTER_TOKEN_FILE="))
+        assert _as_other_user("cat", f"/proc/{voila_pid}/environ").returncode != 0
+        assert _as_other_user("cat", token_file).returncode != 0
+        assert Path(token_file).read_text() == tokens["Voila"]
+    finally:
+        launcher.send_signal(signal.SIGTERM)
+        try:
+            launcher.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            launcher.kill()
+            launcher.wait(timeout=10)
+    assert launcher.returncode == 0
+    assert not Path(token_file).exists()  # removed with the server's folder

@@ -13,7 +13,13 @@ Why this shape:
   kernel's environment, which Voila and JupyterLab pass down from this process. The
   token therefore never goes into the notebook file, a widget value or a URL.
 - Voila and JupyterLab each get a random access token of their own: they run code with
-  the analyst's API token, so another local user must not be able to drive them.
+  the analyst's API token, so another local user must not be able to drive them. The
+  access token never goes on their command line either (any local user reads those with
+  ``ps`` or ``/proc/PID/cmdline``): it is written to a file readable by the user alone
+  (mode 0600, in the server's private 0700 folder) and the server reads it from there,
+  through jupyter_server's ``JUPYTER_TOKEN_FILE`` (:func:`token_environment`). A process's
+  environment (``/proc/PID/environ``) is readable by its user alone, like that file.
+  ``tests/test_app.py`` starts the app and reads the process table as ``nobody``.
 - Both run as subprocesses of the same Python (``sys.executable -m voila``), so the
   widget frontends come from the installed ``jupyterlab_widgets`` / Voila bundles and
   the app works offline.
@@ -70,6 +76,7 @@ __all__ = [
     "quiet_lines",
     "serving_copy",
     "start_lab",
+    "token_environment",
     "start_voila",
     "stop_process",
     "voila_command",
@@ -156,7 +163,6 @@ def voila_command(
     notebook: Path,
     *,
     port: int,
-    token: str,
     host: str = LOOPBACK,
     show_tracebacks: bool = False,
     cull_idle_timeout: int = DEFAULT_CULL_IDLE_SECONDS,
@@ -173,6 +179,11 @@ def voila_command(
     an analyst acts on. Notebook 7's JupyterLab
     extension (installed with ``notebook``) is not loaded: it needs JupyterLab's
     document registry, which Voila does not have, and would only log an error.
+
+    No access token on this command line: ``Voila.auto_token`` makes Voila's identity
+    provider take its token from the environment's ``JUPYTER_TOKEN_FILE``
+    (:func:`token_environment`); without that variable it would make up a token of its
+    own (Voila alone would serve *no* token unless one is configured or ``auto_token`` set).
     """
     return [
         sys.executable,
@@ -183,7 +194,7 @@ def voila_command(
         f"--port={port}",
         f"--Voila.ip={host}",
         "--Voila.port_retries=0",
-        f"--Voila.token={token}",
+        "--Voila.auto_token=True",
         f"--show_tracebacks={show_tracebacks}",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_timeout}",
         f"--MappingKernelManager.cull_interval={cull_interval}",
@@ -197,14 +208,15 @@ def voila_command(
 
 
 def lab_command(
-    root_dir: Path, *, port: int, token: str, host: str = LOOPBACK, verbose: bool = False
+    root_dir: Path, *, port: int, host: str = LOOPBACK, verbose: bool = False
 ) -> list[str]:
     """The JupyterLab command line for the notebooks folder on ``host:port``.
 
     The extension manager is read-only so that Lab does not query PyPI at start-up
     (the app works offline); ``--allow-root`` only where we already run as root
     (containers, CI), where JupyterLab would otherwise refuse to start. Its log is at
-    WARN level unless ``verbose``: we print the URL ourselves.
+    WARN level unless ``verbose``: we print the URL ourselves. The access token comes
+    from ``JUPYTER_TOKEN_FILE`` (:func:`token_environment`), never from this command line.
     """
     command = [
         sys.executable,
@@ -216,7 +228,6 @@ def lab_command(
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={root_dir}",
-        f"--IdentityProvider.token={token}",
         "--LabApp.extension_manager=readonly",
         f"--ServerApp.log_level={'INFO' if verbose else 'WARN'}",
         f"--LabApp.log_level={'INFO' if verbose else 'WARN'}",
@@ -340,15 +351,41 @@ class ServedApp:
 
 
 def _workdir() -> Path:
-    """A private folder for one server, in the system temp folder (outside the repository)."""
+    """A private folder for one server, in the system temp folder (outside the repository).
+
+    ``mkdtemp`` makes it mode 0700: no other user lists or reads what is in it (the
+    notebooks' copy, the kernels' temporary files, the access token's file).
+    """
     return Path(tempfile.mkdtemp(prefix="kyc-app-"))
 
 
-def _server_env(env: Mapping[str, str], workdir: Path) -> dict[str, str]:
-    """``env`` with ``TMPDIR`` inside ``workdir``: kernels' temporary files go with it."""
+def _server_env(env: Mapping[str, str], workdir: Path, token: str) -> dict[str, str]:
+    """``env`` with ``TMPDIR`` inside ``workdir`` (kernels' temporary files go with it) and
+    the access token's file (:func:`token_environment`)."""
     tmp = workdir / "tmp"
     tmp.mkdir(exist_ok=True)
-    return {**env, "TMPDIR": str(tmp)}
+    return {**token_environment(env, workdir, token), "TMPDIR": str(tmp)}
+
+
+TOKEN_FILE_NAME = "access-token"
+
+
+def token_environment(env: Mapping[str, str], folder: Path, token: str) -> dict[str, str]:
+    """``env`` for a Jupyter server that reads its access ``token`` from a file in ``folder``.
+
+    The file is created with mode 0600 (never readable by another user, not even for a
+    moment) and holds the token without a newline: jupyter_server reads it whole.
+    ``JUPYTER_TOKEN_FILE`` names it; a ``JUPYTER_TOKEN`` inherited from the caller's
+    environment is removed, since jupyter_server would prefer it to the file. ``folder``
+    should be private (:func:`_workdir` is 0700).
+    """
+    path = folder / TOKEN_FILE_NAME
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(token)
+    out = {name: value for name, value in env.items() if name != "JUPYTER_TOKEN"}
+    out["JUPYTER_TOKEN_FILE"] = str(path)
+    return out
 
 
 def _spawn(
@@ -412,7 +449,6 @@ def start_voila(
         command = voila_command(
             served,
             port=listen_port,
-            token=access_token,
             host=host,
             show_tracebacks=show_tracebacks,
             cull_idle_timeout=cull_idle_timeout,
@@ -449,7 +485,8 @@ def _start(
     try:
         command, cwd = prepare(workdir)
         process, log, pump = _spawn(
-            command, env=_server_env(env, workdir), cwd=cwd, log_path=log_path, verbose=verbose
+            command, env=_server_env(env, workdir, token), cwd=cwd, log_path=log_path,
+            verbose=verbose,
         )
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -490,9 +527,7 @@ def start_lab(
 
     def prepare(workdir: Path) -> tuple[list[str], Path]:
         root = serving_copy(root_dir, workdir)
-        command = lab_command(
-            root, port=listen_port, token=access_token, host=host, verbose=verbose
-        )
+        command = lab_command(root, port=listen_port, host=host, verbose=verbose)
         return command, root
 
     return _start(
