@@ -222,11 +222,19 @@ def match_country(text: str) -> CountryMatch:
 
 
 def country_name(code: str) -> str:
-    """The English name people use for an alpha-2 code (``common_name`` when there is one)."""
+    """The English name people use for an alpha-2 code (``common_name`` when there is one).
+
+    A name that also means another country ("Congo") gives way to the official
+    name ("Republic of the Congo"), so a label or a message names one country.
+    """
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         raise KeyError(code)
-    return str(getattr(country, "common_name", None) or country.name)
+    name = str(getattr(country, "common_name", None) or country.name)
+    official = getattr(country, "official_name", None)
+    if official and len(_english().get(normalise_name(name), ())) > 1:
+        return str(official)
+    return name
 
 
 def country_label(code: str) -> str:
@@ -380,7 +388,9 @@ def _add(table: dict[str, set[str]], names: Iterable[str], code: str) -> None:
             table.setdefault(key, set()).add(code)
 
 
+@functools.cache
 def _english() -> dict[str, set[str]]:
+    """English names and their short forms -> codes (cheap: no catalogue is read)."""
     table: dict[str, set[str]] = {}
     for country in pycountry.countries:
         for attr in ("name", "common_name", "official_name"):
@@ -422,7 +432,7 @@ def _local() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
 @functools.cache
 def _index() -> tuple[tuple[Kind, _Table], ...]:
     """The name tables, strongest first (built once, on first use)."""
-    english = _english()
+    english = dict(_english())
     aliases: dict[str, set[str]] = {}
     _add_aliases(aliases)
     local, official = _local()
