@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from factories import CORE_BANKING_CONSTANTS, core_banking_frame
 
-from kyc_widgets import CampaignMapping, MappingError, batch_create, suggest_mapping
+from kyc_widgets import CampaignMapping, MappingError, RowStatus, batch_create, suggest_mapping
 from kyc_widgets.batch import preflight
 from kyc_widgets.batch.mapping import CONFIDENT
 from kyc_widgets.sandbox import Sandbox
@@ -63,7 +63,7 @@ def test_a_confirmed_campaign_of_names_is_sent_as_codes_and_korea_names_its_cand
 ) -> None:
     mapping = suggest_mapping(names_frame()).with_constants(CORE_BANKING_CONSTANTS).confirm()
     report = batch_create(client, names_frame(), campaign="countries", mapping=mapping, progress=False)
-    assert report.summary()["created"] == 5 and report.summary()["invalid"] == 1
+    assert report.summary()[RowStatus.CREATED] == 5 and report.summary()[RowStatus.INVALID] == 1
     stored = [
         client.get_case(case_id).case.country_of_onboarding
         for case_id, status in zip(report.results["kyc_case_id"], report.results["status"])
@@ -124,7 +124,7 @@ def test_the_mapping_file_keeps_the_country_map_and_the_evidence_names_it(
     assert without_korea.fingerprint() != loaded.fingerprint()  # the country map is fingerprinted
 
     report = batch_create(client, names_frame(), campaign="countries", mapping=loaded, progress=False)
-    assert report.summary()["created"] == 6
+    assert report.summary()[RowStatus.CREATED] == 6
     report.to_evidence(tmp_path / "evidence.json")
     record = json.loads((tmp_path / "evidence.json").read_text(encoding="utf-8"))
     assert record["mapping"]["campaign_mapping"] == {"file": "crm.json", "fingerprint": loaded.fingerprint()}
