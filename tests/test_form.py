@@ -445,13 +445,24 @@ def test_on_change_reports_user_edits_only() -> None:
 
 
 def test_unsupported_field_type_needs_exclude_or_widget() -> None:
+    class WithBlob(BaseModel):
+        blob: bytes
+        title: str
+
+    with pytest.raises(TypeError, match="blob"):
+        SchemaForm(WithBlob)
+    assert list(SchemaForm(WithBlob, exclude=["blob"]).fields) == ["title"]
+    form = SchemaForm(WithBlob, widgets={"blob": W.Textarea})
+    form.fields["blob"].value = "raw"
+    form.fields["title"].value = "T"
+    assert form.validate() == WithBlob(blob=b"raw", title="T")
+
+
+def test_a_widget_can_replace_a_whole_list_editor() -> None:
     class WithList(BaseModel):
         tags: list[str]
         title: str
 
-    with pytest.raises(TypeError, match="tags"):
-        SchemaForm(WithList)
-    assert list(SchemaForm(WithList, exclude=["tags"]).fields) == ["title"]
     form = SchemaForm(WithList, widgets={"tags": W.TagsInput})
     form.fields["tags"].value = ["a", "b"]
     form.fields["title"].value = "T"

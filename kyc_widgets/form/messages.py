@@ -47,8 +47,33 @@ _TYPE_MESSAGES: dict[str, str] = {
     "datetime_type": "Enter a valid date and time.",
     "time_parsing": "Enter a valid time.",
     "bool_parsing": CHOICE_MESSAGE,
+    "bool_type": CHOICE_MESSAGE,
     "extra_forbidden": "This field is not accepted here.",
+    "uuid_parsing": "Enter a valid UUID (e.g. 123e4567-e89b-12d3-a456-426614174000).",
+    "uuid_type": "Enter a valid UUID (e.g. 123e4567-e89b-12d3-a456-426614174000).",
+    "url_parsing": "Enter a valid web address (e.g. https://example.com).",
+    "url_scheme": "Enter a web address starting with http:// or https://.",
+    "union_tag_invalid": CHOICE_MESSAGE,
+    "union_tag_not_found": CHOICE_MESSAGE,
+    "string_pattern_mismatch": "This does not have the expected format.",
+    "model_type": "Fill in this section.",
+    "model_attributes_type": "Fill in this section.",
+    "dict_type": "Fill in this section.",
+    "list_type": "Enter a list of items.",
+    "time_delta_parsing": "Enter a valid duration.",
 }
+
+_BOUND_MESSAGES: dict[str, tuple[str, str]] = {
+    "greater_than_equal": ("ge", "Enter a number of at least {}."),
+    "greater_than": ("gt", "Enter a number greater than {}."),
+    "less_than_equal": ("le", "Enter a number of at most {}."),
+    "less_than": ("lt", "Enter a number less than {}."),
+    "multiple_of": ("multiple_of", "Enter a multiple of {}."),
+    "decimal_max_digits": ("max_digits", "Use at most {} digits in all."),
+    "decimal_max_places": ("decimal_places", "Use at most {} digits after the decimal point."),
+    "decimal_whole_digits": ("whole_digits", "Use at most {} digits before the decimal point."),
+}
+"""Constraint errors (``ge``/``le``/``gt``/``lt``/``multiple_of``/digits): ctx key, sentence."""
 
 
 def humanize_error(error: ErrorDetails, spec: FieldSpec | None = None, raw: Any = None) -> str:
@@ -67,6 +92,11 @@ def humanize_error(error: ErrorDetails, spec: FieldSpec | None = None, raw: Any 
     if kind in _TYPE_MESSAGES:
         return _TYPE_MESSAGES[kind]
     ctx = error.get("ctx") or {}
+    if kind in _BOUND_MESSAGES and _BOUND_MESSAGES[kind][0] in ctx:
+        key, sentence = _BOUND_MESSAGES[kind]
+        return sentence.format(ctx[key])
+    if kind in ("too_short", "too_long") and spec is not None and spec.kind in ("list", "dict"):
+        return _count_message(kind, ctx)
     if kind == "string_too_short" and "min_length" in ctx:
         n = ctx["min_length"]
         return REQUIRED_MESSAGE if n == 1 else f"Use at least {n} characters."
@@ -77,6 +107,15 @@ def humanize_error(error: ErrorDetails, spec: FieldSpec | None = None, raw: Any 
         message = message.removeprefix(prefix)
     message = message[:1].upper() + message[1:]
     return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def _count_message(kind: str, ctx: dict[str, Any]) -> str:
+    """A list or dict with too few or too many items, said in items."""
+    if kind == "too_short":
+        n = int(ctx.get("min_length", 1))
+        return f"Add at least {n} item{'s' if n != 1 else ''}."
+    n = int(ctx.get("max_length", 0))
+    return f"Remove items: at most {n} {'is' if n == 1 else 'are'} allowed."
 
 
 def _is_blank(value: Any) -> bool:

@@ -3,8 +3,11 @@
 Why not an existing generator: a form an analyst relies on needs per-field
 error messages next to the field, required markers, empty-means-``None`` for
 optional fields, labels tied to their inputs (screen readers, browser tests)
-and a notion of submission. This module adds those on top of the field
-introspection and inputs of :mod:`kyc_widgets.form.fields`.
+and a notion of submission, at every level of a nested model. The form is a
+tree of editors (:mod:`kyc_widgets.form.editor`): one per field, list item,
+dict entry and union option, each at a dotted path (``"owners.1.name"``,
+:mod:`kyc_widgets.form.paths`). This module adds validation, the error
+summary and focus on top of that tree.
 
 Validation is the model's own: the form never re-implements a rule. It runs
 on submit (:meth:`SchemaForm.validate`) and when a field loses focus (text
@@ -13,33 +16,33 @@ so untouched required fields are not flagged before the first submit.
 
 Accessibility (WCAG 2.1 AA): a field in error gets ``aria-invalid="true"`` and
 ``aria-describedby`` naming its message (and its help text), set in the
-browser by the form's :class:`~kyc_widgets.a11y.bridge.A11yBridge`; the error
-summary is an alert (announced when it appears, not on page load) that
-:meth:`SchemaForm.focus_errors` can move keyboard focus to.
+browser by the form's :class:`~kyc_widgets.a11y.bridge.A11yBridge`; groups are
+``role="group"`` named by their title; the error summary is an alert
+(announced when it appears, not on page load) that :meth:`SchemaForm.focus_errors`
+can move keyboard focus to.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar, cast
 
 import ipywidgets as W
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticUndefined
 
 from kyc_widgets.a11y.bridge import A11yBridge, new_scope
-from kyc_widgets.form.fields import (
-    FieldSpec,
-    build_input,
-    field_specs,
-    is_supported,
-    label_width_for,
-    normalise_choices,
-    read_input,
-    unsupported_reason,
-    write_input,
-)
-from kyc_widgets.form.messages import error_html, help_html, humanize_error
+from kyc_widgets.form.editor import Editor, FormContext
+from kyc_widgets.form.factory import build_editor
+from kyc_widgets.form.fields import FieldSpec, ModelShape
+from kyc_widgets.form.groups import ModelEditor
+from kyc_widgets.form.inputs import label_width_for
+from kyc_widgets.form.json_schema import model_from_json_schema
+from kyc_widgets.form.leaf import LeafEditor
+from kyc_widgets.form.messages import help_html, humanize_error
+from kyc_widgets.form.paths import normalise, parts
+from kyc_widgets.form.shapes import field_specs, model_title
 from kyc_widgets.text import reveal_html
 
 __all__ = ["Errors", "SchemaForm"]
@@ -47,28 +50,54 @@ __all__ = ["Errors", "SchemaForm"]
 M = TypeVar("M", bound=BaseModel)
 
 Errors = Mapping[str | None, str] | Iterable[tuple[str | None, str]]
-"""What ``set_errors`` accepts: ``{field: message}`` or ``(field, message)`` pairs."""
+"""What ``set_errors`` accepts: ``{path: message}`` or ``(path, message)`` pairs."""
+
+_Found = tuple[M | None, dict[Editor, list[str]], list[str]]
 
 
 def _check_field_names(
     model_cls: type[BaseModel], specs: Mapping[str, FieldSpec], options: Mapping[str, Iterable[str]]
 ) -> None:
-    """Refuse an option that names a field the model does not have (a typo would pass silently)."""
+    """Refuse an option that names a field the model does not have (a typo would pass silently).
+
+    A dotted path (``"address.city"``, ``"owners.*.name"``) is checked by its first part.
+    """
     for option, names in options.items():
-        unknown = sorted(set(names) - set(specs))
+        unknown = sorted({str(n) for n in names if str(parts(str(n))[0]) not in specs})
         if unknown:
             raise ValueError(f"{option}: {model_cls.__name__} has no field(s) {unknown}")
+
+
+def _labels(specs: Iterable[FieldSpec], depth: int = 2) -> list[FieldSpec]:
+    """The specs whose labels share the label column: these, and nested models' a little deeper."""
+    found: list[FieldSpec] = []
+    for spec in specs:
+        found.append(spec)
+        if depth and isinstance(spec.shape, ModelShape):
+            found.extend(_labels(field_specs(spec.shape.model), depth - 1))
+    return found
+
+
+def _as_dict(values: Mapping[str, Any] | BaseModel | None) -> dict[str, Any]:
+    """A model instance's fields (shallow: nested instances kept), or a mapping's items."""
+    if values is None:
+        return {}
+    if isinstance(values, BaseModel):
+        return {name: getattr(values, name) for name in type(values).model_fields}
+    return dict(values)
 
 
 class SchemaForm(W.VBox, Generic[M]):
     """A labelled, validating form for ``model_cls``; display it like any widget.
 
-    ``exclude`` omits fields (values given for them in ``values``/``set_values``
-    are kept and validated); ``read_only`` shows fields disabled; ``order``
-    puts the named fields first; ``choices`` narrows a field's options (and
-    turns a text field into a dropdown); ``widgets`` replaces a field's input
-    with a widget instance or a zero-argument factory; ``values`` are the
-    form's initial values (``reset()`` returns to them).
+    ``exclude`` omits top-level fields (values given for them in ``values``/
+    ``set_values`` are kept and validated); ``read_only`` shows fields disabled
+    (a dotted path; a group's path locks all of it); ``order`` puts the named
+    fields first; ``choices`` narrows a field's options (and turns a text field
+    into a dropdown); ``widgets`` replaces a field's input with a widget
+    instance or a zero-argument factory; ``values`` are the form's initial
+    values (``reset()`` returns to them). ``choices``/``widgets``/``read_only``
+    take dotted paths, with ``*`` for every item of a list (``"owners.*.country"``).
 
     Inputs per type, and why:
 
@@ -79,7 +108,8 @@ class SchemaForm(W.VBox, Generic[M]):
     - ``Literal``/``Enum`` -> ``Dropdown``. A required choice starts on a
       "Select…" placeholder, unless the model has a default or ``values``
       gives one: then a real option is always selected and no placeholder is
-      offered. ``Optional`` choices keep a "(none)" option.
+      offered. ``Optional`` choices keep a "(none)" option. A one-value
+      ``Literal`` (a constant) is shown, not editable.
     - ``int``/``float`` -> ``IntText``/``FloatText`` only when a number is always
       present (a numeric default, not ``Optional``): ipywidgets' numeric boxes
       cannot be empty and would show and send ``0`` for a field nobody filled
@@ -88,11 +118,28 @@ class SchemaForm(W.VBox, Generic[M]):
       ``1_000`` are accepted) and anything else gets "Enter a whole number.".
       ipywidgets' ``Text`` has no ``type="number"``, so the browser's spinner and
       numeric keypad are not available; the trade-off keeps "empty" honest.
+      ``Decimal``, ``UUID`` and URLs are text boxes too, checked by the model.
     - ``bool`` -> ``Checkbox`` (``Optional[bool]`` -> a Yes/No/(none) dropdown);
       ``date``/``datetime``/``time`` -> pickers; e-mail -> ``Text`` checked by the
       model; secrets (``SecretStr``, or a name with the whole word ``token``,
       ``password``, ``secret``, ``api_key``) -> ``Password`` kept out of widget state.
     - ``Optional[X]`` -> the same input, where empty means ``None``.
+
+    Groups, each at a dotted path (:mod:`kyc_widgets.form.paths`):
+
+    - a nested model -> a titled, collapsible group of its fields
+      (:mod:`~kyc_widgets.form.groups`); ``Optional`` -> "Add …"/"Remove …"
+      around it, built on demand (:mod:`~kyc_widgets.form.optional`);
+    - ``list[X]`` -> numbered items with Move up/Move down/Remove and an Add
+      button, ``min_length``/``max_length`` honoured (:mod:`~kyc_widgets.form.lists`);
+    - ``dict[str, X]`` -> key/value rows (:mod:`~kyc_widgets.form.dicts`);
+    - ``A | B`` (with or without ``Field(discriminator=...)``) -> a selector and
+      the chosen option's editor; each option keeps its own values
+      (:mod:`~kyc_widgets.form.unions`).
+
+    A field type with no built-in input raises ``TypeError`` naming it, unless
+    it is excluded, given a widget, or matched by a registered custom input
+    (:func:`kyc_widgets.form.custom_inputs.register_input`).
     """
 
     def __init__(
@@ -114,192 +161,202 @@ class SchemaForm(W.VBox, Generic[M]):
         _check_field_names(
             model_cls,
             all_specs,
-            {
-                "exclude": exclude,
-                "read_only": read_only,
-                "order": order,
-                "choices": choices,
-                "widgets": widgets,
-            },
+            {"exclude": exclude, "read_only": read_only, "order": order,
+             "choices": choices, "widgets": widgets},
         )
-
-        self._initial: dict[str, Any] = {}
-        if values is not None:
-            self._initial = values.model_dump() if isinstance(values, BaseModel) else dict(values)
+        self._initial: dict[str, Any] = _as_dict(values)
         shown = [n for n in order if n not in exclude]
         shown += [n for n in all_specs if n not in exclude and n not in shown]
         self.model_cls: type[M] = model_cls
         self.specs: dict[str, FieldSpec] = {n: all_specs[n] for n in shown}
+        """The top-level fields shown, in order (what the form is built from)."""
         self._excluded: dict[str, FieldSpec] = {n: all_specs[n] for n in exclude}
-        self._read_only = read_only
         self._init_state()
         self.scope = new_scope("kyc-form")
         """A class unique to this form: its parts are found by it in the browser."""
         self.bridge = A11yBridge(self.scope)
         """Sets the fields' ARIA attributes and moves focus (see :mod:`kyc_widgets.a11y`)."""
-
-        self._build_rows(choices, widgets)
+        self.ctx = self._make_context(read_only, choices, widgets)
+        self.root = self._build_root()
         self.legend = W.HTML(
-            help_html("Fields marked * are required.")
-            if any(s.required for s in self.specs.values())
-            else ""
+            help_html("Fields marked * are required.") if self._any_required() else ""
         )
         self.form_message = W.HTML(layout=W.Layout(display="none"))
         self.form_message.add_class(self._part("summary"))
         super().__init__(
-            [self.legend, *self.rows.values(), self.form_message, self.bridge], **box_kwargs
+            [self.legend, *self.root.rows(), self.form_message, self.bridge], **box_kwargs
         )
         self.add_class("kyc-schema-form")
         self.add_class(self.scope)
         self.reset()
 
+    @classmethod
+    def from_json_schema(
+        cls,
+        schema: Mapping[str, Any],
+        *,
+        document: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> SchemaForm[Any]:
+        """The same form from a JSON Schema document (draft 2020-12, ``$defs``/``$ref``).
+
+        For forms that come from an API's OpenAPI document rather than Python
+        code: the schema becomes pydantic models
+        (:func:`kyc_widgets.form.json_schema.model_from_json_schema`), and the
+        form's results are plain JSON values: :meth:`validate` and
+        :meth:`parse` return a ``dict`` keyed by the schema's property names
+        (``model_dump(mode="json", by_alias=True)``), :meth:`values` too.
+        ``document``: where ``$ref`` pointers are read (the whole OpenAPI
+        document, when ``schema`` is one of its ``components/schemas``).
+        ``options`` are the constructor's.
+        """
+        model: Any = model_from_json_schema(schema, document=document)
+        form = cast(SchemaForm[Any], cls(model, **options))
+        form._plain = True
+        form.ctx.plain = True
+        return form
+
     # ------------------------------------------------------------------ building
 
     def _init_state(self) -> None:
-        """The form's changing state, empty: values held aside, errors, what was touched."""
+        """The form's changing state, empty: values held aside, messages, what was touched."""
         self._hidden_values: dict[str, Any] = {}
-        self._errors: dict[str, str] = {}
         self._form_errors: list[str] = []
         self._form_note: str | None = None
         self._summary_active = False
         self._headline: str | None = None
         self._touched: set[str] = set()
-        self._suppress = 0
         self._disabled = False
         self._callbacks: list[Callable[[str, Any], None]] = []
-        self._secrets: dict[str, Any] = {}
+        self._plain = False
+        self._index: dict[str, list[Editor]] | None = None
 
-    def _build_rows(
+    def _make_context(
         self,
+        read_only: frozenset[str],
         choices: dict[str, Iterable[Any]],
         widgets: dict[str, W.Widget | Callable[[], W.Widget]],
-    ) -> None:
-        """One row per shown field (``fields``, ``error_widgets``, ``rows``): input, help, error."""
-        label_width = label_width_for(list(self.specs.values()))
-        input_width = f"calc({label_width} + 22em)"
-        self._styles: dict[type, W.Widget] = {}
-        help_layout = W.Layout(margin=f"0 0 2px {label_width}")
-        html_style = W.HTML.class_traits()[
-            "style"
-        ].klass()  # one per form: help and error texts look alike
-        self.fields: dict[str, W.ValueWidget] = {}
-        self.error_widgets: dict[str, W.HTML] = {}
-        self.rows: dict[str, W.VBox] = {}
-        for name, spec in self.specs.items():
-            widget = self._make_input(
-                spec,
-                widgets.get(name),
-                choices.get(name),
-                label_width,
-                input_width,
-                preset=self._initial.get(name) is not None,
-            )
-            if hasattr(widget, "disabled"):
-                widget.disabled = name in self._read_only
-            error = self._make_error_text(name, label_width, html_style)
-            widget.add_class(self._part("input", name))
-            parts: list[W.Widget] = [widget]
-            if spec.description:
-                parts.append(self._make_help_text(name, spec.description, help_layout, html_style))
-            parts.append(error)
-            self.fields[name] = widget
-            self.error_widgets[name] = error
-            self.rows[name] = W.VBox(parts, layout=W.Layout(margin="0 0 6px 0"))
-            widget.observe(self._on_input, names="value")
-
-    def _make_error_text(self, name: str, label_width: str, style: Any) -> W.HTML:
-        """The field's error message, hidden until there is one; its id is for ``aria-describedby``."""
-        error = W.HTML(
-            layout=W.Layout(display="none", margin=f"0 0 2px {label_width}"),
-            style=style,
+    ) -> FormContext:
+        label_width = label_width_for(_labels(self.specs.values()))
+        ctx = FormContext(
+            scope=self.scope,
+            bridge=self.bridge,
+            label_width=label_width,
+            input_width=f"calc({label_width} + 22em)",
+            read_only=read_only,
+            choices=choices,
+            widgets=widgets,
+            initial=self._initial,
         )
-        error.add_class(self._part("error", name))
-        self.bridge.set(f".{self._part('error', name)}", {"id": self._part("error", name)})
-        return error
+        ctx.build = functools.partial(build_editor, ctx)
+        ctx.on_input = self._on_input
+        ctx.on_structure = self._on_structure
+        return ctx
 
-    def _make_help_text(self, name: str, description: str, layout: W.Layout, style: Any) -> W.HTML:
-        """The field's help text; its id is for ``aria-describedby``."""
-        help_text = W.HTML(help_html(description), layout=layout, style=style)
-        help_text.add_class(self._part("help", name))
-        self.bridge.set(f".{self._part('help', name)}", {"id": self._part("help", name)})
-        return help_text
+    def _build_root(self) -> ModelEditor:
+        title = model_title(self.model_cls)
+        spec = FieldSpec(
+            name="", key="", title=title, description=None, kind="model", required=True,
+            nullable=False, default=PydanticUndefined, default_factory=None,
+            shape=ModelShape(self.model_cls, title),
+        )
+        return ModelEditor(spec, self.ctx, "", "", None, specs=list(self.specs.values()), bare=True)
+
+    def _any_required(self) -> bool:
+        return any(s.required for s in self.specs.values()) or any(
+            e.spec.required for e in self.root.walk() if e.path
+        )
 
     def _part(self, kind: str, name: str = "") -> str:
         """The class (and element id) of one part: ``input``/``help``/``error`` of a field, ``summary``."""
         return f"{self.scope}-{kind}-{name}" if name else f"{self.scope}-{kind}"
 
-    def input_selector(self, name: str) -> str:
-        """CSS selector of the field's own input element (inside the form's scope)."""
-        part = f".{self._part('input', name)}"
-        return ", ".join(f"{part} {tag}" for tag in ("input", "select", "textarea"))
-
     def extend_scope(self, widget: W.DOMWidget) -> None:
         """Let the form's fields be drawn anywhere inside ``widget`` (e.g. one moved out of the form)."""
         widget.add_class(self.scope)
 
-    def _make_input(
-        self,
-        spec: FieldSpec,
-        override: W.Widget | Callable[[], W.Widget] | None,
-        narrowed: Iterable[Any] | None,
-        label_width: str,
-        input_width: str,
-        *,
-        preset: bool = False,
-    ) -> W.ValueWidget:
-        if override is not None:
-            widget = override if isinstance(override, W.Widget) else override()
-            if hasattr(widget, "description") and not widget.description:
-                widget.description = spec.label
-            if hasattr(widget, "tooltip") and not widget.tooltip:
-                widget.tooltip = spec.description or spec.title
-            return widget
-        if not is_supported(spec):
-            raise TypeError(unsupported_reason(spec))
-        return build_input(
-            spec,
-            label_width=label_width,
-            input_width=input_width,
-            narrowed=normalise_choices(spec, narrowed) if narrowed is not None else None,
-            styles=self._styles,
-            preset=preset,
-        )
+    # ------------------------------------------------------------------ the tree by path
+
+    def _editors(self) -> dict[str, list[Editor]]:
+        """Every built editor by path, outermost first (cached until the structure changes)."""
+        if self._index is None:
+            index: dict[str, list[Editor]] = {}
+            for editor in self.root.walk():
+                if editor.path:
+                    index.setdefault(editor.path, []).append(editor)
+            self._index = index
+        return self._index
+
+    def editor(self, path: str) -> Editor | None:
+        """The editor holding the value at ``path`` (``"owners.1.name"``), or ``None``.
+
+        For a union's scalar option, that is the option's input, not the selector
+        (``form.editor(path).parent`` is the union's editor).
+        """
+        found = self._editors().get(normalise(path))
+        return found[-1] if found else None
+
+    @property
+    def fields(self) -> dict[str, W.ValueWidget]:
+        """Path -> the input showing that value, for every input built (top level: the name)."""
+        out: dict[str, W.ValueWidget] = {}
+        for path, editors in self._editors().items():
+            leaf = next((e for e in reversed(editors) if isinstance(e, LeafEditor)), None)
+            if leaf is not None:
+                out[path] = leaf.input
+        return out
+
+    @property
+    def rows(self) -> dict[str, W.Widget]:
+        """Path -> what is drawn for it (a top-level field's row is a child of the form)."""
+        return {path: editors[0].widget for path, editors in self._editors().items()}
+
+    @property
+    def error_widgets(self) -> dict[str, W.HTML]:
+        """Path -> the message text under that field or group (hidden while it has none)."""
+        return {path: editors[-1].error for path, editors in self._editors().items()}
+
+    def input_selector(self, name: str) -> str:
+        """CSS selector of the field's own input element (inside the form's scope)."""
+        editor = self.editor(name)
+        if editor is not None:
+            return editor.focus_selector()
+        part = f".{self._part('input', name)}"
+        return ", ".join(f"{part} {tag}" for tag in ("input", "select", "textarea"))
 
     # ------------------------------------------------------------------ values
 
     def values(self) -> dict[str, Any]:
-        """The raw values shown, keyed by field name (plus values held for excluded fields).
+        """The raw values shown, nested like ``model_dump()`` (plus values held for excluded fields).
 
-        Empty optional inputs are ``None``; a blank required text stays ``""``
-        (what the box shows; :meth:`validate` reports it as missing); an
+        Nested models are dicts, lists are lists, a union is its chosen option's
+        value. Empty optional inputs are ``None``; a blank required text stays
+        ``""`` (what the box shows; :meth:`validate` reports it as missing); an
         unselected dropdown is ``None``. Nothing is validated here.
         """
         data = dict(self._hidden_values)
-        for name, spec in self.specs.items():
-            if spec.kind == "secret" and name in self._secrets:
-                data[name] = self._secrets[name]
-            else:
-                data[name] = read_input(spec, self.fields[name])
+        data.update(self.root.read())
         return data
 
     def set_values(self, values: Mapping[str, Any] | BaseModel) -> None:
-        """Fill inputs without validating them; their stale error messages are cleared.
+        """Fill inputs at every level without validating them; their stale messages are cleared.
 
         Keys that are not fields of the model are ignored, so a stored record
-        (with server-owned fields) can be loaded as is.
+        (with server-owned fields) can be loaded as is. A nested dict fills the
+        fields it names; a list sets the number of items.
         """
-        data = values.model_dump() if isinstance(values, BaseModel) else dict(values)
-        with self._quiet():
-            for name, value in data.items():
-                if name in self.specs and self.specs[name].kind == "secret":
-                    self._keep_secret(name, value)
-                elif name in self.specs:
-                    write_input(self.specs[name], self.fields[name], value)
-                    self._touched.discard(name)
-                    self._errors.pop(name, None)
-                    self._show_field_error(name)
-                elif name in self._excluded:
-                    self._hidden_values[name] = value
+        data = _as_dict(values)
+        excluded_keys = {s.key: n for n, s in self._excluded.items()}
+        for name, value in data.items():
+            editor = self.root.child(name)
+            if editor is not None:
+                editor.write(value)
+                for written in editor.walk():
+                    written.show(None)
+                    self._touched.discard(written.path)
+            elif name in self._excluded or name in excluded_keys:
+                self._hidden_values[excluded_keys.get(name, name)] = value
+        self._index = None
         self._refresh_form_message()
 
     def reset(self, values: Mapping[str, Any] | BaseModel | None = None) -> None:
@@ -310,141 +367,112 @@ class SchemaForm(W.VBox, Generic[M]):
         construction has no "Select…" placeholder to go back to.)
         """
         if values is not None:
-            self._initial = values.model_dump() if isinstance(values, BaseModel) else dict(values)
+            self._initial = _as_dict(values)
+            self.ctx.initial = self._initial
         self._hidden_values = {}
-        self._secrets = {}
         self._touched.clear()
+        self.root.clear()
+        self._index = None
         self.clear_errors()
         self.set_form_message(None)
-        defaults = {n: s.initial() for n, s in self.specs.items()}
-        self.set_values({**defaults, **self._initial})
-
-    @contextlib.contextmanager
-    def _quiet(self) -> Iterator[None]:
-        self._suppress += 1
-        try:
-            yield
-        finally:
-            self._suppress -= 1
-
-    def _keep_secret(self, name: str, value: Any) -> None:
-        """Hold a secret in the kernel only and empty the box.
-
-        ipywidgets syncs ``Password.value`` to the front end like any value, and
-        "Save widget state" writes front-end state into the notebook file. So
-        the typed text is moved out of the widget as soon as it arrives (on
-        blur/Enter) and only a placeholder says that something was entered.
-        """
-        widget = self.fields[name]
-        if value is None or value == "":
-            self._secrets.pop(name, None)
-        else:
-            self._secrets[name] = value
-        widget.value = ""
-        if hasattr(widget, "placeholder"):
-            widget.placeholder = (
-                "•••••••• entered (type to replace)" if name in self._secrets else ""
-            )
+        self.set_values(self._initial)
 
     # ------------------------------------------------------------------ validation
 
-    def _validate_raw(self) -> tuple[M | None, dict[str, str], list[str]]:
-        """Validate current values: (instance, field messages, form-level messages)."""
-        raw = self.values()
-        # A blank required text is missing, even for a plain ``str`` that would accept "":
-        # leaving it out lets the model report it as "missing" like any absent field.
-        payload = {
-            self._key(n): v for n, v in raw.items() if not self._blank_required_text(n, v)
-        }
+    def _validate_raw(self) -> _Found[M]:
+        """Validate current values: (instance, messages by editor, form-level messages)."""
+        payload = self.root.payload()
+        for name, value in self._hidden_values.items():
+            payload[self._excluded[name].key] = value
+        checks = [found for editor in self.root.walk() for found in editor.checks()]
+        messages: dict[Editor, list[str]] = {}
+        form_msgs: list[str] = []
         try:
-            return self.model_cls.model_validate(payload), {}, []
+            instance: M | None = self.model_cls.model_validate(payload)
         except ValidationError as exc:
-            by_key = {s.key: s for s in [*self.specs.values(), *self._excluded.values()]}
-            field_msgs: dict[str, list[str]] = {}
-            form_msgs: list[str] = []
+            instance = None
             for err in exc.errors(include_url=False, include_input=False):
-                loc = err["loc"]
-                spec = by_key.get(loc[0]) if loc and isinstance(loc[0], str) else None
-                message = humanize_error(err, spec, raw.get(spec.name) if spec else None)
-                if spec is not None and spec.name in self.specs:
-                    msgs = field_msgs.setdefault(spec.name, [])
-                    if message not in msgs:
-                        msgs.append(message)
-                elif spec is not None:
-                    form_msgs.append(f"{spec.title}: {message}")
-                else:
-                    form_msgs.append(message)
-            return None, {n: " ".join(m) for n, m in field_msgs.items()}, form_msgs
+                self._place(err, messages, form_msgs)
+        for editor, message in checks:
+            instance = None
+            messages.setdefault(editor, []).append(message)
+        return instance, messages, form_msgs
 
-    def _blank_required_text(self, name: str, value: Any) -> bool:
-        spec = self._spec(name)
-        return (
-            spec is not None
-            and is_supported(spec)  # an unsupported type's own widget: the model decides
-            and spec.required
-            and spec.kind in ("text", "email", "secret")
-            and isinstance(value, str)
-            and not value.strip()
-        )
+    def _place(self, err: Any, messages: dict[Editor, list[str]], form_msgs: list[str]) -> None:
+        """Put one pydantic error with the editor its location points to (or the summary)."""
+        loc = tuple(err["loc"])
+        excluded = next((s for s in self._excluded.values() if loc and s.key == loc[0]), None)
+        if excluded is not None:
+            form_msgs.append(f"{excluded.title}: {humanize_error(err, excluded)}")
+            return
+        editor = self.root.locate(loc)
+        if editor is None:
+            return  # an option that is not chosen: not the analyst's problem
+        if editor is self.root:
+            form_msgs.append(humanize_error(err))
+            return
+        message = humanize_error(err, editor.spec, editor.read())
+        found = messages.setdefault(editor, [])
+        if message not in found:
+            found.append(message)
 
-    def _key(self, name: str) -> str:
-        spec = self._spec(name)
-        return spec.key if spec is not None else name
-
-    def _spec(self, name: str) -> FieldSpec | None:
-        return self.specs.get(name) or self._excluded.get(name)
+    def _result(self, instance: M | None) -> M | None:
+        if instance is None or not self._plain:
+            return instance
+        return cast(M, instance.model_dump(mode="json", by_alias=True))
 
     def parse(self) -> M | None:
         """The model instance for the current values, or None; shows nothing.
 
         For callers that must decide before touching what is shown (e.g. a
         submit that may turn out to be a repeat must not wipe the API's
-        messages under the fields).
+        messages under the fields). A JSON Schema form returns a plain dict.
         """
-        instance, _field_msgs, _form_msgs = self._validate_raw()
-        return instance
+        instance, _messages, _form_msgs = self._validate_raw()
+        return self._result(instance)
 
     def validate(self) -> M | None:
         """Submit-time check: the model instance, or ``None`` with every error shown.
 
-        Each message goes under its own field; errors not tied to a shown field
-        go to the form-level message, which also names every field to fix.
+        Each message goes under its own field or group, at any depth; errors not
+        tied to a shown field go to the form-level message, which also names
+        every field to fix. A JSON Schema form returns a plain dict.
         """
-        instance, field_msgs, form_msgs = self._validate_raw()
-        self._touched.update(self.specs)
-        self._errors = field_msgs
+        instance, messages, form_msgs = self._validate_raw()
+        with self.bridge.hold_sync():
+            for editor in self.root.walk():
+                if editor.path:
+                    self._touched.add(editor.path)
+                    message = " ".join(messages.get(editor, [])) or None
+                    if message != editor.message:
+                        editor.show(message)
         self._form_errors = form_msgs
         self._summary_active = instance is None
         self._headline = None
-        for name in self.specs:
-            self._show_field_error(name)
         self._refresh_form_message()
-        return instance
+        return self._result(instance)
 
-    def _on_input(self, change: dict[str, Any]) -> None:
-        """A field changed from the front end (on blur/Enter for text): re-check that field only."""
-        if self._suppress:
-            return
-        name = next(n for n, w in self.fields.items() if w is change["owner"])
-        if self.specs[name].kind == "secret":
-            if not change["new"]:
-                return  # our own clearing of the box, below
-            with self._quiet():
-                self._keep_secret(name, change["new"])
-        self._touched.add(name)
-        _, field_msgs, _ = self._validate_raw()
-        if name in field_msgs:
-            self._errors[name] = field_msgs[name]
-        else:
-            self._errors.pop(name, None)
-        self._show_field_error(name)
+    def _on_input(self, editor: Editor) -> None:
+        """An input changed from the front end (on blur/Enter for text): re-check that field only."""
+        self._touched.add(editor.path)
+        _, messages, _ = self._validate_raw()
+        editor.show(" ".join(messages.get(editor, [])) or None)
         self._refresh_form_message()
-        value = self.values()[name]
+        value = editor.read()
         for callback in list(self._callbacks):
-            callback(name, value)
+            callback(editor.path, value)
+
+    def _on_structure(self, editor: Editor) -> None:
+        """A list item was added, removed or moved, an option chosen: paths may have changed."""
+        self._index = None
+        self._refresh_form_message()
+        if not isinstance(editor, LeafEditor):
+            value = editor.read()
+            for callback in list(self._callbacks):
+                callback(editor.path, value)
 
     def on_change(self, callback: Callable[[str, Any], None], remove: bool = False) -> None:
-        """Call ``callback(field_name, raw_value)`` after each user edit (not ``set_values``)."""
+        """Call ``callback(path, raw_value)`` after each user edit (not ``set_values``)."""
         if remove:
             self._callbacks.remove(callback)
         else:
@@ -452,65 +480,74 @@ class SchemaForm(W.VBox, Generic[M]):
 
     # ------------------------------------------------------------------ errors
 
+    def _in_error(self) -> list[Editor]:
+        """Editors showing a message, in the order they are drawn."""
+        return [e for e in self.root.walk() if e.path and e.message]
+
     @property
     def field_errors(self) -> dict[str, str]:
-        """Field name -> the message shown under that field right now (only fields with one)."""
-        return dict(self._errors)
+        """Dotted path -> the message shown there right now (``"owners.1.name"``)."""
+        out: dict[str, str] = {}
+        for editor in self._in_error():
+            assert editor.message is not None
+            out[editor.path] = f"{out[editor.path]} {editor.message}" if editor.path in out else editor.message
+        return out
 
     def set_errors(self, errors: Errors, *, summary: str | None = None) -> None:
         """Show externally produced errors (e.g. the API's 400 ``details.errors``).
 
-        Replaces the current errors. A ``None`` or unknown field goes to the
-        form-level message; so does a field that is excluded from the form.
-        ``summary`` replaces the summary's "Please fix N fields: …" line when the
-        caller can name the problem (e.g. a conflict); ``""`` shows no such line
-        (the caller shows its own message).
+        Replaces the current errors. A field is a dotted path (``owners[1].name``
+        and JSON Pointers are read too); its message goes under that input, or,
+        when that input is not built (an item not there), under the nearest
+        group that is. A ``None`` or unknown field goes to the form-level
+        message; so does a field that is excluded from the form. ``summary``
+        replaces the summary's "Please fix N fields: …" line when the caller
+        can name the problem (e.g. a conflict); ``""`` shows no such line (the
+        caller shows its own message).
         """
         pairs = errors.items() if isinstance(errors, Mapping) else errors
-        self._errors, self._form_errors = {}, []
+        shown: dict[Editor, list[str]] = {}
+        self._form_errors = []
         for field, message in pairs:
-            spec = self._spec(field) if field else None
-            if field in self.specs:
-                previous = self._errors.get(field)
-                self._errors[field] = f"{previous} {message}" if previous else str(message)
-            elif spec is not None:
-                self._form_errors.append(f"{spec.title}: {message}")
+            target = self._target(normalise(field)) if field else None
+            if target is not None:
+                shown.setdefault(target, []).append(str(message))
+            elif field and str(parts(normalise(field))[0]) in self._excluded:
+                title = self._excluded[str(parts(normalise(field))[0])].title
+                self._form_errors.append(f"{title}: {message}")
             else:
                 self._form_errors.append(str(message))
+        with self.bridge.hold_sync():
+            for editor in self.root.walk():
+                if editor.path:
+                    editor.show(" ".join(shown.get(editor, [])) or None)
         self._summary_active = True
         self._headline = summary
-        for name in self.specs:
-            self._show_field_error(name)
         self._refresh_form_message()
+
+    def _target(self, path: str) -> Editor | None:
+        """The editor at ``path``, else its nearest built ancestor below the top level."""
+        names = parts(path)
+        for size in range(len(names), 0, -1):
+            editor = self.editor(".".join(str(p) for p in names[:size]))
+            if editor is not None:
+                return editor
+        return None
 
     def clear_errors(self) -> None:
         """Remove every field message and the error summary (not a ``set_form_message`` note)."""
-        self._errors, self._form_errors = {}, []
+        self._form_errors = []
         self._summary_active = False
-        for name in self.specs:
-            self._show_field_error(name)
+        with self.bridge.hold_sync():
+            for editor in self.root.walk():
+                if editor.message:
+                    editor.show(None)
         self._refresh_form_message()
 
     def set_form_message(self, text: str | None) -> None:
         """A form-level message not tied to a field (e.g. "Sign in again"); ``None`` removes it."""
         self._form_note = text
         self._refresh_form_message()
-
-    def _show_field_error(self, name: str) -> None:
-        widget = self.error_widgets[name]
-        message = self._errors.get(name)
-        widget.value = error_html(message) if message else ""
-        widget.layout.display = None if message else "none"
-        described = [self._part("help", name)] if self.specs[name].description else []
-        if message:
-            described.append(self._part("error", name))
-        self.bridge.set(
-            self.input_selector(name),
-            {
-                "aria-invalid": "true" if message else None,
-                "aria-describedby": " ".join(described) or None,
-            },
-        )
 
     def aria(self, name: str) -> dict[str, str]:
         """The ARIA attributes the field's input carries in the browser (what a reader hears)."""
@@ -519,7 +556,10 @@ class SchemaForm(W.VBox, Generic[M]):
     # ------------------------------------------------------------------ focus
 
     def focus_field(self, name: str) -> None:
-        """Move keyboard focus to the field's input (once it is shown)."""
+        """Move keyboard focus to the field's input (opening folded groups around it)."""
+        editor = self.editor(name)
+        if editor is not None:
+            editor.reveal()
         self.bridge.move_focus(self.input_selector(name))
 
     def focus_summary(self) -> None:
@@ -531,9 +571,10 @@ class SchemaForm(W.VBox, Generic[M]):
         if self._message_lines():
             self.focus_summary()
             return
-        first = next((n for n in self.specs if n in self._errors), None)
+        first = next(iter(self._in_error()), None)
         if first is not None:
-            self.focus_field(first)
+            first.reveal()
+            self.bridge.move_focus(first.focus_selector())
 
     def summary_text(self) -> str:
         """The form-level text shown right now, as plain text (what a reader hears)."""
@@ -541,11 +582,12 @@ class SchemaForm(W.VBox, Generic[M]):
 
     def _message_lines(self) -> list[str]:
         lines: list[str] = []
-        if self._summary_active and self._errors and self._headline is not None:
+        in_error = self._in_error() if self._summary_active else []
+        if in_error and self._headline is not None:
             if self._headline:
                 lines.append(self._headline)
-        elif self._summary_active and self._errors:
-            titles = [self.specs[n].title for n in self.specs if n in self._errors]
+        elif in_error:
+            titles = list(dict.fromkeys(e.title_path for e in in_error))
             noun = "field" if len(titles) == 1 else "fields"
             lines.append(f"Please fix {len(titles)} {noun}: {', '.join(titles)}")
         if self._summary_active:
@@ -578,11 +620,10 @@ class SchemaForm(W.VBox, Generic[M]):
     @disabled.setter
     def disabled(self, value: bool) -> None:
         self._disabled = bool(value)
-        for name, widget in self.fields.items():
-            if hasattr(widget, "disabled"):
-                widget.disabled = self._disabled or name in self._read_only
+        self.ctx.locked = self._disabled
+        self.root.set_locked(self._disabled)
 
     @property
     def touched(self) -> frozenset[str]:
-        """Fields the user has changed since the last reset/``set_values`` (or all after ``validate``)."""
+        """Paths the user has changed since the last reset/``set_values`` (or all after ``validate``)."""
         return frozenset(self._touched)
