@@ -146,5 +146,6 @@ class CountryPicker(W.VBox):
 
 
 def country_input() -> CountryPicker:
-    """The picker as a form's input: no note of its own (the form shows the field's message)."""
-    return CountryPicker(show_note=False)
+    """The picker as a form's input: no label (the form gives the field's) and no note of
+    its own (the form shows the field's message)."""
+    return CountryPicker(description="", show_note=False)
