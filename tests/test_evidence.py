@@ -132,8 +132,53 @@ def test_a_rewritten_chain_is_caught_by_the_head_kept_elsewhere(written: Path) -
     entries[0]["case_id"] = "forged"
     header = {k: v for k, v in record.items() if k not in ("entries", "chain")}
     written.write_text(json.dumps(chain_entries(header, entries)), encoding="utf-8")
-    assert verify_evidence(written).ok  # consistent in itself...
+    alone = verify_evidence(written)
+    assert alone.ok and not alone.anchors  # consistent in itself, and it says that is all...
+    assert "Not anchored: the file is consistent in itself" in str(alone)
     assert not verify_evidence(written, expected_head=head).ok  # ...but not the recorded head
+
+
+def test_duplicate_and_unknown_keys_are_refused_with_the_original_head(written: Path) -> None:
+    head = json.loads(written.read_text(encoding="utf-8"))["chain"]["head"]
+    text = written.read_text(encoding="utf-8")
+    written.write_text(text.replace('"status": "created"', '"status": "created", "status": "exists"', 1))
+    check = verify_evidence(written, expected_head=head)
+    assert not check.ok and check.malformed and len(check.problems) == 1
+    assert str(check).startswith("NOT OK: the record is malformed: duplicate key 'status'")
+    record = json.loads(text)
+    record["chain"]["note"] = "checked by the auditor"  # covered by no hash: refused
+    check = verify_evidence(record, expected_head=head)
+    assert check.malformed and check.problems == ["the record is malformed: chain has an unknown key 'note'"]
+
+
+def test_created_rows_carry_a_salted_hash_of_their_sent_values(written: Path, client: Any) -> None:
+    from kyc_widgets.batch.evidence import sent_values_digest
+
+    record = json.loads(written.read_text(encoding="utf-8"))
+    sent = record["sent_values"]
+    assert "current_status" not in sent["fields"] and "legal_last_name" in sent["fields"]
+    assert len(sent["salt"]) == 32
+    for entry in record["entries"]:
+        assert ("values_sha256" in entry) == (entry["status"] == "created")
+        if entry["status"] == "created":  # what the API holds hashes to what was sent
+            stored = client.get_case(entry["kyc_case_id"]).case.model_dump(mode="json")
+            assert sent_values_digest(sent["salt"], stored, sent["fields"]) == entry["values_sha256"]
+
+
+def test_a_signed_record_verifies_with_the_key_file(
+    sandbox: Sandbox, client: Any, tmp_path: Path
+) -> None:
+    from kyc_widgets.batch.evidence import write_evidence
+    from kyc_widgets.batch.signing import generate_key, load_signing_key
+
+    keys = generate_key(tmp_path / "analyst.key")
+    report = batch_create(client, campaign_frame(2, prefix="S"), campaign="signed", progress=False)
+    path = tmp_path / "signed.json"
+    write_evidence(report.evidence(), path, signing_key=load_signing_key(keys.private))
+    check = verify_evidence(path, public_key=keys.public)
+    assert check.ok and check.key_id == keys.key_id
+    assert check.anchors == (f"the signature of key {keys.key_id}",)
+    assert keys.key_id in path.with_suffix(".html").read_text(encoding="utf-8")
 
 
 def test_a_resumed_campaign_covers_all_its_runs(
