@@ -11,7 +11,8 @@ or a script's plain UTF-8. The rule, in order:
    decodes by accident);
 4. NUL bytes without a BOM mean UTF-16 without a mark: refused, asking for the encoding;
 5. Windows-1252, strictly, and only when the result reads as Western
-   European text (:func:`_reads_as_western`): every byte decodes in
+   European text (:func:`_reads_as_western`, which judges letters, not
+   punctuation: smart quotes, dashes and ``€`` are fine): every byte decodes in
    Windows-1252, so a Cyrillic (Windows-1251), Central European
    (Windows-1250), Chinese or Japanese file would otherwise become
    mojibake ("Àíäðåé" for "Андрей"). Those are refused with a message
@@ -30,7 +31,10 @@ __all__ = ["UndecodableError", "decode_text"]
 
 WINDOWS_WESTERN = "cp1252"
 
-_SAVE_AS = "save it from Excel as 'CSV UTF-8' (or .xlsx), or give the encoding (encoding='cp1251')"
+_SAVE_AS = (
+    "save it from Excel as 'CSV UTF-8' (or .xlsx), or give the encoding it was saved in "
+    "(for example encoding='cp1251' for Cyrillic Windows)"
+)
 
 
 class UndecodableError(ValueError):
@@ -90,17 +94,31 @@ def _strict(data: bytes, encoding: str) -> str:
 
 
 _TOKEN = re.compile(r"[^\s,;\t\"|]+")
-_HARMLESS = frozenset("’«»\u00a0")
+
+_PUNCTUATION = frozenset({"Pd", "Pe", "Pf", "Pi", "Ps", "Zs"})
+"""Dashes, brackets and quotes (“Nordic”, O’Neil, « », –): punctuation people type."""
+
+_HARMLESS = frozenset("€…•™‰†‡°\u00a0")
+"""Windows-1252 symbols that other Windows code pages share (bytes 0x80-0x9F keep
+their meaning in Windows-1250, -1251, -1253 and -1257), so they never signal mojibake:
+``Agence €uro``, ``25°C``."""
+
+_SENTENCE_OPENERS = frozenset("¡¿")
+"""Spanish ``¿Qué?``: harmless where a word starts, not inside one."""
 
 
 def _reads_as_western(text: str) -> bool:
     """Heuristic: would a person see words, not mojibake, in this Windows-1252 text?
 
-    Western European words are mostly ASCII letters with some accented ones.
-    Text from another code page read as Windows-1252 gives words made only of
-    accented letters (Cyrillic, Greek, CJK double bytes) or symbols stuck to
-    letters (``£ukasz``, ``ŽR“c``). When at least a fifth of the words with
-    non-ASCII characters look like that, the text is refused.
+    Judged on letters, not punctuation. Western European words are mostly
+    ASCII letters with some accented ones. Text from another code page read
+    as Windows-1252 gives words made only of accented letters (Cyrillic,
+    Greek, CJK double bytes: ``Àíäðåé``) or Latin-1 symbols stuck before a
+    letter (``£ukasz``, ``Ga³kowski``, ``¯aneta`` from Polish Windows-1250).
+    Smart quotes, dashes, ``€`` and ``°`` are the same in every Windows code
+    page, so they count as punctuation (``“Nordic”``, ``€uro``). When at least
+    a fifth of the words with non-ASCII characters look garbled, the text is
+    refused.
     """
     odd = tokens = 0
     for match in _TOKEN.finditer(text):
@@ -117,13 +135,16 @@ def _looks_garbled(token: str) -> bool:
     letters = [ch for ch in token if ch.isalpha()]
     if len(letters) >= 2 and not any(ch.isascii() for ch in letters):
         return True
-    for ch, following in zip(token, token[1:]):
-        if (
-            not ch.isascii()
-            and ch not in _HARMLESS
-            and not ch.isalpha()
-            and unicodedata.category(ch)[0] != "N"
-            and following.isalpha()
-        ):
+    for position, (ch, following) in enumerate(zip(token, token[1:])):
+        if following.isalpha() and _suspicious(ch, at_start=position == 0):
             return True
     return False
+
+
+def _suspicious(ch: str, *, at_start: bool) -> bool:
+    """A non-letter that mojibake puts before letters (see :func:`_reads_as_western`)."""
+    if ch.isascii() or ch.isalpha() or ch in _HARMLESS:
+        return False
+    if at_start and ch in _SENTENCE_OPENERS:
+        return False
+    return unicodedata.category(ch) not in _PUNCTUATION

@@ -27,8 +27,23 @@ with it). A formula without one (files written by scripts, such as openpyxl,
 are never calculated) reads as empty, so for XLSX/XLSM those cells are found
 in the worksheet's XML and returned as ``formulas_without_value``. That scan
 looks only at the ``<f>`` elements' own cells (a byte search over the sheet's
-XML), not at every cell. ``.xls``, ``.xlsb`` and ``.ods`` files are read, but
-their formulas without a value are not detected (they read as empty).
+XML), not at every cell, and only when the limit checks saw an ``<f>`` at all.
+``.xls`` and ``.ods`` files are read, but their formulas without a value are
+not detected (they read as empty). ``.xlsb`` is refused, as its cells cannot
+be checked before reading.
+
+Limits first: before python-calamine opens a file, :mod:`.zip_guard` (XLSX,
+XLSM, ODS) or :mod:`.xls_guard` (XLS) checks what it declares and holds
+against :class:`~.limits.ReadLimits`, because calamine allocates what a file
+declares and aborts the whole process when it cannot (no exception to catch).
+Whatever calamine still raises (its own errors, a Rust panic) becomes a
+:class:`~.sheet.CampaignReadError`.
+
+Text stored as UTF-16 bytes in 8-bit strings (some ``.xls`` writers do it):
+calamine returns ``"T\x00i\x00"``; such a cell is read as the text it
+encodes when that is exact (every other character NUL, the rest Latin-1),
+and the workbook is refused naming the cell otherwise. No other workbook
+text may hold NUL.
 
 Known difference from openpyxl: calamine reads every number as a float, so an
 integer of more than 15-16 digits stored by a script (Excel itself keeps 15
@@ -40,23 +55,28 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any, NamedTuple
-from xml.etree import ElementTree
 
 import pandas as pd
 import python_calamine
+from defusedxml import ElementTree as SafeTree
+from defusedxml.common import DefusedXmlException
 
+from .limits import DEFAULT_LIMITS, ReadLimits
 from .sheet import (
     SAVE_AS,
     SHEET_ROW_INDEX_NAME,
     CampaignReadError,
     PathOrBuffer,
     SheetNotFoundError,
+    check_file_size,
+    read_bounded,
 )
+from .xls_guard import check_xls_workbook
+from .zip_guard import SheetFacts, check_zip_workbook, sheet_members
 
 __all__ = ["ExcelText", "read_excel_text"]
 
@@ -68,47 +88,100 @@ class ExcelText(NamedTuple):
     """One worksheet as text (see the module docstring)."""
 
     cells: pd.DataFrame
-    """``string`` columns named by column number; index: the sheet row (from 1)."""
+    """``string`` columns named by column number; index: the sheet row (from 1).
+    ``cells.attrs["utf16_cells"]`` counts the cells stored as UTF-16 bytes in 8-bit strings
+    and read as the text they encode."""
     formulas_without_value: frozenset[Cell]
     """Cells holding a formula saved without its value (they are missing in ``cells``)."""
     sheet: str
     """The name of the worksheet that was read."""
 
 
-def read_excel_text(path_or_buffer: PathOrBuffer, *, sheet: str | None = None) -> ExcelText:
+def read_excel_text(
+    path_or_buffer: PathOrBuffer, *, sheet: str | None = None, limits: ReadLimits | None = None
+) -> ExcelText:
     """Read one worksheet (default: the first) of an XLSX/XLSM/XLS/ODS file as text.
 
     Raises :class:`~.reading.SheetNotFoundError` (listing the sheets that exist)
     for an unknown ``sheet``, and :class:`~.reading.CampaignReadError` for a file
-    that is not a workbook or is password-protected.
+    that is not a workbook, is password-protected, is over ``limits``
+    (default :data:`~.limits.DEFAULT_LIMITS`, checked before calamine opens
+    it) or cannot be read exactly.
     """
-    source = _bytes_source(path_or_buffer)
+    limits = DEFAULT_LIMITS if limits is None else limits
+    source = _bytes_source(path_or_buffer, limits)
+    facts = _check_limits(source, sheet, limits)
+    name, rows = _calamine_rows(source, sheet)
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    formulas = frozenset(_formulas_without_value(source, name)) if facts.has_formulas else frozenset()
+    cells, repaired = _grid(rows, formulas, limits)
+    cells.attrs["utf16_cells"] = repaired
+    return ExcelText(cells, formulas, name)
+
+
+def _calamine_rows(
+    source: str | os.PathLike[str] | io.BytesIO, sheet: str | None
+) -> tuple[str, list[list[Any]]]:
+    """The sheet's name and rows from python-calamine; its errors (and panics) as refusals."""
     try:
         with python_calamine.CalamineWorkbook.from_object(source) as book:
             name = _sheet_name(book, sheet)
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            return name, book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except python_calamine.PasswordError as exc:
         raise CampaignReadError(
             "The workbook is password-protected; save a copy without a password."
         ) from exc
-    except python_calamine.CalamineError as exc:
+    except (python_calamine.CalamineError, ValueError, OverflowError, UnicodeError) as exc:
+        if isinstance(exc, CampaignReadError):
+            raise
         raise CampaignReadError(
-            f"The file cannot be read as a workbook ({exc}); {SAVE_AS}."
+            f"The file cannot be read as a workbook ({_short(exc)}); {SAVE_AS}."
         ) from exc
-    if isinstance(source, io.BytesIO):
-        source.seek(0)
-    formulas = frozenset(_formulas_without_value(source, name))
-    return ExcelText(_grid(rows, formulas), formulas, name)
+    except BaseException as exc:  # a Rust panic (pyo3's PanicException is a BaseException)
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise CampaignReadError(
+            f"The file cannot be read as a workbook (the reader failed on it); {SAVE_AS}."
+        ) from None
 
 
-def _bytes_source(path_or_buffer: PathOrBuffer) -> str | os.PathLike[str] | io.BytesIO:
-    """A path as is; an open file read once into memory (calamine and zipfile both read it)."""
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def _bytes_source(
+    path_or_buffer: PathOrBuffer, limits: ReadLimits
+) -> str | os.PathLike[str] | io.BytesIO:
+    """A path as is; an open file read once into memory (calamine and zipfile both read it),
+    refused before reading past ``limits.max_file_bytes``."""
     if isinstance(path_or_buffer, (str, os.PathLike)):
+        check_file_size(path_or_buffer, limits)
         return path_or_buffer
-    data = path_or_buffer.read()
+    data = read_bounded(path_or_buffer, limits)
     if isinstance(data, str):
         raise CampaignReadError("A workbook must be opened in binary mode ('rb'), not as text.")
     return io.BytesIO(data)
+
+
+def _check_limits(
+    source: str | os.PathLike[str] | io.BytesIO, sheet: str | None, limits: ReadLimits
+) -> SheetFacts:
+    """:mod:`.zip_guard` or :mod:`.xls_guard`, by the file's first bytes."""
+    if isinstance(source, io.BytesIO):
+        data = source.getvalue()
+    else:
+        with open(source, "rb") as handle:
+            data = handle.read(8)
+    if data.startswith(b"PK"):
+        return check_zip_workbook(source, sheet, limits)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        if not isinstance(source, io.BytesIO):
+            with open(source, "rb") as handle:
+                data = handle.read()  # an .xls is read whole anyway, and within max_file_bytes
+        check_xls_workbook(data, limits)
+    return SheetFacts(has_formulas=False)
 
 
 def _sheet_name(book: python_calamine.CalamineWorkbook, sheet: str | None) -> str:
@@ -130,16 +203,20 @@ def _sheet_name(book: python_calamine.CalamineWorkbook, sheet: str | None) -> st
 # -- cells as text ---------------------------------------------------------------
 
 
-def _grid(rows: list[list[Any]], formulas: frozenset[Cell]) -> pd.DataFrame:
-    """The rows as text, one ``string`` column per sheet column, reaching every formula cell."""
+def _grid(
+    rows: list[list[Any]], formulas: frozenset[Cell], limits: ReadLimits
+) -> tuple[pd.DataFrame, int]:
+    """The rows as text, one ``string`` column per sheet column, reaching every formula cell;
+    and how many cells were UTF-16 bytes read as their text (:func:`_checked_text`)."""
     values = pd.DataFrame(rows, dtype=object).to_numpy()  # transposes in C; pads short rows
-    frame = pd.DataFrame(
-        {
-            number: pd.array(_column_text(values[:, number - 1]), dtype="string")
-            for number in range(1, values.shape[1] + 1)
-        },
-        index=pd.RangeIndex(1, len(values) + 1, name=SHEET_ROW_INDEX_NAME),
-    )
+    del rows
+    columns: dict[int, Any] = {}
+    repaired = 0
+    for number in range(1, values.shape[1] + 1):
+        text, count = _checked_text(_column_text(values[:, number - 1]), number, limits)
+        columns[number] = pd.array(text, dtype="string")
+        repaired += count
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(values) + 1, name=SHEET_ROW_INDEX_NAME))
     height = max([len(frame), *(row for row, _ in formulas)])
     width = max([len(frame.columns), *(column for _, column in formulas)])
     if (height, width) != frame.shape:  # a formula without a value below or right of the data
@@ -147,7 +224,64 @@ def _grid(rows: list[list[Any]], formulas: frozenset[Cell]) -> pd.DataFrame:
             index=pd.RangeIndex(1, height + 1, name=SHEET_ROW_INDEX_NAME),
             columns=range(1, width + 1),
         ).astype("string")
-    return frame
+    return frame, repaired
+
+
+def _checked_text(
+    column: list[str | None], number: int, limits: ReadLimits
+) -> tuple[list[str | None], int]:
+    """A column's text, refused when a cell is too long or holds NUL; UTF-16 read as its text.
+
+    Both checks run on the column joined once (in C); cells are only looked
+    at one by one when something was found.
+    """
+    longest = max(map(len, filter(None, column)), default=0)
+    if longest > limits.max_cell_chars:
+        row = next(i for i, cell in enumerate(column, 1) if cell and len(cell) == longest)
+        raise CampaignReadError(
+            f"the cell is longer than {limits.max_cell_chars:,} characters "
+            "(ReadLimits.max_cell_chars, what one Excel cell holds).",
+            cell=_cell_name(row, number),
+        )
+    if "\x00" not in "".join(filter(None, column)):
+        return column, 0
+    out: list[str | None] = []
+    for row, cell in enumerate(column, 1):
+        if cell and "\x00" in cell:
+            decoded = _utf16_text(cell)
+            if decoded is None:
+                raise CampaignReadError(
+                    "the cell holds NUL characters, which no text has: the workbook was written "
+                    f"by a tool that stores its text wrongly; {SAVE_AS}.",
+                    cell=_cell_name(row, number),
+                )
+            cell = decoded
+        out.append(cell)
+    return out, sum(1 for before, after in zip(column, out) if before != after)
+
+
+def _utf16_text(cell: str) -> str | None:
+    """``"T\x00i\x00"`` (UTF-16 bytes read as 8-bit text) as ``"Ti"``; None unless exact.
+
+    Exact when the cell has an even length, every other character is NUL and
+    the rest are Latin-1 (so each stands for one byte). Big-endian bytes
+    (``"\x00T\x00i"``) read the same way.
+    """
+    if len(cell) % 2:
+        return None
+    for nul, text in ((cell[1::2], cell[0::2]), (cell[0::2], cell[1::2])):
+        if nul.strip("\x00") == "" and "\x00" not in text and max(text) < "\u0100":
+            return text
+    return None
+
+
+def _cell_name(row: int, column: int) -> str:
+    """``(7, 2)`` as ``"B7"``."""
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return f"{letters}{row}"
 
 
 def _column_text(column: Any) -> list[str | None]:
@@ -198,7 +332,7 @@ def _formulas_without_value(
     if not zipfile.is_zipfile(source):
         return  # .xls: a binary (CFB) workbook
     with zipfile.ZipFile(source) as archive:
-        member = _worksheet_member(archive, sheet)
+        member = next((m for name, m, _ in sheet_members(archive) if name == sheet), None)
         if member is None:
             return  # .ods, or a sheet that is not a worksheet
         xml = archive.read(member)
@@ -231,27 +365,34 @@ def _formulas_by_position(xml: bytes) -> Iterator[Cell]:
     """The slow, complete way: a streaming parse that counts rows and cells like Excel."""
     row = column = 0
     in_formula_cell = has_value = False
-    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
-        tag = element.tag.rpartition("}")[2]
-        if event == "start":
-            if tag == "row":
-                row = int(element.get("r") or row + 1)
-                column = 0
+    try:
+        for event, element in _parse_events(xml):
+            tag = element.tag.rpartition("}")[2]
+            if event == "start":
+                if tag == "row":
+                    text = (element.get("r") or "").strip()
+                    if text and not text.isdigit():
+                        raise CampaignReadError(f"The sheet holds a row numbered {text[:20]!r}; {SAVE_AS}.")
+                    row, column = (int(text) if text else row + 1), 0
+                elif tag == "c":
+                    cell = _reference(element.get("r", ""))
+                    column = cell[1] if cell else column + 1
+                    in_formula_cell = has_value = False
+                elif tag == "f":
+                    in_formula_cell = True
+                continue
+            if tag == "v" and element.text:
+                has_value = True
             elif tag == "c":
-                cell = _reference(element.get("r", ""))
-                column = cell[1] if cell else column + 1
-                in_formula_cell = has_value = False
-            elif tag == "f":
-                in_formula_cell = True
-            continue
-        if tag == "v" and element.text:
-            has_value = True
-        elif tag == "c":
-            if in_formula_cell and not has_value:
-                yield row, column
-            element.clear()
-        elif tag == "row":
-            element.clear()
+                if in_formula_cell and not has_value:
+                    yield row, column
+                element.clear()
+            elif tag == "row":
+                element.clear()
+    except (SafeTree.ParseError, DefusedXmlException) as exc:
+        raise CampaignReadError(
+            f"The sheet's XML cannot be read ({type(exc).__name__}); {SAVE_AS}."
+        ) from None
 
 
 def _reference(text: str) -> Cell | None:
@@ -265,32 +406,6 @@ def _reference(text: str) -> Cell | None:
     return int(match.group(2)), column
 
 
-def _worksheet_member(archive: zipfile.ZipFile, sheet: str) -> str | None:
-    """The zip member of a sheet, through ``xl/workbook.xml`` and its relationships."""
-    try:
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except KeyError:
-        return None
-    relation_id = next(
-        (
-            value
-            for element in workbook.iter()
-            if element.tag.endswith("}sheet") and element.get("name") == sheet
-            for key, value in element.attrib.items()
-            if key.endswith("}id")
-        ),
-        None,
-    )
-    target = next(
-        (
-            element.get("Target", "")
-            for element in relations.iter()
-            if element.tag.endswith("}Relationship") and element.get("Id") == relation_id
-        ),
-        None,
-    )
-    if relation_id is None or not target:
-        return None
-    member = posixpath.normpath(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
-    return member if member in archive.namelist() else None
+def _parse_events(xml: bytes) -> Iterator[tuple[str, Any]]:
+    """A streaming parse with :mod:`defusedxml`: no DTD, no entity expansion."""
+    return SafeTree.iterparse(io.BytesIO(xml), events=("start", "end"))

@@ -18,46 +18,63 @@ The files Excel and people write, and how each is read:
   Western European Windows) and UTF-16 "Unicode text": the encoding is
   decided by :mod:`.encoding` (never a silent guess that garbles names) and
   recorded in ``df.attrs["encoding"]``; the delimiter is the most frequent of
-  ``,``, ``;`` and tab in the first lines.
+  ``,``, ``;`` and tab in the first lines. The text is split by
+  :mod:`.delimited`: exactly, or refused naming the line (a row with another
+  number of cells than the header, a row in another separator, a quote not
+  closed or not doubled, a cell over 32,767 characters); any line ending reads.
 - A header below title rows: the header row is the first of the first
   :data:`HEADER_SEARCH_ROWS` rows where at least two cells (and at least half
   as many as in the best row) are field names, titles or export synonyms, or
   failing that the first row at least half as wide as the table;
   ``header_row`` (the row number a person sees) overrides it. The row used
-  is ``df.attrs["header_row"]``.
+  is ``df.attrs["header_row"]``; the non-blank rows above a detected header
+  are listed in ``df.attrs["rows_above_header"]`` and said in the pre-flight's
+  warnings (:func:`~.sheet.reading_notes`), never dropped without a word.
+  Headers lose a byte-order mark and surrounding spaces (``' id '`` is ``id``).
 - XLSX, XLSM, XLS and ODS through :func:`~.excel.read_excel_text`
   (python-calamine: numbers as typed, dates as ISO dates, formula results);
   XLSX/XLSM formulas saved without a result are listed in
   ``df.attrs["formula_cells"]`` as ``(sheet_row, header)`` so the pre-flight
   reports "formula with no value" instead of an empty cell. A file that is
   not a workbook after all is refused with a message saying how to save it.
+  ``.xlsb`` (Excel's binary workbook) is refused, by name or by content.
+
+Every limit (:class:`~.limits.ReadLimits`: file size, rows, columns, cells,
+characters per cell, a workbook's unpacked size) is checked before the
+memory is asked for, so any file is read or refused within seconds and a
+bounded amount of memory; ``limits=`` overrides them.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
 
+from kyc_widgets.text import WHITESPACE
+
+from .delimited import Records, check_widths, guess_separator, split_records
 from .encoding import UndecodableError, decode_text
 from .fields import is_known_header
+from .limits import DEFAULT_LIMITS, ReadLimits
 from .sheet import (
     SAVE_AS,
     SHEET_ROW_INDEX_NAME,
+    XLSB_REFUSED,
     CampaignReadError,
     PathOrBuffer,
     SheetNotFoundError,
+    read_bounded,
 )
 
 __all__ = [
     "HEADER_SEARCH_ROWS",
     "SHEET_ROW_INDEX_NAME",
+    "ReadLimits",
     "SAVE_AS",
     "CampaignReadError",
     "SheetNotFoundError",
@@ -71,7 +88,8 @@ _CSV_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
 _WORKBOOK_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
 _WORKBOOK_MAGIC = (b"PK", b"\xd0\xcf\x11\xe0")
 """How a workbook buffer starts: a ZIP archive (XLSX, XLSM, ODS) or an OLE2 file (XLS)."""
-
+_HEADER_TRIM = WHITESPACE + "\ufeff"
+"""What a header loses at both ends: spaces, and a byte-order mark pasted into a cell."""
 
 
 def read_campaign(
@@ -80,8 +98,9 @@ def read_campaign(
     sheet: str | None = None,
     header_row: int | None = None,
     encoding: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> pd.DataFrame:
-    """Read a campaign sheet (CSV, XLSX, XLSM, XLS, ODS) as text.
+    """Read a campaign sheet (CSV, XLSX, XLSM, XLS, ODS) as text: exactly, or refused.
 
     ``path_or_buffer`` is a path (the extension picks the reader) or an open
     file/buffer (sniffed: XLSX and ODS files are ZIP archives starting with
@@ -89,18 +108,24 @@ def read_campaign(
     ``sheet`` names the worksheet of a workbook (default: the first one).
     ``header_row`` is the row number (as Excel shows it) of the header,
     detected when not given; ``encoding`` is a CSV file's text encoding,
-    detected when not given (see the module docstring).
+    detected when not given (see the module docstring). ``limits`` are the
+    most the file may hold (:class:`~.limits.ReadLimits`; default
+    :data:`~.limits.DEFAULT_LIMITS`), checked before memory is allocated.
 
     Returns a DataFrame of ``string`` columns where empty cells are ``NA``, fully
     blank rows are dropped, and the index is the spreadsheet row number
     (named ``sheet_row``); ``df.attrs`` holds ``encoding`` (CSV bytes only),
-    ``header_row``, ``formula_cells`` and ``kyc_sheet`` (the file's name and
-    SHA-256, for the evidence record). Raises ``FileNotFoundError`` naming
-    the file, :class:`CampaignReadError` (a ``ValueError``) for an unknown
-    extension, an undecodable file, a file that is not a workbook or a bad
-    ``header_row`` (the message says how to save the file), and
-    :class:`SheetNotFoundError` listing the available worksheets.
+    ``header_row``, ``rows_above_header``, ``formula_cells`` and ``kyc_sheet``
+    (the file's name and SHA-256, for the evidence record). Raises
+    ``FileNotFoundError`` naming the file, :class:`CampaignReadError` (a
+    ``ValueError``, with ``line``/``row``/``cell`` and ``reason``) for
+    anything that cannot be read exactly: an unknown extension, an
+    undecodable or malformed file, a file over the limits, a file that is
+    not a workbook, a bad ``header_row`` (the message says what to do), and
+    :class:`SheetNotFoundError` listing the available worksheets. Never a
+    parser's own exception, never a cell altered.
     """
+    limits = DEFAULT_LIMITS if limits is None else limits
     if header_row is not None and header_row < 1:
         raise CampaignReadError("header_row is a row number as Excel shows it: 1 or more.")
     kind, source = _resolve(path_or_buffer)
@@ -109,11 +134,11 @@ def read_campaign(
             raise CampaignReadError("A CSV file has no worksheets; leave out the sheet name.")
         if encoding is not None and isinstance(source, io.TextIOBase):
             raise CampaignReadError("This buffer is already text; leave out the encoding.")
-        frame = _read_csv(source, header_row, encoding)
+        frame = _read_csv(source, header_row, encoding, limits)
     elif encoding is not None:
         raise CampaignReadError("A workbook has no text encoding; leave out the encoding.")
     else:
-        frame = _read_workbook(source, sheet, header_row)
+        frame = _read_workbook(source, sheet, header_row, limits)
     frame.attrs["kyc_sheet"] = _fingerprint(path_or_buffer)  # for the evidence record
     return frame
 
@@ -145,6 +170,8 @@ def _resolve(path_or_buffer: PathOrBuffer) -> tuple[str, PathOrBuffer]:
             kind = "csv"
         elif suffix in _WORKBOOK_EXTENSIONS:
             kind = "workbook"
+        elif suffix == ".xlsb":
+            raise CampaignReadError(f"{path.name}: {XLSB_REFUSED}")
         else:
             raise CampaignReadError(
                 f"{path.name}: unknown file type {suffix or '(no extension)'!r}; "
@@ -177,12 +204,11 @@ def _sniff(buffer: IO[bytes] | IO[str]) -> str:
 # --------------------------------------------------------------------------- CSV
 
 
-def _read_csv(source: PathOrBuffer, header_row: int | None, encoding: str | None) -> pd.DataFrame:
+def _read_csv(
+    source: PathOrBuffer, header_row: int | None, encoding: str | None, limits: ReadLimits
+) -> pd.DataFrame:
+    raw = read_bounded(source, limits)
     assumed: str | None
-    if isinstance(source, (str, os.PathLike)):
-        raw: str | bytes = Path(source).read_bytes()
-    else:
-        raw = source.read()
     if isinstance(raw, str):
         text, assumed = raw, None  # already text: nothing to decode
     else:
@@ -190,48 +216,57 @@ def _read_csv(source: PathOrBuffer, header_row: int | None, encoding: str | None
             text, assumed = decode_text(raw, encoding)
         except UndecodableError as exc:
             raise CampaignReadError(f"The campaign file cannot be read: {exc}") from exc
+        del raw  # the text replaces it: one copy of the file in memory, not two
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise CampaignReadError("The campaign file is empty: no header row was found.")
-    sep = _delimiter(text)
-    sample = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=sep), HEADER_SEARCH_ROWS))
-    header_index = _header_index(sample, header_row)
-    # The fast C parser, from the header on. Blank lines are kept so that row
-    # positions stay equal to spreadsheet rows; _tidy drops them afterwards.
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            skiprows=header_index,
-            sep=sep,
-        )
-    except pd.errors.EmptyDataError as exc:
-        raise CampaignReadError("The campaign file is empty: no header row was found.") from exc
-    frame = _tidy(frame, header_index + 1)
-    frame.attrs.update(encoding=assumed)
+    sep = guess_separator(text, HEADER_SEARCH_ROWS)
+    records = split_records(text, sep, limits)
+    del text
+    header_index = _header_index(records.rows[:HEADER_SEARCH_ROWS], header_row)
+    if header_index >= len(records.rows):
+        raise CampaignReadError(f"header_row {header_index + 1} is below the last row of the file.")
+    check_widths(records, header_index, sep)
+    frame = _frame_from_records(records, header_index)
+    frame.attrs.update(
+        encoding=assumed,
+        rows_above_header=_rows_above(records.rows[:header_index]),
+        header_detected=header_row is None,
+    )
     return frame
 
 
-def _delimiter(text: str) -> str:
-    """The one of ``,``, ``;`` and tab most used on a single line of the first lines."""
-    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
-    counts = {sep: max((line.count(sep) for line in lines), default=0) for sep in (",", ";", "\t")}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
+def _frame_from_records(records: Records, header_index: int) -> pd.DataFrame:
+    """The rows under the header as ``string`` columns; cells past the header's width are
+    empty (:func:`~.delimited.check_widths` refused any other)."""
+    header = records.rows[header_index]
+    width = len(header)
+    body = [
+        row if len(row) == width else (row + [""] * (width - len(row)))[:width]
+        for row in records.rows[header_index + 1 :]
+    ]
+    columns = list(zip(*body)) if body else [() for _ in range(width)]
+    frame = pd.DataFrame(
+        {position: pd.array(list(column), dtype="string") for position, column in enumerate(columns)},
+        index=pd.RangeIndex(len(body)),
+    )
+    frame.columns = _unique_headers(header)
+    return _tidy(frame, header_index + 1)
 
 
 # --------------------------------------------------------------------------- workbooks
 
 
-def _read_workbook(source: PathOrBuffer, sheet: str | None, header_row: int | None) -> pd.DataFrame:
+def _read_workbook(
+    source: PathOrBuffer, sheet: str | None, header_row: int | None, limits: ReadLimits
+) -> pd.DataFrame:
     """XLSX/XLSM/XLS/ODS through :func:`~.excel.read_excel_text` (python-calamine)."""
     from .excel import read_excel_text  # python-calamine loads only when a workbook is read
 
-    book = read_excel_text(source, sheet=sheet)
-    return _frame_from_grid(book.cells, header_row, book.formulas_without_value)
+    book = read_excel_text(source, sheet=sheet, limits=limits)
+    frame = _frame_from_grid(book.cells, header_row, book.formulas_without_value)
+    frame.attrs.update(utf16_cells=book.cells.attrs.get("utf16_cells", 0))
+    return frame
 
 
 def _frame_from_grid(
@@ -255,18 +290,21 @@ def _frame_from_grid(
             (row, headers[column - 1])
             for row, column in sorted(no_value)
             if row > header_index + 1 and headers[column - 1] in frame.columns
-        ]
+        ],
+        rows_above_header=_rows_above(sample[:header_index]),
+        header_detected=header_row is None,
     )
     return frame
 
 
-
-def _unique_headers(cells: list[str | None]) -> list[str]:
-    """pandas' rules: an empty header is ``Unnamed: <position>``, a repeat gets ``.1``, ``.2``..."""
+def _unique_headers(cells: list[str | None] | list[str]) -> list[str]:
+    """Headers without surrounding spaces or a byte-order mark, and unique by pandas' rules:
+    an empty header is ``Unnamed: <position>``, a repeat gets ``.1``, ``.2``..."""
     out: list[str] = []
     used: set[str] = set()
     for position, cell in enumerate(cells):
-        name = str(cell) if cell not in (None, "") else f"Unnamed: {position}"
+        text = "" if cell is None else str(cell).strip(_HEADER_TRIM)
+        name = text or f"Unnamed: {position}"
         candidate, count = name, 0
         while candidate in used:
             count += 1
@@ -277,6 +315,15 @@ def _unique_headers(cells: list[str | None]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- shared
+
+
+def _rows_above(sample: Sequence[Sequence[str | None]]) -> list[int]:
+    """Row numbers (from 1) of the rows above the header that hold something."""
+    return [
+        number
+        for number, row in enumerate(sample, start=1)
+        if any(cell is not None and str(cell).strip() for cell in row)
+    ]
 
 
 def _header_index(sample: list[list[str | None]] | list[list[str]], header_row: int | None) -> int:

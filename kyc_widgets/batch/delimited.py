@@ -1,0 +1,221 @@
+"""CSV text split into rows exactly, or refused naming the line that is wrong.
+
+Why not pandas' parser: it reads a broken file as if it were fine. A row in
+semicolons under a comma header becomes one cell and empty ones, a line break
+inside an unquoted cell cuts a row in two, an unescaped quote swallows the
+next separator, a missing closing quote raises a raw ``ParserError``, a cell
+over 131,072 characters a raw ``_csv.Error``. Here Python's :mod:`csv` reads
+the text in ``strict`` mode, fed line by line so that every line ending
+(``\\n``, ``\\r\\n`` and a bare ``\\r``, mixed in one file) ends a row, and
+every problem becomes a :class:`~.sheet.CampaignReadError` naming the line
+a text editor shows and the row a spreadsheet shows:
+
+* a quote inside a quoted cell that is not doubled, text after a closing
+  quote, a quote that is never closed;
+* a cell longer than :attr:`~.limits.ReadLimits.max_cell_chars` (Excel's
+  32,767 characters), a line with more than ``max_columns`` cells (counted
+  before the line is split, so a line of a million separators costs one
+  ``str.count``), more than ``max_rows`` rows or ``max_cells`` cells
+  (counted while reading, so nothing beyond the limit is kept);
+* after the header is known (:func:`check_widths`): a row with a different
+  number of cells than the header. Blank rows are gaps, and extra *empty*
+  cells after the last column are the trailing separators Excel writes;
+  anything else is a row cut short or run together (a line break in an
+  unquoted cell, a row in another separator), so it is refused, naming the
+  separator the row seems to use.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from .limits import ReadLimits
+from .sheet import CampaignReadError
+
+__all__ = ["SEPARATORS", "Records", "check_widths", "guess_separator", "split_records"]
+
+SEPARATORS = (",", ";", "\t")
+"""The separators Excel writes: comma, semicolon (European list separator), tab."""
+
+_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+_QUOTED = re.compile(r'"[^"]*"')
+_LISTED = 5
+"""How many offending lines a refusal names."""
+
+
+class Records(NamedTuple):
+    """The rows of a CSV text, as split, with the line each starts on."""
+
+    rows: list[list[str]]
+    """One list of cells per row; ``[]`` for a blank line."""
+    lines: list[int]
+    """The line (counted from 1) each row starts on; a quoted cell may span lines."""
+
+
+def guess_separator(text: str, lines: int = 30) -> str:
+    """The one of ``,``, ``;`` and tab most used on a single line of the first ``lines``."""
+    head = list(_first_lines(text, lines))
+    counts = {sep: max((line.count(sep) for line in head), default=0) for sep in SEPARATORS}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
+def _first_lines(text: str, count: int) -> Iterator[str]:
+    for number, line in enumerate(io.StringIO(text, newline="")):
+        if number >= count:
+            return
+        yield line
+
+
+class _Lines:
+    """The text's lines for :mod:`csv`, counted, each refused when it holds too many cells."""
+
+    def __init__(self, text: str, sep: str, limits: ReadLimits) -> None:
+        self._lines = iter(io.StringIO(text, newline=""))
+        self._sep = sep
+        self._limit = limits.max_columns
+        self.number = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.number += 1
+        # A cheap upper bound first; quoted separators are not cells, so count again without them.
+        if line.count(self._sep) >= self._limit and (
+            _QUOTED.sub("", line).count(self._sep) >= self._limit
+        ):
+            raise CampaignReadError(
+                f"more than {self._limit:,} cells on one line (ReadLimits.max_columns); "
+                "a campaign sheet has one column per field.",
+                line=self.number,
+            )
+        return line
+
+
+def split_records(text: str, sep: str, limits: ReadLimits) -> Records:
+    """Every row of ``text`` split on ``sep`` (see the module docstring for what is refused)."""
+    if csv.field_size_limit() <= limits.max_cell_chars:
+        # Raised, never lowered: the limit is process-wide. Longer cells are refused below.
+        csv.field_size_limit(limits.max_cell_chars + 1)
+    lines = _Lines(text, sep, limits)
+    reader = csv.reader(lines, delimiter=sep, quotechar='"', doublequote=True, strict=True)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    widest = 0
+    while True:
+        start = lines.number + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _parse_error(str(exc), start, lines.number, len(rows) + 1, limits) from None
+        if row:
+            longest = max(map(len, row))
+            if longest > limits.max_cell_chars:
+                column = next(i for i, cell in enumerate(row, 1) if len(cell) == longest)
+                raise _too_long(start, len(rows) + 1, limits, column, lines.number > start)
+            widest = max(widest, len(row))
+        if len(rows) >= limits.max_rows or (len(rows) + 1) * widest > limits.max_cells:
+            raise CampaignReadError(
+                f"the sheet has more than {limits.max_rows:,} rows or {limits.max_cells:,} "
+                "cells (ReadLimits.max_rows, max_cells); split the campaign into smaller files.",
+                line=start,
+                row=len(rows) + 1,
+            )
+        rows.append(row)
+        starts.append(start)
+    return Records(rows, starts)
+
+
+def _too_long(
+    line: int, row: int, limits: ReadLimits, column: int | None = None, spans_lines: bool = True
+) -> CampaignReadError:
+    where = f"cell {column} of this row" if column is not None else "a cell of this row"
+    quote = (
+        "; a quote that is never closed makes one cell of the lines after it" if spans_lines else ""
+    )
+    return CampaignReadError(
+        f"{where} is longer than {limits.max_cell_chars:,} characters (ReadLimits.max_cell_chars, "
+        f"what one Excel cell holds){quote}.",
+        line=line,
+        row=row,
+    )
+
+
+def _parse_error(
+    message: str, start: int, current: int, row: int, limits: ReadLimits
+) -> CampaignReadError:
+    """:mod:`csv`'s error as a refusal naming where the row started (and where it broke)."""
+    if "field larger than field limit" in message:
+        return _too_long(start, row, limits)
+    if "unexpected end of data" in message:
+        return CampaignReadError(
+            "a quote opened in this row is never closed (every quote inside a quoted cell is "
+            'written twice: "").',
+            line=start,
+            row=row,
+        )
+    if "expected after" in message:
+        span = f" and goes on to line {current}" if current != start else ""
+        return CampaignReadError(
+            f"a quoted cell that starts in this row{span} has text after its closing quote: "
+            'a quote inside the cell that is not doubled (write ""), or a closing quote missing.',
+            line=start,
+            row=row,
+        )
+    return CampaignReadError(f"the line cannot be read as CSV ({message}).", line=current, row=row)
+
+
+def check_widths(records: Records, header_index: int, sep: str) -> None:
+    """Refuse rows under the header whose cell count differs from the header's.
+
+    Blank rows and extra empty cells at the end are allowed (see the module
+    docstring). The refusal names the first such row, the separator it
+    seems to use when that is what went wrong, and the next few.
+    """
+    header = records.rows[header_index]
+    width = len(header)
+    bad: list[int] = []
+    for position in range(header_index + 1, len(records.rows)):
+        row = records.rows[position]
+        if len(row) == width or not any(row):
+            continue
+        if len(row) > width and not any(row[width:]):
+            continue  # trailing separators
+        bad.append(position)
+    if not bad:
+        return
+    first = bad[0]
+    row = records.rows[first]
+    hint = _separator_hint(row, sep, width) or (
+        ": a line break inside a cell that is not in quotes cuts a row in two"
+        if len(row) < width
+        else f": {_NAMES[sep]} inside a cell that is not in quotes split it"
+    )
+    reason = f"{len(row)} cell(s) where the header (row {header_index + 1}) has {width}{hint}. "
+    if len(bad) > 1:
+        others = ", ".join(str(records.lines[p]) for p in bad[1:_LISTED + 1])
+        more = f" and {len(bad) - 1 - _LISTED} more" if len(bad) - 1 > _LISTED else ""
+        reason += f"Other rows like it start on line(s) {others}{more}. "
+    reason += "Nothing was read: fix the file, or save it again from Excel."
+    raise CampaignReadError(reason, line=records.lines[first], row=first + 1)
+
+
+def _separator_hint(row: list[str], sep: str, width: int) -> str:
+    text = sep.join(row)
+    for other in SEPARATORS:
+        if other != sep and other in text:
+            try:
+                cells = next(csv.reader([text], delimiter=other))
+            except csv.Error:  # a line break in a cell: no hint, the refusal stands
+                continue
+            if len(cells) == width:
+                return f": this row is separated by {_NAMES[other]}, the header by {_NAMES[sep]}"
+    return ""
