@@ -95,7 +95,7 @@ class DictEditor(Editor):
         ctx.mark(remove, "remove", token)
         remove.on_click(lambda _b: self.remove(editor, user=True))
         box = W.VBox(
-            [W.HBox([heading, remove], layout=W.Layout(gap="6px", align_items="center")),
+            [W.HBox([heading, remove], layout=W.Layout(align_items="center")),
              key_box, editor.widget],
             layout=W.Layout(margin="2px 0 6px 0.6em"),
         )

@@ -70,7 +70,10 @@ class FormContext:
     _serial: Iterator[int] = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
+        # Shared by every part that looks alike: fewer widget models, a faster build.
         self.html_style = W.HTML.class_traits()["style"].klass()  # help and error texts alike
+        self.help_layout = W.Layout(margin=f"0 0 2px {self.label_width}")
+        self.row_layout = W.Layout(margin="0 0 6px 0")
 
     def make(
         self, spec: FieldSpec, path: str, token: str, parent: Editor | None, *, framed: bool = True

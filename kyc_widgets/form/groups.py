@@ -32,7 +32,8 @@ class ModelEditor(Editor):
     ``specs`` overrides which fields are shown and in which order (the form's
     ``exclude``/``order``); ``fixed`` holds fields the editor fills itself (a
     discriminated union's tag), drawn nowhere. ``bare``: the form's top level,
-    whose rows the form draws itself.
+    whose rows the form draws itself; its message text is the form's summary
+    (given here), which the form writes.
     """
 
     def __init__(
@@ -45,7 +46,7 @@ class ModelEditor(Editor):
         *,
         specs: list[FieldSpec] | None = None,
         header: bool = True,
-        bare: bool = False,
+        bare: W.HTML | None = None,
         fixed: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(spec, ctx, path, token, parent)
@@ -60,13 +61,14 @@ class ModelEditor(Editor):
             self.editors[child.name] = ctx.make(child, join(path, child.name), child_token, self)
         self._keys = {e.spec.key: name for name, e in self.editors.items()}
         self._all_keys = {s.name: s.key for s in shown}
-        self.error = self.make_error(indent=False)
         self.header: W.Button | None = None
         self._expanded = True
-        if bare:  # the form's top level: the form draws the rows itself
-            self.body = W.VBox()
-            self.widget = self.error
-        elif header:
+        if bare is not None:  # the form's top level: the form draws the rows itself
+            self.error = bare
+            self.body = self.widget = bare
+            return
+        self.error = self.make_error(indent=False)
+        if header:
             self.widget = self._framed()
         else:
             self.body = W.VBox([*self._help(), self.error, *self.rows()])

@@ -157,7 +157,7 @@ class _Builder:
 
     def _object(self, node: Mapping[str, Any], hint: str) -> Any:
         if node.get("properties"):
-            return self._model(node, str(node.get("title") or hint))
+            return self._model(node, str(node.get("title") or _NAME.sub("_", hint)))
         extra = node.get("additionalProperties", {})
         value = self.annotation(extra, f"{hint} value") if isinstance(extra, Mapping) else str
         return _constrained(dict[str, value], node, _OBJECT_RULES)  # type: ignore[valid-type]
@@ -169,7 +169,10 @@ class _Builder:
         if kinds == ["number", "string"] and all(
             "format" not in self._resolve(m) for m in real
         ):
-            found: Any = Decimal  # how pydantic writes a Decimal: a number or a numeric string
+            # how pydantic writes a Decimal: a number (with the constraints) or a numeric string
+            number = next(self._resolve(m) for m in real if self._resolve(m).get("type") == "number")
+            rules = {k: Decimal(str(v)) for k, v in number.items() if k in _NUMBER_RULES}
+            found: Any = _constrained(Decimal, rules, _NUMBER_RULES)
         elif len(real) == 1:
             found = self.annotation(real[0], hint)
         else:
@@ -205,7 +208,7 @@ class _Builder:
         return self._model(target, str(target.get("title") or hint), name=name)
 
     def _class_name(self, hint: str) -> str:
-        base = _NAME.sub("_", hint.title().replace(" ", "")) or "Model"
+        base = _NAME.sub("_", hint.replace(" ", "_")) or "Model"
         base = base if base[0].isalpha() else f"M{base}"
         name, n = base, 1
         while name in self.models or name in self.building:
@@ -216,12 +219,14 @@ class _Builder:
     def _model(self, node: Mapping[str, Any], title: str, *, name: str | None = None) -> type[BaseModel]:
         name = name or self._class_name(title)
         self.building.add(name)
+        if title == name:  # the schema's title is the class name: the form words it itself
+            title = ""
         required = set(node.get("required") or ())
         fields: dict[str, Any] = {}
         for prop, sub in (node.get("properties") or {}).items():
             fields[_field_name(prop)] = self._field(prop, sub, prop in required, title)
         config = ConfigDict(
-            title=title,
+            title=title or None,
             populate_by_name=True,
             extra="forbid" if node.get("additionalProperties") is False else "ignore",
         )
@@ -234,9 +239,12 @@ class _Builder:
         resolved = self._resolve(sub)
         annotation = self.annotation(sub, f"{owner} {prop}")
         extra = {k: resolved[k] for k in _EXTRA_KEYS if k in resolved}
+        title = resolved.get("title") or None
+        if title == prop.replace("_", " ").title():
+            title = None  # pydantic's own "Born On": the form words the name itself ("Born on")
         kwargs: dict[str, Any] = {
             "alias": prop if _field_name(prop) != prop else None,
-            "title": resolved.get("title") or None,
+            "title": title,
             "description": resolved.get("description"),
             "json_schema_extra": extra or None,
         }

@@ -53,7 +53,7 @@ class LeafEditor(Editor):
         if spec.description:
             parts.append(self._make_help(spec.description))
         parts.append(self.error)
-        self.widget = W.VBox(parts, layout=W.Layout(margin="0 0 6px 0"))
+        self.widget = W.VBox(parts, layout=ctx.row_layout)
         self.input.observe(self._changed, names="value")
         self.aria()
 
@@ -84,7 +84,7 @@ class LeafEditor(Editor):
     def _make_help(self, description: str) -> W.HTML:
         help_text = W.HTML(
             help_html(description),
-            layout=W.Layout(margin=f"0 0 2px {self.ctx.label_width}"),
+            layout=self.ctx.help_layout,
             style=self.ctx.html_style,
         )
         self.ctx.mark(help_text, "help", self.token)

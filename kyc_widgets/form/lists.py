@@ -108,7 +108,7 @@ class ListEditor(Editor):
         ]
         for button, kind in zip(buttons, ("up", "down", "remove"), strict=True):
             ctx.mark(button, kind, token)
-        bar = W.HBox([heading, *buttons], layout=W.Layout(align_items="center", gap="6px"))
+        bar = W.HBox([heading, *buttons], layout=W.Layout(align_items="center"))
         box = W.VBox(
             [bar, editor.widget],
             layout=W.Layout(margin="2px 0 6px 0.6em", padding="0 0 0 0.8em",
@@ -146,8 +146,9 @@ class ListEditor(Editor):
 
     def add(self, value: Any = MISSING, *, user: bool = False) -> Editor:
         """A new item at the end (blank, or showing ``value``); the user's Add focuses it."""
-        item = self._new_item(len(self.items))
-        item.editor.clear()
+        with self.ctx.bridge.hold_sync():
+            item = self._new_item(len(self.items))
+            item.editor.clear()
         if value is not MISSING:
             item.editor.write(value)
         self.items.append(item)

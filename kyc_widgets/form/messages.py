@@ -94,7 +94,10 @@ def humanize_error(error: ErrorDetails, spec: FieldSpec | None = None, raw: Any 
     ctx = error.get("ctx") or {}
     if kind in _BOUND_MESSAGES and _BOUND_MESSAGES[kind][0] in ctx:
         key, sentence = _BOUND_MESSAGES[kind]
-        return sentence.format(ctx[key])
+        bound = ctx[key]
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)  # "at most 100", not "at most 100.0"
+        return sentence.format(bound)
     if kind in ("too_short", "too_long") and spec is not None and spec.kind in ("list", "dict"):
         return _count_message(kind, ctx)
     if kind == "string_too_short" and "min_length" in ctx:

@@ -177,18 +177,19 @@ class SchemaForm(W.VBox, Generic[M]):
         self.bridge = A11yBridge(self.scope)
         """Sets the fields' ARIA attributes and moves focus (see :mod:`kyc_widgets.a11y`)."""
         self.ctx = self._make_context(read_only, choices, widgets)
-        self.root = self._build_root()
-        self.legend = W.HTML(
-            help_html("Fields marked * are required.") if self._any_required() else ""
-        )
         self.form_message = W.HTML(layout=W.Layout(display="none"))
         self.form_message.add_class(self._part("summary"))
-        super().__init__(
-            [self.legend, *self.root.rows(), self.form_message, self.bridge], **box_kwargs
-        )
-        self.add_class("kyc-schema-form")
-        self.add_class(self.scope)
-        self.reset()
+        with self.bridge.hold_sync():  # one ARIA update for the whole build, not one per field
+            self.root = self._build_root()
+            self.legend = W.HTML(
+                help_html("Fields marked * are required.") if self._any_required() else ""
+            )
+            super().__init__(
+                [self.legend, *self.root.rows(), self.form_message, self.bridge], **box_kwargs
+            )
+            self.add_class("kyc-schema-form")
+            self.add_class(self.scope)
+            self.reset()
 
     @classmethod
     def from_json_schema(
@@ -260,7 +261,9 @@ class SchemaForm(W.VBox, Generic[M]):
             nullable=False, default=PydanticUndefined, default_factory=None,
             shape=ModelShape(self.model_cls, title),
         )
-        return ModelEditor(spec, self.ctx, "", "", None, specs=list(self.specs.values()), bare=True)
+        return ModelEditor(
+            spec, self.ctx, "", "", None, specs=list(self.specs.values()), bare=self.form_message
+        )
 
     def _any_required(self) -> bool:
         return any(s.required for s in self.specs.values()) or any(
@@ -347,6 +350,12 @@ class SchemaForm(W.VBox, Generic[M]):
         """
         data = _as_dict(values)
         excluded_keys = {s.key: n for n, s in self._excluded.items()}
+        with self.bridge.hold_sync():
+            self._write_top(data, excluded_keys)
+        self._index = None
+        self._refresh_form_message()
+
+    def _write_top(self, data: Mapping[str, Any], excluded_keys: Mapping[str, str]) -> None:
         for name, value in data.items():
             editor = self.root.child(name)
             if editor is not None:
@@ -356,8 +365,6 @@ class SchemaForm(W.VBox, Generic[M]):
                     self._touched.discard(written.path)
             elif name in self._excluded or name in excluded_keys:
                 self._hidden_values[excluded_keys.get(name, name)] = value
-        self._index = None
-        self._refresh_form_message()
 
     def reset(self, values: Mapping[str, Any] | BaseModel | None = None) -> None:
         """Back to the model's defaults plus the form's initial ``values``; errors cleared.
@@ -371,7 +378,8 @@ class SchemaForm(W.VBox, Generic[M]):
             self.ctx.initial = self._initial
         self._hidden_values = {}
         self._touched.clear()
-        self.root.clear()
+        with self.bridge.hold_sync():
+            self.root.clear()
         self._index = None
         self.clear_errors()
         self.set_form_message(None)

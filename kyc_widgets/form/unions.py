@@ -154,7 +154,24 @@ class UnionEditor(Editor):
             for i, option in enumerate(options):
                 if _accepts(option, value, strict=strict):
                     return i
-        return None
+        return self._closest(value)
+
+    def _closest(self, value: Any) -> int | None:
+        """No option accepts ``value``: the model sharing most of its keys, else a text option.
+
+        The analyst then sees the value in the option it was meant for, with
+        that option's errors, rather than an empty selector.
+        """
+        options = self.shape.options
+        if isinstance(value, Mapping):
+            scores = [
+                len(set(value) & set(o.spec.shape.model.model_fields))
+                if isinstance(o.spec.shape, ModelShape) else 0
+                for o in options
+            ]
+            best = max(range(len(options)), key=lambda i: scores[i])
+            return best if scores[best] else None
+        return next((i for i, o in enumerate(options) if o.spec.kind == "text"), None)
 
     # -- the tree, values ---------------------------------------------------------------------
 
