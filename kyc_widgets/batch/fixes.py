@@ -167,11 +167,11 @@ def _with_fixes(report: CampaignResults, frame: pd.DataFrame, fixes: dict[int, d
     return out
 
 
-def _as_read(name: str, text: str | None) -> Any:
+def _as_read(name: str, text: str | None) -> str | None:
     """A value :func:`~.preflight.read_rows` read, as a fix would give it (a choice: its member)."""
     if text is None:
-        return pd.NA
-    return (enum_member(name, text) or pd.NA) if name in ENUM_FIELDS else text
+        return None
+    return enum_member(name, text) if name in ENUM_FIELDS else text
 
 
 def apply_fixes(report: CampaignResults, fixes: dict[int, dict[str, Any]]) -> pd.DataFrame:
