@@ -37,11 +37,9 @@ _EXPORTS: dict[str, str] = {
             "KycApiError",
             "KycConfigurationError",
             "NotFoundError",
-    "OnConflict",
             "PermissionDeniedError",
             "RateLimitedError",
             "RequestStoppedError",
-    "RowStatus",
             "ServerError",
             "ServiceUnavailableError",
             "TransportError",
@@ -94,6 +92,7 @@ _EXPORTS: dict[str, str] = {
     "CreatorState": "kyc_widgets.widgets.case_flow",
     "CaseWorkspace": "kyc_widgets.widgets.case_workspace",
     "CaseDesk": "kyc_widgets.widgets.desk",
+    "ReportView": "kyc_widgets.widgets.report_html",
 }
 
 __all__ = [
@@ -141,6 +140,7 @@ __all__ = [
     "RateLimitedError",
     "ReadinessStatus",
     "RelationshipType",
+    "ReportView",
     "RequestStoppedError",
     "RowStatus",
     "SchemaForm",
@@ -235,3 +235,5 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from kyc_widgets.widgets.case_creator import CaseCreator
     from kyc_widgets.widgets.case_flow import CreatorState
     from kyc_widgets.widgets.case_workspace import CaseWorkspace
+    from kyc_widgets.widgets.desk import CaseDesk
+    from kyc_widgets.widgets.report_html import ReportView

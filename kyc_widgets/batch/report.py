@@ -42,6 +42,7 @@ from .status import (
     STATUSES,
     RowStatus,
 )
+from .stop import stop_words
 
 __all__ = [
     "ATTENTION_STATUSES",
@@ -218,7 +219,7 @@ class BatchReport(CampaignResults):
             f"{status.label}: {count}" for status, count in self.summary().items() if count
         ]
         if self.stopped_reason:
-            lines.append(f"Stopped early: {_STOP_WORDS.get(self.stopped_reason, self.stopped_reason)}")
+            lines.append(f"Stopped early: {stop_words(self.stopped_reason)}")
         if self.mapping is not None:
             lines.append(f"Mapping: {self.mapping.describe()}")
         return "\n".join(lines)
@@ -227,11 +228,3 @@ class BatchReport(CampaignResults):
         counts = ", ".join(f"{k}={v}" for k, v in self.summary().items() if v)
         stopped = f", stopped_reason={self.stopped_reason!r}" if self.stopped_reason else ""
         return f"BatchReport(rows={len(self.results)}, {counts}{stopped})"
-
-
-_STOP_WORDS = {
-    "cancelled": "cancelled by the user; unsent rows are 'not attempted'",
-    "authentication": "the API rejected the token (401); sign in again and re-run",
-    "permission": "the API refused access (403); unsent rows are 'not attempted'",
-    "journal": "the journal could not be written (disk full?); unsent rows are 'not attempted'",
-}

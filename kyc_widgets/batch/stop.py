@@ -13,7 +13,20 @@ from typing import Protocol
 
 from kyc_widgets.api.pacing import POLL_INTERVAL, PacingGate
 
-__all__ = ["Settable", "StopSignal"]
+__all__ = ["STOP_WORDS", "Settable", "StopSignal", "stop_words"]
+
+STOP_WORDS: dict[str, str] = {
+    "cancelled": "cancelled by the user; unsent rows are 'not attempted'",
+    "authentication": "the API rejected the token (401); sign in again and re-run",
+    "permission": "the API refused access (403); unsent rows are 'not attempted'",
+    "journal": "the journal could not be written (disk full?); unsent rows are 'not attempted'",
+}
+"""Why a batch stopped early (``report.stopped_reason``), in words for people."""
+
+
+def stop_words(reason: str) -> str:
+    """:data:`STOP_WORDS` for ``reason``, or the reason itself when it has none."""
+    return STOP_WORDS.get(reason, reason)
 
 
 class Settable(Protocol):

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kyc_widgets.batch.fields import field_title
-from kyc_widgets.batch.report import _STOP_WORDS
 from kyc_widgets.batch.status import FACTS, STATUSES, RowStatus
+from kyc_widgets.batch.stop import stop_words
 from kyc_widgets.labels import words
 from kyc_widgets.text import reveal_html
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from kyc_widgets.batch.report import BatchReport
 
 __all__ = [
+    "ReportView",
     "PROBLEMS_SHOWN",
     "REPORT_ROWS_SHOWN",
     "error_html",
@@ -157,7 +158,7 @@ def report_html(report: BatchReport) -> str:
     if report.stopped_reason:
         parts.append(
             "<p><strong>Stopped early:</strong> "
-            f"{html.escape(_STOP_WORDS.get(report.stopped_reason, report.stopped_reason))}</p>"
+            f"{html.escape(stop_words(report.stopped_reason))}</p>"
         )
     if report.unknown_columns:
         parts.append(
@@ -170,6 +171,23 @@ def report_html(report: BatchReport) -> str:
         parts.append(f"<p>... and {more} more rows (see <code>report.results</code>).</p>")
     parts.append("</div>")
     return "".join(parts)
+
+
+class ReportView:
+    """A :class:`~kyc_widgets.batch.report.BatchReport` drawn in a notebook cell: ``ReportView(report)``.
+
+    The report itself stays data (its ``repr`` is one line of counts); this
+    is its notebook view, the same tables the campaign widget shows.
+    """
+
+    def __init__(self, report: BatchReport) -> None:
+        self.report = report
+
+    def _repr_html_(self) -> str:
+        return report_html(self.report)
+
+    def __repr__(self) -> str:
+        return repr(self.report)
 
 
 def summary_html(report: BatchReport) -> str:
