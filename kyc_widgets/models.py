@@ -228,7 +228,7 @@ def _check_country(value: Any) -> str:
     """
     if not isinstance(value, str):
         raise PydanticCustomError("string_type", "Input should be a valid string")
-    text = value.strip(WHITESPACE)
+    text = clean_text(value)  # the text rule of every field first: the same words for a U+202E
     if not text:
         raise PydanticCustomError(
             "string_too_short", "String should have at least 1 character", {"min_length": 1}
@@ -424,7 +424,10 @@ class KycCaseCreateInput(_ContractModel):
         description=(
             "Country where the relationship is onboarded: its ISO 3166-1 alpha-2 code "
             "(e.g. GB, FR, DE)."
-        )
+        ),
+        # A UI hint, ignored by validators: forms draw a searchable country picker for it
+        # (kyc_widgets.form.country_picker registers itself for "x-input": "country").
+        json_schema_extra={"x-input": "country"},
     )
     assigned_team: RequiredText = Field(description="The team that will work the case.")
     assigned_analyst_name: OptionalText = Field(

@@ -74,9 +74,8 @@ def test_setting_the_value_shows_its_label_and_the_input_can_be_disabled() -> No
 
 
 def test_in_the_case_form_a_typed_name_is_sent_as_its_code() -> None:
-    form: SchemaForm[KycCaseCreateInput] = SchemaForm(
-        KycCaseCreateInput, widgets={"country_of_onboarding": country_input}
-    )
+    """Every form of the contract model gets the picker: the field asks for it (``x-input``)."""
+    form: SchemaForm[KycCaseCreateInput] = SchemaForm(KycCaseCreateInput)
     picker = form.fields["country_of_onboarding"]
     assert isinstance(picker, CountryPicker)
     assert picker.description.startswith("Country of onboarding")  # the field's label
@@ -90,6 +89,14 @@ def test_in_the_case_form_a_typed_name_is_sent_as_its_code() -> None:
     assert form.validate() is None
     message = form.field_errors["country_of_onboarding"]
     assert "CD (" in message and "CG (Republic of the Congo)" in message
+
+
+def test_any_other_field_can_ask_for_the_picker_in_one_form() -> None:
+    form: SchemaForm[KycCaseCreateInput] = SchemaForm(
+        KycCaseCreateInput, widgets={"programme_name": country_input}
+    )
+    assert isinstance(form.fields["programme_name"], CountryPicker)
+    assert form.fields["programme_name"].description.startswith("Programme name")
 
 
 # --------------------------------------------------------------------------- the mapping step

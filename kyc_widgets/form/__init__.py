@@ -4,6 +4,7 @@ Generic on purpose: nothing here knows about KYC cases. The analyst widgets in
 :mod:`kyc_widgets.widgets` build on it.
 """
 
+from kyc_widgets.form import country_picker as _country_picker  # noqa: F401 - registers the country input
 from kyc_widgets.form.schema_form import SchemaForm
 
 __all__ = ["SchemaForm"]

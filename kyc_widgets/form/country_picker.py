@@ -18,11 +18,15 @@ ipywidgets ``Combobox`` (a native ``<input>`` with a ``<datalist>``):
   own refusal next to the field.
 
 :attr:`CountryPicker.value` is the alpha-2 code (``None`` when the box is
-empty); setting it (a code or a name) shows its label. It has ``description`` and ``disabled`` like
-an ipywidgets input, so :class:`~kyc_widgets.form.schema_form.SchemaForm`
-can use it as a field's input (``widgets={"country_of_onboarding":
-country_input}``): the form finds the ``<input>`` inside it for its ARIA
-attributes, and observes ``value``.
+empty); setting it (a code or a name) shows its label. It has ``description``
+and ``disabled`` like an ipywidgets input, so
+:class:`~kyc_widgets.form.schema_form.SchemaForm` uses it as a field's input:
+the form finds the ``<input>`` inside it for its ARIA attributes, and observes
+``value``. Importing this module registers it
+(:func:`~kyc_widgets.form.custom_inputs.register_input`) for every field
+marked ``json_schema_extra={"x-input": "country"}``, as the contract's
+``country_of_onboarding`` is; ``widgets={name: country_input}`` puts it on
+any other field of one form.
 """
 
 from __future__ import annotations
@@ -34,13 +38,17 @@ import ipywidgets as W
 import traitlets
 
 from kyc_widgets.countries import COUNTRY_CODES, country_label, country_labels, match_country
+from kyc_widgets.form.custom_inputs import register_input
 
-__all__ = ["LABEL_SEPARATOR", "CountryPicker", "country_input"]
+__all__ = ["COUNTRY_INPUT", "LABEL_SEPARATOR", "CountryPicker", "country_input"]
 
 LABEL_SEPARATOR = " \u2014 "
 """Between the code and the name in a suggestion: "DE — Germany"."""
 
 _PLACEHOLDER = "Type a code or a name, e.g. DE or Germany"
+
+COUNTRY_INPUT = ("x-input", "country")
+"""The ``json_schema_extra`` pair that asks every form for this picker."""
 
 
 def _label_code(text: str) -> str | None:
@@ -149,3 +157,6 @@ def country_input() -> CountryPicker:
     """The picker as a form's input: no label (the form gives the field's) and no note of
     its own (the form shows the field's message)."""
     return CountryPicker(description="", show_note=False)
+
+
+register_input(lambda _spec: country_input(), extra=COUNTRY_INPUT)
