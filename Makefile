@@ -87,8 +87,12 @@ lab: $(STAMP) git-filter
 # One pytest run: tests/ as usual, and every notebook run top to bottom by nbval
 # (--nbval-lax: a cell fails on an error, outputs are not compared; --nbval-current-env:
 # the notebook kernel is this venv's Python, whatever kernels the machine has).
+# pytest-xdist runs the files on $(WORKERS) processes (one per core on CI's 2 cores);
+# --dist loadfile keeps a file's tests, and a notebook's cells, on one worker, in order.
+WORKERS ?= 2
+XDIST := -n $(WORKERS) --dist loadfile
 test: $(STAMP) git-filter
-	$(HERMETIC) $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+	$(HERMETIC) $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env $(XDIST) $(PYTEST_ARGS)
 
 # Static checks: the package ships py.typed, so its hints must hold.
 lint: $(STAMP)
@@ -108,7 +112,7 @@ test-pandas2:
 		tests/test_campaign_mapping.py tests/test_template.py $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(HERMETIC) $(PY) -m pytest tests -m "not browser" $(PYTEST_ARGS)
+	$(HERMETIC) $(PY) -m pytest tests -m "not browser" $(XDIST) $(PYTEST_ARGS)
 
 test-browser: $(STAMP)
 	$(HERMETIC) $(PY) -m pytest tests -m browser $(PYTEST_ARGS)
