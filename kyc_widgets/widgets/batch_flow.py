@@ -58,7 +58,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum, Flag, auto
+from enum import Flag, auto
 from pathlib import Path
 from typing import Literal
 
@@ -74,6 +74,7 @@ from kyc_widgets.batch.report import BatchReport
 from kyc_widgets.batch.sending import BatchProgress, batch_create
 from kyc_widgets.batch.status import FACTS as STATUS_FACTS
 from kyc_widgets.batch.status import STATUSES, RowStatus
+from kyc_widgets.enums import TextEnum
 
 __all__ = [
     "CANCELLING_NOTE",
@@ -89,7 +90,7 @@ __all__ = [
 ]
 
 
-class BatchState(str, Enum):
+class BatchState(TextEnum):
     """Where a campaign is; compares equal to its string value (``"done"`` ...)."""
 
     LOADING = "loading"
@@ -105,9 +106,6 @@ class BatchState(str, Enum):
     """A run ended, cancelled or not (``report.stopped_reason`` says); fixes can be sent."""
     FAILED = "failed"
     """A run could not run at all (the message says why); nothing more is sent from here."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 Focus = Literal["none", "progress"]
