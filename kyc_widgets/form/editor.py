@@ -59,8 +59,8 @@ class FormContext:
     choices: Mapping[str, Iterable[Any]] = field(default_factory=dict)
     widgets: Mapping[str, Override] = field(default_factory=dict)
     initial: Mapping[str, Any] = field(default_factory=dict)
-    plain: bool = False
-    """Values keyed by each field's key (alias), as JSON Schema forms return them."""
+    by_alias: bool = False
+    """Paths and values by each field's key (its alias), as JSON Schema forms name them."""
     locked: bool = False
     build: EditorFactory | None = None
     on_input: Callable[[Editor], None] = lambda _editor: None

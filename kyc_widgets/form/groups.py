@@ -57,8 +57,9 @@ class ModelEditor(Editor):
         for child in shown:
             if child.name in self.fixed:
                 continue
-            child_token = css_token(child.name) if not token else f"{token}--{css_token(child.name)}"
-            self.editors[child.name] = ctx.make(child, join(path, child.name), child_token, self)
+            part = self._part_of(child)
+            child_token = css_token(part) if not token else f"{token}--{css_token(part)}"
+            self.editors[child.name] = ctx.make(child, join(path, part), child_token, self)
         self._keys = {e.spec.key: name for name, e in self.editors.items()}
         self._all_keys = {s.name: s.key for s in shown}
         self.header: W.Button | None = None
@@ -73,6 +74,10 @@ class ModelEditor(Editor):
         else:
             self.body = W.VBox([*self._help(), self.error, *self.rows()])
             self.widget = self.body
+
+    def _part_of(self, spec: FieldSpec) -> str:
+        """The field's part of a path: its name, or its key in a form ``by_alias``."""
+        return spec.key if self.ctx.by_alias else spec.name
 
     def rows(self) -> list[W.Widget]:
         """The drawn rows of the fields, in order."""
@@ -141,8 +146,8 @@ class ModelEditor(Editor):
 
     def rebase(self, path: str) -> None:
         self.path = path
-        for name, editor in self.editors.items():
-            editor.rebase(join(path, name))
+        for editor in self.editors.values():
+            editor.rebase(join(path, self._part_of(editor.spec)))
 
     def child(self, part: str | int) -> Editor | None:
         """The field's editor by name or by key (alias)."""
@@ -153,10 +158,10 @@ class ModelEditor(Editor):
     # -- values -------------------------------------------------------------------------
 
     def read(self) -> dict[str, Any]:
-        plain = self.ctx.plain
-        data = {(self._all_keys[n] if plain else n): v for n, v in self.fixed.items()}
+        by_alias = self.ctx.by_alias
+        data = {(self._all_keys[n] if by_alias else n): v for n, v in self.fixed.items()}
         for name, editor in self.editors.items():
-            data[editor.spec.key if plain else name] = editor.read()
+            data[editor.spec.key if by_alias else name] = editor.read()
         return data
 
     def payload(self) -> dict[str, Any]:

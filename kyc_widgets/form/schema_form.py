@@ -98,6 +98,8 @@ class SchemaForm(W.VBox, Generic[M]):
     instance or a zero-argument factory; ``values`` are the form's initial
     values (``reset()`` returns to them). ``choices``/``widgets``/``read_only``
     take dotted paths, with ``*`` for every item of a list (``"owners.*.country"``).
+    ``by_alias``: paths and :meth:`values` use each field's alias (the key it is
+    validated under) instead of its Python name.
 
     Inputs per type, and why:
 
@@ -152,15 +154,18 @@ class SchemaForm(W.VBox, Generic[M]):
         choices: Mapping[str, Iterable[Any]] | None = None,
         widgets: Mapping[str, W.Widget | Callable[[], W.Widget]] | None = None,
         values: Mapping[str, Any] | BaseModel | None = None,
+        by_alias: bool = False,
         **box_kwargs: Any,
     ) -> None:
         all_specs = {s.name: s for s in field_specs(model_cls)}
-        exclude, read_only = frozenset(exclude), frozenset(read_only)
-        order = tuple(order or ())
+        to_name = {s.key: s.name for s in all_specs.values()} if by_alias else {}
+        exclude = frozenset(to_name.get(n, n) for n in exclude)
+        read_only = frozenset(read_only)
+        order = tuple(to_name.get(n, n) for n in order or ())
         choices, widgets = dict(choices or {}), dict(widgets or {})
         _check_field_names(
             model_cls,
-            all_specs,
+            {**all_specs, **{k: all_specs[n] for k, n in to_name.items()}},
             {"exclude": exclude, "read_only": read_only, "order": order,
              "choices": choices, "widgets": widgets},
         )
@@ -176,6 +181,7 @@ class SchemaForm(W.VBox, Generic[M]):
         """A class unique to this form: its parts are found by it in the browser."""
         self.bridge = A11yBridge(self.scope)
         """Sets the fields' ARIA attributes and moves focus (see :mod:`kyc_widgets.a11y`)."""
+        self._by_alias = by_alias
         self.ctx = self._make_context(read_only, choices, widgets)
         self.form_message = W.HTML(layout=W.Layout(display="none"))
         self.form_message.add_class(self._part("summary"))
@@ -206,15 +212,15 @@ class SchemaForm(W.VBox, Generic[M]):
         (:func:`kyc_widgets.form.json_schema.model_from_json_schema`), and the
         form's results are plain JSON values: :meth:`validate` and
         :meth:`parse` return a ``dict`` keyed by the schema's property names
-        (``model_dump(mode="json", by_alias=True)``), :meth:`values` too.
+        (``model_dump(mode="json", by_alias=True)``); paths and :meth:`values`
+        use the property names too (``by_alias=True``).
         ``document``: where ``$ref`` pointers are read (the whole OpenAPI
         document, when ``schema`` is one of its ``components/schemas``).
         ``options`` are the constructor's.
         """
         model: Any = model_from_json_schema(schema, document=document)
-        form = cast(SchemaForm[Any], cls(model, **options))
+        form = cast(SchemaForm[Any], cls(model, by_alias=True, **options))
         form._plain = True
-        form.ctx.plain = True
         return form
 
     # ------------------------------------------------------------------ building
@@ -248,6 +254,7 @@ class SchemaForm(W.VBox, Generic[M]):
             choices=choices,
             widgets=widgets,
             initial=self._initial,
+            by_alias=self._by_alias,
         )
         ctx.build = functools.partial(build_editor, ctx)
         ctx.on_input = self._on_input
@@ -291,13 +298,19 @@ class SchemaForm(W.VBox, Generic[M]):
         return self._index
 
     def editor(self, path: str) -> Editor | None:
-        """The editor holding the value at ``path`` (``"owners.1.name"``), or ``None``.
+        """The field's editor at ``path`` (``"owners.1.name"``), or ``None`` when not built.
 
-        For a union's scalar option, that is the option's input, not the selector
-        (``form.editor(path).parent`` is the union's editor).
+        Several editors can sit at one path (a union and its chosen option, an
+        optional group and the group): this is the outermost, the field's own
+        (a union's selector, a list's Add button...).
         """
         found = self._editors().get(normalise(path))
-        return found[-1] if found else None
+        return found[0] if found else None
+
+    def _shown_at(self, path: str) -> Editor | None:
+        """The editor at ``path`` showing a message, else the field's own editor."""
+        found = self._editors().get(normalise(path), [])
+        return next((e for e in found if e.message), found[0] if found else None)
 
     @property
     def fields(self) -> dict[str, W.ValueWidget]:
@@ -317,11 +330,14 @@ class SchemaForm(W.VBox, Generic[M]):
     @property
     def error_widgets(self) -> dict[str, W.HTML]:
         """Path -> the message text under that field or group (hidden while it has none)."""
-        return {path: editors[-1].error for path, editors in self._editors().items()}
+        return {
+            path: next((e for e in editors if e.message), editors[0]).error
+            for path, editors in self._editors().items()
+        }
 
     def input_selector(self, name: str) -> str:
         """CSS selector of the field's own input element (inside the form's scope)."""
-        editor = self.editor(name)
+        editor = self._shown_at(name)
         if editor is not None:
             return editor.focus_selector()
         part = f".{self._part('input', name)}"
@@ -337,7 +353,10 @@ class SchemaForm(W.VBox, Generic[M]):
         ``""`` (what the box shows; :meth:`validate` reports it as missing); an
         unselected dropdown is ``None``. Nothing is validated here.
         """
-        data = dict(self._hidden_values)
+        data = {
+            (self._excluded[n].key if self._by_alias else n): v
+            for n, v in self._hidden_values.items()
+        }
         data.update(self.root.read())
         return data
 
@@ -565,7 +584,7 @@ class SchemaForm(W.VBox, Generic[M]):
 
     def focus_field(self, name: str) -> None:
         """Move keyboard focus to the field's input (opening folded groups around it)."""
-        editor = self.editor(name)
+        editor = self._shown_at(name)
         if editor is not None:
             editor.reveal()
         self.bridge.move_focus(self.input_selector(name))
