@@ -230,10 +230,10 @@ def _grid(
 def _checked_text(
     column: list[str | None], number: int, limits: ReadLimits
 ) -> tuple[list[str | None], int]:
-    """A column's text, refused when a cell is too long or holds NUL; UTF-16 read as its text.
+    """A column's text, refused when a cell is too long; UTF-16 bytes read as their text.
 
-    Both checks run on the column joined once (in C); cells are only looked
-    at one by one when something was found.
+    Both checks look at the whole column at once (in C); cells are only looked
+    at one by one when the column holds a C0 control character at all.
     """
     longest = max(map(len, filter(None, column)), default=0)
     if longest > limits.max_cell_chars:
@@ -243,35 +243,49 @@ def _checked_text(
             "(ReadLimits.max_cell_chars, what one Excel cell holds).",
             cell=_cell_name(row, number),
         )
-    if "\x00" not in "".join(filter(None, column)):
+    if _CONTROL.search("".join(filter(None, column))) is None:
         return column, 0
     out: list[str | None] = []
+    repaired = 0
     for row, cell in enumerate(column, 1):
-        if cell and "\x00" in cell:
+        if cell and _CONTROL.search(cell):
             decoded = _utf16_text(cell)
-            if decoded is None:
+            if decoded is not None:
+                cell, repaired = decoded, repaired + 1
+            elif "\x00" in cell:
                 raise CampaignReadError(
                     "the cell holds NUL characters, which no text has: the workbook was written "
                     f"by a tool that stores its text wrongly; {SAVE_AS}.",
                     cell=_cell_name(row, number),
                 )
-            cell = decoded
         out.append(cell)
-    return out, sum(1 for before, after in zip(column, out) if before != after)
+    return out, repaired
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""C0 controls but tab, line feed and carriage return: what UTF-16 read as bytes is full of."""
 
 
 def _utf16_text(cell: str) -> str | None:
-    """``"T\x00i\x00"`` (UTF-16 bytes read as 8-bit text) as ``"Ti"``; None unless exact.
+    """``"T\x00i\x00"`` (UTF-16 bytes read as 8-bit text) as ``"Ti"``; None unless it is that.
 
-    Exact when the cell has an even length, every other character is NUL and
-    the rest are Latin-1 (so each stands for one byte). Big-endian bytes
-    (``"\x00T\x00i"``) read the same way.
+    Some ``.xls`` writers store UTF-16 in strings flagged 8-bit, and calamine
+    returns one character per byte. The cell is taken for such bytes only when
+    every character stands for one byte (all below U+0100), it has an even
+    length, every high byte is below 0x20 (Latin, Greek, Cyrillic... up to
+    U+1FFF) and the decoded text holds no control character; then the decoded
+    text is exactly what was written. Big-endian bytes read the same way.
     """
-    if len(cell) % 2:
+    if len(cell) % 2 or max(cell) >= "\u0100":
         return None
-    for nul, text in ((cell[1::2], cell[0::2]), (cell[0::2], cell[1::2])):
-        if nul.strip("\x00") == "" and "\x00" not in text and max(text) < "\u0100":
-            return text
+    raw = cell.encode("latin-1")
+    for high, encoding in ((raw[1::2], "utf-16-le"), (raw[0::2], "utf-16-be")):
+        if max(high) < 0x20:
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return None if _CONTROL.search(text) else text
     return None
 
 

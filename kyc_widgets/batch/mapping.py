@@ -52,7 +52,6 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
@@ -74,6 +73,13 @@ from .fields import (
     json_value,
     normalise_header,
     recognised_value,
+)
+from .limits import ReadLimits
+from .mapping_file import (
+    MappingError,
+    checked_mapping_data,
+    read_mapping_file,
+    value_key_collisions,
 )
 from .synonyms import VALUE_SYNONYMS, phrase
 
@@ -110,10 +116,6 @@ PER_ROW_FIELDS: frozenset[str] = frozenset(
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 
-
-class MappingError(ValueError):
-    """A mapping cannot be used: unknown fields or values, a constant that clashes
-    with a column, or guesses nobody confirmed. The message names them."""
 
 
 class CampaignColumnsError(ValueError):
@@ -184,14 +186,6 @@ class CampaignMapping(BaseModel):
 
     _source: str | None = PrivateAttr(default=None)
 
-    @field_validator("constants", mode="before")
-    @classmethod
-    def _scalars_as_text(cls, value: Any) -> Any:
-        # YAML reads ``programme: 2025`` as a number; a constant is sheet text.
-        if isinstance(value, Mapping):
-            return {k: v if isinstance(v, str) or v is None else str(v) for k, v in value.items()}
-        return value
-
     @model_validator(mode="after")
     def _check(self) -> CampaignMapping:
         problems: list[str] = []
@@ -245,6 +239,16 @@ class CampaignMapping(BaseModel):
                 problems.append(f"constant {name!r}: {problem}")
             else:
                 self.constants[name] = checked
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _one_target_per_sheet_value(self) -> CampaignMapping:
+        # Runs after _check, which stores enum targets as members. "Draft" -> DRAFT and
+        # "draft " -> PENDING are one sheet value to the pre-flight with two targets: one
+        # would apply silently (see .mapping_file).
+        problems = value_key_collisions(self.values)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -406,34 +410,33 @@ class CampaignMapping(BaseModel):
         return target
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> CampaignMapping:
-        """Read a saved mapping; :class:`MappingError` names unknown fields, keys or values."""
+    def load(
+        cls, path: str | os.PathLike[str], *, limits: ReadLimits | None = None
+    ) -> CampaignMapping:
+        """Read a saved mapping; :class:`MappingError` names unknown fields, keys or values.
+
+        Read strictly (:mod:`.mapping_file`): a file over ``limits``
+        (``max_mapping_bytes``, ``max_yaml_aliases``), a key written twice, a
+        constant that is not text or value-map keys that are one sheet value
+        are refused.
+        """
         source = Path(path)
         if not source.is_file():
             raise FileNotFoundError(f"Mapping file not found: {source.name} (looked in {source.parent}).")
-        text = source.read_text(encoding="utf-8-sig")
-        try:
-            if source.suffix.lower() in _YAML_SUFFIXES:
-                import yaml
-
-                data = yaml.safe_load(text)
-            else:
-                data = json.loads(text)
-        except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError (not a ValueError)
-            raise MappingError(f"{source.name}: not a readable mapping file ({exc}).") from exc
-        mapping = cls.from_data(data, name=source.name)
+        mapping = cls.from_data(read_mapping_file(source, limits), name=source.name)
         mapping._source = source.name
         return mapping
 
     @classmethod
     def from_data(cls, data: Any, *, name: str = "mapping") -> CampaignMapping:
-        """Validate parsed file content; errors become one :class:`MappingError`."""
-        if data is None:
-            data = {}
-        if not isinstance(data, Mapping):
-            raise MappingError(f"{name}: expected keys columns, constants and values.")
+        """Validate parsed file content; errors become one :class:`MappingError`.
+
+        The shape and types are checked first (:func:`~.mapping_file.checked_mapping_data`:
+        text only, no other keys), then the fields and values.
+        """
+        data = checked_mapping_data(data, name)
         try:
-            return cls.model_validate(dict(data))
+            return cls.model_validate(data)
         except ValidationError as exc:
             raise MappingError(f"{name}: " + _readable(exc)) from exc
 
@@ -627,5 +630,6 @@ def _readable(exc: ValidationError) -> str:
             message = f"unknown key {loc!r}; a mapping has columns, constants and values"
         elif loc:
             message = f"{loc}: {message}"
-        parts.append(message)
-    return "; ".join(parts)
+        parts.append(message if len(message) <= 4000 else message[:4000] + "...")
+    more = f"; and {len(parts) - 10} more" if len(parts) > 10 else ""
+    return "; ".join(parts[:10]) + more  # bounded: a key may be as long as the file
