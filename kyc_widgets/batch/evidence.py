@@ -25,7 +25,10 @@ a journal that anyone could have edited are not an answer. The record holds:
   ``values_sha256``, a salted SHA-256 of the values it was created with
   (``sent_values`` in the header names the fields and the salt), so that
   ``verify-evidence --against-api`` can compare them with the API's case
-  without the record holding them.
+  without the record holding them;
+- for a campaign sent with an approved plan (:mod:`.plan_file`), a ``plan``
+  section: the plan's hash and its approval's, the maker and the checker (as
+  the API named them) and when the plan was made, approved and expires.
 
 It holds no names, e-mails or user internal ids (the principal is the
 operator's login as the API reports it). A derived external id is
@@ -244,6 +247,8 @@ def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | N
         ],
         "sent_values": {"algorithm": "sha256", "salt": salt, "fields": list(HASHED_FIELDS)},
     }
+    if report.plan is not None:  # sent with an approved plan (.plan_file): who made, who approved
+        header["plan"] = _json_safe(report.plan)
     columns = {name: results[name].tolist() for name in _ENTRY_FIELDS}
     entries = [
         {name: _json_safe(columns[name][i]) for name in _ENTRY_FIELDS} for i in range(len(results))
@@ -394,6 +399,13 @@ def summary_html(record: dict[str, Any], file_name: str) -> str:
         ("Chain head (SHA-256)", chain.get("head", "")),
         ("Signed by key", (chain.get("signature") or {}).get("key_id") or "(not signed)"),
     ]
+    plan = record.get("plan")
+    if isinstance(plan, dict):
+        facts += [
+            ("Plan SHA-256", plan.get("sha256") or ""),
+            ("Plan made by", f"{plan.get('maker')} at {plan.get('made_at')}"),
+            ("Plan approved by", f"{plan.get('checker')} at {plan.get('approved_at')}"),
+        ]
     rows = "".join(f"<tr><th scope='row'>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in facts)
     counts = "".join(
         f"<tr><td>{esc(status)}</td><td class='n'>{n}</td></tr>"
@@ -471,8 +483,9 @@ class EvidenceCheck:
         )
         return (
             "Not anchored: the file is consistent in itself, which a rewritten file can be too. "
-            "Give the chain head kept with the change ticket (--head) or the analyst's public "
-            "key (--public-key) to prove it was not rewritten." + signed
+            "Give the chain head kept with the change ticket (--head, expected_head=) or the "
+            "analyst's public key (--public-key, public_key=) to prove it was not rewritten."
+            + signed
         )
 
 

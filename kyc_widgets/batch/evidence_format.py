@@ -38,7 +38,8 @@ __all__ = [
 
 EVIDENCE_FORMAT = "kyc-widgets/campaign-evidence/2"
 """The format written now: format 1 plus ``sent_values`` (the header) and ``values_sha256``
-(entries of created rows), and an optional ``chain.signature``."""
+(entries of created rows), an optional ``chain.signature`` and an optional ``plan`` (the
+approved plan it was sent with: hashes, maker, checker, times)."""
 LEGACY_FORMATS = ("kyc-widgets/campaign-evidence/1",)
 """Formats still verified (records written by earlier versions)."""
 
@@ -262,9 +263,16 @@ _HEADER_V1 = _Object(
 )
 _SENT_VALUES = _Object({"algorithm": _Words(frozenset({"sha256"})), "salt": _STR,
                         "fields": _List(_STR)})
+_PLAN = _Object(
+    {"sha256": _STR, "approval_sha256": _STR, "maker": _STR, "made_at": _STR, "checker": _STR,
+     "approved_at": _STR, "expires_at": _STR, "signed_by": _OPT_STR}
+)
+"""The approved plan a campaign was sent with (:mod:`.plan_file`); absent without one."""
 _SHAPES = {
     LEGACY_FORMATS[0]: _HEADER_V1,
-    EVIDENCE_FORMAT: _HEADER_V1.extended(sent_values=_SENT_VALUES),
+    EVIDENCE_FORMAT: _Object(
+        {**_HEADER_V1.required, "sent_values": _SENT_VALUES}, {"plan": _PLAN}
+    ),
 }
 
 

@@ -83,6 +83,9 @@ class CampaignResults:
     """One row per failing (row, field): see :mod:`.problems`."""
     values: pd.DataFrame | None = None
     """The validated value of every field, by row (the pre-flight's ``values``)."""
+    plan: dict[str, Any] | None = None
+    """The approved plan the run sent (:mod:`.plan_file`): its hash, maker, checker and
+    times, for the evidence record's ``plan`` section; None without a plan."""
 
     def summary(self) -> dict[RowStatus, int]:
         """Rows per status, every status present (zeros included), in :data:`~.status.STATUSES` order.

@@ -83,6 +83,7 @@ from .journal import Journal
 from .mapping import as_mapping
 from .options import BatchMode, BatchOptions
 from .outcomes import send_row
+from .plan_file import authorise_sending
 from .preflight import Preflight, preflight
 from .problems import concat_problems, field_problems
 from .report import BatchReport
@@ -114,6 +115,9 @@ async def abatch_create(
     mapping: Any = None,
     cancel: Settable | None = None,
     on_progress: Callable[[BatchProgress], None] | None = None,
+    plan: Any = None,
+    require_approval: bool | None = None,
+    approver_key: Any = None,
     **keywords: Any,
 ) -> BatchReport:
     """Create one case per valid row of ``df``; return a :class:`BatchReport` for every row.
@@ -143,12 +147,19 @@ async def abatch_create(
     ``mapping`` is a :class:`~.mapping.CampaignMapping` or the path of a saved
     one: how to read a sheet whose headers, missing constant columns or values
     are a source system's own (the report records which mapping was used).
+    ``plan`` is an approved :class:`~.plan_file.CampaignPlan` (or its file):
+    exactly its rows are sent, with exactly its values, or nothing
+    (:func:`~.plan_file.authorise_sending`; the evidence record names its
+    maker and checker). ``require_approval=True`` (default: the
+    ``KYC_REQUIRE_APPROVAL`` environment variable) refuses to send without one;
+    ``approver_key`` (an Ed25519 public key) requires the approval's signature.
 
     Raises before sending anything: ``ValueError`` for invalid options,
     :class:`~.mapping.CampaignColumnsError` (required columns missing),
     :class:`~.identity.CampaignRequiredError`, ``OSError`` when the journal
-    cannot be opened for appending. Cancelling the task returns the report
-    (unsent rows ``not_attempted``) instead of raising ``CancelledError``.
+    cannot be opened for appending, :class:`~.plan_file.PlanRefusedError`.
+    Cancelling the task returns the report (unsent rows ``not_attempted``)
+    instead of raising ``CancelledError``.
     """
     options = BatchOptions.from_keywords(options, **keywords)
     if options.mode is BatchMode.CHECK_API and client is None:
@@ -161,6 +172,8 @@ async def abatch_create(
             f"{pre.missing_ids} row(s) have no kyc_case_id. Pass campaign='<name>' so each gets "
             "a stable external id and a re-run cannot create it twice. Nothing was sent."
         )
+    approved = authorise_sending(plan, pre, options, client, require=require_approval,
+                                 approver_key=approver_key)  # before any request
     columns = _initial_columns(pre)
     slug = _slug_or_none(options.campaign)
     journal = Journal(options.journal) if options.journal is not None else None
@@ -173,6 +186,8 @@ async def abatch_create(
         )
         to_send = hold_same_subject(pre, columns.data, resumed.to_send,
                                     allow=options.allow_same_subject)
+        if approved is not None:
+            to_send = approved.only(to_send)
         if options.mode is BatchMode.CHECK_ROWS:
             columns.data["status"][to_send] = RowStatus.WOULD_CREATE
         else:
@@ -185,6 +200,7 @@ async def abatch_create(
             journal.close()
     notes = resumed.notes
     report = _report(pre, columns, options, stopped=stop_reason, started=started, notes=notes)
+    report.plan = approved.facts if approved is not None else None
     return stamp_run(report, client, options.record(), started_at, columns.principals,
                      earlier=resumed.runs)
 
@@ -249,7 +265,9 @@ def batch_create(
     Takes the same arguments as :func:`abatch_create`.
     """
     hooks: dict[str, Any] = {
-        k: kwargs.pop(k) for k in ("mapping", "cancel", "on_progress") if k in kwargs
+        k: kwargs.pop(k)
+        for k in ("mapping", "cancel", "on_progress", "plan", "require_approval", "approver_key")
+        if k in kwargs
     }
     options = BatchOptions.from_keywords(options, **kwargs)  # validated (and warned) here
     kwargs = {"options": options, **hooks}

@@ -281,7 +281,9 @@ def _add_case_routes(app: FastAPI, state: SandboxState) -> None:
                 404,
                 "NOT_FOUND",
                 "No case with this external case ID exists.",
-                details={"resource": "kyc_case"},
+                # sandbox decides: the caller's own principal, so a lookup answers "who am I"
+                # without reading a case (docs/api-contract.md, "Who the caller is")
+                details={"resource": "kyc_case", "principal": str(request.state.principal)},
             )
         envelope = CaseEnvelope(
             principal=str(request.state.principal), case=KycCaseRecord.model_validate(record)
