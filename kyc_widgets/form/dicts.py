@@ -18,10 +18,9 @@ from typing import Any
 
 import ipywidgets as W
 
-from kyc_widgets.form.editor import MISSING, Editor, FormContext, Loc
+from kyc_widgets.form.editor import MISSING, Editor, FormContext, Loc, close_tree
 from kyc_widgets.form.fields import DictShape, FieldSpec
 from kyc_widgets.form.inputs import shared_style
-from kyc_widgets.form.lists import close_tree
 from kyc_widgets.form.messages import help_html
 from kyc_widgets.form.paths import join
 

@@ -30,7 +30,7 @@ from kyc_widgets.form.fields import FieldSpec
 from kyc_widgets.form.messages import error_html
 from kyc_widgets.form.paths import as_pattern, parts
 
-__all__ = ["MISSING", "Editor", "EditorFactory", "FormContext", "Loc", "Override"]
+__all__ = ["MISSING", "Editor", "EditorFactory", "FormContext", "Loc", "Override", "close_tree"]
 
 
 class _Missing:
@@ -74,6 +74,13 @@ class FormContext:
         self.html_style = W.HTML.class_traits()["style"].klass()  # help and error texts alike
         self.help_layout = W.Layout(margin=f"0 0 2px {self.label_width}")
         self.row_layout = W.Layout(margin="0 0 6px 0")
+        self._layouts: dict[str, W.Layout] = {}
+
+    def layout(self, name: str, **traits: Any) -> W.Layout:
+        """One layout per ``name`` in this form, for parts never hidden one by one (buttons, bars)."""
+        if name not in self._layouts:
+            self._layouts[name] = W.Layout(**traits)
+        return self._layouts[name]
 
     def make(
         self, spec: FieldSpec, path: str, token: str, parent: Editor | None, *, framed: bool = True
@@ -282,3 +289,15 @@ class Editor:
         )
         self.ctx.mark(error, "error", self.token)
         return error
+
+
+def close_tree(widget: W.Widget) -> None:
+    """Close a dropped part's widgets (their comm models), children first.
+
+    A removed list item or a union option built again must not leave its
+    models in the kernel (and in saved widget state). Layouts and styles are
+    left open: some are shared by the whole form.
+    """
+    for child in getattr(widget, "children", ()):
+        close_tree(child)
+    widget.close()

@@ -20,32 +20,34 @@ from typing import Any
 import ipywidgets as W
 from pydantic import BaseModel
 
-from kyc_widgets.form.editor import MISSING, Editor, FormContext, Loc
+from kyc_widgets.form.editor import MISSING, Editor, FormContext, Loc, close_tree
 from kyc_widgets.form.fields import FieldSpec, ListShape, ModelShape, in_sentence
 from kyc_widgets.form.messages import help_html
 from kyc_widgets.form.paths import join
 
-__all__ = ["ListEditor", "close_tree"]
+__all__ = ["ListEditor"]
 
 MAX_PADDED_DEPTH = 8
 """A fresh list is padded to its minimum length only this deep (a self-holding model)."""
 
 
-def close_tree(widget: W.Widget) -> None:
-    """Close a removed item's widgets (their comm models), children first; styles are shared."""
-    for child in getattr(widget, "children", ()):
-        close_tree(child)
-    widget.close()
+ITEM_BOX = {
+    "margin": "2px 0 6px 0.6em",
+    "padding": "0 0 0 0.8em",
+    "border_left": "2px solid var(--jp-border-color2, #e0e0e0)",
+}
+"""An item of models: indented, with a light rule on its left, like a group."""
 
 
 @dataclasses.dataclass
 class _Item:
     editor: Editor
-    heading: W.HTML
+    heading: W.HTML | None
+    """The item's title ("Beneficial owner 2"); ``None`` for one input, whose label is its title."""
     up: W.Button
     down: W.Button
     remove: W.Button
-    box: W.VBox
+    box: W.Box
 
 
 class ListEditor(Editor):
@@ -99,8 +101,6 @@ class ListEditor(Editor):
         spec = dataclasses.replace(self.shape.item, title=self._item_title(index))
         framed = not isinstance(spec.shape, ModelShape) or spec.nullable
         editor = ctx.make(spec, join(self.path, index), token, self, framed=framed)
-        heading = W.HTML(f"<strong>{html.escape(spec.title)}</strong>", style=ctx.html_style)
-        heading_id = ctx.mark(heading, "item", token)
         buttons = [
             self._button("Move up", "arrow-up", lambda: self.move(editor, -1, user=True)),
             self._button("Move down", "arrow-down", lambda: self.move(editor, 1, user=True)),
@@ -108,18 +108,22 @@ class ListEditor(Editor):
         ]
         for button, kind in zip(buttons, ("up", "down", "remove"), strict=True):
             ctx.mark(button, kind, token)
-        bar = W.HBox([heading, *buttons], layout=W.Layout(align_items="center"))
-        box = W.VBox(
-            [bar, editor.widget],
-            layout=W.Layout(margin="2px 0 6px 0.6em", padding="0 0 0 0.8em",
-                            border_left="2px solid var(--jp-border-color2, #e0e0e0)"),
-        )
+        if not spec.composite:  # one input: its label names it, the buttons go beside it
+            box: W.Box = W.HBox([editor.widget, *buttons], layout=ctx.layout("item-row"))
+            box_id = ctx.mark(box, "itembox", token)
+            ctx.bridge.set(f".{box_id}", {"role": "group", "aria-label": spec.title})
+            return _Item(editor, None, buttons[0], buttons[1], buttons[2], box)
+        heading = W.HTML(f"<strong>{html.escape(spec.title)}</strong>", style=ctx.html_style)
+        heading_id = ctx.mark(heading, "item", token)
+        bar = W.HBox([heading, *buttons], layout=ctx.layout("item-bar", align_items="center"))
+        box = W.VBox([bar, editor.widget], layout=ctx.layout("item-box", **ITEM_BOX))
         box_id = ctx.mark(box, "itembox", token)
         ctx.bridge.set(f".{box_id}", {"role": "group", "aria-labelledby": heading_id})
         return _Item(editor, heading, buttons[0], buttons[1], buttons[2], box)
 
     def _button(self, text: str, icon: str, action: Any) -> W.Button:
-        button = W.Button(description=text, icon=icon, tooltip="", layout=W.Layout(width="auto"))
+        layout = self.ctx.layout("item-button", width="auto", margin="0 0 0 6px")
+        button = W.Button(description=text, icon=icon, tooltip="", layout=layout)
         button.on_click(lambda _b: action())
         return button
 
@@ -134,7 +138,12 @@ class ListEditor(Editor):
             title = self._item_title(i)
             if item.editor.title != title:
                 item.editor.retitle(title)
-                item.heading.value = f"<strong>{html.escape(title)}</strong>"
+                if item.heading is not None:
+                    item.heading.value = f"<strong>{html.escape(title)}</strong>"
+                else:
+                    self.ctx.bridge.set(
+                        f".{self.ctx.part('itembox', item.editor.token)}", {"aria-label": title}
+                    )
             item.editor.rebase(join(self.path, i))
             item.up.disabled = locked or i == 0
             item.down.disabled = locked or i == count - 1

@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from kyc_widgets.form.editor import MISSING, Editor, FormContext, Loc
+from kyc_widgets.form.editor import MISSING, Editor, FormContext, Loc, close_tree
 from kyc_widgets.form.fields import FieldSpec, in_sentence
 from kyc_widgets.form.messages import help_html
 
@@ -128,7 +128,9 @@ class OptionalEditor(Editor):
         self.add()
 
     def clear(self) -> None:
-        self.inner = None  # a fresh form builds it again on demand
+        if self.inner is not None:  # a fresh form builds it again on demand
+            close_tree(self.inner.widget)
+        self.inner = None
         self.present = False
         initial = self.spec.initial()
         if initial is not None:

@@ -1,11 +1,10 @@
 """``UnionEditor``: ``A | B | ...`` as a selector and the chosen option's editor.
 
-Why keep one editor per option: the most frequent complaint about schema forms
-(react-jsonschema-form issues 4314, 4419, 4918 in its tracker) is that
-switching a union's option loses what was typed, or carries one option's
-values into the other. Here each option has its own editor, built the first
-time it is chosen: switching back shows what that option had, and the form's
-value is only ever the chosen option's, never a mix.
+Why keep one editor per option: switching a union's option must neither lose
+what was typed nor carry one option's values into another (a passport number
+is not a licence number). Here each option has its own editor, built the
+first time it is chosen: switching back shows what that option had, and the
+form's value is only ever the chosen option's, never a mix.
 
 Discriminated unions (``Field(discriminator="kind")``) fill the tag field
 themselves (it is not drawn: the selector is that choice). For a union
@@ -27,11 +26,10 @@ from typing import Any
 import ipywidgets as W
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from kyc_widgets.form.editor import MISSING, Editor, FormContext, Loc
+from kyc_widgets.form.editor import MISSING, Editor, FormContext, Loc, close_tree
 from kyc_widgets.form.fields import UNSELECTED, FieldSpec, ModelShape, UnionOption, UnionShape
 from kyc_widgets.form.groups import ModelEditor
 from kyc_widgets.form.inputs import shared_style
-from kyc_widgets.form.lists import close_tree
 from kyc_widgets.form.messages import help_html
 
 __all__ = ["UnionEditor"]
