@@ -116,6 +116,15 @@ class CountryPicker(W.VBox):
     def disabled(self, flag: bool) -> None:
         self.combobox.disabled = flag
 
+    @traitlets.validate("tooltip")
+    def _tooltip_on_the_input(self, proposal: dict[str, Any]) -> None:
+        """A form gives its inputs a tooltip; it belongs on the box people type in.
+
+        Kept off this ``VBox`` too: a box with a tooltip fails to render in
+        ipywidgets 8.1 ("Could not create a view for model id ...").
+        """
+        self.combobox.tooltip = proposal["value"]
+
     @property
     def code(self) -> str | None:
         """The chosen alpha-2 code, or None while the box holds no single country."""
