@@ -230,7 +230,12 @@ def _as_other_user(*command: str) -> subprocess.CompletedProcess[str]:
 def _lines_until(stream: IO[str], marker: str, timeout: float) -> list[str]:
     """The launcher's output lines up to the one containing ``marker`` (read in a thread)."""
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+
+    def pump() -> None:
+        for line in stream:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     seen: list[str] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
