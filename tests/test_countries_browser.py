@@ -1,12 +1,12 @@
-"""The country picker in a real browser, by keyboard alone, and axe-core on it.
+"""The case form's country picker in a real browser, by keyboard alone, with axe-core.
 
-Voila serves a one-cell notebook holding only a ``CountryPicker`` and a line
-that shows the code the kernel holds (so the test reads what Python received,
-not only what the box shows). What only a browser can show: the picker is
-reached by Tab, a local name typed and committed with Enter becomes "DE —
-Germany" in the box and "DE" in the kernel, the suggestion list holds the
-labels a browser filters as one types, an ambiguous name names its candidates,
-and axe-core reports no serious or critical violation.
+Voila serves a one-cell notebook holding only a ``CaseCreator`` (as
+``tests/test_browser_a11y.py`` does). What only a browser can show: the
+"Country of onboarding" input is reached by Tab, its suggestion list holds
+"DE — Germany" and every other country for the browser to filter as one
+types; an ambiguous name committed with Enter marks the field invalid and its
+message names the candidates; a local name becomes "DE — Germany"; the case
+is created with the code; axe-core reports no serious or critical violation.
 """
 
 # ruff: noqa: F811  (the browser fixtures are imported from browser_helpers and used as arguments)
@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 from browser_helpers import (  # noqa: F401 - fixtures
+    CHOICES,
     FIRST_RENDER_MS,
+    PERSON,
     api,
     axe_problems,
     browser,
@@ -25,69 +27,71 @@ from browser_helpers import (  # noqa: F401 - fixtures
     expect_only_voila_cdn_blocked,
     page,
     served,
-    write_one_cell_notebook,
+    write_creator_notebook,
 )
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-PICKER_SOURCE = """\
-import ipywidgets as W
-from kyc_widgets.form.country_picker import CountryPicker
-
-picker = CountryPicker(description="Country of onboarding")
-held = W.HTML("<p>Kernel holds: nothing</p>")
-picker.observe(lambda _c: setattr(held, "value", f"<p>Kernel holds: {picker.value}</p>"), names="value")
-W.VBox([picker, held])
-"""
+SCOPE = ".kyc-case-creator"
+COUNTRY = "Country of onboarding"
+FOCUSED_LABEL = (
+    "() => { const el = document.activeElement;"
+    " return el && el.labels && el.labels.length ? el.labels[0].textContent.trim() : ''; }"
+)
 
 
-def _focused_label(page: Any) -> str:
-    return str(page.evaluate(
-        "() => { const el = document.activeElement;"
-        " return el && el.labels && el.labels.length ? el.labels[0].textContent.trim() : ''; }"
-    ))
+def tab_to_label(page: Any, label: str, *, limit: int = 80) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if str(page.evaluate(FOCUSED_LABEL)).startswith(label):
+            return
+    raise AssertionError(f"Tab never reached {label!r}")
 
 
-def test_the_country_picker_by_keyboard_alone(page: Any, api: Any, tmp_path: Path) -> None:
-    notebook = write_one_cell_notebook(tmp_path / "picker.ipynb", PICKER_SOURCE)
+def test_the_country_picker_in_the_case_form_by_keyboard(page: Any, api: Any, tmp_path: Path) -> None:
+    notebook = write_creator_notebook(tmp_path / "creator.ipynb")
     with served(notebook, api, page, tmp_path) as app:
         page.goto(app.url)
-        box = page.get_by_label("Country of onboarding")
-        box.wait_for(timeout=FIRST_RENDER_MS)
+        creator = page.locator(SCOPE).first
+        creator.get_by_role("button", name="Create case").wait_for(timeout=FIRST_RENDER_MS)
         expect_no_widget_errors(page)
+        for label, value in PERSON.items():
+            if label != COUNTRY:
+                creator.get_by_label(label, exact=False).first.fill(value)
+        for label, option in CHOICES.items():
+            creator.get_by_label(label, exact=False).first.select_option(label=option)
 
-        for _ in range(40):  # Tab from the top of the page to the picker
-            page.keyboard.press("Tab")
-            if _focused_label(page) == "Country of onboarding":
-                break
-        else:
-            raise AssertionError("Tab never reached the country picker")
+        page.locator("body").focus()
+        tab_to_label(page, COUNTRY)
+        box = creator.get_by_label(COUNTRY, exact=False).first
+        options = creator.locator(".kyc-country-picker datalist option")
+        assert options.count() == 249
+        assert creator.locator(".kyc-country-picker datalist option[value='DE \u2014 Germany']").count() == 1
 
-        # the list the browser filters as one types: "DE — Germany", every country
-        suggestions = page.locator(".kyc-country-picker datalist option")
-        assert suggestions.count() == 249
-        assert page.locator(".kyc-country-picker datalist option[value='DE \u2014 Germany']").count() == 1
+        page.keyboard.type("Korea")
+        page.keyboard.press("Enter")
+        message = creator.get_by_text("KP (North Korea) or KR (South Korea)")
+        expect(message).to_be_visible()
+        expect(box).to_have_attribute("aria-invalid", "true")
+        assert axe_problems(page, SCOPE) == []
 
+        page.keyboard.press("Control+A")
         page.keyboard.type("Deutschland")
         page.keyboard.press("Enter")
         expect(box).to_have_value("DE \u2014 Germany")
-        expect(page.get_by_text("Kernel holds: DE")).to_be_visible()
+        expect(message).to_be_hidden()
+        expect(box).not_to_have_attribute("aria-invalid", "true")
+        assert axe_problems(page, SCOPE) == []
 
-        page.keyboard.press("Control+A")
-        page.keyboard.type("Korea")
+        for _ in range(80):  # on to "Create case", by keyboard
+            page.keyboard.press("Tab")
+            if page.evaluate("() => (document.activeElement.textContent || '').trim()") == "Create case":
+                break
         page.keyboard.press("Enter")
-        note = page.locator(".kyc-country-picker").get_by_text("KP (North Korea) or KR (South Korea)")
-        expect(note).to_be_visible()
-        expect(page.get_by_text("Kernel holds: Korea")).to_be_visible()
-        assert axe_problems(page, ".kyc-country-picker") == []
-
-        page.keyboard.press("Control+A")
-        page.keyboard.type("kr")
-        page.keyboard.press("Tab")  # leaving the box commits it too
-        expect(box).to_have_value("KR \u2014 South Korea")
-        expect(page.get_by_text("Kernel holds: KR")).to_be_visible()
-        expect(note).to_be_hidden()
-        assert axe_problems(page, ".kyc-country-picker") == []
+        workspace = creator.locator(".kyc-case-workspace-widget")
+        workspace.wait_for()
+        expect(workspace.locator("td[data-field='country_of_onboarding']")).to_have_text("DE")
+        assert api.case_count() == 1
         expect_no_widget_errors(page)
         expect_only_voila_cdn_blocked(page)
