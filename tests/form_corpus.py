@@ -112,6 +112,17 @@ class Customer(BaseModel):
         return self
 
 
+class Collections(BaseModel):
+    """Other containers, and ``Optional`` around a list, a dict and a union."""
+
+    codes: set[str] = Field(default_factory=set)
+    scores: tuple[int, ...] = ()
+    aliases: list[str] | None = None
+    ratios: dict[str, float] | None = None
+    document: Annotated[Passport | DrivingLicence, Field(discriminator="kind")] | None = None
+    when: date | time | None = None
+
+
 # ------------------------------------------------------------------------------ recursion
 
 
@@ -207,6 +218,15 @@ def customer(**changes: Any) -> dict[str, Any]:
     return data
 
 
+COLLECTIONS_OK = Collections(
+    codes={"A1", "B2"},
+    scores=(3, 1, 2),
+    aliases=["Ada", "A. Example"],
+    ratios={"equity": 0.5},
+    document=DrivingLicence(number="DL-55555", issuing_region="Wessex"),
+    when=time(9, 30),
+)
+
 CASES: dict[str, Case] = {
     "scalars": Case(
         Scalars,
@@ -249,6 +269,17 @@ CASES: dict[str, Case] = {
             Invalid(customer(postal_address={"line1": "x", "city": "", "postcode": "AB1",
                                              "country": "GB"}),
                     "postal_address.city", "This field is required."),
+        ),
+    ),
+    "collections": Case(
+        Collections,
+        (COLLECTIONS_OK, Collections()),
+        (
+            Invalid({"scores": ["x"]}, "scores.0", "Enter a whole number."),
+            Invalid({"aliases": ["ok", ""]}, "aliases.1", "This field is required."),
+            Invalid({"ratios": {"equity": "half"}}, "ratios.equity", "Enter a number."),
+            Invalid({"document": {"kind": "passport", "number": "123"}}, "document.expires_on",
+                    "This field is required."),
         ),
     ),
     "org": Case(

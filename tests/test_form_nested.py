@@ -402,3 +402,24 @@ def test_a_json_schema_that_cannot_be_drawn_says_where() -> None:
         SchemaForm.from_json_schema(
             {"type": "object", "properties": {"a": {"$ref": "#/$defs/Missing"}}}
         )
+
+
+def test_defaults_factories_and_optional_containers_start_as_the_model_says() -> None:
+    from form_corpus import Collections
+
+    scalars = SchemaForm(Scalars)
+    assert scalars.fields["tags_count"].value == "3"  # default_factory, called for the form
+    assert scalars.fields["active"].value is True and scalars.fields["note"].value == ""
+    form = SchemaForm(Collections)
+    assert form.values() == {
+        "codes": [], "scores": [], "aliases": None, "ratios": None, "document": None, "when": None,
+    }
+    document = form.editor("document")
+    assert document.selector.options[0] == ("(none)", "")  # type: ignore[union-attr]
+    document.selector.value = "Passport"  # type: ignore[union-attr]
+    assert form.values()["document"] == {"kind": "passport", "number": "", "expires_on": None}
+    document.selector.value = ""  # type: ignore[union-attr]
+    assert form.values()["document"] is None
+    form.editor("aliases").add_button.click()  # type: ignore[union-attr]  # "Add aliases"
+    assert form.values()["aliases"] == []
+    assert form.validate() == Collections(aliases=[])
