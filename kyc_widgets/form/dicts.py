@@ -105,7 +105,8 @@ class DictEditor(Editor):
     def _key_changed(self) -> None:
         if self.ctx.is_quiet:
             return
-        self._redraw()
+        self._redraw()  # the value's path is its key
+        self.ctx.on_structure(self)
         self.ctx.on_input(self)
 
     def _redraw(self) -> None:
@@ -128,8 +129,9 @@ class DictEditor(Editor):
             row.editor.write(value)
         self.rows.append(row)
         self._redraw()
+        self.ctx.on_structure(self)
         if user:
-            self.ctx.on_structure(self)
+            self.ctx.on_input(self)
             self.ctx.bridge.move_focus(f".{self.ctx.part('key', row.editor.token)} input")
         return row.editor
 
@@ -138,8 +140,9 @@ class DictEditor(Editor):
         index = next(i for i, row in enumerate(self.rows) if row.editor is editor)
         close_tree(self.rows.pop(index).box)
         self._redraw()
+        self.ctx.on_structure(self)
         if user:
-            self.ctx.on_structure(self)
+            self.ctx.on_input(self)
             self.ctx.bridge.move_focus(f".{self.ctx.part('add', self.token)}")
 
     # -- the tree, values ---------------------------------------------------------------------

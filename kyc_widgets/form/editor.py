@@ -64,7 +64,9 @@ class FormContext:
     locked: bool = False
     build: EditorFactory | None = None
     on_input: Callable[[Editor], None] = lambda _editor: None
+    """The user changed this editor's value (typed, chose, added, removed, moved)."""
     on_structure: Callable[[Editor], None] = lambda _editor: None
+    """Editors were built, dropped or moved under this one: paths may have changed."""
     styles: dict[type, W.Widget] = field(default_factory=dict)
     quiet_depth: int = 0
     _serial: Iterator[int] = field(default_factory=itertools.count)

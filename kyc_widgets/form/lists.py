@@ -162,8 +162,9 @@ class ListEditor(Editor):
             item.editor.write(value)
         self.items.append(item)
         self._redraw()
+        self.ctx.on_structure(self)
         if user:
-            self.ctx.on_structure(self)
+            self.ctx.on_input(self)
             self.ctx.bridge.move_focus(item.editor.focus_selector())
         return item.editor
 
@@ -172,8 +173,9 @@ class ListEditor(Editor):
         item = self.items.pop(self._index(editor))
         close_tree(item.box)
         self._redraw()
+        self.ctx.on_structure(self)
         if user:
-            self.ctx.on_structure(self)
+            self.ctx.on_input(self)
             self.ctx.bridge.move_focus(f".{self.ctx.part('add', self.token)}")
 
     def move(self, editor: Editor, delta: int, *, user: bool = False) -> None:
@@ -184,8 +186,9 @@ class ListEditor(Editor):
             return
         self.items[index], self.items[target] = self.items[target], self.items[index]
         self._redraw()
+        self.ctx.on_structure(self)
         if user:
-            self.ctx.on_structure(self)
+            self.ctx.on_input(self)
             kind = "up" if delta < 0 else "down"
             moved = self.items[target]
             if (moved.up if delta < 0 else moved.down).disabled:

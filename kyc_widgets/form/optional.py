@@ -88,8 +88,9 @@ class OptionalEditor(Editor):
         self._build_inner()
         self.present = True
         self._draw()
+        self.ctx.on_structure(self)
         if user:
-            self.ctx.on_structure(self)
+            self.ctx.on_input(self)
             if self.inner is not None:
                 self.ctx.bridge.move_focus(self.inner.focus_selector())
 
@@ -97,8 +98,9 @@ class OptionalEditor(Editor):
         """Back to none; what was typed is kept, out of sight, for an "Add" again."""
         self.present = False
         self._draw()
+        self.ctx.on_structure(self)
         if user:
-            self.ctx.on_structure(self)
+            self.ctx.on_input(self)
             self.ctx.bridge.move_focus(f".{self.ctx.part('add', self.token)}")
 
     # -- the tree -----------------------------------------------------------------------

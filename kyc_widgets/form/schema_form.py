@@ -489,14 +489,9 @@ class SchemaForm(W.VBox, Generic[M]):
         for callback in list(self._callbacks):
             callback(editor.path, value)
 
-    def _on_structure(self, editor: Editor) -> None:
-        """A list item was added, removed or moved, an option chosen: paths may have changed."""
+    def _on_structure(self, _editor: Editor) -> None:
+        """Items added, removed or moved, an option chosen: paths are read afresh."""
         self._index = None
-        self._refresh_form_message()
-        if not isinstance(editor, LeafEditor):
-            value = editor.read()
-            for callback in list(self._callbacks):
-                callback(editor.path, value)
 
     def on_change(self, callback: Callable[[str, Any], None], remove: bool = False) -> None:
         """Call ``callback(path, raw_value)`` after each user edit (not ``set_values``)."""

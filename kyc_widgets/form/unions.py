@@ -117,8 +117,8 @@ class UnionEditor(Editor):
         self.area.children = (editor.widget,) if editor is not None else ()
         if editor is not None:
             editor.set_locked(self.ctx.locked or self.read_only)
+        self.ctx.on_structure(self)
         if user:
-            self.ctx.on_structure(self)
             self.ctx.on_input(self)
 
     def _switched(self, change: dict[str, Any]) -> None:
