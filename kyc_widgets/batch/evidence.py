@@ -500,7 +500,9 @@ def verify_evidence(
     ``expected_head`` (kept elsewhere, e.g. in the change ticket) and
     ``public_key`` (the analyst's ``.pub`` file or key, for a signed record)
     each catch a file whose whole chain was recomputed. Never raises for the
-    record's content: a malformed record is a check with one problem.
+    record's content: a malformed record is a check with one problem. A
+    ``public_key`` file that cannot be used raises
+    :class:`~.signing.SigningKeyError` (the key is the caller's, not the record's).
     """
     try:
         record = _read_record(path_or_record)
