@@ -82,6 +82,7 @@ __all__ = [
     "PrincipalUnknownError",
     "approval_required",
     "approve_plan",
+    "approve_reviewed",
     "make_plan",
     "read_plan",
     "review_plan",
@@ -298,6 +299,8 @@ class PlanReview:
     changes: list[str] = field(default_factory=list)
     rechecked: int = 0
     """Rows looked up again on the API."""
+    recheck: bool = False
+    """Whether the API was asked again about the plan's rows (recorded in the approval)."""
 
     @property
     def ok(self) -> bool:
@@ -330,6 +333,7 @@ def review_plan(
     probe = _probe(client)  # first: a refused token fails before the lookups
     seen: list[str] = []
     if recheck:
+        review.recheck = True
         review.changes, seen = _recheck(client, loaded)
         review.rechecked = sum(1 for row in loaded.rows if row["status"] in SEND_STATUSES)
     try:
@@ -364,15 +368,28 @@ def approve_plan(
     approved; the approved plan is returned either way. ``signing_key`` signs
     the approval (:mod:`.signing`), to be checked with the checker's public key.
     """
-    review = review_plan(client, plan, recheck=recheck, now=now)
-    if review.problems or review.checker is None:
-        raise PlanRefusedError(review.problems or ["the checker is not known"])
-    approved = review.plan.with_approval(review.checker, now=now, rechecked=recheck)
-    if signing_key is not None:
-        approved = approved.signed(signing_key)
+    approved = approve_reviewed(review_plan(client, plan, recheck=recheck, now=now),
+                                signing_key=signing_key, now=now)
     if not isinstance(plan, CampaignPlan):
         approved.save(Path(plan))
     return approved
+
+
+def approve_reviewed(
+    review: PlanReview,
+    *,
+    signing_key: Ed25519PrivateKey | None = None,
+    now: datetime | None = None,
+) -> CampaignPlan:
+    """The plan of ``review`` approved by its checker (signed with ``signing_key``), not saved.
+
+    For a caller that showed the review first (the command line, the review
+    page): the API is not asked again. Refused as :func:`approve_plan` is.
+    """
+    if review.problems or review.checker is None:
+        raise PlanRefusedError(review.problems or ["the checker is not known"])
+    approved = review.plan.with_approval(review.checker, now=now, rechecked=review.recheck)
+    return approved.signed(signing_key) if signing_key is not None else approved
 
 
 def _recheck(client: Any, plan: CampaignPlan) -> tuple[list[str], list[str]]:

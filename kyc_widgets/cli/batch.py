@@ -23,6 +23,11 @@ verify-evidence``); its folder is checked before the first request, and the
 chain head is printed to be kept elsewhere. ``--signing-key FILE`` (made with
 ``kyc-widgets evidence-key``) signs the head; a key that cannot be used (missing,
 readable by other users, not an Ed25519 key) is exit 2 before anything is sent.
+``--plan PLAN.json`` (a plan approved by a second analyst: :mod:`kyc_widgets.cli.plan`)
+sends exactly its rows with exactly its values; a plan that is not approved,
+expired, edited, or does not match the sheet, the mapping or any row's values is
+exit 2 before anything is sent, and so is a run without a plan when approval
+is required (``--require-approval`` or ``KYC_REQUIRE_APPROVAL=1``).
 A ``--journal`` written against another API than this run's is exit 2 before
 anything is sent; the rows a journal calls done are looked up on the API and
 skipped only when it confirms them (:mod:`kyc_widgets.batch.resume`).
@@ -41,7 +46,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kyc_widgets.cli.common import ExitCode, Subparsers, add_subcommand, parse_pairs, usage_error
 from kyc_widgets.defaults import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
@@ -134,6 +139,17 @@ def add_batch_parser(subparsers: Subparsers) -> None:
         "--set", action="append", metavar="FIELD=VALUE", dest="constants",
         help="a campaign constant: this value for every row (repeatable)",
     )
+    parser.add_argument(
+        "--plan", metavar="PLAN.json",
+        help="send exactly this approved plan's rows (see 'kyc-widgets plan' and 'approve'); "
+        "anything else is refused before a request is sent",
+    )
+    parser.add_argument(
+        "--require-approval", action="store_true",
+        help="refuse to send without an approved --plan (also: KYC_REQUIRE_APPROVAL=1)",
+    )
+    parser.add_argument("--approver-key", metavar="FILE.pub", help="with --plan: the approval "
+                        "must be signed with the checker's key (approve --signing-key)")
     from kyc_widgets.cli.campaign import add_reading_options
 
     add_reading_options(parser)
@@ -328,14 +344,17 @@ def _run(
         batch_create,
     )
     from kyc_widgets.batch.journal import JournalMismatchError
+    from kyc_widgets.batch.plan_file import PlanRefusedError
 
     client = _build_client(args, options.mode)
     try:
-        return batch_create(client, frame, options, mapping=mapping)
+        return batch_create(client, frame, options, mapping=mapping, **_plan_options(args))
     except (CampaignColumnsError, KycConfigurationError, MappingError) as exc:
         raise _UsageError(str(exc)) from None
     except CampaignRequiredError as exc:
         raise _UsageError(str(exc).replace("campaign='<name>'", "--campaign NAME")) from None
+    except PlanRefusedError as exc:  # before any request: not approved, expired, mismatched...
+        raise _UsageError("the plan cannot be used: " + "; ".join(exc.problems)) from None
     except JournalMismatchError as exc:  # a journal of another API: its lines are not ours
         raise _UsageError(str(exc)) from None
     except OSError as exc:  # the journal: opened before the first request
@@ -345,6 +364,27 @@ def _run(
     finally:
         if client is not None:
             client.close()
+
+
+def _plan_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--plan``, ``--require-approval`` and ``--approver-key`` as ``batch_create`` keywords
+    (:mod:`kyc_widgets.batch.plan_file` checks them before the first request)."""
+    found: dict[str, Any] = {}
+    if getattr(args, "plan", None):
+        found["plan"] = args.plan
+    if getattr(args, "require_approval", False):
+        found["require_approval"] = True
+    key = getattr(args, "approver_key", None)
+    if key:
+        if not found.get("plan"):
+            raise _UsageError("--approver-key checks a plan's approval: use it with --plan")
+        from kyc_widgets.batch.signing import SigningKeyError, load_public_key
+
+        try:
+            found["approver_key"] = load_public_key(key)
+        except SigningKeyError as exc:
+            raise _UsageError(f"{exc}. Nothing was sent.") from None
+    return found
 
 
 def _print_summary(report: BatchReport) -> None:

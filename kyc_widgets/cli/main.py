@@ -31,6 +31,7 @@ from kyc_widgets.cli.batch import add_batch_parser
 from kyc_widgets.cli.campaign import add_mapping_parser, add_template_parser
 from kyc_widgets.cli.common import ExitCode, parse_pairs
 from kyc_widgets.cli.evidence import add_verify_parser
+from kyc_widgets.cli.plan import add_plan_parsers
 
 __all__ = ["build_parser", "main"]
 
@@ -283,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_mapping_parser(subparsers)
     add_template_parser(subparsers)
     add_verify_parser(subparsers)
+    add_plan_parsers(subparsers)
     return parser
 
 
