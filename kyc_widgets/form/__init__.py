@@ -7,6 +7,7 @@ document gives the same form (:meth:`SchemaForm.from_json_schema`); a field
 type can get its own input in every form (:func:`register_input`).
 """
 
+from kyc_widgets.form import country_picker as _country_picker  # noqa: F401 - registers the country input
 from kyc_widgets.form.custom_inputs import register_input
 from kyc_widgets.form.json_schema import model_from_json_schema
 from kyc_widgets.form.schema_form import SchemaForm
