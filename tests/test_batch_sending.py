@@ -249,7 +249,8 @@ def test_cancel_then_resume_from_journal_sends_every_row_once(
     assert summary["created"] + summary["not_attempted"] == 30
     assert sandbox.case_count() == summary["created"]
 
-    lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    header, *lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert header["campaign"] == "resume"  # the header binds the journal to its API and campaign
     assert len(lines) == summary["created"]
     assert set(lines[0]) == {"kyc_case_id", "status", "case_id", "request_id", "http_status", "at",
                              "campaign", "run", "principal"}  # run and principal: for the evidence

@@ -45,6 +45,7 @@ from kyc_widgets.cli.app import (
     free_port,
     kernel_environment,
     stop_process,
+    token_environment,
     wait_for_port,
 )
 
@@ -53,12 +54,16 @@ pytestmark = pytest.mark.browser
 EXTERNAL_ID = "FE-2024-0001"
 
 
-def jupyter_command(frontend: str, root: Path, port: int, token: str) -> list[str]:
-    """``jupyter lab`` or ``jupyter notebook`` on loopback, offline, without a browser."""
+def jupyter_command(frontend: str, root: Path, port: int) -> list[str]:
+    """``jupyter lab`` or ``jupyter notebook`` on loopback, offline, without a browser.
+
+    The access token is not on the command line (another local user could read it there):
+    the environment names a 0600 file holding it (``token_environment``), as the app does.
+    """
     command = [
         sys.executable, "-m", "jupyter", frontend, "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
         "--LabApp.extension_manager=readonly",  # no PyPI query at start-up (Notebook 7 too)
         "--LabServerApp.open_browser=False",
     ]
@@ -78,10 +83,13 @@ def jupyter(frontend: str, api: Any, tmp_path: Path) -> Iterator[ServedApp]:
     env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "runtime")
     port = free_port()
     token = secrets.token_urlsafe(24)
+    secret = tmp_path / "secret"
+    secret.mkdir(mode=0o700)
+    env = token_environment(env, secret, token)
     log_path = tmp_path / f"{frontend}.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            jupyter_command(frontend, root, port, token),
+            jupyter_command(frontend, root, port),
             env=env, cwd=str(root), stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )

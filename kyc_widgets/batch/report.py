@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -33,6 +33,10 @@ from .exports import (
 )
 from .fields import PERSONAL_DATA_FIELDS, field_title
 from .results import RESULT_COLUMNS, CampaignResults
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from .status import (
     ATTENTION_STATUSES,
     DONE_STATUSES,
@@ -125,12 +129,20 @@ class BatchReport(CampaignResults):
         """The campaign's hash-chained evidence record (see :mod:`.evidence`)."""
         return _evidence.build_evidence(self, sheet=sheet)
 
-    def to_evidence(self, path: str | Path, *, sheet: str | Path | None = None) -> Path:
+    def to_evidence(
+        self,
+        path: str | Path,
+        *,
+        sheet: str | Path | None = None,
+        signing_key: Ed25519PrivateKey | None = None,
+    ) -> Path:
         """Write :meth:`evidence` as JSON to ``path`` and a one-page HTML summary beside it.
 
+        ``signing_key`` (:func:`~.signing.load_signing_key`) signs the chain's
+        head, so a rewritten record is caught with the public key alone.
         Returns the path of the HTML summary.
         """
-        return _evidence.write_evidence(self.evidence(sheet=sheet), path)
+        return _evidence.write_evidence(self.evidence(sheet=sheet), path, signing_key=signing_key)
 
     def _source_id_column(self) -> str | None:
         for header, name in self.column_map.items():
@@ -152,19 +164,35 @@ class BatchReport(CampaignResults):
         export is personal-data-*derived* and must not be published.
         """
         report = self.results.drop(columns=["source_index"])
+        source = self.source
+        if self.fixes:
+            report = report.assign(fixed_in_app=self._fixed_in_app())
+            # The fixed rows that were sent show the values the API holds now, not the
+            # sheet's refused ones; a fix not sent yet leaves its row as the sheet has it.
+            source = _fixes.with_fixes(self, source, sent_only=True)
         source_id = self._source_id_column()
         keep = []
-        for header in self.source.columns:
+        for header in source.columns:
             name = self.column_map.get(header)
             if header == source_id:
                 continue  # the report's kyc_case_id (given or derived) replaces it
             if not include_personal_data and (name is None or name in PERSONAL_DATA_FIELDS):
                 continue
             keep.append(header)
-        data = self.source[keep]
+        data = source[keep]
         clash = [c for c in data.columns if c in report.columns]
         data = data.rename(columns={c: f"input_{c}" for c in clash})
         return report.join(data, how="left")
+
+    def _fixed_in_app(self) -> pd.Series:
+        """The ``fixed_in_app`` column: the titles of the fields a fix changed (never values),
+        "(not sent yet)" for a fix saved but not sent."""
+        sent = {int(entry["sheet_row"]) for entry in self.fix_log}
+        words: dict[int, str] = {}
+        for row in self.fixes:
+            titles = ", ".join(str(field_title(n)) for n in self.fixed_fields.get(row, []))
+            words[row] = (titles or "no field changed") + ("" if row in sent else " (not sent yet)")
+        return self.results["sheet_row"].map(lambda r: words.get(int(r))).astype(object)
 
     def export_frame(self, *, include_personal_data: bool = True) -> pd.DataFrame:
         """:meth:`to_frame` ready to write: unwritable characters escaped, formulas neutralised."""
