@@ -139,20 +139,23 @@ def add_batch_parser(subparsers: Subparsers) -> None:
         "--set", action="append", metavar="FIELD=VALUE", dest="constants",
         help="a campaign constant: this value for every row (repeatable)",
     )
-    parser.add_argument(
-        "--plan", metavar="PLAN.json",
-        help="send exactly this approved plan's rows (see 'kyc-widgets plan' and 'approve'); "
-        "anything else is refused before a request is sent",
-    )
-    parser.add_argument(
-        "--require-approval", action="store_true",
-        help="refuse to send without an approved --plan (also: KYC_REQUIRE_APPROVAL=1)",
-    )
-    parser.add_argument("--approver-key", metavar="FILE.pub", help="with --plan: the approval "
-                        "must be signed with the checker's key (approve --signing-key)")
+    for flag, settings in _PLAN_OPTIONS:
+        parser.add_argument(flag, **settings)
     from kyc_widgets.cli.campaign import add_reading_options
 
     add_reading_options(parser)
+
+
+_PLAN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--plan", {"metavar": "PLAN.json", "help": "send exactly this approved plan's rows (see "
+                "'kyc-widgets plan' and 'approve'); anything else is refused before a request"}),
+    ("--require-approval", {"action": "store_true", "help": "refuse to send without an "
+                            "approved --plan (also: KYC_REQUIRE_APPROVAL=1)"}),
+    ("--approver-key", {"metavar": "FILE.pub", "help": "with --plan: the approval must be "
+                        "signed with the checker's key (approve --signing-key)"}),
+)
+"""Maker-checker (:mod:`kyc_widgets.cli.plan`): ``batch_create``'s ``plan``,
+``require_approval`` and ``approver_key`` (:func:`_plan_options`)."""
 
 
 def _concurrency(text: str) -> int | None:
