@@ -64,6 +64,7 @@ from kyc_widgets.text import reveal_html
 from kyc_widgets.widgets.batch_flow import BatchFlow, BatchState, Changed
 from kyc_widgets.widgets.fix_step import FixStep
 from kyc_widgets.widgets.mapping_step import MappingStep
+from kyc_widgets.widgets.plan_review import PlanStep
 from kyc_widgets.widgets.report_html import error_html, preview_html, summary_html
 from kyc_widgets.widgets.report_table import ReportTable
 
@@ -152,6 +153,7 @@ class BatchCreator(widgets.VBox):
         self.bridge = A11yBridge(self._scope)
         self._build_preview(campaign or "")
         self._build_report()
+        self.plan_step = PlanStep(self.flow)  # maker-checker: make a plan, load the approved one
         super().__init__(
             [
                 widgets.HTML(_STYLE),
@@ -160,6 +162,7 @@ class BatchCreator(widgets.VBox):
                 widgets.HBox([self.campaign, self.campaign_help]),
                 self.preview,
                 self.allow_same_subject,
+                self.plan_step,
                 widgets.HBox([self.create_button, self.cancel_button]),
                 widgets.HBox([self.progress_bar, self.progress_label]),
                 self.summary,
@@ -350,6 +353,7 @@ class BatchCreator(widgets.VBox):
             self._draw_progress()
         if changed & Changed.STATE:
             self._draw_controls()
+            self.plan_step.render()
 
     def _draw_progress(self) -> None:
         # Each value is read from the flow as it is set: an observer of the bar may click

@@ -60,7 +60,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Flag, auto
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -68,6 +68,7 @@ from kyc_widgets.api.protocols import AnyCaseApi
 from kyc_widgets.batch.fixes import FixError
 from kyc_widgets.batch.mapping import CampaignMapping, as_mapping
 from kyc_widgets.batch.options import BatchOptions
+from kyc_widgets.batch.plan_file import PlanRefusedError, authorise_sending
 from kyc_widgets.batch.preflight import Preflight, preflight
 from kyc_widgets.batch.reading import read_campaign
 from kyc_widgets.batch.report import BatchReport
@@ -239,6 +240,12 @@ class BatchFlow:
         """Rows the current (or last) run sends."""
         self.fixing = False
         """The current run sends fixed rows: its report is merged into :attr:`report`."""
+        self.approved_plan: Any = None
+        """The approved :class:`~kyc_widgets.batch.plan_file.CampaignPlan` "Create" sends
+        exactly (loaded by the panel's plan step), or None."""
+        self.plan_refusal: list[str] = []
+        """Why the last "Create" sent nothing: the plan is missing (approval required), not
+        approved, or does not match the preview (:meth:`_plan_allows_sending`)."""
         self.fix_error: str | None = None
         """Why the last "Send fixed rows" sent nothing (two fixed rows now clash...)."""
         self._cancel = threading.Event()
@@ -400,6 +407,8 @@ class BatchFlow:
         """"Create N cases": send the previewed plan, as it was previewed, in a worker thread."""
         if not self.can_create or self.plan is None:
             return False
+        if not self._plan_allows_sending(self.plan):
+            return False  # the reasons are in plan_refusal; nothing was sent
         self.fixing = False
         self._start(self.plan, self.to_send, "create")
         return True
@@ -459,7 +468,7 @@ class BatchFlow:
         try:  # the previewed plan, sent as is (not validated again); it carries its mapping
             end = batch_create(
                 self.client, plan, options, cancel=self._cancel,
-                on_progress=self.handover.post_progress,
+                on_progress=self.handover.post_progress, plan=self._sending_plan(options),
             )
         except Exception as exc:  # noqa: BLE001 - shown; the batch itself never logs row data
             end = f"The batch could not run: {exc}"
@@ -516,6 +525,23 @@ class BatchFlow:
     def _changed(self, changed: Changed) -> None:
         if self.on_change is not None:
             self.on_change(changed)
+
+    def _plan_allows_sending(self, plan: Preflight) -> bool:
+        """Check the approved plan (or that none is required) before the run; the reasons
+        go to :attr:`plan_refusal`. The batch checks again before its first request."""
+        options = self.options.replace(allow_same_subject=self.allow_same_subject)
+        try:
+            authorise_sending(self.approved_plan, plan, options, self.client)
+        except PlanRefusedError as exc:
+            self.plan_refusal = list(exc.problems)
+            self._changed(Changed.STATE)
+            return False
+        self.plan_refusal = []
+        return True
+
+    def _sending_plan(self, options: BatchOptions) -> Any:
+        """The plan a run sends with: the approved one for "Create" (not for fixes or checks)."""
+        return None if self.fixing or options.mode.is_dry_run else self.approved_plan
 
     def __repr__(self) -> str:
         return f"BatchFlow(state={self.state.value!r})"

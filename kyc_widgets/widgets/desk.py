@@ -34,11 +34,12 @@ from kyc_widgets.widgets.api_status import ApiStatus
 from kyc_widgets.widgets.batch_creator import BatchCreator
 from kyc_widgets.widgets.case_creator import CaseCreator
 from kyc_widgets.widgets.case_workspace import CaseWorkspace
+from kyc_widgets.widgets.plan_review import PlanReview
 
 __all__ = ["PRODUCT_NAME", "SECTIONS", "CaseDesk", "sample_sheet_path"]
 
 PRODUCT_NAME = "KYC case desk"
-SECTIONS: tuple[str, ...] = ("New case", "Open a case", "Campaign")
+SECTIONS: tuple[str, ...] = ("New case", "Open a case", "Campaign", "Approve a plan")
 """The section titles, in tab order."""
 
 SAMPLE_SHEET_NAME = "remediation-campaign.csv"
@@ -68,7 +69,10 @@ def _safe_name(name: str) -> str:
 
 
 class CaseDesk(widgets.VBox):
-    """The whole analyst app: header, API status and the three sections.
+    """The whole analyst app: header, API status and the four sections.
+
+    "Approve a plan" is a second analyst's review page for a campaign plan
+    (:class:`~.plan_review.PlanReview`, ``plan_review``), with this desk's sign-in.
 
     ``client`` is a :class:`~kyc_widgets.api.client.KycApiClient`; ``is_sandbox`` says
     whether it talks to the local sandbox (the header says so). ``check_api`` runs the
@@ -98,7 +102,8 @@ class CaseDesk(widgets.VBox):
         self._build_header_widgets()
         self.creator = CaseCreator(client, on_created=self._note_envelope)
         self.sections = widgets.Tab(
-            children=[self.creator, self._build_open_section(), self._build_campaign_section()],
+            children=[self.creator, self._build_open_section(), self._build_campaign_section(),
+                      self._build_plan_section()],
             titles=SECTIONS,
         )
         self._render_header()
@@ -180,6 +185,11 @@ class CaseDesk(widgets.VBox):
         )
         campaign_section.add_class("kyc-desk-campaign")
         return campaign_section
+
+    def _build_plan_section(self) -> PlanReview:
+        """The "Approve a plan" section: a second analyst's review of a campaign plan."""
+        self.plan_review = PlanReview(self.client)
+        return self.plan_review
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> CaseDesk:
