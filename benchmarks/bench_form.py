@@ -60,9 +60,8 @@ def _group_model(index: int) -> type[BaseModel]:
     return create_model(f"Group{index}", **fields)
 
 
-BigModel: type[BaseModel] = create_model(
-    "BigModel", **{f"group_{g}": (_group_model(g), ...) for g in range(GROUPS)}
-)
+_GROUPS: dict[str, Any] = {f"group_{g}": (_group_model(g), ...) for g in range(GROUPS)}
+BigModel: type[BaseModel] = create_model("BigModel", **_GROUPS)
 
 
 def big_values() -> dict[str, Any]:

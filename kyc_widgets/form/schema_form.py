@@ -49,7 +49,7 @@ __all__ = ["Errors", "SchemaForm"]
 
 M = TypeVar("M", bound=BaseModel)
 
-Errors = Mapping[str | None, str] | Iterable[tuple[str | None, str]]
+Errors = Mapping[str, str] | Mapping[str | None, str] | Iterable[tuple[str | None, str]]
 """What ``set_errors`` accepts: ``{path: message}`` or ``(path, message)`` pairs."""
 
 _Found = tuple[M | None, dict[Editor, list[str]], list[str]]

@@ -110,6 +110,8 @@ class UnionEditor(Editor):
 
     def choose(self, index: int | None, *, user: bool = False) -> None:
         """Show option ``index`` (``None``: no option); the other options keep their values."""
+        if index is None and not any(v == UNSELECTED for _, v in self.selector.options):
+            index = 0  # a union with a default offers no "none": its first option stands
         self.selected = index
         with self.ctx.quiet():
             self.selector.value = UNSELECTED if index is None else self.shape.options[index].label
@@ -217,10 +219,11 @@ class UnionEditor(Editor):
             close_tree(editor.widget)
         self.editors = {}
         self.selected = None
-        self.choose(None)
         initial = self.spec.initial()
         if initial is not None:
             self.write(initial)
+        else:
+            self.choose(None)
 
     # -- errors, focus, state -------------------------------------------------------------
 
