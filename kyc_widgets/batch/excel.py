@@ -181,6 +181,11 @@ def _check_limits(
             with open(source, "rb") as handle:
                 data = handle.read()  # an .xls is read whole anyway, and within max_file_bytes
         check_xls_workbook(data, limits)
+    else:
+        raise CampaignReadError(
+            "The file is not a workbook: it does not start as an .xlsx, .xls or .ods file does "
+            f"(a CSV file is named .csv); {SAVE_AS}."
+        )
     return SheetFacts(has_formulas=False)
 
 

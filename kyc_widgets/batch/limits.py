@@ -46,21 +46,29 @@ class ReadLimits:
 
     Sheets (CSV and workbooks): ``max_rows`` rows (title and blank rows
     included), ``max_columns`` columns, ``max_cells`` cells in the grid a
-    reader would allocate (rows times columns, empty cells included), and
-    ``max_cell_chars`` characters in one cell. Files: ``max_file_bytes`` for
-    a sheet file as stored. Workbooks (XLSX, XLSM, ODS are ZIP archives):
+    reader would allocate (rows times columns, empty cells included),
+    ``max_cell_chars`` characters in one cell and ``max_text_chars`` characters of
+    text in all cells together (a workbook stores a repeated text once and the
+    reader copies it into every cell that uses it: 60 kB of XLSX can hold a
+    gigabyte of cell text). Files: ``max_file_bytes`` for a sheet file as
+    stored. Workbooks (XLSX, XLSM, ODS are ZIP archives):
     ``max_uncompressed_bytes`` for all their parts once unpacked,
     ``max_compression_ratio`` for any part over 1 MiB, ``max_zip_members``
     parts. Mapping files: ``max_mapping_bytes``, and ``max_yaml_aliases``
     ``*alias`` references in a YAML one.
+
+    The defaults keep a refused file under 1 GB of memory (a workbook's text
+    is held twice while it is read, by python-calamine and by Python) and
+    hold a campaign of 100,000 rows of 50 columns.
     """
 
     max_file_bytes: int = 128 * _MIB
     max_rows: int = EXCEL_MAX_ROWS
     max_columns: int = EXCEL_MAX_COLUMNS
-    max_cells: int = 10_000_000
+    max_cells: int = 5_000_000
     max_cell_chars: int = EXCEL_MAX_CELL_CHARS
-    max_uncompressed_bytes: int = 512 * _MIB
+    max_text_chars: int = 64_000_000
+    max_uncompressed_bytes: int = 256 * _MIB
     max_compression_ratio: float = 200.0
     max_zip_members: int = 10_000
     max_mapping_bytes: int = 1 * _MIB

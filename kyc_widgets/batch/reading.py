@@ -215,9 +215,15 @@ def _read_csv(
         try:
             text, assumed = decode_text(raw, encoding)
         except UndecodableError as exc:
-            raise CampaignReadError(f"The campaign file cannot be read: {exc}") from exc
+            raise CampaignReadError(str(exc)) from None
         del raw  # the text replaces it: one copy of the file in memory, not two
     text = text.removeprefix("\ufeff")
+    if len(text) > limits.max_text_chars:
+        raise CampaignReadError(
+            f"The file holds {len(text):,} characters of text, more than {limits.max_text_chars:,} "
+            "(ReadLimits.max_text_chars); split the campaign into smaller files, or pass larger "
+            "limits."
+        )
     if not text.strip():
         raise CampaignReadError("The campaign file is empty: no header row was found.")
     sep = guess_separator(text, HEADER_SEARCH_ROWS)

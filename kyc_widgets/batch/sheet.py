@@ -36,8 +36,8 @@ SAVE_AS = "save it as .xlsx (File > Save As > Excel Workbook) or as 'CSV UTF-8'"
 """How to save a file that cannot be read (said in the messages that refuse it)."""
 
 XLSB_REFUSED = (
-    "an Excel binary workbook (.xlsb) is not read: its size and cells cannot be checked "
-    "before reading. Save it as .xlsx (File > Save As > Excel Workbook)."
+    "an Excel binary workbook (.xlsb), which is not read: its size and cells cannot be "
+    "checked before reading. Save it as .xlsx (File > Save As > Excel Workbook)."
 )
 """Why ``.xlsb`` is refused, by its name and by its content alike."""
 

@@ -20,6 +20,7 @@ refused as damaged: it is not handed to a reader that would trust it.
 from __future__ import annotations
 
 import struct
+from collections import Counter
 from typing import NamedTuple
 
 from .limits import ReadLimits
@@ -34,6 +35,7 @@ _STREAM_NAMES = ("workbook", "book")
 
 _DIMENSIONS = 0x0200
 _MULRK, _MULBLANK = 0x00BD, 0x00BE
+_SST, _CONTINUE, _LABELSST = 0x00FC, 0x003C, 0x00FD
 _CELL_RECORDS = frozenset(
     {
         0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0006,  # BIFF2 cells and FORMULA (BIFF5/8)
@@ -58,36 +60,110 @@ class _Compound(NamedTuple):
 
 
 def check_xls_workbook(data: bytes, limits: ReadLimits) -> None:
-    """Refuse an ``.xls`` whose declared or real grid is over ``limits`` (module docstring)."""
+    """Refuse an ``.xls`` whose declared or real grid, or its cell text, is over ``limits``.
+
+    The grid: every ``DIMENSIONS`` record and every cell record (see the
+    module docstring). The text: a shared string (``SST``) is copied into
+    every ``LABELSST`` cell that uses it, so their lengths times their uses
+    must stay within ``max_text_chars``.
+    """
     stream = _workbook_stream(data)
-    rows = columns = 0
-    position, end = 0, len(stream)
+    reach = [0, 0]
+    uses: Counter[int] = Counter()
+    shared: list[bytes] = []
+    position, end, previous = 0, len(stream), -1
     while position + 4 <= end:
         kind, length = struct.unpack_from("<HH", stream, position)
         body = position + 4
         position = body + length
-        if kind in _CELL_RECORDS and length >= 4:
-            row, column = struct.unpack_from("<HH", stream, body)
-            last = column
-        elif kind in (_MULRK, _MULBLANK) and length >= 6:
-            row, column = struct.unpack_from("<HH", stream, body)
-            (last,) = struct.unpack_from("<H", stream, body + length - 2)
-        elif kind == _DIMENSIONS and length >= 10:
-            # BIFF8: rows are 32 bits (first, last + 1), columns 16 bits; BIFF5: all 16 bits.
-            layout = "<IIHH" if length >= 14 else "<HHHH"
-            _first_row, row, _first_column, last = struct.unpack_from(layout, stream, body)
-            row, last = max(row - 1, 0), max(last - 1, 0)
-        else:
+        if kind == _SST or (kind == _CONTINUE and previous in (_SST, _CONTINUE) and shared):
+            shared.append(stream[body + (8 if kind == _SST else 0) : position])
+        if kind != _CONTINUE:
+            previous = kind
+        if kind == _LABELSST and length >= 10:
+            uses[struct.unpack_from("<I", stream, body + 6)[0]] += 1
+        _reach(kind, length, stream, body, reach, limits)
+    sizes = _shared_string_lengths(shared)
+    total = sum(sizes[index] * count for index, count in uses.items() if index < len(sizes))
+    if total > limits.max_text_chars:
+        raise CampaignReadError(
+            f"The .xls file repeats its shared strings into about {total:,} characters of cell "
+            f"text, more than {limits.max_text_chars:,} (ReadLimits.max_text_chars): the reader "
+            "copies a shared text into every cell that uses it. Split the campaign into smaller "
+            "files, or pass larger limits."
+        )
+
+
+def _reach(kind: int, length: int, stream: bytes, body: int, reach: list[int], limits: ReadLimits) -> None:
+    """Widen ``reach`` (rows, columns) by one record; refuse it past the limits."""
+    if kind in _CELL_RECORDS and length >= 4:
+        row, column = struct.unpack_from("<HH", stream, body)
+        last = column
+    elif kind in (_MULRK, _MULBLANK) and length >= 6:
+        row, column = struct.unpack_from("<HH", stream, body)
+        (last,) = struct.unpack_from("<H", stream, body + length - 2)
+    elif kind == _DIMENSIONS and length >= 10:
+        # BIFF8: rows are 32 bits (first, last + 1), columns 16 bits; BIFF5: all 16 bits.
+        layout = "<IIHH" if length >= 14 else "<HHHH"
+        _first_row, row, _first_column, last = struct.unpack_from(layout, stream, body)
+        row, last = max(row - 1, 0), max(last - 1, 0)
+    else:
+        return
+    reach[0], reach[1] = max(reach[0], row + 1), max(reach[1], last + 1)
+    rows, columns = reach
+    if rows > limits.max_rows or columns > limits.max_columns or rows * columns > limits.max_cells:
+        raise CampaignReadError(
+            f"The .xls file declares or holds cells up to row {rows:,} and column "
+            f"{columns:,}: a grid of {rows * columns:,} cells, more than the limits "
+            f"({limits.max_rows:,} rows, {limits.max_columns:,} columns, "
+            f"{limits.max_cells:,} cells: ReadLimits.max_rows, max_columns, max_cells); "
+            f"{SAVE_AS}."
+        )
+
+
+def _shared_string_lengths(segments: list[bytes]) -> list[int]:
+    """Each shared string's length in characters, walked through its ``CONTINUE`` records.
+
+    A string's characters may go on in the next record, which then starts
+    with a new flags byte (8-bit or 16-bit characters); formatting runs and
+    phonetic data after the characters are skipped. A damaged table ends the
+    walk: the reader refuses it in its turn.
+    """
+    lengths: list[int] = []
+    segment, at = 0, 0
+    while segment < len(segments):
+        data = segments[segment]
+        if at + 3 > len(data):
+            segment, at = segment + 1, 0
             continue
-        rows, columns = max(rows, row + 1), max(columns, last + 1)
-        if rows > limits.max_rows or columns > limits.max_columns or rows * columns > limits.max_cells:
-            raise CampaignReadError(
-                f"The .xls file declares or holds cells up to row {rows:,} and column "
-                f"{columns:,}: a grid of {rows * columns:,} cells, more than the limits "
-                f"({limits.max_rows:,} rows, {limits.max_columns:,} columns, "
-                f"{limits.max_cells:,} cells: ReadLimits.max_rows, max_columns, max_cells); "
-                f"{SAVE_AS}."
-            )
+        count, flags = struct.unpack_from("<HB", data, at)
+        at += 3
+        runs = struct.unpack_from("<H", data, at)[0] if flags & 0x8 and at + 2 <= len(data) else 0
+        at += 2 if flags & 0x8 else 0
+        extra = struct.unpack_from("<I", data, at)[0] if flags & 0x4 and at + 4 <= len(data) else 0
+        at += 4 if flags & 0x4 else 0
+        left, width = count, 2 if flags & 0x1 else 1
+        while left:
+            take = min(left, max(0, len(segments[segment]) - at) // width)
+            left, at = left - take, at + take * width
+            if left:
+                segment, at = segment + 1, 1  # the next record starts with a flags byte
+                if segment >= len(segments):
+                    break
+                width = 2 if segments[segment][0] & 0x1 else 1
+        lengths.append(count)
+        segment, at = _skip(segments, segment, at, 4 * runs + extra)
+    return lengths
+
+
+def _skip(segments: list[bytes], segment: int, at: int, size: int) -> tuple[int, int]:
+    """Move ``size`` bytes on through the records (formatting runs and phonetic data)."""
+    while size and segment < len(segments):
+        step = min(size, len(segments[segment]) - at)
+        size, at = size - step, at + step
+        if size:
+            segment, at = segment + 1, 0
+    return segment, at
 
 
 def _workbook_stream(data: bytes) -> bytes:

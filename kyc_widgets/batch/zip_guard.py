@@ -38,6 +38,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import IO, NamedTuple
@@ -61,6 +62,11 @@ _TAG = re.compile(rb"<" + _PREFIX + rb"(row|c)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'
 _REF_ATTRIBUTE = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
 _REFERENCE = re.compile(r"([A-Za-z]{1,4})([0-9]{1,10})")
 _SHARED_STRINGS = re.compile(rb"<" + _PREFIX + rb"sst\b([^>]*)>")
+_STRING_ITEM = re.compile(rb"<" + _PREFIX + rb"si[\s/>]")
+_SHARED_TYPE = re.compile(rb"\st\s*=\s*[\"']s[\"']")
+_SHARED_INDEX = re.compile(
+    rb"\st\s*=\s*[\"']s[\"'][^>]*>\s*<" + _PREFIX + rb"v>\s*([0-9]{1,10})\s*<"
+)
 _COUNTS = re.compile(rb"\b(?:count|uniqueCount)\s*=\s*[\"']\s*([0-9]+)")
 _SMALL_PART = 16 << 20
 """The workbook's list of sheets and its relationships are parsed whole: at most this big."""
@@ -149,13 +155,17 @@ def _check_archive(
         if "content.xml" in names:
             _scan_ods(read_part(archive.getinfo("content.xml")), limits)
         return SheetFacts(has_formulas=False)
+    sizes: list[int] = []
     if "xl/sharedStrings.xml" in names:
-        _check_shared_strings(read_part(archive.getinfo("xl/sharedStrings.xml")), limits)
+        sizes = _shared_string_sizes(read_part(archive.getinfo("xl/sharedStrings.xml")), limits)
     members = sheet_members(archive, lambda info: b"".join(read_part(info)))
     targets = _targets(members, sheet, names)
     formulas = False
     for member in targets:
-        formulas |= _scan_sheet(partial(read_part, archive.getinfo(member)), member, limits)
+        chunks = partial(read_part, archive.getinfo(member))
+        scan = _scan_sheet(chunks, member, limits)
+        formulas |= scan.formulas
+        _check_repeated_text(chunks, sizes, scan.cells, member, limits)
     return SheetFacts(has_formulas=formulas)
 
 
@@ -289,14 +299,75 @@ def _number(digits: bytes) -> int:
     return int(digits) if len(digits) <= 15 else 10**15
 
 
-def _check_shared_strings(chunks: Iterator[bytes], limits: ReadLimits) -> None:
-    found = _SHARED_STRINGS.search(next(chunks, b""))
-    for count in _COUNTS.findall(found.group(1)) if found else ():
-        if _number(count) > limits.max_cells:
-            raise CampaignReadError(
-                f"The workbook declares {_number(count):,} shared strings, more than "
-                f"{limits.max_cells:,} cells (ReadLimits.max_cells); {SAVE_AS}."
-            )
+def _shared_string_sizes(chunks: Iterator[bytes], limits: ReadLimits) -> list[int]:
+    """Each shared string's size in the XML (at least its length in characters), checking the
+    declared and the real count against ``max_cells``."""
+    starts: list[int] = []
+    offset, tail, head_checked = 0, b"", False
+    for chunk in chunks:
+        data = tail + chunk
+        cut = data.rfind(b">") + 1
+        data, tail = data[:cut], data[cut:]
+        if not head_checked and (found := _SHARED_STRINGS.search(data)):
+            head_checked = True
+            for count in _COUNTS.findall(found.group(1)):
+                _check_string_count(_number(count), limits)
+        starts += [offset + match.start() for match in _STRING_ITEM.finditer(data)]
+        _check_string_count(len(starts), limits)
+        offset += len(data)
+    ends = [*starts[1:], offset + len(tail)]
+    return [end - start for start, end in zip(starts, ends)]
+
+
+def _check_string_count(count: int, limits: ReadLimits) -> None:
+    if count > limits.max_cells:
+        raise CampaignReadError(
+            f"The workbook declares or holds {count:,} shared strings, more than "
+            f"{limits.max_cells:,} cells (ReadLimits.max_cells); {SAVE_AS}."
+        )
+
+
+def _check_repeated_text(
+    chunks: Callable[[], Iterator[bytes]], sizes: list[int], cells: int, member: str, limits: ReadLimits
+) -> None:
+    """Refuse a sheet whose cells repeat shared strings into more than ``max_text_chars``.
+
+    The reader copies a shared string into every cell that uses it. Most
+    sheets are cleared at once (cells times the longest shared string is
+    within the limit); otherwise the sheet's shared-string cells are counted
+    by index (in C) and the total is exact. A cell the count cannot read
+    (a comment between the tags) makes the bound the pessimistic one.
+    """
+    longest = max(sizes, default=0)
+    if cells * longest <= limits.max_text_chars:
+        return
+    counts: Counter[bytes] = Counter()
+    typed = 0
+    for chunk in _whole_tags(chunks()):
+        counts.update(_SHARED_INDEX.findall(chunk))
+        typed += len(_SHARED_TYPE.findall(chunk))
+    total = sum(sizes[int(index)] * n for index, n in counts.items() if int(index) < len(sizes))
+    if sum(counts.values()) < typed:
+        total = max(total, typed * longest)
+    if total > limits.max_text_chars:
+        raise CampaignReadError(
+            f"The sheet ({member}) repeats its shared strings into about {total:,} characters of "
+            f"cell text, more than {limits.max_text_chars:,} (ReadLimits.max_text_chars): the "
+            "reader copies a shared text into every cell that uses it. Split the campaign into "
+            "smaller files, or pass larger limits."
+        )
+
+
+def _whole_tags(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks re-cut after their last ``>``, so that no tag is split between two."""
+    tail = b""
+    for chunk in chunks:
+        data = tail + chunk
+        cut = data.rfind(b">") + 1
+        yield data[:cut]
+        tail = data[cut:]
+    if tail:
+        yield tail
 
 
 # -- which part holds which sheet --------------------------------------------------------------
@@ -352,9 +423,15 @@ def sheet_members(
 # -- how far a sheet's cells reach ---------------------------------------------------------------
 
 
-def _scan_sheet(chunks: Callable[[], Iterator[bytes]], member: str, limits: ReadLimits) -> bool:
-    """Refuse a sheet whose declared or real extent is over the limits; True if it may have
-    formulas (an ``<f`` somewhere).
+class _SheetScan(NamedTuple):
+    formulas: bool
+    """An ``<f`` somewhere: the sheet may hold formulas."""
+    cells: int
+    """How many cell tags the sheet has."""
+
+
+def _scan_sheet(chunks: Callable[[], Iterator[bytes]], member: str, limits: ReadLimits) -> _SheetScan:
+    """Refuse a sheet whose declared or real extent is over the limits.
 
     The fast pass reads the cells' references (`` r="B7"``) with two regular
     expressions per chunk: their letters, and their row numbers. Every tag
@@ -365,11 +442,8 @@ def _scan_sheet(chunks: Callable[[], Iterator[bytes]], member: str, limits: Read
     """
     reach = _Reach(f"The sheet ({member})", limits)
     formulas = in_data = False
-    tail = b""
-    for chunk in chunks():
-        data = tail + chunk
-        cut = data.rfind(b">") + 1
-        data, tail = data[:cut], data[cut:]
+    cells = 0
+    for data in _whole_tags(chunks()):
         if not in_data:
             begins = data.find(b"sheetData")
             in_data = begins >= 0
@@ -380,12 +454,13 @@ def _scan_sheet(chunks: Callable[[], Iterator[bytes]], member: str, limits: Read
         if data.count(b"<c") + data.count(b":c") != len(rows) and len(_CELL_TAG.findall(data)) != len(
             rows
         ):
-            _scan_sheet_by_position(chunks(), reach)
-            return True  # the careful pass does not look for formulas: let the reader look
+            # the careful pass does not look for formulas: let the reader look
+            return _SheetScan(True, _scan_sheet_by_position(chunks(), reach))
         if rows:
+            cells += len(rows)
             columns = max(map(_column_bytes, set(_COLUMN_OF_REFERENCE.findall(data))))
             reach.add(max(map(int, rows)), columns)
-    return formulas
+    return _SheetScan(formulas, cells)
 
 
 def _column_bytes(letters: bytes) -> int:
@@ -402,14 +477,11 @@ def _check_dimension(text: str, member: str, limits: ReadLimits) -> None:
     reach.add(int(match.group(2)), column_number(match.group(1)))
 
 
-def _scan_sheet_by_position(chunks: Iterator[bytes], reach: _Reach) -> None:
-    """Rows and cells counted as Excel places them: a row or cell without ``r`` follows the last."""
-    row = column = 0
-    tail = b""
-    for chunk in chunks:
-        data = tail + chunk
-        cut = data.rfind(b">") + 1
-        data, tail = data[:cut], data[cut:]
+def _scan_sheet_by_position(chunks: Iterator[bytes], reach: _Reach) -> int:
+    """Rows and cells counted as Excel places them: a row or cell without ``r`` follows the last.
+    Returns how many cells there are."""
+    row = column = cells = 0
+    for data in _whole_tags(chunks):
         for match in _TAG.finditer(data):
             name, attributes = match.groups()
             found = _REF_ATTRIBUTE.search(attributes)
@@ -419,6 +491,7 @@ def _scan_sheet_by_position(chunks: Iterator[bytes], reach: _Reach) -> None:
                     raise _bad_reference("row number", text)
                 row, column = (int(text) if text else row + 1), 0
                 continue
+            cells += 1
             if not text:
                 reach.add(max(row, 1), column + 1)
                 column += 1
@@ -428,6 +501,7 @@ def _scan_sheet_by_position(chunks: Iterator[bytes], reach: _Reach) -> None:
                 raise _bad_reference("cell reference", text)
             column = column_number(reference.group(1))
             reach.add(int(reference.group(2)), column)
+    return cells
 
 
 def _bad_reference(what: str, text: str) -> CampaignReadError:
@@ -435,34 +509,62 @@ def _bad_reference(what: str, text: str) -> CampaignReadError:
     return CampaignReadError(f"The sheet holds the {what} {shown!r}, which is not one; {SAVE_AS}.")
 
 
+class _OdsRow:
+    """The row being read: where its cells reach, and the text they hold (repeats included)."""
+
+    def __init__(self, repeated: int) -> None:
+        self.repeated, self.column, self.last, self.text = repeated, 0, 0, 0
+        self.open_cell: tuple[int, int] | None = None  # (where its content starts, its repeats)
+
+
 def _scan_ods(chunks: Iterator[bytes], limits: ReadLimits) -> None:
-    """Every table of an ODS: repeated rows and cells unrolled as the reader would, counting only
-    those that hold something (repeats of empty cells are how ODS ends a table)."""
+    """Every table of an ODS: repeated rows and cells unrolled as the reader would.
+
+    Only cells that hold something count for the extent (repeats of empty
+    cells are how ODS ends a table); their text counts once per repeat, as
+    the reader copies it into every cell (``max_text_chars``).
+    """
     reach = _Reach("A table of the workbook", limits)
-    row = column = last = 0
-    rows_repeated = 1
-    tail = b""
-    for chunk in chunks:
-        data = tail + chunk
-        cut = data.rfind(b">") + 1
-        data, tail = data[:cut], data[cut:]
+    row, text, offset = 0, 0, 0
+    current = _OdsRow(1)
+    for data in _whole_tags(chunks):
         for match in _ODS_TAG.finditer(data):
             closing, name, attributes, empty = match.groups()
+            if current.open_cell is not None:  # the tag after a cell's start ends its content
+                begins, repeats = current.open_cell
+                current.text += (offset + match.start() - begins) * repeats
+                current.open_cell = None
             if name == b"table":
-                row = column = 0
+                row = 0
             elif name == b"table-row" and closing:
-                if last:  # the row held something: every repeat of it does
-                    reach.add(row + rows_repeated, last)
-                row += rows_repeated
+                if current.last:  # the row held something: every repeat of it does
+                    reach.add(row + current.repeated, current.last)
+                    text += current.text * current.repeated
+                    _check_text(text, "A table of the workbook", limits)
+                row += current.repeated
             elif name == b"table-row":
-                rows_repeated, column, last = _repeat(attributes), 0, 0
+                current = _OdsRow(_repeat(attributes))
                 if empty:  # <table:table-row/>: an empty row, repeated or not
-                    row += rows_repeated
+                    row += current.repeated
             elif not closing:
-                column += _repeat(attributes)
+                repeats = _repeat(attributes)
+                current.column += repeats
                 if not empty or b"value-type" in attributes:
-                    last = column
-                    reach.add(row + 1, column)
+                    current.last = current.column
+                    reach.add(row + 1, current.column)
+                    current.text += len(attributes) * repeats
+                if not empty:
+                    current.open_cell = (offset + match.end(), repeats)
+        offset += len(data)
+
+
+def _check_text(total: int, what: str, limits: ReadLimits) -> None:
+    if total > limits.max_text_chars:
+        raise CampaignReadError(
+            f"{what} holds about {total:,} characters of cell text once its repeated cells are "
+            f"unrolled, more than {limits.max_text_chars:,} (ReadLimits.max_text_chars). Split "
+            "the campaign into smaller files, or pass larger limits."
+        )
 
 
 def _repeat(attributes: bytes) -> int:
