@@ -149,7 +149,7 @@ class PlanRefusedError(ValueError):
     """A plan that cannot be used (or a campaign that needs one); ``problems`` says why, in words.
 
     Raised before anything is sent or written: every reason is listed at once,
-    so the analyst fixes them in one go.
+    so the analyst fixes them in one go (when sending: nothing was sent).
     """
 
     def __init__(self, problems: Sequence[str]) -> None:
@@ -555,7 +555,7 @@ def authorise_sending(
             raise PlanRefusedError([
                 "this campaign needs an approved plan (approval is required): make a plan "
                 "(kyc-widgets plan, or Make a plan in the app), have another analyst approve "
-                "it, then send with it. Nothing was sent."
+                "it, then send with it"
             ])
         return None
     try:
@@ -569,7 +569,7 @@ def authorise_sending(
     positions, row_problems = _rows_to_send(loaded, pre, options)
     problems.extend(row_problems)
     if problems:
-        raise PlanRefusedError([*problems, "Nothing was sent."])
+        raise PlanRefusedError(problems)
     return SendingApproval(loaded, positions)
 
 

@@ -357,7 +357,8 @@ def _run(
     except CampaignRequiredError as exc:
         raise _UsageError(str(exc).replace("campaign='<name>'", "--campaign NAME")) from None
     except PlanRefusedError as exc:  # before any request: not approved, expired, mismatched...
-        raise _UsageError("the plan cannot be used: " + "; ".join(exc.problems)) from None
+        prefix = "the plan cannot be used: " if getattr(args, "plan", None) else ""
+        raise _UsageError(prefix + "; ".join(exc.problems) + ". Nothing was sent.") from None
     except JournalMismatchError as exc:  # a journal of another API: its lines are not ours
         raise _UsageError(str(exc)) from None
     except OSError as exc:  # the journal: opened before the first request

@@ -149,7 +149,7 @@ def problems_html(title: str, problems: Sequence[str]) -> str:
     """Refusals in words: a title, then each reason on its own line; announced at once."""
     items = "".join(f"<li>{reveal_html(p)}</li>" for p in problems)
     return (f"<div role='alert' style='border-left:4px solid #b00020;padding:4px 8px'>"
-            f"<strong>{html.escape(title)}</strong><ul>{items}</ul></div>")
+            f"<strong>{html.escape(title)}</strong> <ul>{items}</ul></div>")
 
 
 def plan_link_html(plan: CampaignPlan, name: str, words: str) -> str:
