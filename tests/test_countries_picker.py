@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from factories import CORE_BANKING_CONSTANTS, core_banking_frame, valid_case_input
 
+from kyc_widgets.batch import CampaignMapping
 from kyc_widgets.form.country_picker import CountryPicker, country_input
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.models import KycCaseCreateInput
@@ -140,10 +141,7 @@ def test_the_mapping_step_shows_the_country_map_like_an_enum_map(tmp_path: Path)
     }
     assert mapping.unconfirmed() == []
 
-    step.path.value = str(tmp_path / "crm.yaml")
-    assert step.save()
-    again = MappingStep(names_export())
-    again.path.value = str(tmp_path / "crm.yaml")
-    assert again.load()
+    saved = mapping.save(tmp_path / "crm.yaml")
+    again = MappingStep(names_export(), CampaignMapping.load(saved))  # a saved mapping, reopened
     assert again.value_pickers[(key[0], "Korea")].value == "KR"
     assert again.value_notes[(key[0], "Korea")].value == "Mapped."
