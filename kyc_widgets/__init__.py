@@ -92,6 +92,8 @@ _EXPORTS: dict[str, str] = {
     "CreatorState": "kyc_widgets.widgets.case_flow",
     "CaseWorkspace": "kyc_widgets.widgets.case_workspace",
     "CaseDesk": "kyc_widgets.widgets.desk",
+    **dict.fromkeys(("CountryError", "country_code"), "kyc_widgets.countries"),
+    "CountryPicker": "kyc_widgets.form.country_picker",
     "ReportView": "kyc_widgets.widgets.report_html",
 }
 
@@ -117,6 +119,8 @@ __all__ = [
     "CasePriority",
     "CaseWorkspace",
     "ConflictError",
+    "CountryError",
+    "CountryPicker",
     "CreateStatus",
     "CreatorState",
     "Diagnosis",
@@ -153,6 +157,7 @@ __all__ = [
     "__version__",
     "abatch_create",
     "batch_create",
+    "country_code",
     "prompt_token",
     "read_campaign",
     "suggest_mapping",
@@ -215,6 +220,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     )
     from kyc_widgets.batch.evidence import EvidenceCheck, verify_evidence
     from kyc_widgets.batch.fixes import FixError
+    from kyc_widgets.countries import CountryError, country_code
+    from kyc_widgets.form.country_picker import CountryPicker
     from kyc_widgets.form.schema_form import SchemaForm
     from kyc_widgets.models import (
         CREATE_STATUSES,
