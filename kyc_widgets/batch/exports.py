@@ -2,9 +2,10 @@
 never failing on content.
 
 Exports neutralise formulas (OWASP "CSV injection"): a text cell starting
-with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'`` unless it is a
-plain number such as ``-100`` (a number is never run as a formula, and ids
-like ``-100`` must survive a round trip). Every non-numeric column is
+with ``=``, ``+``, ``-`` or ``@``, also after leading spaces, tabs or line
+breaks (a spreadsheet that trims them on import would run `` =cmd``), gets a
+leading ``'`` unless it is a plain number such as ``-100`` (a number is never
+run as a formula, and ids like ``-100`` must survive a round trip). Every non-numeric column is
 checked, categorical and mixed ones included, and XLSX text cells are
 stored as text, never as formulas (:func:`write_xlsx`). :func:`~.reading.read_campaign`
 and the pre-flight drop that one ``'`` again, so a report can be fixed and re-run.
@@ -25,6 +26,11 @@ text and a CSV opened in a spreadsheet loses nothing silently; tab, line feed
 and carriage return are kept (both formats hold them; CSV quotes the cell).
 The writers return how many cells (headers included) were changed that way,
 so a caller can say so; 0 means the file holds the data exactly.
+
+CSV is written by :func:`write_csv` (and :func:`csv_text`): rows end in CRLF,
+so *every* cell holding a carriage return or a line feed is quoted. pandas'
+default ``"\n"`` line end left a cell such as ``Bob\r=HYPERLINK(...)``
+unquoted: re-read, its bare CR started a new row with a live formula.
 """
 
 from __future__ import annotations
@@ -41,14 +47,19 @@ import pandas as pd
 from kyc_widgets.text import marker
 
 __all__ = [
+    "CSV_LINE_END",
     "UNWRITABLE_CHARACTERS",
+    "csv_text",
     "escape_unwritable",
     "mapping_frame",
     "neutralise_formulas",
+    "write_csv",
     "write_xlsx",
 ]
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+CSV_LINE_END = "\r\n"
+"""How CSV rows end: with CR and LF both line ends, a cell holding either is always quoted."""
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 
 UNWRITABLE_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -93,8 +104,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix cells (and headers) a spreadsheet would run as a formula with ``'``.
 
     Cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR are the OWASP
-    "CSV injection" set: ``=HYPERLINK(...)`` typed into a name column must not
-    become a live link in whoever opens the report. Every column that is not
+    "CSV injection" set, and so are cells that start with one of ``=+-@``
+    after spaces, tabs or line breaks: ``=HYPERLINK(...)`` typed into a name
+    column must not become a live link in whoever opens the report. Every column that is not
     numeric, boolean or a date is checked, whatever its dtype (``object``,
     ``string``, categorical); its cells become text (``str``) except numbers
     and missing values. Plain numbers (``-100``, ``+2.5``) are left alone.
@@ -130,9 +142,33 @@ def _neutral_cell(value: Any) -> Any:
 
 
 def _neutralise(value: str) -> str:
-    if value.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+    if not value.startswith(_FORMULA_STARTS) and not value[:1].isspace():
+        return value  # most cells: one C-level check
+    visible = value.lstrip()
+    if (value.startswith(_FORMULA_STARTS) or visible.startswith(_FORMULA_STARTS)) and not (
+        _PLAIN_NUMBER.fullmatch(visible)
+    ):
         return "'" + value
     return value
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path | Any, *, index: bool = False) -> int:
+    """Write ``frame`` as CSV that is safe to open: UTF-8 with a BOM (Excel reads accents),
+    formulas neutralised, unwritable characters escaped, every cell with a line break quoted.
+
+    Returns how many cells were written with ``⟨U+000B⟩`` escapes (see the
+    module docstring). The way to write a campaign table to CSV, e.g.
+    ``write_csv(report.corrected_sheet(), "fixed.csv")``.
+    """
+    safe, escaped = escape_unwritable(neutralise_formulas(frame))
+    safe.to_csv(path, index=index, encoding="utf-8-sig", lineterminator=CSV_LINE_END)
+    return escaped
+
+
+def csv_text(frame: pd.DataFrame, *, index: bool = False) -> tuple[str, int]:
+    """:func:`write_csv` into a string (no BOM), and the number of escaped cells."""
+    safe, escaped = escape_unwritable(neutralise_formulas(frame))
+    return str(safe.to_csv(index=index, lineterminator=CSV_LINE_END)), escaped
 
 
 def mapping_frame(mapping: Any) -> pd.DataFrame:

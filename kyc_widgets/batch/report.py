@@ -26,9 +26,11 @@ from . import evidence as _evidence
 from . import fixes as _fixes
 from .exports import (
     UNWRITABLE_CHARACTERS,
+    csv_text,
     escape_unwritable,
     mapping_frame,
     neutralise_formulas,
+    write_csv,
     write_xlsx,
 )
 from .fields import PERSONAL_DATA_FIELDS, field_title
@@ -118,7 +120,13 @@ class BatchReport(CampaignResults):
         return _fixes.apply_fixes(self, changes)
 
     def corrected_sheet(self) -> pd.DataFrame:
-        """The whole input with the accepted fixes, under the sheet's own headers."""
+        """The whole input with the accepted fixes, under the sheet's own headers.
+
+        A table, not a file: write it with :func:`~.exports.write_csv` (or
+        :func:`~.exports.write_xlsx`), which neutralise formulas and quote line
+        breaks, never with ``DataFrame.to_csv``; for a download with the sheet's
+        own layout, :func:`~.takeaway.corrected_sheet_file`.
+        """
         return _fixes.corrected_sheet(self)
 
     def merge(self, other: BatchReport) -> None:
@@ -213,14 +221,11 @@ class BatchReport(CampaignResults):
         Returns how many cells held characters a worksheet cannot store and
         were written as ``⟨U+000B⟩`` escapes (see the module docstring).
         """
-        frame, escaped = self._export(include_personal_data)
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
-        return escaped
+        return write_csv(self.to_frame(include_personal_data=include_personal_data), path)
 
     def to_csv_string(self, *, include_personal_data: bool = True) -> str:
         """:meth:`to_csv` into a string (for a download link); the same escapes apply."""
-        frame = self.export_frame(include_personal_data=include_personal_data)
-        return str(frame.to_csv(index=False))
+        return csv_text(self.to_frame(include_personal_data=include_personal_data))[0]
 
     def to_excel(
         self,
