@@ -20,7 +20,14 @@ import pandas as pd
 import pytest
 from factories import CORE_BANKING_CONSTANTS, core_banking_frame
 
-from kyc_widgets import CampaignMapping, MappingError, RowStatus, batch_create, suggest_mapping
+from kyc_widgets import (
+    CampaignMapping,
+    MappingError,
+    RowStatus,
+    batch_create,
+    suggest_mapping,
+    verify_evidence,
+)
 from kyc_widgets.batch import preflight
 from kyc_widgets.batch.mapping import CONFIDENT
 from kyc_widgets.sandbox import Sandbox
@@ -127,7 +134,11 @@ def test_the_mapping_file_keeps_the_country_map_and_the_evidence_names_it(
     assert report.summary()[RowStatus.CREATED] == 6
     report.to_evidence(tmp_path / "evidence.json")
     record = json.loads((tmp_path / "evidence.json").read_text(encoding="utf-8"))
-    assert record["mapping"]["campaign_mapping"] == {"file": "crm.json", "fingerprint": loaded.fingerprint()}
+    recorded_mapping = record["mapping"]["campaign_mapping"]
+    assert recorded_mapping["file"] == "crm.json"
+    assert recorded_mapping["fingerprint"] == loaded.fingerprint()
+    assert recorded_mapping["values"]["country_of_onboarding"]["Korea"] == "KR"  # the map itself
+    assert verify_evidence(tmp_path / "evidence.json").ok
     report.to_excel(tmp_path / "report.xlsx")
     recorded = pd.read_excel(tmp_path / "report.xlsx", sheet_name="mapping", dtype=str, engine="openpyxl")
     assert ("value", "Korea", "country_of_onboarding", "KR") in set(

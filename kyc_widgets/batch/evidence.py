@@ -81,6 +81,7 @@ from kyc_widgets._version import __version__
 from kyc_widgets.models import KycCaseCreateInput
 
 from .evidence_format import EVIDENCE_FORMAT, MalformedRecord, check_shape, parse_record
+from .fields import ENUM_FIELDS
 from .results import CampaignResults
 from .status import RowStatus
 
@@ -220,6 +221,10 @@ def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | N
     mapping = {str(k): v for k, v in report.column_map.items()}
     results = report.results
     salt = secrets.token_hex(16)
+    sent_fixes = {
+        int(e["sheet_row"]): {"sent_at": e.get("at"), "by": list(e.get("by") or [])}
+        for e in report.fix_log
+    }
     header: dict[str, Any] = {
         "format": EVIDENCE_FORMAT,
         "tool": {"name": "kyc-widgets", "version": __version__},
@@ -235,15 +240,20 @@ def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | N
             "sha256": _sha256(canonical(mapping)),
             # the CampaignMapping the sheet was read with (its file and fingerprint), if any
             "campaign_mapping": None if report.mapping is None else {
-                "file": report.mapping.source, "fingerprint": report.mapping.fingerprint()
+                "file": report.mapping.source,
+                "fingerprint": report.mapping.fingerprint(),
+                "values": _vocabulary_maps(report.mapping),
             },
         },
         "options": _json_safe(report.options),
         "dry_run": report.dry_run,
         "stopped_reason": report.stopped_reason,
         "counts": _json_safe(report.summary()),
+        # which fields a fix changed (names, never values); once sent, when and by whom
         "fixed_in_notebook": [
-            {"sheet_row": int(row), "fields": sorted(fields)} for row, fields in sorted(report.fixes.items())
+            {"sheet_row": int(row), "fields": list(report.fixed_fields.get(row, sorted(fields))),
+             **sent_fixes.get(int(row), {})}
+            for row, fields in sorted(report.fixes.items())
         ],
         "sent_values": {"algorithm": "sha256", "salt": salt, "fields": list(HASHED_FIELDS)},
     }
@@ -310,6 +320,21 @@ def _problem_codes(report: CampaignResults) -> dict[int, list[dict[str, Any]]]:
         if position >= 0:
             found.setdefault(position, []).append({"field": name, "code": _json_safe(code)})
     return found
+
+
+def _vocabulary_maps(mapping: Any) -> dict[str, dict[str, str]]:
+    """The mapping's value maps of choice and country fields: sheet word -> API value.
+
+    What the campaign translated ("Periodic review" -> KYC_REFRESH, "Deutschland" -> DE) is
+    part of what was done; those words are a vocabulary, not personal data. Value maps of
+    other fields (a mapping may hold one for any field) are left out: their keys could be.
+    """
+    keep = set(ENUM_FIELDS) | {"country_of_onboarding"}
+    return {
+        str(name): {str(k): str(v) for k, v in table.items()}
+        for name, table in mapping.values.items()
+        if name in keep
+    }
 
 
 def _sheet_facts(report: CampaignResults, sheet: str | os.PathLike[str] | None) -> dict[str, Any]:

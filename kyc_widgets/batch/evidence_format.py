@@ -236,7 +236,9 @@ _MAPPING = _Object(
     {
         "columns": _Map(_STR),
         "sha256": _STR,
-        "campaign_mapping": _Nullable(_Object({"file": _OPT_STR, "fingerprint": _STR})),
+        "campaign_mapping": _Nullable(
+            _Object({"file": _OPT_STR, "fingerprint": _STR}, {"values": _Map(_Map(_STR))})
+        ),
     }
 )
 _HEADER_V1 = _Object(
@@ -256,7 +258,10 @@ _HEADER_V1 = _Object(
         "dry_run": _Types((bool,)),
         "stopped_reason": _OPT_STR,
         "counts": _Map(_INT, keys=_STATUS_WORDS),
-        "fixed_in_notebook": _List(_Object({"sheet_row": _INT, "fields": _List(_STR)})),
+        "fixed_in_notebook": _List(_Object(
+            {"sheet_row": _INT, "fields": _List(_STR)},
+            optional={"sent_at": _OPT_STR, "by": _List(_STR)},
+        )),
         "entries": _List(_ENTRY, label="entry"),
         "chain": _CHAIN,
     }
