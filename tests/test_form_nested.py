@@ -423,3 +423,13 @@ def test_defaults_factories_and_optional_containers_start_as_the_model_says() ->
     form.editor("aliases").add_button.click()  # type: ignore[union-attr]  # "Add aliases"
     assert form.values()["aliases"] == []
     assert form.validate() == Collections(aliases=[])
+
+
+class Endless(BaseModel):
+    name: str
+    again: Endless
+
+
+def test_a_model_requiring_itself_without_end_is_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="'again'.*Optional or a list"):
+        SchemaForm(Endless)
