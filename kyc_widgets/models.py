@@ -29,7 +29,17 @@ from pydantic_core import PydanticCustomError
 
 from .countries import COUNTRY_CODES, country_refusal
 from .labels import words
-from .text import FORBIDDEN_RANGES, WHITESPACE, WHITESPACE_RANGES, clean_text, nfc
+from .text import (
+    BLANK_LOOKING_RANGES,
+    DEFAULT_IGNORABLE_RANGES,
+    FORBIDDEN_RANGES,
+    FORMAT_RANGES,
+    WHITESPACE,
+    WHITESPACE_RANGES,
+    character_name,
+    clean_text,
+    nfc,
+)
 
 __all__ = [
     "BLANK_PATTERN",
@@ -135,15 +145,15 @@ TEXT_MAX_LENGTH = 200
 _INVISIBLE_RANGES = (
     *WHITESPACE_RANGES,
     (0x00, 0x1F), (0x7F, 0x9F),  # control characters (Cc)
-    # Format characters (Cf, Unicode 15.1): soft hyphen, zero-width and joiner
-    # characters, bidi marks/overrides/isolates, BOM, tags...
-    (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F),
-    (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
-    (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB),
-    (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+    *FORMAT_RANGES,  # soft hyphen, zero-width and joiner characters, bidi controls, BOM, tags...
+    # Default-ignorable code points that are letters or marks (Hangul fillers, variation
+    # selectors, U+034F, Khmer inherent vowels...), and the braille blank: drawn as nothing
+    # or as empty space, so "SPOOF-1" + U+3164 would look like "SPOOF-1".
+    *DEFAULT_IGNORABLE_RANGES,
+    *BLANK_LOOKING_RANGES,
 )
-"""Characters nobody can see or type on purpose: never part of an id or an address."""
+"""Characters nobody can see or type on purpose: never part of an id or an address
+(:data:`kyc_widgets.text.IDENTIFIER_INVISIBLE_RANGES` without lone surrogates)."""
 
 _ASCII_PUNCTUATION_BUT_HYPHEN = ((0x21, 0x2C), (0x2E, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E))
 
@@ -247,10 +257,15 @@ def _blank_to_none(value: Any) -> Any:
 
 
 def _check_kyc_case_id(value: str) -> str:
-    """An id is typed, copied into tickets and put in URLs: keep it visible and routable."""
-    if _INVISIBLE_CHARACTER.search(value):
+    """An id is typed, copied into tickets and put in URLs: keep it visible and routable.
+
+    The message names the first invisible character and its position (never the id).
+    """
+    found = _INVISIBLE_CHARACTER.search(value)
+    if found:
         raise ValueError(
-            "must not contain spaces, tabs, line breaks, control or invisible characters"
+            "must not contain spaces, tabs, line breaks, control or invisible characters "
+            f"(it contains {character_name(found.group())} at position {found.start() + 1})"
         )
     if set(value) == {"."}:
         # "." and ".." are path segments: a URL with them can never address the case.
