@@ -86,6 +86,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("EvidenceCheck", "verify_evidence"), "kyc_widgets.batch.evidence"),
     "FixError": "kyc_widgets.batch.fixes",
     "SchemaForm": "kyc_widgets.form.schema_form",
+    "register_input": "kyc_widgets.form.custom_inputs",
     "ApiStatus": "kyc_widgets.widgets.api_status",
     "BatchCreator": "kyc_widgets.widgets.batch_creator",
     "CaseCreator": "kyc_widgets.widgets.case_creator",
@@ -160,6 +161,7 @@ __all__ = [
     "country_code",
     "prompt_token",
     "read_campaign",
+    "register_input",
     "suggest_mapping",
     "token_from_env",
     "verify_evidence",
@@ -222,6 +224,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from kyc_widgets.batch.fixes import FixError
     from kyc_widgets.countries import CountryError, country_code
     from kyc_widgets.form.country_picker import CountryPicker
+    from kyc_widgets.form.custom_inputs import register_input
     from kyc_widgets.form.schema_form import SchemaForm
     from kyc_widgets.models import (
         CREATE_STATUSES,

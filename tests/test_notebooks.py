@@ -27,12 +27,13 @@ def _load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_the_three_notebooks_are_shipped() -> None:
+def test_the_notebooks_are_shipped() -> None:
     names = [p.name for p in NOTEBOOKS]
     assert names == [
         "01-create-a-case.ipynb",
         "02-remediation-campaign.ipynb",
         "03-campaign-app.ipynb",
+        "04-nested-form.ipynb",
     ]
 
 
@@ -52,6 +53,8 @@ def test_notebook_is_committed_clean(path: Path) -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_reads_the_token_from_the_environment_only(path: Path) -> None:
     source = "\n".join("".join(c["source"]) for c in _load(path)["cells"])
+    if "KycApiClient" not in source and "token" not in source.lower():
+        pytest.skip("this notebook talks to no API")
     assert "KycApiClient.from_env()" in source
     assert "getpass" not in source or "KYC_API_TOKEN" in source
     assert not re.search(r"token\s*=\s*['\"]", source), "a literal token in a notebook"
