@@ -62,9 +62,12 @@ campaign sheet itself may be kept, and delete it with the sheet.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -168,7 +171,7 @@ class Journal:
             handle = self.path.open("r", encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return contents
-        with handle:
+        with handle, _no_cyclic_gc():
             for number, line in enumerate(handle):
                 line = line.strip()
                 if line:
@@ -237,6 +240,23 @@ class Journal:
         self.close()
 
 
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while a journal is read.
+
+    Why: a million-line journal makes a million entries (and their dicts and strings),
+    none in a reference cycle, and the collector's passes over that growing heap took
+    about half of the reading time. It is switched back on (if it was on) afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -244,7 +264,7 @@ def _dumps(data: dict[str, Any]) -> str:
 def _read_line(line: str, number: int, contents: JournalContents) -> None:
     """One line into ``contents``: the header (first line only), an outcome, or ignored."""
     try:
-        data = json.loads(line, object_pairs_hook=_unique_keys)
+        data = _STRICT_JSON.decode(line)
     except ValueError:  # a torn last line after a crash, or a duplicate key
         contents.ignored += 1
         return
@@ -271,6 +291,11 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+_STRICT_JSON = json.JSONDecoder(object_pairs_hook=_unique_keys)
+"""One decoder for every line: ``json.loads(line, object_pairs_hook=...)`` builds a new one
+per call, which was most of the time a million-line journal took to read."""
+
+
 def _header(data: dict[str, Any]) -> JournalHeader | None:
     if data.get("journal") != JOURNAL_FORMAT or not set(data) <= _HEADER_KEYS:
         return None
@@ -281,14 +306,18 @@ def _header(data: dict[str, Any]) -> JournalHeader | None:
 
 
 def _entry(data: dict[str, Any]) -> JournalEntry | None:
-    if not set(data) <= _ENTRY_KEYS or data.get("status") not in _STATUS_WORDS:
+    if not data.keys() <= _ENTRY_KEYS or data.get("status") not in _STATUS_WORDS:
         return None
-    if not isinstance(data.get("kyc_case_id"), str):
+    if type(data.get("kyc_case_id")) is not str:
         return None
     http_status = data.get("http_status")
-    if http_status is not None and (not isinstance(http_status, int) or isinstance(http_status, bool)):
+    if http_status is not None and type(http_status) is not int:  # bool is not int here
         return None
-    texts = ("case_id", "request_id", "at", "campaign", "run", "principal")
-    if not all(data.get(name) is None or isinstance(data.get(name), str) for name in texts):
-        return None
+    for name in _TEXT_KEYS:
+        value = data.get(name)
+        if value is not None and type(value) is not str:
+            return None
     return JournalEntry(**data)
+
+
+_TEXT_KEYS = ("case_id", "request_id", "at", "campaign", "run", "principal")

@@ -1,0 +1,221 @@
+"""A million rows (issue 22): dry runs through the command line, sending, and the journal.
+
+Run: ``.venv/bin/python benchmarks/bench_million.py`` (everything, about 15 minutes), or
+``--sizes 100000`` / ``--formats csv`` / ``--send-sizes 50000,200000`` / ``--skip-send``.
+
+1. **Dry runs**: ``kyc-widgets batch SHEET --campaign c --dry-run --report OUT.csv
+   --quiet --max-cells N`` as its own process, for CSV and XLSX sheets of 12
+   columns (the columns of ``tests/factories.campaign_frame`` and an analyst's
+   e-mail; no ``kyc_case_id``, so every id derives from the campaign): wall
+   time and peak resident memory, next to a bare ``pandas.read_csv(dtype=str)``
+   of the same CSV file measured in the same run (the ratio is what the
+   targets speak of: <= 10x at 1,000,000 CSV rows, <= 800 MB; XLSX <= 1 GB).
+   Sheets are generated once into ``--cache`` (default: a folder in the temp
+   directory, kept between runs: the 1,000,000-row XLSX takes minutes to write).
+2. **Sending**: ``kyc-widgets batch SHEET --campaign ... --report OUT.csv --journal J``
+   against ``kyc-widgets sandbox`` as its own process, at two sizes: peak memory of
+   the batch process, and the slope per 100,000 rows (target: the run's memory
+   <= 300 MB beyond the sheet's own columns, whatever its size).
+3. **Journal**: :func:`kyc_widgets.batch.resume` reading a 1,000,000-line journal
+   (target: seconds).
+
+Peak memory is ``ru_maxrss`` of the finished child (``resource.RUSAGE_CHILDREN``
+is a running maximum, so each child is measured by ``/usr/bin/time``-free
+``os.wait4``). Figures are printed, not asserted: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script or imported by a test
+from bench_pacing import TOKEN, sandbox_process  # noqa: E402 - the sandbox as its own process
+
+MAX_CELLS = 20_000_000
+"""``--max-cells`` for the dry runs: a 1,000,000-row, 12-column sheet is over the default."""
+
+
+def campaign_columns(n: int, prefix: str = "U") -> dict[str, list[str] | str]:
+    """12 columns as people type them; distinct names and user ids, repeated enums."""
+    return {
+        "legal_first_name": [f"Testa{i}" for i in range(n)],
+        "legal_last_name": "Ólafsdóttir",
+        "user_internal_id": [f"{prefix}{i:07d}" for i in range(n)],
+        "user_type": "individual",
+        "relationship_type": "kyc refresh",
+        "case_priority": "normal",
+        "agency_name": "Agency",
+        "regulated_provider_name": "Provider",
+        "programme_name": "Cards",
+        "country_of_onboarding": "GB",
+        "assigned_team": "Team",
+        "assigned_analyst_email": "sam.analyst@example.org",
+    }
+
+
+def write_csv_sheet(path: Path, n: int, prefix: str = "U") -> Path:
+    import pandas as pd
+
+    if not path.exists():
+        partial = path.with_suffix(".part")
+        pd.DataFrame(campaign_columns(n, prefix)).to_csv(partial, index=False)
+        partial.rename(path)
+    return path
+
+
+def write_xlsx_sheet(path: Path, n: int) -> Path:
+    """xlsxwriter in constant-memory mode, row by row (a million rows take minutes)."""
+    import xlsxwriter
+
+    if path.exists():
+        return path
+    partial = path.with_name(path.stem + ".part.xlsx")
+    columns = campaign_columns(n)
+    headers = list(columns)
+    with xlsxwriter.Workbook(str(partial), {"constant_memory": True}) as book:
+        sheet = book.add_worksheet("campaign")
+        sheet.write_row(0, 0, headers)
+        fixed = {k: v for k, v in columns.items() if isinstance(v, str)}
+        for i in range(n):
+            row = [
+                columns[h][i] if h not in fixed else fixed[h]  # type: ignore[index]
+                for h in headers
+            ]
+            sheet.write_row(i + 1, 0, row)
+    partial.rename(path)
+    return path
+
+
+def measured(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak resident MB and exit code of ``command`` as its own process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1):
+        assert process.stderr is not None
+        print(process.stderr.read().decode()[-2000:], file=sys.stderr)
+    if process.stderr is not None:
+        process.stderr.close()
+    return elapsed, usage.ru_maxrss / 1024, process.returncode
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kyc_widgets", *args]
+
+
+def bare_read_csv(path: Path) -> tuple[float, float]:
+    code = f"import pandas as pd; pd.read_csv({str(path)!r}, dtype=str)"
+    seconds, peak, _ = measured([sys.executable, "-c", code])
+    return seconds, peak
+
+
+def dry_runs(cache: Path, sizes: list[int], formats: list[str]) -> None:
+    print("== dry run --report OUT.csv (the CLI as its own process) ==")
+    print(f"{'sheet':>22} | {'seconds':>8} {'x read_csv':>10} | {'peak MB':>8} | "
+          f"{'read_csv s':>10} {'MB':>6} | exit")
+    for n in sizes:
+        csv_path = write_csv_sheet(cache / f"campaign-{n}.csv", n)
+        base_s, base_mb = bare_read_csv(csv_path)
+        for kind in formats:
+            sheet = csv_path if kind == "csv" else write_xlsx_sheet(cache / f"campaign-{n}.xlsx", n)
+            with tempfile.TemporaryDirectory() as folder:
+                report = Path(folder) / "report.csv"
+                seconds, peak, code = measured(cli(
+                    "batch", str(sheet), "--campaign", "c", "--dry-run", "--report", str(report),
+                    "--quiet", "--max-cells", str(MAX_CELLS),
+                ))
+            print(f"{n:>12,} rows {kind:>4} | {seconds:8.1f} {seconds / base_s:9.1f}x | "
+                  f"{peak:8.0f} | {base_s:10.2f} {base_mb:6.0f} | {code}", flush=True)
+
+
+def sending(cache: Path, sizes: list[int]) -> None:
+    print("== sending (journal + report) against the sandbox as its own process ==")
+    peaks: list[tuple[int, float]] = []
+    for n in sizes:
+        sheet = write_csv_sheet(cache / f"send-{n}.csv", n, prefix=f"S{n}-")
+        with sandbox_process() as url, tempfile.TemporaryDirectory() as folder:
+            env = {**os.environ, "KYC_API_BASE_URL": url, "KYC_API_TOKEN": TOKEN}
+            seconds, peak, code = measured(cli(
+                "batch", str(sheet), "--campaign", f"send-{n}", "--quiet",
+                "--report", str(Path(folder) / "report.csv"),
+                "--journal", str(Path(folder) / "run.journal"), "--max-cells", str(MAX_CELLS),
+            ), env=env)
+        peaks.append((n, peak))
+        print(f"{n:>9,} rows: {seconds:7.1f} s ({n / seconds:6.0f} rows/s), peak {peak:6.0f} MB, "
+              f"exit {code}", flush=True)
+    if len(peaks) >= 2:
+        (n1, p1), (n2, p2) = peaks[0], peaks[-1]
+        slope = (p2 - p1) / (n2 - n1) * 100_000
+        print(f"slope: {slope:.1f} MB per 100,000 rows; base (0 rows, extrapolated) "
+              f"{p1 - slope * n1 / 100_000:.0f} MB")
+
+
+def journal_resume(lines: int) -> None:
+    """Reading a journal of ``lines`` outcomes as a resume does (:meth:`Journal.read`; the
+    look-ups on the API that follow are one ``GET`` per row, paced like the sends)."""
+    from kyc_widgets.batch.journal import Journal
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.journal"
+        write_big_journal(path, lines)
+        started = time.perf_counter()
+        contents = Journal(path).read()
+        seconds = time.perf_counter() - started
+    print(f"== journal: {lines:,} lines read in {seconds:.2f} s "
+          f"({len(contents.entries):,} entries, {contents.ignored} ignored) ==")
+
+
+def write_big_journal(path: Path, lines: int) -> None:
+    """A header and ``lines`` outcome lines, as a run of that many created rows writes them."""
+    import json
+    from dataclasses import asdict
+
+    from kyc_widgets.batch.journal import JournalEntry, JournalHeader
+
+    def dumps(data: dict[str, object]) -> str:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(dumps(JournalHeader("http://127.0.0.1:1", "c", "bench").line()))
+        for i in range(lines):
+            entry = JournalEntry(
+                f"c-{i:012x}", "created", case_id=f"case-{i}", request_id=f"req-{i}",
+                http_status=201, at="2026-01-01T00:00:00.000+00:00", campaign="c",
+                run="2026-01-01T00:00:00.000+00:00", principal="bench",
+            )
+            handle.write(dumps(asdict(entry)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--formats", default="csv,xlsx")
+    parser.add_argument("--send-sizes", default="50000,200000")
+    parser.add_argument("--skip-send", action="store_true")
+    parser.add_argument("--journal-lines", type=int, default=1_000_000)
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "kyc-bench-million"))
+    args = parser.parse_args(argv)
+    cache = Path(args.cache)
+    cache.mkdir(exist_ok=True)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; sheets in {cache}")
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    dry_runs(cache, sizes, [f for f in args.formats.split(",") if f])
+    if not args.skip_send:
+        sending(cache, [int(s) for s in args.send_sizes.split(",") if s])
+    if args.journal_lines:
+        journal_resume(args.journal_lines)
+
+
+if __name__ == "__main__":
+    main()
