@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import html
 import importlib
+import json
 import re
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -45,18 +44,22 @@ def test_preview_needs_a_campaign_then_creates_and_reports(sandbox: Any, client:
 
     ui.campaign.value = "Widget campaign"
     assert ui.state == "ready"
-    assert "2 duplicate" in ui.preview.value  # derived ids make rows 2 and 6 the same case
-    assert ui.create_button.description == "Create 6 cases"
+    assert "1 duplicate" in ui.preview.value  # derived ids make rows 2 and 6 the same case
+    # rows 10 and 11: two customers, one external id: neither is sent, both need attention
+    assert "<strong>2</strong> share an external case ID" in ui.preview.value
+    assert "'not-an-email'" in visible_text(ui.preview.value)  # on screen, a refused value is named
+    assert ui.create_button.description == "Create 5 cases"
     assert not ui.create_button.disabled
 
     ui.create_button.click()
     assert ui.wait(30)
     assert ui.state == "done"
-    assert ui.report is not None and ui.report.summary()["created"] == 6
-    assert sandbox.case_count() == 6
+    assert ui.report is not None and ui.report.summary()["created"] == 5
+    assert sandbox.case_count() == 5
     assert ui.create_button.disabled
     assert ui.cancel_button.layout.display == "none"
-    assert "Created: 6" in ui.summary.value
+    assert "Created: 5" in ui.summary.value
+    assert "Needs attention: 5 rows" in ui.summary.value  # as the command line counts them
     assert ui.progress_bar.value == ui.progress_bar.max
 
     # the per-status filter shows only that status
@@ -70,13 +73,13 @@ def test_preview_needs_a_campaign_then_creates_and_reports(sandbox: Any, client:
     assert ui.table.position_text == "Rows 1–3 of 3"
 
     # the download is personal-data-free unless asked for
-    href = ui.download.value.split("href='")[1].split("'")[0]
-    text = base64.b64decode(href.split("base64,")[1]).decode("utf-8-sig")
+    made = ui.prepare_download()
+    assert made is not None
+    text = made.data.decode("utf-8-sig")
     assert "status" in text and "Zoë" not in text and "00123" not in text
     ui.include_personal_data.value = True
-    href = ui.download.value.split("href='")[1].split("'")[0]
-    assert "Zoë" in base64.b64decode(href.split("base64,")[1]).decode("utf-8-sig")
-    assert urllib.parse.urlparse(href).scheme == "data"
+    made = ui.prepare_download()
+    assert made is not None and "Zoë" in made.data.decode("utf-8-sig")
 
 
 def test_cancel_while_running_keeps_the_kernel_free(sandbox: Any, client: Any) -> None:
@@ -105,7 +108,7 @@ def test_cancel_while_running_keeps_the_kernel_free(sandbox: Any, client: Any) -
 def test_missing_columns_show_an_error_and_nothing_can_be_sent(sandbox: Any, client: Any) -> None:
     ui = BatchCreator(client, campaign(3).drop(columns=["programme_name"]), campaign="x")
     assert ui.state == "error"
-    assert "programme_name" in ui.preview.value
+    assert "Programme name" in ui.preview.value and "programme_name" not in ui.preview.value
     assert ui.create_button.disabled
     ui.create_button.click()
     assert ui.flow.thread is None and sandbox.request_count(method="POST") == 0
@@ -216,35 +219,12 @@ def test_a_cancel_from_the_last_progress_update_ends_done(sandbox: Any, client: 
     assert sandbox.case_count() == 6
 
 
-def test_a_large_download_is_written_once_per_choice(
+def test_downloads_are_built_when_asked_and_sent_to_the_browser_not_the_disk(
     sandbox: Any, client: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    from kyc_widgets.widgets import batch_creator as creator
-
-    monkeypatch.setattr(creator, "DATA_URI_LIMIT", 10)  # every report counts as large
-    monkeypatch.chdir(tmp_path)
-    ui = BatchCreator(client, campaign(3), campaign="files")
-    ui.create_button.click()
-    assert ui.wait(30) and ui.state == "done"
-    assert list(tmp_path.glob("batch-report-*.csv")) == []  # no file before it is asked for
-    for value in (True, False, True, False):
-        ui.include_personal_data.value = value
-        if ui.prepare_download_button.layout.display != "none":
-            ui.prepare_download_button.click()
-    files = sorted(p.name for p in tmp_path.glob("batch-report-*.csv"))
-    assert len(files) == 2
-    assert [name.endswith("-personal.csv") for name in files].count(True) == 1
-    href = ui.download.value.split("href='")[1].split("'")[0]
-    assert href in files and not href.endswith("-personal.csv")
-
-
-def test_a_large_report_builds_its_download_only_when_asked(
-    sandbox: Any, client: Any, monkeypatch: Any
-) -> None:
     from kyc_widgets.batch.report import BatchReport
-    from kyc_widgets.widgets import batch_creator as creator
 
-    monkeypatch.setattr(creator, "EAGER_DOWNLOAD_ROWS", 2)  # 3 rows count as large
+    monkeypatch.chdir(tmp_path)
     built: list[bool] = []
     real = BatchReport.to_csv_string
 
@@ -253,40 +233,52 @@ def test_a_large_report_builds_its_download_only_when_asked(
         return real(self, include_personal_data=include_personal_data)
 
     monkeypatch.setattr(BatchReport, "to_csv_string", counting)
+    sent: list[tuple[dict[str, Any], list[Any]]] = []
     ui = BatchCreator(client, campaign(3), campaign="lazy")
+    monkeypatch.setattr(
+        ui.report_download, "send", lambda content, buffers=None: sent.append((content, buffers))
+    )
     ui.create_button.click()
     assert ui.wait(30) and ui.state == "done"
     assert "Created: 3" in ui.summary.value
-    # the report is shown without its CSV: a button takes the link's place
-    assert built == []
-    assert "href" not in ui.download.value
-    button = ui.prepare_download_button
-    assert button.layout.display == "" and not button.disabled
-    assert button.description == "Prepare the download (CSV)"
+    assert built == []  # the report is shown without its CSV: built on the click
+    assert ui.report_download.label == "Download the report (CSV)"
     ui.include_personal_data.value = True
-    assert button.description == "Prepare the download (CSV, with personal data)"
+    assert ui.report_download.label == "Download the report (CSV, with personal data)"
     ui.include_personal_data.value = False
     assert built == []  # ticking the box builds nothing either
 
-    button.click()
-    assert built == [False]
-    assert button.layout.display == "none"
-    assert "Download the report (CSV)" in visible_text(ui.download.value)
-    href = ui.download.value.split("href='")[1].split("'")[0]
-    text = base64.b64decode(href.split("base64,")[1]).decode("utf-8-sig")
+    made = ui.prepare_download()  # the button's click
+    assert made is not None and built == [False]
+    text = made.data.decode("utf-8-sig")
     assert text.count("created") == 3 and "Testa0" not in text and "W00000" not in text
-    assert ui.bridge.focused is not None and ui.bridge.focused.endswith("-download a")
-
-    # another choice of the box waits for its own click; the first one is kept
+    # the bytes went to the browser as a message with buffers, not into the widget's state
+    assert sent[0][0]["event"] == "file" and sent[0][0]["name"] == made.name
+    assert bytes(sent[1][1][0]) == made.data
+    assert "Downloaded" in ui.report_download.status
     ui.include_personal_data.value = True
-    assert built == [False] and "href" not in ui.download.value
-    assert button.layout.display == ""
-    button.click()
-    assert built == [False, True]
-    href = ui.download.value.split("href='")[1].split("'")[0]
-    text = base64.b64decode(href.split("base64,")[1]).decode("utf-8-sig")
-    assert "Testa0" in text and "W00000" in text
-    assert "with personal data" in visible_text(ui.download.value)
-    ui.include_personal_data.value = False
-    assert built == [False, True] and "href='data:" in ui.download.value
-    assert button.layout.display == "none"
+    personal = ui.report_download.click()
+    assert personal is not None and "Testa0" in personal.data.decode("utf-8-sig")
+    assert personal.name.endswith("-personal.csv")
+
+    # the evidence record and its summary: one record, one chain head, no personal data
+    record = ui.evidence_download.click()
+    summary = ui.evidence_summary_download.click()
+    assert record is not None and summary is not None
+    head = json.loads(record.data)["chain"]["head"]
+    assert head in summary.data.decode("utf-8") and "Testa0" not in record.data.decode("utf-8")
+    assert list(tmp_path.iterdir()) == []  # nothing written next to the "notebook"
+
+
+def test_check_against_the_api_then_create(sandbox: Any, client: Any) -> None:
+    ui = BatchCreator(client, campaign(3), campaign="check first")
+    assert ui.check_button.layout.display == "" and not ui.check_button.disabled
+    ui.check_button.click()
+    assert ui.wait(30) and ui.state == "ready"
+    assert "Checked against the API (nothing was created)" in ui.check_result.value
+    assert "Would be created: 3" in ui.check_result.value
+    assert sandbox.case_count() == 0
+    assert ui.create_button.description == "Create 3 cases" and not ui.create_button.disabled
+    ui.create_button.click()
+    assert ui.wait(30) and ui.report is not None and ui.report.summary()["created"] == 3
+    assert ui.check_button.layout.display == "none"  # a report now: nothing more to check

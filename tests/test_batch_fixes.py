@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from factories import CORE_BANKING_CONSTANTS, campaign_frame, core_banking_frame
 
@@ -38,16 +40,20 @@ def test_fix_invalid_rows_in_the_creator_send_them_once_and_rerun_creates_nothin
     ui.create_button.click()
     assert ui.wait(30)
     report = ui.report
-    assert report is not None and report.summary()["created"] == 6
+    assert report is not None and report.summary()["created"] == 5
     step = ui.fix_step
     assert step.layout.display == ""
-    assert "Needs attention: 3 rows" in step.heading.value
+    # every row neither created nor already there: 3 refused, 2 sharing one external id
+    assert "Needs attention: 5 rows" in step.heading.value
+    assert "Needs attention: 5 rows" in ui.summary.value
     labels = [label for label, _ in step.rows.options]
     assert labels == ["sheet row 4: Assigned analyst e-mail", "sheet row 5: Current status",
-                      "sheet row 7: User internal ID"]  # fields by their titles
+                      "sheet row 7: User internal ID",
+                      "sheet row 10: External case ID (shared with another customer)",
+                      "sheet row 11: External case ID (shared with another customer)"]
     assert step.send_button.disabled and step.send_button.description == "Send 0 fixed rows"
 
-    # row 4: the form holds the row's values and its error sits on its field
+    # row 4: the form holds the row's values and its error sits on its field, naming the value
     step.rows.value = 4
     step.open_button.click()
     form = step.form
@@ -55,13 +61,14 @@ def test_fix_invalid_rows_in_the_creator_send_them_once_and_rerun_creates_nothin
     assert form.fields["legal_first_name"].value == "Ólafur"
     assert form.fields["assigned_analyst_email"].value == "not-an-email"
     assert "Error" in form.error_widgets["assigned_analyst_email"].value
+    assert "'not-an-email'" in form.field_errors["assigned_analyst_email"]
     assert form.error_widgets["assigned_analyst_email"].layout.display is None  # shown
     step.save_button.click()  # not corrected yet: refused, the error stays on the field
-    assert "still has problems" in step.message.value
+    assert "still has problems" in step.save_message.value
     assert "assigned_analyst_email" in form.field_errors
     form.fields["assigned_analyst_email"].value = "olafur.analyst@example.org"
     step.save_button.click()
-    assert "Sheet row 4 fixed" in step.message.value
+    assert "Sheet row 4 fixed" in step.save_message.value
     assert step.rows.options[0][0].startswith("Fixed, not sent yet: sheet row 4")
     assert step.send_button.description == "Send 1 fixed row"
 
@@ -70,6 +77,7 @@ def test_fix_invalid_rows_in_the_creator_send_them_once_and_rerun_creates_nothin
     assert "Current status" in form.summary_text() or form.field_errors.get("current_status")
     choose(form.fields["current_status"], "Pending review")
     assert ui.save_fix()
+    assert "Sheet row 4" not in step.save_message.value  # the older message is gone
 
     # row 7: the user id was missing
     step.rows.value = 7
@@ -77,7 +85,20 @@ def test_fix_invalid_rows_in_the_creator_send_them_once_and_rerun_creates_nothin
     assert step.form is not None
     step.form.fields["user_internal_id"].value = "07000"
     step.save_button.click()
-    assert step.send_button.description == "Send 3 fixed rows" and not step.send_button.disabled
+
+    # rows 10 and 11: two customers with one external id. Row 10 alone cannot keep it ...
+    form = ui.fix(10)
+    assert "also sheet row 11's" in step.form_note.value
+    assert not ui.save_fix()
+    assert "Same external case ID as sheet row 11" in form.field_errors["kyc_case_id"]
+    # ... row 11 gets its own, then row 10 keeps its id and is sent as it is
+    form = ui.fix(11)
+    form.fields["kyc_case_id"].value = "GIVEN-2"
+    assert ui.save_fix()
+    form = ui.fix(10)
+    assert "no longer shared" in step.form_note.value and not form.field_errors
+    assert ui.save_fix()
+    assert step.send_button.description == "Send 5 fixed rows" and not step.send_button.disabled
 
     sandbox.reset_counts()
     step.send_button.click()
@@ -85,32 +106,50 @@ def test_fix_invalid_rows_in_the_creator_send_them_once_and_rerun_creates_nothin
     assert ui.state == "done"
     assert ui.report is report  # the same report, updated
     summary = report.summary()
-    assert summary["created"] == 9 and summary["invalid"] == 0
-    assert sandbox.request_count(method="POST") == 3 and sandbox.case_count() == 9
-    assert "Created: 9" in ui.summary.value
-    assert report.results.loc[[4, 5, 7], "status"].tolist() == ["created"] * 3
+    assert summary["created"] == 10 and summary["invalid"] == 0 and summary["duplicate_id"] == 0
+    assert sandbox.request_count(method="POST") == 5 and sandbox.case_count() == 10
+    assert "Created: 10" in ui.summary.value and "Needs attention: 0 rows" in ui.summary.value
+    assert "Sent 5 fixed rows" in step.message.value and not step.save_message.value
+    assert report.results.loc[[4, 5, 7, 10, 11], "status"].tolist() == ["created"] * 5
     assert step.rows.options == () or list(step.rows.options) == []
     with sandbox.client() as api:
         stored = api.get_case(report.results.loc[4, "kyc_case_id"]).case
         assert stored.assigned_analyst_email == "olafur.analyst@example.org"
         assert stored.legal_first_name == "Ólafur"
+        assert api.get_case("GIVEN-1").case.legal_first_name == "Gil"
+        assert api.get_case("GIVEN-2").case.legal_first_name == "Gia"
+
+    # the report's download shows the fixed values and names the fields fixed in the app
+    ui.include_personal_data.value = True
+    made = ui.prepare_download()
+    assert made is not None and made.name.endswith("-personal.csv")
+    downloaded = pd.read_csv(io.BytesIO(made.data), dtype=str, encoding="utf-8-sig")
+    row4 = downloaded[downloaded["sheet_row"] == "4"].iloc[0]
+    assert row4["Assigned analyst e-mail"] == "olafur.analyst@example.org"
+    assert row4["fixed_in_app"] == "Assigned analyst e-mail"
+    row11 = downloaded[downloaded["sheet_row"] == "11"].iloc[0]
+    assert row11["kyc_case_id"] == "GIVEN-2" and row11["fixed_in_app"] == "External case ID"
+    assert downloaded[downloaded["sheet_row"] == "2"]["fixed_in_app"].isna().all()
 
     # the corrected sheet keeps the sheet's headers; running it again creates nothing
-    step.sheet_button.click()
-    written = step.corrected_path
-    assert written is not None and written.name == "messy_campaign-corrected.csv"
-    assert "messy_campaign-corrected.csv" in step.sheet_link.value
-    corrected = read_campaign(written)
+    corrected_file = step.sheet_download.click()
+    assert corrected_file is not None and corrected_file.name == "messy_campaign-corrected.csv"
+    corrected = read_campaign(io.BytesIO(corrected_file.data))
     assert list(corrected.columns) == list(read_campaign(sheet).columns)
+    assert list(corrected.index) == list(read_campaign(sheet).index)  # rows on their own lines
     again = batch_create(client, corrected, campaign="Fix campaign", progress=False)
-    assert again.summary()["created"] == 0 and again.summary()["exists"] == 9
-    assert sandbox.case_count() == 9
+    assert again.summary()["created"] == 0 and again.summary()["exists"] == 10
+    assert sandbox.case_count() == 10
 
-    # the evidence covers both runs and names the fixed rows, not their values
+    # the evidence covers both runs and names the fixed rows and fields, not their values
     record = report.evidence()
     assert verify_evidence(record).ok
     assert len(record["runs"]) == 2
-    assert [f["sheet_row"] for f in record["fixed_in_notebook"]] == [4, 5, 7]
+    fixed = {f["sheet_row"]: f for f in record["fixed_in_notebook"]}
+    assert list(fixed) == [4, 5, 7, 10, 11]
+    assert fixed[4]["fields"] == ["assigned_analyst_email"] and fixed[10]["fields"] == []
+    assert fixed[11]["fields"] == ["kyc_case_id"]
+    assert fixed[4]["by"] == [sandbox.principal] and fixed[4]["sent_at"]
     assert "olafur.analyst@example.org" not in str(record)
 
 
@@ -118,7 +157,7 @@ def test_a_sent_row_cannot_be_fixed(sandbox: Sandbox, client: Any, sheet: Path) 
     ui = BatchCreator(client, sheet, campaign="Fix campaign")
     ui.create_button.click()
     assert ui.wait(30)
-    with pytest.raises(ValueError, match="only rows the API never stored"):
+    with pytest.raises(ValueError, match="only rows that were never sent"):
         ui.fix(2)  # created
     assert ui.report is not None
     with pytest.raises(FixError, match="was 'created'"):
@@ -130,7 +169,7 @@ def test_apply_fixes_validates_and_keeps_nothing_on_error(sandbox: Sandbox, clie
     report = batch_create(client, read_campaign(DATA / "messy_campaign.csv"), campaign="py",
                           progress=False)
     attention = report.needs_attention()
-    assert list(attention.index) == [4, 5, 7]
+    assert list(attention.index) == [4, 5, 7, 10, 11]  # 10 and 11: one id, two customers
     assert attention.loc[5, "error_field"] == "current_status" and not attention["fixed"].any()
 
     with pytest.raises(FixError) as raised:
@@ -147,12 +186,12 @@ def test_apply_fixes_validates_and_keeps_nothing_on_error(sandbox: Sandbox, clie
                                5: {"current_status": "DRAFT"}})
     assert list(rows.index) == [4, 5] and rows.index.name == "sheet_row"
     assert rows["kyc_case_id"].str.startswith("CMP-py-").all()  # the campaign's stable ids
-    assert report.needs_attention()["fixed"].tolist() == [True, True, False]
+    assert report.needs_attention()["fixed"].tolist() == [True, True, False, False, False]
     fixed = batch_create(client, rows, progress=False)
     assert fixed.results["sheet_row"].tolist() == [4, 5]
     report.merge(fixed)
-    assert report.summary()["invalid"] == 1 and report.summary()["created"] == 8
-    assert list(report.failed_rows().index) == [7]
+    assert report.summary()["invalid"] == 1 and report.summary()["created"] == 7
+    assert list(report.failed_rows().index) == [7, 10, 11]
     sheet = report.corrected_sheet()
     assert sheet.loc[4, "Assigned analyst e-mail"] == "a@example.org"
     assert list(sheet.columns) == list(report.source.columns)

@@ -17,7 +17,13 @@ import pandas as pd
 import pytest
 from factories import campaign_frame
 
-from kyc_widgets.batch import BatchOptions, BatchProgress, CampaignMapping, MappingError
+from kyc_widgets.batch import (
+    BatchOptions,
+    BatchProgress,
+    CampaignMapping,
+    MappingError,
+    batch_create,
+)
 from kyc_widgets.widgets.batch_flow import (
     CANCELLING_NOTE,
     FACTS,
@@ -115,7 +121,9 @@ def test_a_mapping_step_that_cannot_be_shown_is_an_error() -> None:
 def test_missing_columns_are_an_error_and_nothing_can_be_sent(sandbox: Any, client: Any) -> None:
     flow = loaded(sheet().drop(columns=["programme_name"]), client, campaign="x")
     assert flow.mapping_changed(None)
-    assert flow.state is S.ERROR and "programme_name" in (flow.error or "")
+    # in analyst words: the field's title, never its name
+    assert flow.state is S.ERROR and "Programme name" in (flow.error or "")
+    assert "programme_name" not in (flow.error or "")
     assert flow.plan is None and not flow.can_create
     assert not flow.create() and flow.thread is None
     assert sandbox.request_count(method="POST") == 0
@@ -319,7 +327,7 @@ def first_created(report: Any) -> int:
 def test_fixed_rows_are_sent_and_merged_into_the_same_report(sandbox: Any, client: Any) -> None:
     flow = messy_done(client)
     report = flow.report
-    assert report is not None and report.summary()["created"] == 6
+    assert report is not None and report.summary()["created"] == 5
     attention = list(report.needs_attention().index)
     row = attention[0]
     report.apply_fixes({row: {"assigned_analyst_email": "olafur.analyst@example.org"}})
@@ -331,10 +339,36 @@ def test_fixed_rows_are_sent_and_merged_into_the_same_report(sandbox: Any, clien
     assert flow.wait(30)
     assert flow.state is S.DONE and not flow.fixing
     assert flow.report is report  # the same report, with the row's new outcome
-    assert report.summary()["created"] == 7 and report.summary()["invalid"] == 2
-    assert sandbox.request_count(method="POST") == 1 and sandbox.case_count() == 7
+    assert report.summary()["created"] == 6 and report.summary()["invalid"] == 2
+    assert sandbox.request_count(method="POST") == 1 and sandbox.case_count() == 6
+    assert report.fix_log[-1]["sheet_row"] == row and report.fix_log[-1]["fields"] == [
+        "assigned_analyst_email"
+    ]
     assert flow.transitions[-2:] == [("send_fixes", S.DONE, S.RUNNING),
                                      ("run_ended", S.RUNNING, S.DONE)]
+
+
+def test_a_check_against_the_api_creates_nothing_and_ends_ready(
+    sandbox: Any, client: Any
+) -> None:
+    frame = sheet(3, "CHK")
+    frame["kyc_case_id"] = ["CHK-1", "CHK-2", "CHK-3"]
+    batch_create(client, frame.iloc[[1]], BatchOptions(campaign="check", progress=False))
+    flow = ready(client, frame, campaign="check")
+    sandbox.reset_counts()
+    assert flow.check()
+    assert flow.state is S.RUNNING and flow.checking
+    assert flow.progress_text.startswith("Checking against the API (nothing is created)")
+    assert flow.wait(30)
+    assert flow.state is S.READY and not flow.checking and flow.report is None
+    assert flow.check_report is not None and flow.check_report.dry_run
+    counts = flow.check_report.summary()
+    assert counts["would_create"] == 2 and counts["exists"] == 1
+    assert sandbox.request_count(method="POST") == 0 and sandbox.case_count() == 1
+    assert flow.can_create and flow.create_label == "Create 3 cases"
+    assert flow.campaign_changed("check again")  # another plan: the check no longer holds
+    assert flow.check_report is None
+    assert not BatchFlow(None).check()  # no API: nothing to ask
 
 
 def test_fixes_that_cannot_be_sent_say_why_and_stay_done(sandbox: Any, client: Any) -> None:
@@ -418,6 +452,13 @@ def test_every_transition_in_the_table_is_taken(
             flow.cancel()
         flow.wait(30)
         taken |= set(flow.transitions)
+    for cancel in (False, True):  # "Check against the API": ends back in ready
+        checked = ready(client, sheet(3, f"C{int(cancel)}"), campaign=f"check {cancel}")
+        checked.check()
+        if cancel:
+            checked.cancel()
+        checked.wait(30)
+        taken |= set(checked.transitions)
     done = messy_done(client)
     assert done.report is not None
     done.send_fixes([first_created(done.report)])  # refused: the row was sent

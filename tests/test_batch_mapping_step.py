@@ -10,6 +10,7 @@ import pandas as pd
 from factories import CORE_BANKING_CONSTANTS, core_banking_frame
 
 from kyc_widgets.widgets.batch_creator import BatchCreator
+from kyc_widgets.widgets.mapping_step import IGNORE
 
 
 def export() -> pd.DataFrame:
@@ -30,14 +31,21 @@ def test_map_a_sheet_save_reload_and_create(sandbox: Any, client: Any, tmp_path:
     assert "Guess" in step.notes["Customer Numbr"].value and "sure" in step.notes["Customer Numbr"].value
     assert step.confirm_buttons["Customer Numbr"].layout.display == ""
     assert step.notes["Forename"].value.startswith("Suggested")
-    assert step.notes["Land"].value == "Ignored."
+    # "Land" means nothing by name; its values (GB) make it a guess at the country
+    assert step.dropdowns["Land"].value == "country_of_onboarding"
+    assert "Guess" in step.notes["Land"].value
     assert ui.state == "error" and ui.create_button.disabled
-    assert "Customer Numbr" in ui.preview.value
+    assert "still guesses" in ui.preview.value  # in words, no Python
+    assert "mapping.confirm" not in ui.preview.value
     step.confirm_buttons["Customer Numbr"].click()
     assert step.confirm_buttons["Customer Numbr"].layout.display == "none"
+    assert step.notes["Customer Numbr"].value == "Confirmed."
+    assert step.confirm_all.layout.width == "auto"  # its words are never cut off
 
     # required fields not covered are listed; a header gets its field
-    assert "Agency name" in step.uncovered.value and "Country of onboarding" in step.uncovered.value
+    assert "Agency name" in step.uncovered.value
+    step.dropdowns["Land"].value = IGNORE
+    assert "Country of onboarding" in step.uncovered.value
     step.dropdowns["Land"].value = "country_of_onboarding"
     assert step.notes["Land"].value == "Chosen."
     assert "Country of onboarding" not in step.uncovered.value
@@ -56,19 +64,21 @@ def test_map_a_sheet_save_reload_and_create(sandbox: Any, client: Any, tmp_path:
     annual.value = "KYC_REFRESH"
     assert ui.create_button.description == "Create 6 cases" and not ui.create_button.disabled
 
-    # save, then reload into a fresh widget: the same mapping, confirmed
-    saved = tmp_path / "core-banking.json"
-    step.path.value = str(saved)
-    step.save_button.click()
-    assert "Saved the mapping" in step.message.value and saved.exists()
-    assert "Annual check" in saved.read_text(encoding="utf-8")
+    # the start status is never asked for as a constant: empty means Draft
+    assert "current_status" not in step.constants_form.fields
+
+    # save: a browser download of the mapping file (kept nowhere else without a folder)
+    saved = step.save_download.click()
+    assert saved is not None and saved.name == "DataFrame-mapping.json"
+    assert "Annual check" in saved.data.decode("utf-8")
+    assert list(tmp_path.iterdir()) == []
 
     again = BatchCreator(client, export(), campaign="core banking")
     assert again.state == "error"  # the suggestion still holds the guess
     assert again.mapping_step is not None
-    again.mapping_step.path.value = str(saved)
-    again.mapping_step.load_button.click()
-    assert "Loaded the mapping" in again.mapping_step.message.value
+    again.mapping_step.file_upload.receive("core-banking.json", saved.data)  # "Use a mapping file"
+    assert "Using the mapping file core-banking.json" in again.mapping_step.message.value
+    assert "Using the mapping file core-banking.json" in again.mapping_step.origin.value
     assert again.mapping_step.dropdowns["Land"].value == "country_of_onboarding"
     assert again.mapping_step.notes["Customer Numbr"].value == "From the saved mapping."
     form = again.mapping_step.constants_form
@@ -86,14 +96,13 @@ def test_map_a_sheet_save_reload_and_create(sandbox: Any, client: Any, tmp_path:
 
 
 def test_a_bad_mapping_file_is_shown_not_raised(client: Any, tmp_path: Path) -> None:
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"columns": {"Forename": "first_name"}}', encoding="utf-8")
     ui = BatchCreator(client, export())
     assert ui.mapping_step is not None
-    ui.mapping_step.path.value = str(bad)
-    ui.mapping_step.load_button.click()
-    assert "Error: Not loaded" in ui.mapping_step.message.value
-    assert "first_name" in ui.mapping_step.message.value
+    ui.mapping_step.file_upload.receive("bad.json", b'{"columns": {"Forename": "first_name"}}')
+    assert "Error: Not used" in ui.mapping_step.message.value
+    assert "first_name" in ui.mapping_step.message.value  # the file's own word, quoted
+    ui.mapping_step.file_upload.receive("bomb.yaml", b"a: &a [x]\nb: [*a, *a, *a]\n" * 1)
+    assert "Error: Not used" in ui.mapping_step.message.value
     # two columns for one field: the preview says so
     ui.mapping_step.dropdowns["Land"].value = "legal_last_name"
     assert ui.state == "error" and "keep one" in ui.preview.value

@@ -109,7 +109,7 @@ def test_invalid_rows_report_field_names_and_titled_messages() -> None:
 
 def test_same_id_twice_reports_later_rows_as_duplicates_of_the_first() -> None:
     frame = pd.DataFrame(
-        [row(kyc_case_id="K-1"), row(kyc_case_id=" K-1 ", user_internal_id="2"), row(kyc_case_id="K-1")],
+        [row(kyc_case_id="K-1"), row(kyc_case_id=" K-1 "), row(kyc_case_id="K-1")],
         index=["a", "b", "c"],
     )
     result = preflight(frame, campaign="c")
@@ -117,12 +117,28 @@ def test_same_id_twice_reports_later_rows_as_duplicates_of_the_first() -> None:
     assert result.error_message["b"] == "Same external case ID as sheet row 2; only that row is sent."
 
 
+def test_one_id_for_two_customers_holds_both_and_repeats_stay_duplicates() -> None:
+    frame = pd.DataFrame(
+        [row(kyc_case_id="K-1"), row(kyc_case_id=" K-1 ", user_internal_id="2"), row(kyc_case_id="K-1")],
+        index=["a", "b", "c"],
+    )
+    result = preflight(frame, campaign="c")
+    # a and b: two customers, one id, neither owns it: both need attention; c repeats a
+    assert result.status.to_dict() == {"a": "duplicate_id", "b": "duplicate_id", "c": "duplicate_in_sheet"}
+    assert result.error_message["a"].startswith("Same external case ID as sheet row 3, another customer")
+    assert result.error_message["b"].startswith("Same external case ID as sheet row 2, another customer")
+    assert result.error_message["c"] == (
+        "Same external case ID, customer and reason as sheet row 2: it repeats that row, whose "
+        "case it is."
+    )
+
+
 def test_a_valid_row_is_not_held_back_by_an_invalid_row_with_the_same_id() -> None:
     frame = pd.DataFrame(
         [
             row(kyc_case_id="K-1", assigned_analyst_email="not-an-email"),  # invalid, never sent
             row(kyc_case_id="K-1", user_internal_id="2"),  # the first VALID K-1: sent
-            row(kyc_case_id="K-1", user_internal_id="3"),
+            row(kyc_case_id="K-1", user_internal_id="2"),  # the same customer again
             row(kyc_case_id="K-2", user_internal_id="4"),
         ]
     )
@@ -153,7 +169,7 @@ def test_sheet_rows_of_a_filtered_or_sorted_read_csv_frame() -> None:
 
 
 def test_the_first_of_duplicates_is_the_lowest_sheet_row_whatever_the_order() -> None:
-    frame = pd.DataFrame([row(kyc_case_id="K-1"), row(kyc_case_id="K-1", user_internal_id="2")])
+    frame = pd.DataFrame([row(kyc_case_id="K-1"), row(kyc_case_id="K-1")])
     result = preflight(frame.iloc[::-1])  # sorted the other way round
     assert result.status.to_dict() == {0: "ready", 1: "duplicate_in_sheet"}
     assert result.error_message[1] == "Same external case ID as sheet row 2; only that row is sent."
@@ -254,8 +270,8 @@ def test_messy_sheet_preflight() -> None:
     assert result.sheet_row.tolist() == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13]
     assert result.status.to_dict() == {
         2: "ready", 3: "ready", 4: "invalid", 5: "invalid", 6: "duplicate_in_sheet",
-        7: "invalid", 8: "ready", 9: "ready", 10: "ready", 11: "duplicate_in_sheet", 13: "ready",
-    }
+        7: "invalid", 8: "ready", 9: "ready", 10: "duplicate_id", 11: "duplicate_id", 13: "ready",
+    }  # rows 10 and 11: one external case ID for two customers, neither is sent
     assert result.body(3)["user_type"] == "SOLE_TRADER"
     assert result.body(3)["assigned_analyst_email"] == "analyst@example.org"
     assert result.kyc_case_id[10] == "GIVEN-1"

@@ -31,12 +31,16 @@ def test_a_row_with_two_bad_fields_gives_two_problem_rows() -> None:
     assert problems["sheet_row"].tolist() == [3, 3, 4]
     assert problems["field"].tolist() == ["legal_first_name", "user_type", "case_priority"]
     assert problems["code"].tolist() == [ProblemCode.MISSING.value, "enum", "enum"]
-    assert problems["value"].tolist() == [None, "ROBOT", "ASAP"]
+    assert problems["value"].tolist() == [None, "robot", "asap"]  # as the sheet spells them
     assert problems["message"].iloc[0] == "this column is required and the cell is empty"
     # the report's columns are rendered from the table, in the form's field order
     assert result.error_field[1] == "legal_first_name, user_type"
     assert result.error_message[1].startswith(
-        "Legal first name: this column is required and the cell is empty; User type: use one of "
+        "Legal first name: this column is required and the cell is empty; User type: 'robot' is "
+        "not a user type; use Individual, Sole trader"
+    )
+    assert result.error_message[2] == (
+        "Case priority: 'asap' is not a case priority; use Low, Normal, High or Urgent"
     )
     assert result.status.tolist() == ["ready", "invalid", "invalid"]
 
@@ -44,11 +48,26 @@ def test_a_row_with_two_bad_fields_gives_two_problem_rows() -> None:
 def test_duplicates_are_problems_of_their_own_kind() -> None:
     frame = campaign_frame(2)
     frame["kyc_case_id"] = ["SAME-1", "SAME-1"]
+    frame.loc[1, "user_internal_id"] = frame.loc[0, "user_internal_id"]  # one customer, twice
     result = preflight(frame)
     problems = result.problems
     assert problems["code"].tolist() == [ProblemCode.DUPLICATE_IN_SHEET.value]
     assert problems["sheet_row"].tolist() == [3]
     assert result.error_message[1] == "Same external case ID as sheet row 2; only that row is sent."
+
+
+def test_one_id_for_two_customers_holds_both_back_as_needing_attention() -> None:
+    frame = campaign_frame(3)
+    frame["kyc_case_id"] = ["SAME-1", "SAME-1", "OTHER-1"]  # rows 2 and 3: two customers
+    result = preflight(frame)
+    assert result.status.tolist() == ["duplicate_id", "duplicate_id", "ready"]
+    assert result.problems["code"].tolist() == [ProblemCode.DUPLICATE_ID.value] * 2
+    assert result.error_message[0] == (
+        "Same external case ID as sheet row 3, another customer or reason: neither is sent "
+        "until each row has its own external case ID."
+    )
+    assert result.counts()["duplicate_id"] == 2 and result.counts()["ready"] == 1
+    assert FACTS[RowStatus.DUPLICATE_ID].needs_attention and FACTS[RowStatus.DUPLICATE_ID].fixable
 
 
 def test_the_report_keeps_the_problems_and_the_values_it_sent(client: Any) -> None:
@@ -63,7 +82,10 @@ def test_the_report_keeps_the_problems_and_the_values_it_sent(client: Any) -> No
 
 def test_a_mapped_enum_hint_stays_with_its_field(client: Any) -> None:
     """Defect: the hint ("the mapping translates 'P1', ...") was split off into a
-    form-level message when the fix form parsed the joined text back."""
+    form-level message when the fix form parsed the joined text back (an orphan line).
+
+    The form shows one sentence naming the refused value; the hint about the sheet's
+    vocabulary stays with the message in the report and on the command line."""
     frame = core_banking_frame(3)
     frame.loc[1, "Priority"] = "ASAP"
     mapping = suggest_mapping(frame).with_constants(CORE_BANKING_CONSTANTS).confirm()
@@ -74,13 +96,13 @@ def test_a_mapped_enum_hint_stays_with_its_field(client: Any) -> None:
     assert len(errors) == 1
     field, message = errors[0]
     assert field == "case_priority"
-    assert message.startswith("use one of LOW, NORMAL, HIGH, URGENT")
+    assert message == "'ASAP' is not a case priority; use Low, Normal, High or Urgent."
     hint = "the mapping translates " + ", ".join(
         repr(v) for v in mapping.known_values("case_priority")
     )
     assert "'P1'" in hint
-    assert message.endswith("; " + hint)
     assert report.problems["hint"].tolist() == [hint]
+    assert report.results.loc[1, "error_message"].endswith("; " + hint)
 
 
 def test_the_fix_form_reads_a_cell_as_the_preflight_does(client: Any) -> None:

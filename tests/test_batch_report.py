@@ -68,16 +68,18 @@ def test_export_without_personal_data(messy_report: BatchReport, tmp_path: Path)
 def test_report_joined_with_input_on_index(messy_report: BatchReport) -> None:
     frame = messy_report.to_frame()
     assert frame.loc[8, "status"] == "created"
-    assert frame.loc[8, " Legal first name "].startswith("=HYPERLINK")  # raw in memory
+    assert frame.loc[8, "Legal first name"].startswith("=HYPERLINK")  # raw in memory (header trimmed)
     assert "kyc_case_id" in frame.columns and frame.loc[10, "kyc_case_id"] == "GIVEN-1"
 
 
 def test_summary_is_a_dict_of_every_status(messy_report: BatchReport) -> None:
     summary = messy_report.summary()
     assert list(summary) == ["created", "exists", "conflict", "invalid", "duplicate_in_sheet",
-                             "failed", "outcome_unknown", "not_attempted", "would_create",
-                             "exists_differs"]
-    assert summary["created"] == 6 and summary["invalid"] == 3 and summary["exists"] == 0
+                             "duplicate_id", "failed", "outcome_unknown", "not_attempted",
+                             "would_create", "exists_differs"]
+    # rows 10 and 11: two customers with one external case ID, neither sent
+    assert summary["created"] == 5 and summary["invalid"] == 3 and summary["exists"] == 0
+    assert summary["duplicate_id"] == 2
     assert sum(summary.values()) == 11
 
 

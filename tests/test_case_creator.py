@@ -413,11 +413,21 @@ def test_create_another_starts_a_fresh_draft(sandbox: Any) -> None:
     assert creator.workspace is None
     assert creator.form_area in creator.children
     assert creator.form.fields["legal_first_name"].value == ""
-    assert creator.form.fields["assigned_team"].value == "Team Z"  # the initial values
+    # the campaign-like fields are kept from the last case, and the message says so
+    assert creator.form.fields["assigned_team"].value == "Team Y"
+    assert creator.form.fields["agency_name"].value == FORM_VALUES["agency_name"]
+    assert "were kept from the last case" in creator.message_text
+    assert visible(creator.clear_button)
     assert creator.form.fields["kyc_case_id"].value == ""  # never reuse an external id
     assert creator.form.fields["current_status"].value is CreateStatus.DRAFT
     assert not creator.submit_button.disabled and not creator.form.disabled
-    assert not visible(creator.message) and not visible(creator.create_another_button)
+    assert not visible(creator.create_another_button)
+
+    creator.clear_button.click()  # "Clear the form": back to the initial values
+    assert creator.form.fields["assigned_team"].value == "Team Z"
+    assert creator.form.fields["agency_name"].value == ""
+    assert not visible(creator.message) and not visible(creator.clear_button)
+    fill(creator, assigned_team="Team Y")
 
     fill(creator, legal_first_name="Grace")
     creator.submit_button.click()
@@ -463,6 +473,13 @@ def test_conflict_names_the_id_and_open_existing_shows_that_case(sandbox: Any) -
     assert f'<td data-field="id">{existing.case.id}</td>' in ws.panel.value
     assert sandbox.case_count() == 1
     assert posts(sandbox) == 2  # the setup create and the refused one; opening is a GET
+    # the draft is kept, beside the existing case, differences marked
+    assert "Your draft beside the existing case" in creator.comparison.value
+    assert "<strong>Differs</strong>" in creator.comparison.value  # the first name, the team
+    assert creator.comparison in shown_tree(creator)
+    creator.back_button.click()
+    assert creator.state == "conflict" and creator.form.fields["assigned_team"].value == "Team Q"
+    assert creator.form_area in shown_tree(creator) and not creator.comparison.value
 
 
 def test_conflict_use_a_new_external_id_keeps_every_other_value(sandbox: Any) -> None:

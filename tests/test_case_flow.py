@@ -38,6 +38,7 @@ from kyc_widgets.widgets.case_flow import (
     CaseFlow,
     CreatorState,
     Step,
+    differences,
 )
 
 S = CreatorState
@@ -379,8 +380,50 @@ def test_open_existing_loads_once_and_opens_the_case() -> None:
     assert not flow.open_existing().changed  # a second click while it loads
     flow.existing_finished(envelope(flow.sent or case()), None)
     assert flow.state is S.OPENED and not flow.loading
-    assert flow.message_text == "Opened: the existing case EXT-DUP is shown below. Nothing new was created."
-    assert flow.actions == {A.CREATE_ANOTHER}
+    assert flow.message_text.startswith(
+        "Opened: the existing case EXT-DUP is shown below, beside your draft (differences are "
+        "marked). Nothing new was created, and your draft is kept"
+    )
+    assert flow.actions == {A.BACK_TO_DRAFT, A.NEW_EXTERNAL_ID, A.CREATE_ANOTHER}
+    # back to the draft: the conflict again, with its actions, nothing sent
+    step = flow.back_to_draft()
+    assert flow.state is S.CONFLICT and flow.envelope is None
+    assert step.field_errors and step.field_errors[0][0] == "kyc_case_id"
+    assert flow.actions == {A.OPEN_EXISTING, A.NEW_EXTERNAL_ID}
+
+
+def test_the_draft_beside_the_existing_case_marks_what_differs() -> None:
+    flow, _clock, _ = failed(ConflictError(status=409), external_id="EXT-DUP")
+    assert flow.sent is not None
+    other = flow.sent.model_copy(update={"legal_first_name": "Somebody else"})
+    rows = {title: (mine, theirs, differs) for title, mine, theirs, differs
+            in differences(flow.sent, other)}
+    assert rows["Legal first name"] == (flow.sent.legal_first_name, "Somebody else", True)
+    assert rows["Agency name"][2] is False
+    assert "External case ID" not in rows and "Current status" not in rows  # same id; status moves
+
+
+def test_create_another_keeps_the_campaign_fields_until_cleared() -> None:
+    flow, _clock, _ = failed(ConflictError(status=409), external_id="EXT-DUP")
+    flow.open_existing()
+    flow.existing_finished(envelope(flow.sent or case()), None)
+    flow.create_another(("agency_name", "assigned_team"))
+    assert flow.state is S.DRAFT and flow.actions == {A.CLEAR}
+    assert flow.message_text == (
+        "Agency name and Assigned team were kept from the last case: change them if this case "
+        "needs others, or clear the form."
+    )
+    assert flow.clear().changed
+    assert flow.state is S.DRAFT and not flow.actions and not flow.message_text
+
+
+def test_a_refusal_message_goes_once_every_marked_field_is_corrected() -> None:
+    flow = CaseFlow()
+    flow.submit(None, None)
+    assert flow.state is S.INVALID and flow.message_text.startswith("Error: Nothing was sent")
+    assert flow.errors_cleared().changed
+    assert flow.state is S.DRAFT and not flow.message_text and flow.focus == "none"
+    assert not flow.errors_cleared().changed  # only from a refusal
 
 
 def test_open_existing_failing_stays_in_conflict_and_says_why() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import filecmp
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,8 @@ def test_header_names_the_sandbox_and_the_status_but_never_the_token(
     assert "KYC case desk" in header
     assert f"Sandbox ({sandbox.base_url})" in header
     assert sandbox.token not in header + repr(desk) + desk.status_toggle.description
-    assert "Signed in as: <span data-testid='kyc-desk-principal'>not known yet" in header
+    # the API status says the token works; the header says so, without a name it does not know
+    assert "Signed in as: <span data-testid='kyc-desk-principal'>yes (the API names the account" in header
     assert desk.status_toggle.description == "API status: OK (show details)"
     # Compact until asked: the four rows only show once the toggle is pressed.
     assert desk.status.layout.display == "none"
@@ -83,31 +83,34 @@ def test_open_a_case_by_id_or_see_that_it_is_missing(sandbox: Sandbox, desk: Cas
     assert desk.opened.state == "missing"
 
 
-def test_campaign_from_the_sample_sheet_or_an_upload(sandbox: Sandbox, desk: CaseDesk) -> None:
+def test_campaign_from_the_sample_sheet_or_an_upload(
+    sandbox: Sandbox, desk: CaseDesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert desk.campaign is None
+    section = desk.sections.children[SECTIONS.index("Campaign")]
+    assert "Create one case per row of a spreadsheet" in section.children[0].value
+    assert desk.upload.accept == ".csv,.tsv,.txt,.xlsx,.xlsm,.xls,.ods"  # every format read
+    assert desk.upload.label == "Upload a sheet…"  # no "(0)"
+    template = desk.template.click()
+    assert template is not None and template.name.endswith(".xlsx") and template.data[:2] == b"PK"
+
     desk.sample_button.click()
     panel = desk.campaign
     assert panel is not None and desk.campaign_area.children == (panel,)
     assert "remediation-campaign.csv (40 rows)" in panel.title.value
     panel.campaign.value = "desk-test"
-    assert panel.create_button.description == "Create 35 cases"
+    # rows 22 and 23 share an external case ID for two customers: neither is sent
+    assert panel.create_button.description == "Create 34 cases"
     assert sandbox.case_count() == 0  # the preview sends nothing
 
-    content = SAMPLE.read_bytes()
-    upload = {
-        "name": "my sheet.csv",
-        "type": "text/csv",
-        "size": len(content),
-        "content": memoryview(content),
-        "last_modified": datetime.now(timezone.utc),
-    }
-    desk.upload.value = (upload,)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # any temporary file would land here
+    desk.upload.receive("my sheet.csv", SAMPLE.read_bytes())  # the browser's bytes
     uploaded = desk.campaign
     assert uploaded is not panel and "my sheet.csv (40 rows)" in uploaded.title.value
     # The sheet's bytes do not stay in the widget (its state is what a notebook saves),
-    # nor on disk.
-    assert desk.upload.value == ()
-    assert not list(Path(tempfile.gettempdir()).glob("kyc-upload-*"))
+    # nor on disk: the upload is read in memory.
+    assert "content" not in desk.upload.get_state() and "value" not in desk.upload.get_state()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_packaged_sample_sheet_is_the_tutorials_sheet() -> None:

@@ -17,8 +17,8 @@ canonicalisers), and copies drift. Here is the one definition of:
 - each field's own pydantic type as a validator (:func:`field_adapter`) and
   the words of a validation error (:func:`field_message`).
 
-It imports only the contract, :mod:`kyc_widgets.labels`, :mod:`kyc_widgets.countries`
-and :mod:`.synonyms`.
+It imports only the contract, :mod:`kyc_widgets.labels`, :mod:`kyc_widgets.countries`,
+:mod:`kyc_widgets.text` and :mod:`.synonyms`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pydantic import ConfigDict, TypeAdapter, WithJsonSchema
 from kyc_widgets.countries import COUNTRY_CODES
 from kyc_widgets.labels import words
 from kyc_widgets.models import COUNTRY_CODE_PATTERN, REQUIRED_CREATE_FIELDS, KycCaseCreateInput
+from kyc_widgets.text import reveal
 
 from .synonyms import HEADER_SYNONYMS, phrase
 
@@ -55,6 +56,8 @@ __all__ = [
     "is_known_header",
     "json_value",
     "normalise_header",
+    "or_list",
+    "quote_value",
     "recognised_value",
 ]
 
@@ -201,21 +204,47 @@ def json_value(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-def field_message(name: str, error: Any) -> str:
+def field_message(name: str, error: Any, value: Any = None) -> str:
     """The words of one pydantic error of field ``name``, without the field's title.
 
     Callers put the title in front when the field is not shown beside the
-    message (see :func:`kyc_widgets.batch.problems.render`).
+    message (see :func:`kyc_widgets.batch.problems.render`). ``value`` is the
+    refused cell: a choice's message names it ("'ASAP' is not a case priority;
+    use Low, Normal, High or Urgent"), because the analyst has to find it in
+    the sheet. Only for choices: their spellings are vocabulary, not personal
+    data, and the message reaches the command line; other messages never hold
+    the cell (:func:`~kyc_widgets.batch.problems.with_value` adds it where a
+    screen shows it).
     """
     kind = error.get("type")
     if kind == "missing":
         return "this column is required and the cell is empty"
     if kind == "enum" and name in ENUM_FIELDS:
-        members = ", ".join(member.value for member in ENUM_FIELDS[name])
+        members = or_list([words(member.value) for member in ENUM_FIELDS[name]])
+        quoted = "This value" if value is None else quote_value(value)
         if name == "current_status":
             return (
-                f"not a status a case can be created in; use one of {members} "
+                f"{quoted} is not a status a case can be created in; use {members} "
                 "(final outcomes such as approval come from review, never from creation)"
             )
-        return f"use one of {members}"
+        return f"{quoted} is not a {FIELD_TITLES[name].lower()}; use {members}"
     return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
+QUOTED_LENGTH = 40
+"""Longest cell text quoted in a message; a longer one is cut with an ellipsis."""
+
+
+def quote_value(value: Any) -> str:
+    """``'ASAP'``: a cell's text as a message quotes it (short, hidden characters shown)."""
+    text = reveal(str(value))
+    if len(text) > QUOTED_LENGTH:
+        text = text[: QUOTED_LENGTH - 1] + "…"
+    return f"'{text}'"
+
+
+def or_list(items: list[str]) -> str:
+    """``["Low", "Normal", "High"]`` -> ``"Low, Normal or High"``."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]

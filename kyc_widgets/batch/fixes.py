@@ -34,9 +34,9 @@ import pandas as pd
 
 from kyc_widgets.models import DEFAULT_CREATE_STATUS
 
-from .fields import ENUM_FIELDS, FIELDS, enum_member
+from .fields import ENUM_FIELDS, FIELDS, enum_member, field_title
 from .preflight import preflight, read_rows
-from .problems import row_problems
+from .problems import ProblemCode, row_problems
 from .results import RESULT_COLUMNS, CampaignResults
 from .sheet import SHEET_ROW_INDEX_NAME
 from .status import FIXABLE_STATUSES, RowStatus
@@ -46,10 +46,13 @@ __all__ = [
     "FixError",
     "apply_fixes",
     "corrected_sheet",
+    "effective_ids",
     "merge",
     "needs_attention",
     "row_errors",
     "row_values",
+    "sent_fixes",
+    "shares_id",
     "with_fixes",
 ]
 
@@ -123,7 +126,48 @@ def row_errors(report: CampaignResults, sheet_row: int) -> list[tuple[str | None
     Read from the report's problems table (:mod:`.problems`), so a hint stays
     with its field's message.
     """
-    return row_problems(report.problems, _label(report, sheet_row))
+    errors = row_problems(report.problems, _label(report, sheet_row), for_form=True)
+    if not shares_id(report, sheet_row):  # the other row got its own id: that problem is gone
+        resolved = {
+            message for code, message in _row_codes(report, sheet_row)
+            if code == ProblemCode.DUPLICATE_ID.value
+        }
+        errors = [(name, text) for name, text in errors if text.rstrip(".") not in resolved]
+    return errors
+
+
+def _row_codes(report: CampaignResults, sheet_row: int) -> list[tuple[str, str]]:
+    problems = report.problems
+    label = _label(report, sheet_row)
+    if problems.empty or label not in problems.index:
+        return []
+    rows = problems.loc[[label]]
+    return [(str(c), str(m).rstrip(".")) for c, m in zip(rows["code"], rows["message"])]
+
+
+def effective_ids(report: CampaignResults) -> pd.Series:
+    """Every row's external id as it stands: the report's, or an accepted fix's (not sent yet)."""
+    ids = report.results["kyc_case_id"].astype(object).copy()
+    if report.fixed_ids:
+        by_row = pd.Series(report.results.index, index=report.results["sheet_row"].astype(int))
+        for row, case_id in report.fixed_ids.items():
+            if row in by_row.index:
+                ids.loc[by_row.loc[row]] = case_id
+    return ids
+
+
+def shares_id(report: CampaignResults, sheet_row: int) -> list[int]:
+    """The other sheet rows that hold ``sheet_row``'s external id as things stand (fixes
+    accepted included), repeats of an earlier row left out (their case is that row's)."""
+    ids = effective_ids(report)
+    label = _label(report, sheet_row)
+    case_id = ids.loc[label]
+    if case_id is None or pd.isna(case_id):
+        return []
+    status = report.results["status"]
+    same = (ids == case_id) & (status != RowStatus.DUPLICATE_IN_SHEET)
+    same.loc[label] = False
+    return sorted(int(r) for r in report.results.loc[same, "sheet_row"].tolist())
 
 
 def _text(value: Any) -> Any:
@@ -227,14 +271,18 @@ def apply_fixes(report: CampaignResults, fixes: dict[int, dict[str, Any]]) -> pd
     )
     rows.index = pd.Index(list(merged), name=SHEET_ROW_INDEX_NAME)
     plan = preflight(rows, campaign=report.campaign, mapping=report.mapping)
-    bad = plan.status == RowStatus.INVALID
+    bad = plan.status != RowStatus.READY  # still invalid, or two fixed rows now share an id
     if bad.any() or plan.missing_ids:
-        errors = {int(row): row_problems(plan.problems, row) for row in plan.status.index[bad]}
+        errors = {
+            int(row): row_problems(plan.problems, row, for_form=True)
+            for row in plan.status.index[bad]
+        }
         detail = "; ".join(
-            f"sheet row {row}: {plan.error_field.loc[row]}" for row in plan.status.index[bad]
+            f"sheet row {row}: {_titles(plan.error_field.loc[row])}" for row in plan.status.index[bad]
         )
         raise FixError(f"Some fixed rows are still invalid ({detail}). Nothing was kept.", errors)
     _refuse_taken_ids(report, plan.kyc_case_id, labels)
+    changed = _changed_fields(report, labels, merged)
     if given not in rows.columns:
         rows[given] = pd.Series(pd.NA, index=rows.index, dtype=object)
     rows[given] = rows[given].astype(object)
@@ -242,7 +290,33 @@ def apply_fixes(report: CampaignResults, fixes: dict[int, dict[str, Any]]) -> pd
         if not keep or "kyc_case_id" in merged[int(row)]:
             rows.at[row, given] = plan.kyc_case_id.loc[row]  # the campaign's stable id
     report.fixes.update(merged)
+    report.fixed_fields.update(changed)
+    report.fixed_ids.update({int(row): plan.kyc_case_id.loc[row] for row in rows.index})
     return rows
+
+
+def _titles(error_field: Any) -> str:
+    """"Legal last name, Case priority" for an ``error_field`` cell (field names)."""
+    if not isinstance(error_field, str):
+        return "see the fields marked"
+    return ", ".join(str(field_title(name.strip())) for name in error_field.split(","))
+
+
+def _changed_fields(
+    report: CampaignResults, labels: list[Any], fixes: dict[int, dict[str, Any]]
+) -> dict[int, list[str]]:
+    """By sheet row, the fields whose fixed value differs from the sheet's, in the form's order."""
+    read = read_rows(report.source.loc[labels], report.mapping)
+    constants = _constants(report)
+    out: dict[int, list[str]] = {}
+    for (row, changes), label in zip(fixes.items(), labels):
+        names = {
+            name for name, value in changes.items()
+            if name not in constants
+            and _as_read(name, read.at[label, name]) != (None if value is None else _text(value))
+        }
+        out[row] = [name for name in FIELDS if name in names]
+    return out
 
 
 def _refuse_taken_ids(report: CampaignResults, ids: pd.Series, labels: list[Any]) -> None:
@@ -251,9 +325,12 @@ def _refuse_taken_ids(report: CampaignResults, ids: pd.Series, labels: list[Any]
     It would be reported ``exists`` (the other row's case), not created, and a
     re-run of the corrected sheet would call it a duplicate.
     """
+    current = effective_ids(report).drop(index=labels)
     others = report.results.drop(index=labels)
+    # A repeat of an earlier row holds that row's id without taking it: its case is that row's.
+    keep = (others["status"] != RowStatus.DUPLICATE_IN_SHEET).to_numpy()
     taken: dict[Any, int] = {}
-    for case_id, row in zip(others["kyc_case_id"].tolist(), others["sheet_row"].tolist()):
+    for case_id, row in zip(current[keep].tolist(), others.loc[keep, "sheet_row"].tolist()):
         taken.setdefault(case_id, int(row))  # the first row with that id (sheet order)
     clashes = {
         int(row): int(taken[case_id]) for row, case_id in ids.items() if case_id in taken
@@ -268,10 +345,14 @@ def _refuse_taken_ids(report: CampaignResults, ids: pd.Series, labels: list[Any]
         )
 
 
-def with_fixes(report: CampaignResults, rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` (some of the input's, same labels) with their accepted fixes applied."""
+def with_fixes(
+    report: CampaignResults, rows: pd.DataFrame, *, sent_only: bool = False
+) -> pd.DataFrame:
+    """``rows`` (some of the input's, same labels) with their accepted fixes applied
+    (``sent_only``: only the fixes whose row was sent since, :func:`sent_fixes`)."""
     present = set(report.results.loc[rows.index, "sheet_row"].astype(int).tolist())
-    fixes = {row: changes for row, changes in report.fixes.items() if row in present}
+    chosen = sent_fixes(report) if sent_only else report.fixes
+    fixes = {row: changes for row, changes in chosen.items() if row in present}
     return _with_fixes(report, rows, fixes) if fixes else rows
 
 
@@ -303,6 +384,7 @@ def merge(report: CampaignResults, other: CampaignResults) -> None:
         for name in _MERGED_COLUMNS:
             results.at[label, name] = row[name]
     _merge_tables(report, other, taken)
+    _log_sent_fixes(report, other, [int(results.at[label, "sheet_row"]) for label in taken.values()])
     report.principals = sorted(set(report.principals) | set(other.principals))
     report.runs = [*report.runs, *other.runs]
     report.warnings = [*report.warnings, *(w for w in other.warnings if w not in report.warnings)]
@@ -310,6 +392,29 @@ def merge(report: CampaignResults, other: CampaignResults) -> None:
     report.api_base_url = report.api_base_url or other.api_base_url
     if other.stopped_reason:
         report.stopped_reason = other.stopped_reason
+
+
+def _log_sent_fixes(report: CampaignResults, other: CampaignResults, rows: list[int]) -> None:
+    """The fixed rows ``other`` sent, in ``report.fix_log``: fields (names only), when, by whom."""
+    started = [str(run["started_at"]) for run in other.runs if run.get("started_at")]
+    for row in rows:
+        if row not in report.fixes:
+            continue
+        report.fixed_ids.pop(row, None)  # the report's own id column holds it now
+        report.fix_log.append(
+            {
+                "sheet_row": row,
+                "fields": list(report.fixed_fields.get(row, [])),
+                "at": min(started) if started else None,
+                "by": sorted(set(other.principals)),
+            }
+        )
+
+
+def sent_fixes(report: CampaignResults) -> dict[int, dict[str, Any]]:
+    """The accepted fixes whose row was sent since (their values are the report's now)."""
+    sent = {int(entry["sheet_row"]) for entry in report.fix_log}
+    return {row: changes for row, changes in report.fixes.items() if row in sent}
 
 
 def _merge_tables(report: CampaignResults, other: CampaignResults, taken: dict[Any, Any]) -> None:

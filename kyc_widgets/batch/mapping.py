@@ -482,8 +482,13 @@ def as_mapping(mapping: CampaignMapping | str | os.PathLike[str] | None) -> Camp
 # --------------------------------------------------------------------------- suggesting
 
 
-def header_candidates(header: object) -> list[tuple[str, float]]:
-    """Fields a header may mean, best first, with a score in 0..1 (``[]`` below :data:`GUESS`)."""
+def header_candidates(header: object, *, floor: float = GUESS) -> list[tuple[str, float]]:
+    """Fields a header may mean, best first, with a score in 0..1 (``[]`` below ``floor``).
+
+    An exact phrase (a field's name, title or export synonym) is the only candidate; else
+    fuzzy similarity, never as sure as an exact match. :func:`suggest_mapping` asks for
+    weaker ones too (``floor``): a column's values can make a weak header match the answer.
+    """
     key = phrase(header)
     if not key:
         return []
@@ -494,16 +499,48 @@ def header_candidates(header: object) -> list[tuple[str, float]]:
     matcher = difflib.SequenceMatcher(b=key, autojunk=False)
     for text, (name, weight) in HEADER_PHRASES.items():
         matcher.set_seq1(text)
-        if matcher.real_quick_ratio() < GUESS or matcher.quick_ratio() < GUESS:
+        if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
             continue
         score = matcher.ratio() * weight * 0.9  # a fuzzy match is never as sure as an exact one
-        if score >= GUESS and score > best.get(name, 0.0):
+        if score >= floor and score > best.get(name, 0.0):
             best[name] = score
     return sorted(best.items(), key=lambda item: -item[1])
 
 
+VALUES_ALONE = 0.7
+"""The score of a field that only a column's values point to (a vocabulary, countries,
+e-mail addresses: :mod:`.value_evidence`), whatever its header: a guess to confirm."""
+
+_WEAK_HEADER = 0.4
+"""Fuzzy header matches down to this are weighed with the values (not suggested alone)."""
+
+
+def _column_candidates(header: str, column: pd.Series | None) -> list[tuple[str, float]]:
+    """``(field, score)`` pairs for one column: its header's, moved by its values (if given)."""
+    if column is None:
+        return header_candidates(header)
+    from .value_evidence import STRENGTH, STRONG, UNSURE_CAP, column_evidence
+
+    evidence = column_evidence(column)
+    scores = dict(header_candidates(header, floor=_WEAK_HEADER))
+    alone: set[str] = set()  # fields only the values point to: always a guess to confirm
+    if evidence.values:
+        for name, fit in evidence.fit.items():
+            if fit >= 0.9 and STRENGTH.get(name, 0.0) >= STRONG and name not in scores:
+                scores[name] = VALUES_ALONE * fit
+                alone.add(name)
+    found = [
+        (name, round(min(evidence.score(name, score), UNSURE_CAP if name in alone else 1.0), 2))
+        for name, score in scores.items()
+    ]
+    return sorted((c for c in found if c[1] >= GUESS), key=lambda item: -item[1])
+
+
 def suggest_mapping(
-    df_or_path: pd.DataFrame | str | os.PathLike[str], *, sheet: str | None = None
+    df_or_path: pd.DataFrame | str | os.PathLike[str],
+    *,
+    sheet: str | None = None,
+    read_values: bool = True,
 ) -> CampaignMapping:
     """Propose a mapping for a sheet (a DataFrame or a file for :func:`~.reading.read_campaign`).
 
@@ -516,6 +553,13 @@ def suggest_mapping(
     alpha-3 codes get their alpha-2 code (:func:`suggest_country`); an
     ambiguous or unknown name gets none, so its rows are invalid and say why. Constants cannot be guessed:
     :meth:`CampaignMapping.covered` says which required fields still need one.
+
+    The values count as well as the header (``read_values``, the default;
+    :mod:`.value_evidence`): a header guess the column's values contradict
+    ("Client Ref" holding ``0007512`` is not a user type) drops, a field they
+    point to ("Client Kind" holding ``Sole proprietor``: a user type) rises,
+    and a vocabulary, countries or e-mail addresses under an unknown header
+    give a guess to confirm. ``benchmarks/bench_suggest.py`` measures both ways.
     """
     if isinstance(df_or_path, pd.DataFrame):
         frame = df_or_path
@@ -528,7 +572,9 @@ def suggest_mapping(
     pairs = [
         (score, position, header, name)
         for position, header in enumerate(headers)
-        for name, score in header_candidates(header)
+        for name, score in _column_candidates(
+            header, frame[originals[header]] if read_values else None
+        )
     ]
     pairs.sort(key=lambda item: (-item[0], item[1]))
     columns: dict[str, str | None] = dict.fromkeys(headers)

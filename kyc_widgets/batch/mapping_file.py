@@ -41,6 +41,7 @@ from .synonyms import phrase
 __all__ = [
     "MappingError",
     "checked_mapping_data",
+    "parse_mapping_bytes",
     "read_mapping_file",
     "shown",
     "value_key_collisions",
@@ -93,6 +94,34 @@ def read_mapping_file(path: str | os.PathLike[str], limits: ReadLimits | None = 
     except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError (not a ValueError)
         raise MappingError(
             f"{source.name}: not a readable mapping file ({_first_line(exc)})."
+        ) from None
+
+
+def parse_mapping_bytes(name: str, data: bytes, limits: ReadLimits | None = None) -> Any:
+    """:func:`read_mapping_file` for a file already in memory (a mapping uploaded in the app:
+    never written to disk), with the same checks; ``name`` picks JSON or YAML by its ending."""
+    limits = DEFAULT_LIMITS if limits is None else limits
+    shown_name = Path(name).name
+    if len(data) > limits.max_mapping_bytes:
+        raise MappingError(
+            f"{shown_name}: {len(data):,} bytes, more than a mapping file holds "
+            f"({limits.max_mapping_bytes:,})."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"{shown_name}: not UTF-8 text (byte {exc.start + 1}).") from None
+    try:
+        if Path(name).suffix.lower() in _YAML_SUFFIXES:
+            return _load_yaml(text, limits.max_yaml_aliases)
+        return json.loads(text, object_pairs_hook=_unique_pairs)
+    except MappingError as exc:
+        raise MappingError(f"{shown_name}: {exc}") from None
+    except RecursionError:
+        raise MappingError(f"{shown_name}: nested too deeply to be a mapping.") from None
+    except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError (not a ValueError)
+        raise MappingError(
+            f"{shown_name}: not a readable mapping file ({_first_line(exc)})."
         ) from None
 
 

@@ -117,6 +117,7 @@ __all__ = [
 READY = RowStatus.READY
 INVALID = RowStatus.INVALID
 DUPLICATE = RowStatus.DUPLICATE_IN_SHEET
+DUPLICATE_ID = RowStatus.DUPLICATE_ID
 
 
 @dataclass
@@ -158,13 +159,15 @@ class Preflight:
         return self.status == READY
 
     def counts(self) -> dict[str, int]:
-        """``{"rows", "ready", "invalid", "duplicate_in_sheet", "same_subject"}`` for a preview."""
+        """``{"rows", "ready", "invalid", "duplicate_in_sheet", "duplicate_id", "same_subject"}``
+        for a preview."""
         counted = self.status.value_counts()
         return {
             "rows": len(self.status),
             READY.value: int(counted.get(READY, 0)),
             INVALID.value: int(counted.get(INVALID, 0)),
             DUPLICATE.value: int(counted.get(DUPLICATE, 0)),
+            DUPLICATE_ID.value: int(counted.get(DUPLICATE_ID, 0)),
             "same_subject": int(self.same_subject.sum()) if self.same_subject is not None else 0,
         }
 
@@ -223,6 +226,7 @@ def preflight(
     parts = _replace_by_formulas(parts, _formula_problems(frame, plan.column_map))
     sheet_row = _sheet_rows(frame)
     problems = concat_problems(parts, sheet_row)
+    _quote_choices_as_typed(problems, frame, plan.column_map)
     if given is not None and plan.values:
         _mention_value_maps(problems, given)
     _explain_countries(problems)
@@ -230,7 +234,7 @@ def preflight(
 
     status = pd.Series(READY, index=frame.index, dtype=object, name="status")
     status.loc[problems.index.unique()] = INVALID
-    duplicates = _mark_duplicates(case_ids, sheet_row, status)
+    duplicates = _mark_duplicates(case_ids, sheet_row, status, values)
     problems = concat_problems([problems, duplicates], sheet_row)
     error_field, error_message = summarise(problems, frame.index)
     note, same_subject = mark_same_subject(values, sheet_row, (status == READY) & case_ids.notna())
@@ -326,32 +330,71 @@ def _warnings(plan: ColumnPlan) -> list[str]:
     return warnings
 
 
-def _mark_duplicates(case_ids: pd.Series, sheet_row: pd.Series, status: pd.Series) -> pd.DataFrame:
-    """Among the *valid* rows, the same id twice: the lowest sheet row is sent, the rest not.
+def _mark_duplicates(
+    case_ids: pd.Series, sheet_row: pd.Series, status: pd.Series, values: pd.DataFrame
+) -> pd.DataFrame:
+    """Among the *valid* rows, the same external id twice; returns their problems.
+
+    Rows with the same id *and* the same subject (:func:`~.subjects.subject_codes`:
+    customer, provider, programme, reason) are one case typed twice: the lowest
+    sheet row is sent, the later ones are ``duplicate_in_sheet``. Rows with the
+    same id and *another* subject are two customers (or reasons) given one id by
+    mistake: sending the first and dropping the second would leave a customer
+    without a case, and nothing says which of them owns the id. So the first row
+    of each subject is ``duplicate_id`` (needs attention, fixable: give one its
+    own id) and none of them is sent.
 
     Invalid rows take no part: they are never sent, so a valid row must not be
-    held back as the duplicate of one (it would never be sent either). Returns
-    the duplicates' problems.
+    held back as the duplicate of one.
     """
     candidates = case_ids[(status == READY) & case_ids.notna()]
-    if candidates.empty:
-        return field_problems(status.index[:0], "kyc_case_id", ProblemCode.DUPLICATE_IN_SHEET, [])
     order = sheet_row.loc[candidates.index].sort_values(kind="stable").index
     ids = candidates.loc[order]
-    later = ids.duplicated(keep="first")
-    labels = later[later].index
-    firsts = ids[~later]
-    first_row = pd.Series(sheet_row.loc[firsts.index].to_numpy(), index=firsts.to_numpy())
-    status.loc[labels] = DUPLICATE
-    return field_problems(
-        labels,
-        "kyc_case_id",
-        ProblemCode.DUPLICATE_IN_SHEET,
+    repeated = ids.duplicated(keep=False) if len(ids) else ids.astype(bool)
+    if not repeated.any():
+        return field_problems(status.index[:0], "kyc_case_id", ProblemCode.DUPLICATE_IN_SHEET, [])
+    ids = ids[repeated]
+    rows = pd.DataFrame(
+        {
+            "id": ids.astype(str).to_numpy(),
+            "subject": subject_codes(values.loc[ids.index]).to_numpy(),
+            "row": sheet_row.loc[ids.index].to_numpy(),
+        },
+        index=ids.index,
+    )
+    later = rows.duplicated(["id", "subject"], keep="first")
+    first_of_pair = rows.groupby(["id", "subject"], sort=False)["row"].transform("first")
+    clash = rows.groupby("id", sort=False)["subject"].transform("nunique") > 1
+    owners = rows[clash & ~later]
+    others = owners.groupby("id", sort=False)["row"].agg(list)
+    repeats = rows[later]
+    status.loc[repeats.index] = DUPLICATE
+    status.loc[owners.index] = DUPLICATE_ID
+    repeat_messages = [
+        f"Same external case ID as sheet row {int(first)}; only that row is sent."
+        if not held else
+        f"Same external case ID, customer and reason as sheet row {int(first)}: it repeats "
+        "that row, whose case it is."
+        for first, held in zip(first_of_pair[later].tolist(), clash[later].tolist())
+    ]
+    owner_messages = [
+        "Same external case ID as sheet row "
+        + ", ".join(str(int(r)) for r in others[case_id] if r != row)
+        + ", another customer or reason: neither is sent until each row has its own "
+        "external case ID."
+        for case_id, row in zip(owners["id"].tolist(), owners["row"].tolist())
+    ]
+    return pd.concat(
         [
-            f"Same external case ID as sheet row {int(r)}; only that row is sent."
-            for r in ids.loc[labels].map(first_row)
-        ],
-        value=ids.loc[labels].tolist(),
+            field_problems(
+                repeats.index, "kyc_case_id", ProblemCode.DUPLICATE_IN_SHEET, repeat_messages,
+                value=ids.loc[repeats.index].tolist(),
+            ),
+            field_problems(
+                owners.index, "kyc_case_id", ProblemCode.DUPLICATE_ID, owner_messages,
+                value=ids.loc[owners.index].tolist(),
+            ),
+        ]
     )
 
 
@@ -396,6 +439,31 @@ def _replace_by_formulas(parts: list[pd.DataFrame], formulas: pd.DataFrame) -> l
             part = part[~np.asarray(replaced, dtype=bool)]
         kept.append(part)
     return [*kept, formulas]
+
+
+def _quote_choices_as_typed(
+    problems: pd.DataFrame, frame: pd.DataFrame, column_map: dict[Any, str]
+) -> None:
+    """A refused choice is named as the sheet spells it ("'Retail individual'", not the
+    canonical ``RETAIL_INDIVIDUAL`` it was compared as), so the analyst can find it."""
+    if problems.empty:
+        return
+    mask = (problems["code"] == ProblemCode.ENUM.value) & problems["field"].isin(ENUM_FIELDS)
+    if not mask.any():
+        return
+    headers = {name: header for header, name in column_map.items()}
+    typed: list[Any] = []
+    for label, name, value in zip(
+        problems.index[mask], problems.loc[mask, "field"], problems.loc[mask, "value"]
+    ):
+        header = headers.get(name)
+        cell = frame.at[label, header] if header is not None else None
+        typed.append(_cell_text(cell) if isinstance(cell, str) and cell.strip() else value)
+    problems.loc[mask, "value"] = typed
+    problems.loc[mask, "message"] = [
+        field_message(name, {"type": "enum"}, value)
+        for name, value in zip(problems.loc[mask, "field"], typed)
+    ]
 
 
 def _mention_value_maps(problems: pd.DataFrame, mapping: CampaignMapping) -> None:
@@ -537,7 +605,8 @@ def _validate_uniques(
         for error in exc.errors(include_url=False, include_input=False):
             loc = error.get("loc") or ()
             if loc and isinstance(loc[0], int) and uniques[loc[0]] not in bad:
-                bad[uniques[loc[0]]] = (str(error.get("type")), field_message(name, error))
+                value = uniques[loc[0]]
+                bad[value] = (str(error.get("type")), field_message(name, error, value))
     rest = [value for value in uniques if value not in bad]
     good = dict(zip(rest, map(json_value, adapter.validate_python(rest)))) if rest else {}
     return good, bad
@@ -559,7 +628,8 @@ def _validate_rows(normalised: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.Data
                 if name not in seen:
                     seen.add(name)
                     code = str(error.get("type"))
-                    found.append((label, name, code, field_message(name, error), data.get(name)))
+                    cell = data.get(name)
+                    found.append((label, name, code, field_message(name, error, cell), cell))
             continue
         dumped = model.model_dump(mode="json")
         for name in FIELDS:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from kyc_widgets.enums import TextEnum
 
-from .fields import FIELDS, field_title
+from .fields import FIELDS, field_title, quote_value
 
 __all__ = [
     "PROBLEM_COLUMNS",
@@ -47,6 +47,7 @@ __all__ = [
     "render",
     "row_problems",
     "summarise",
+    "with_value",
 ]
 
 PROBLEM_COLUMNS: tuple[str, ...] = ("sheet_row", "field", "code", "message", "value", "hint")
@@ -63,11 +64,15 @@ class ProblemCode(TextEnum):
     FORMULA_WITHOUT_VALUE = "formula_without_value"
     """A workbook formula saved without its calculated result."""
     DUPLICATE_IN_SHEET = "duplicate_in_sheet"
-    """Another (earlier) row of the sheet has the same external case ID."""
+    """Another (earlier) row of the sheet has the same external case ID, customer and reason."""
+    DUPLICATE_ID = "duplicate_id"
+    """Another row of the sheet has the same external case ID for another customer or reason."""
 
 
 
-WHOLE_SENTENCES: frozenset[str] = frozenset({ProblemCode.DUPLICATE_IN_SHEET.value})
+WHOLE_SENTENCES: frozenset[str] = frozenset(
+    {ProblemCode.DUPLICATE_IN_SHEET.value, ProblemCode.DUPLICATE_ID.value}
+)
 """Codes whose message is a whole sentence that names its field: rendered without a title."""
 
 _FIELD_ORDER = {name: position for position, name in enumerate(FIELDS)}
@@ -142,13 +147,54 @@ def render(field: Any, message: Any, hint: Any = None, *, titled: bool = True) -
     return text
 
 
-def messages(problems: pd.DataFrame) -> list[str]:
+_NO_VALUE_CODES = frozenset(
+    {ProblemCode.MISSING.value, ProblemCode.FORMULA_WITHOUT_VALUE.value}
+) | WHOLE_SENTENCES
+"""Problems whose cell is empty or is the external id another row has: nothing to quote."""
+
+
+def with_value(code: Any, message: Any, value: Any) -> str:
+    """``message`` naming the refused cell, as a screen shows it to the analyst.
+
+    "'ada@@example' is not a valid e-mail address: ...": the analyst has to
+    find the cell. Only for what is drawn on the analyst's own screen (the fix
+    form, the app's tables): the stored messages (the report's columns, the
+    command line, logs) quote nothing but choices and countries, which are not
+    personal data (:func:`~.fields.field_message`). A message that already
+    names the cell is left as it is.
+    """
+    text = str(message)
+    if value is None or code in _NO_VALUE_CODES:
+        return text
+    try:
+        if pd.isna(value):
+            return text
+    except (TypeError, ValueError):
+        pass
+    quoted = quote_value(value)
+    if quoted in text or f"{str(value)!r}" in text:
+        return text
+    if text.startswith("value "):
+        return quoted + text[len("value"):]
+    if text[:1].isupper():
+        return f"{quoted}: {text}"
+    return f"{quoted}: {text[:1].upper()}{text[1:]}"
+
+
+def messages(problems: pd.DataFrame, *, with_values: bool = False) -> list[str]:
     """Each problem in words, as :func:`summarise` joins them (a title unless the message
-    names its field itself)."""
+    names its field itself); ``with_values`` quotes the refused cells (:func:`with_value`:
+    for a screen, never for a log or a file)."""
+    texts = problems["message"].tolist()
+    if with_values:
+        texts = [
+            with_value(c, m, v)
+            for c, m, v in zip(problems["code"].tolist(), texts, problems["value"].tolist())
+        ]
     return [
         render(f, m, h, titled=c not in WHOLE_SENTENCES)
         for f, c, m, h in zip(problems["field"].tolist(), problems["code"].tolist(),
-                              problems["message"].tolist(), problems["hint"].tolist())
+                              texts, problems["hint"].tolist())
     ]
 
 
@@ -176,18 +222,31 @@ def summarise(problems: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Se
     return fields_out, messages_out
 
 
-def row_problems(problems: pd.DataFrame, label: Hashable) -> list[tuple[str | None, str]]:
+def row_problems(
+    problems: pd.DataFrame, label: Hashable, *, for_form: bool = False
+) -> list[tuple[str | None, str]]:
     """One row's problems as ``(field, message)`` pairs, the hint kept with its message.
 
     ``field`` is ``None`` for a problem of the whole row; the message has no
-    title (it is shown next to its field).
+    title (it is shown next to its field). ``for_form``: as a fix form shows
+    them beside the inputs, one sentence each, naming the refused cell
+    (:func:`with_value`) and without the hint about the sheet's vocabulary
+    of a choice (which values a mapping translates: in a form the value is
+    chosen from the list, so that hint would stand alone under it).
     """
     if problems.empty or label not in problems.index:
         return []
     rows = problems.loc[[label]]
-    return [
-        (field if isinstance(field, str) and field else None, render(None, message, hint))
-        for field, message, hint in zip(
-            rows["field"].tolist(), rows["message"].tolist(), rows["hint"].tolist()
-        )
-    ]
+    out: list[tuple[str | None, str]] = []
+    for field, code, message, value, hint in zip(
+        rows["field"].tolist(), rows["code"].tolist(), rows["message"].tolist(),
+        rows["value"].tolist(), rows["hint"].tolist(),
+    ):
+        name = field if isinstance(field, str) and field else None
+        if for_form:
+            hint = None if code == ProblemCode.ENUM.value else hint
+            text = render(None, with_value(code, message, value), hint)
+            out.append((name, text if text.endswith(".") else text + "."))
+        else:
+            out.append((name, render(None, message, hint)))
+    return out

@@ -42,11 +42,11 @@ if TYPE_CHECKING:
 from .status import (
     ATTENTION_STATUSES,
     DONE_STATUSES,
+    NEVER_SENT_STATUSES,
     STATUS_LABELS,
     STATUS_MARKS,
     STATUS_SHORT,
     STATUSES,
-    RowStatus,
 )
 from .stop import stop_words
 
@@ -95,7 +95,8 @@ class BatchReport(CampaignResults):
         mask = self.results["status"].isin(ATTENTION_STATUSES)
         rows = self.source.loc[mask[mask].index].copy()
         id_column = self._source_id_column()
-        sent_like = self.results.loc[rows.index, "status"] != RowStatus.INVALID
+        # never sent (refused, or held back with another customer's id): derived again after a fix
+        sent_like = ~self.results.loc[rows.index, "status"].isin(NEVER_SENT_STATUSES)
         ids = self.results.loc[rows.index, "kyc_case_id"]
         if id_column is None:
             id_column = "kyc_case_id"

@@ -76,6 +76,15 @@ class CampaignResults:
     """One ``{"started_at", "finished_at", "principals", "rows_sent"}`` per run (UTC, ISO 8601)."""
     fixes: dict[int, dict[str, Any]] = field(default_factory=dict)
     """Corrections accepted by :meth:`~.report.BatchReport.apply_fixes`, by sheet row."""
+    fixed_fields: dict[int, list[str]] = field(default_factory=dict)
+    """By sheet row, the fields an accepted fix changed (names only: what the report's
+    "fixed in the app" column and the evidence record say, never the values)."""
+    fixed_ids: dict[int, Any] = field(default_factory=dict)
+    """By sheet row, the external id an accepted fix gives the row (given or derived again):
+    another fix must not take it, and a row that shared it may be sent again."""
+    fix_log: list[dict[str, Any]] = field(default_factory=list)
+    """One ``{"sheet_row", "fields", "at", "by"}`` per fixed row that was sent: which fields
+    changed, when the fix run started (UTC) and the principal(s) the API answered with."""
     mapping: Any = None
     """The :class:`~.mapping.CampaignMapping` the sheet was read with, if any
     (``mapping.describe()`` names its file and fingerprint)."""

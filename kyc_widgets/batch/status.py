@@ -26,6 +26,7 @@ __all__ = [
     "DONE_STATUSES",
     "FACTS",
     "FIXABLE_STATUSES",
+    "NEVER_SENT_STATUSES",
     "PREFLIGHT_STATUSES",
     "STATUSES",
     "STATUS_LABELS",
@@ -44,6 +45,11 @@ class RowStatus(TextEnum):
     CONFLICT = "conflict"
     INVALID = "invalid"
     DUPLICATE_IN_SHEET = "duplicate_in_sheet"
+    """Repeats an earlier row: same external case ID, same customer and reason (its case
+    is that row's)."""
+    DUPLICATE_ID = "duplicate_id"
+    """Shares its external case ID with a row of another customer (or reason): neither is
+    sent until each has its own ID."""
     FAILED = "failed"
     OUTCOME_UNKNOWN = "outcome_unknown"
     NOT_ATTEMPTED = "not_attempted"
@@ -74,20 +80,32 @@ class StatusFacts:
     done: bool
     """The case exists on the API: nothing left to do (a resumed run skips the row)."""
     needs_attention: bool
-    """Someone has to look at the row (fix, re-run or check)."""
+    """Someone has to look at the row (fix, re-run or check): every row whose case was
+    neither created nor already there. A same-subject repeat (``duplicate_in_sheet``) is
+    not: its case is the earlier row's. The app, the command line's exit code and count,
+    and the report all count these (:data:`ATTENTION_STATUSES`)."""
     sent: bool
     """A create request for the row may have reached the API."""
     fixable: bool = False
-    """The API never stored the row and it can be fixed in place (:mod:`.fixes`)."""
+    """The API never stored the row and it can be fixed in place (:mod:`.fixes`): refused
+    (``invalid``), or held back because another customer's row has its external ID."""
+    never_sent: bool = False
+    """The pre-flight kept the row back: no request, so no attempt count to show."""
 
 
 FACTS: dict[RowStatus, StatusFacts] = {
     RowStatus.CREATED: StatusFacts("Created", "Created", "✓", True, False, True),
     RowStatus.EXISTS: StatusFacts("Already existed", "Exists", "✓", True, False, True),
     RowStatus.CONFLICT: StatusFacts("Exists with different data", "Conflict", "≠", False, True, True),
-    RowStatus.INVALID: StatusFacts("Invalid: fix the row", "Invalid", "✗", False, True, False, True),
+    RowStatus.INVALID: StatusFacts(
+        "Invalid: fix the row", "Invalid", "✗", False, True, False, True, never_sent=True
+    ),
     RowStatus.DUPLICATE_IN_SHEET: StatusFacts(
-        "Duplicate in sheet (not sent)", "Duplicate", "=", False, False, False
+        "Duplicate in sheet (not sent)", "Duplicate", "=", False, False, False, never_sent=True
+    ),
+    RowStatus.DUPLICATE_ID: StatusFacts(
+        "Same external case ID as another customer: fix the row", "Same ID", "!", False, True,
+        False, True, never_sent=True,
     ),
     RowStatus.FAILED: StatusFacts("Failed", "Failed", "✗", False, True, True),
     RowStatus.OUTCOME_UNKNOWN: StatusFacts(
@@ -110,6 +128,7 @@ PREFLIGHT_STATUSES: tuple[RowStatus, ...] = (
     RowStatus.READY,
     RowStatus.INVALID,
     RowStatus.DUPLICATE_IN_SHEET,
+    RowStatus.DUPLICATE_ID,
 )
 """What the pre-flight says of a row before anything is sent."""
 
@@ -119,3 +138,4 @@ STATUS_MARKS: dict[RowStatus, str] = {s: FACTS[s].marker for s in STATUSES}
 DONE_STATUSES: frozenset[RowStatus] = frozenset(s for s in STATUSES if FACTS[s].done)
 ATTENTION_STATUSES: tuple[RowStatus, ...] = tuple(s for s in STATUSES if FACTS[s].needs_attention)
 FIXABLE_STATUSES: frozenset[RowStatus] = frozenset(s for s in STATUSES if FACTS[s].fixable)
+NEVER_SENT_STATUSES: frozenset[RowStatus] = frozenset(s for s in STATUSES if FACTS[s].never_sent)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["SUBJECT_FIELDS", "hold_same_subject", "mark_same_subject"]
+__all__ = ["SUBJECT_FIELDS", "hold_same_subject", "mark_same_subject", "subject_codes"]
 
 SUBJECT_FIELDS: tuple[str, ...] = (
     "user_internal_id",
@@ -95,6 +95,21 @@ def hold_same_subject(
         return to_send
     keep = ~held.to_numpy(dtype=bool)[to_send]
     return to_send[keep]
+
+
+def subject_codes(values: pd.DataFrame) -> pd.Series:
+    """One integer per row: rows with the same subject (:data:`SUBJECT_FIELDS`, compared as
+    :func:`mark_same_subject` compares them) share a code.
+
+    The pre-flight uses it to tell a repeated row (same external id, same subject: one
+    case) from two customers given one external id by mistake (neither may be dropped).
+    """
+    keys = pd.DataFrame(
+        {name: _codes(values[name], fold=name in _FOLDED) for name in SUBJECT_FIELDS},
+        index=values.index,
+    )
+    codes, _ = pd.factorize(pd.MultiIndex.from_frame(keys))
+    return pd.Series(np.asarray(codes, dtype=np.int64), index=values.index, name="subject")
 
 
 def _fold(value: object) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from enum import Enum
 from pathlib import Path
+from typing import IO
 
 from kyc_widgets.labels import words
 from kyc_widgets.models import KycCaseCreateInput
@@ -48,15 +49,16 @@ def _choices(enum: type[Enum]) -> list[str]:
     return [words(member.value) for member in enum]
 
 
-def write_template(path: str | os.PathLike[str]) -> Path:
-    """Write the template XLSX to ``path`` (overwritten) and return the path."""
+def write_template(path: str | os.PathLike[str] | IO[bytes]) -> Path | IO[bytes]:
+    """Write the template XLSX to ``path`` (overwritten) and return it; an open binary file
+    (a ``BytesIO``: the app's download) is written to and returned as is."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter, quote_sheetname
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    target = Path(path)
+    target = Path(path) if isinstance(path, (str, os.PathLike)) else path
     book = Workbook()
     cases = book.active
     cases.title = _SHEET
@@ -75,8 +77,13 @@ def write_template(path: str | os.PathLike[str]) -> Path:
                 "kyc-widgets",
             )
         cases.column_dimensions[letter].width = max(14, len(headers[name]) + 4)
-        if name in _TEXT_COLUMNS:  # a column style: Excel applies it to what is typed there
+        if name in _TEXT_COLUMNS:
+            # Text format on the column and on each row's cell: a column style alone is
+            # not what Excel shows for the cells below (they read "General" and lose the
+            # leading zeros of an id typed there).
             cases.column_dimensions[letter].number_format = "@"
+            for row in range(2, TEMPLATE_ROWS + 2):
+                cases.cell(row=row, column=position).number_format = "@"
         enum = ENUM_FIELDS.get(name)
         if enum is None:
             continue

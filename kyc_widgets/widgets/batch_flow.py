@@ -60,14 +60,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Flag, auto
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import pandas as pd
 
 from kyc_widgets.api.protocols import AnyCaseApi
 from kyc_widgets.batch.fixes import FixError
 from kyc_widgets.batch.mapping import CampaignMapping, as_mapping
-from kyc_widgets.batch.options import BatchOptions
+from kyc_widgets.batch.options import BatchMode, BatchOptions
 from kyc_widgets.batch.plan_file import PlanRefusedError, authorise_sending
 from kyc_widgets.batch.preflight import Preflight, preflight
 from kyc_widgets.batch.reading import read_campaign
@@ -76,6 +76,7 @@ from kyc_widgets.batch.sending import BatchProgress, batch_create
 from kyc_widgets.batch.status import FACTS as STATUS_FACTS
 from kyc_widgets.batch.status import STATUSES, RowStatus
 from kyc_widgets.enums import TextEnum
+from kyc_widgets.widgets.campaign_words import analyst_message, in_titles
 
 __all__ = [
     "CANCELLING_NOTE",
@@ -162,13 +163,15 @@ TRANSITIONS: dict[str, dict[BatchState, frozenset[BatchState]]] = {
     "campaign_changed": {s: _PREVIEWS for s in _PREVIEWS},
     "allow_same_subject_changed": {s: frozenset({s}) for s in _PREVIEWS},
     "create": {S.READY: frozenset({S.RUNNING})},
+    "check": {S.READY: frozenset({S.RUNNING})},
     "cancel": {S.RUNNING: frozenset({S.CANCELLING})},
-    "run_ended": {s: frozenset({S.DONE, S.FAILED}) for s in _IN_FLIGHT},
+    "run_ended": {s: frozenset({S.DONE, S.FAILED, S.READY}) for s in _IN_FLIGHT},
     "send_fixes": {S.DONE: frozenset({S.RUNNING, S.DONE})},
 }
 """Event -> {state it is accepted in: the states it may lead to}. An event in any other
 state is ignored (returns False). ``progress_posted`` changes no state (it is accepted in
-``running`` and ``cancelling``); ``send_fixes`` stays ``done`` when the fixes clash."""
+``running`` and ``cancelling``); ``send_fixes`` stays ``done`` when the fixes clash; a
+``check`` run (ask the API about each row, create nothing) ends back in ``ready``."""
 
 CANCELLING_NOTE = " - cancelling, waiting for requests in flight..."
 
@@ -248,6 +251,12 @@ class BatchFlow:
         approved, or does not match the preview (:meth:`_plan_allows_sending`)."""
         self.fix_error: str | None = None
         """Why the last "Send fixed rows" sent nothing (two fixed rows now clash...)."""
+        self.checking = False
+        """The current run only asks the API about each row (:meth:`check`): it creates nothing."""
+        self.check_report: BatchReport | None = None
+        """The last check against the API of the plan shown (cleared when the preview changes)."""
+        self.check_error: str | None = None
+        """Why the last check against the API could not run."""
         self._cancel = threading.Event()
         self.handover = Handover(self._apply_handed_over)
 
@@ -307,6 +316,8 @@ class BatchFlow:
             stopped = self.report is not None and self.report.stopped_reason
             return "Stopped early." if stopped else "Finished."
         text = _progress_words(self.progress, self.total)
+        if self.checking:
+            text = "Checking against the API (nothing is created): " + text
         return text + CANCELLING_NOTE if line == "cancelling" else text
 
     @property
@@ -323,13 +334,16 @@ class BatchFlow:
 
     def load(
         self,
-        df_or_path: pd.DataFrame | str | Path,
+        df_or_path: pd.DataFrame | str | Path | IO[bytes],
         *,
         sheet: str | None = None,
         mapping: CampaignMapping | str | Path | None = None,
+        name: str | None = None,
     ) -> bool:
         """Read the sheet (a DataFrame is used as is) and the saved mapping, if a path.
 
+        An open binary file (an upload's bytes in a ``BytesIO``: nothing on disk)
+        is read as its content says; ``name`` is the file's name for people.
         False (state ``error``) when either cannot be read. The preview waits
         for :meth:`mapping_changed`: a view shows its mapping step first.
         """
@@ -339,11 +353,14 @@ class BatchFlow:
             if isinstance(df_or_path, pd.DataFrame):
                 frame = df_or_path
             else:
-                self.source_name = Path(df_or_path).name
+                if isinstance(df_or_path, (str, Path)):
+                    self.source_name = Path(df_or_path).name
                 frame = read_campaign(df_or_path, sheet=sheet)
+            if name:
+                self.source_name = name
             self.start_mapping = as_mapping(mapping)
         except (OSError, ValueError) as exc:
-            self._fail(str(exc), "load")
+            self._fail(analyst_message(exc), "load")
             return False
         self.frame = frame
         self._enter(S.LOADING, "load")
@@ -390,9 +407,11 @@ class BatchFlow:
             plan = preflight(self.frame, campaign=self.campaign, mapping=mapping)
         except (ValueError, TypeError) as exc:  # missing columns, no campaign, unusable mapping
             self.plan = None
-            self._fail(str(exc), event)
+            self.check_report = self.check_error = None
+            self._fail(analyst_message(exc), event)
             return
         self.plan, self.mapping, self.error = plan, mapping, None
+        self.check_report = self.check_error = None  # it described another plan
         self.counts = plan.counts()
         self.needs_campaign = bool(plan.derived_id.any())
         self._enter(S.BLOCKED if plan.missing_ids else S.READY, event, Changed.PREVIEW)
@@ -409,8 +428,22 @@ class BatchFlow:
             return False
         if not self._plan_allows_sending(self.plan):
             return False  # the reasons are in plan_refusal; nothing was sent
-        self.fixing = False
+        self.fixing = self.checking = False
         self._start(self.plan, self.to_send, "create")
+        return True
+
+    def check(self) -> bool:
+        """"Check against the API": look each row of the previewed plan up; create nothing.
+
+        The rows "Create" would send are asked about (would be created, already
+        exists, exists with other values); the run ends back in ``ready``
+        with :attr:`check_report`, so the analyst can then create the cases.
+        """
+        if not self.can_create or self.plan is None or self.client is None:
+            return False
+        self.fixing, self.checking = False, True
+        self.check_report = self.check_error = None
+        self._start(self.plan, self.to_send, "check", BatchMode.CHECK_API)
         return True
 
     def send_fixes(self, rows: Sequence[int]) -> bool:
@@ -426,7 +459,7 @@ class BatchFlow:
         try:
             fixed = report.apply_fixes({row: {} for row in rows})
         except FixError as exc:
-            self.fix_error = str(exc)
+            self.fix_error = in_titles(str(exc))
             self._enter(S.DONE, "send_fixes")
             return False
         # Fixes are in API field terms, written under the sheet's own headers: read them
@@ -452,12 +485,15 @@ class BatchFlow:
         """
         return self.handover.wait(timeout)
 
-    def _start(self, plan: Preflight, total: int, event: str) -> None:
+    def _start(
+        self, plan: Preflight, total: int, event: str, mode: BatchMode = BatchMode.SEND
+    ) -> None:
         """Start a run of ``plan`` in the worker thread (on the thread of the click)."""
         self.total, self.progress = total, None
         self._cancel.clear()
         options = self.options.replace(
-            campaign=plan.campaign, allow_same_subject=self.allow_same_subject, progress=False
+            campaign=plan.campaign, allow_same_subject=self.allow_same_subject, progress=False,
+            mode=mode,
         )
         self._enter(S.RUNNING, event, Changed.PROGRESS)
         self.handover.start(lambda: self._run(plan, options))
@@ -471,7 +507,7 @@ class BatchFlow:
                 on_progress=self.handover.post_progress, plan=self._sending_plan(options),
             )
         except Exception as exc:  # noqa: BLE001 - shown; the batch itself never logs row data
-            end = f"The batch could not run: {exc}"
+            end = f"The batch could not run: {analyst_message(exc)}"
         self.handover.post(end=end)
 
     # ------------------------------------------------------------------ handed over
@@ -493,6 +529,14 @@ class BatchFlow:
         if self.state not in _IN_FLIGHT:
             return False
         fixing, self.fixing = self.fixing, False
+        if self.checking:
+            self.checking = False
+            if isinstance(end, str):
+                self.check_error = end
+            else:
+                self.check_report = end
+            self._enter(S.READY, "run_ended", Changed.PREVIEW)
+            return True
         if isinstance(end, str):
             self.error = end
             self._enter(S.FAILED, "run_ended", Changed.PREVIEW)

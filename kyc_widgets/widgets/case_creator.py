@@ -37,14 +37,17 @@ from kyc_widgets.api.protocols import AnyCaseApi
 from kyc_widgets.form.messages import help_html
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.models import DEFAULT_CREATE_STATUS, CaseEnvelope, CreateStatus, KycCaseCreateInput
+from kyc_widgets.text import reveal_html
 from kyc_widgets.widgets.calls import check_event_loop, run_call
 from kyc_widgets.widgets.case_flow import (
     ACTION_LABELS,
+    KEPT_FIELDS,
     RESEND_GUARD_SECONDS,
     Action,
     CaseFlow,
     CreatorState,
     Step,
+    differences,
 )
 from kyc_widgets.widgets.case_workspace import CaseWorkspace
 from kyc_widgets.widgets.html import notice_html, support_details_html
@@ -66,6 +69,8 @@ _ICONS = {
     Action.RETRY: "repeat",
     Action.CHECK: "search",
     Action.CREATE_ANOTHER: "plus",
+    Action.BACK_TO_DRAFT: "undo",
+    Action.CLEAR: "eraser",
 }
 
 
@@ -153,7 +158,22 @@ class CaseCreator(widgets.VBox):
         self.message.add_class(f"{self._scope}-message")
         self.support_details = widgets.HTML(layout=widgets.Layout(display="none"))
 
-        # -- recovery actions (the flow says which are offered) -------------------------------
+        self._build_actions()
+        self.actions = widgets.HBox(list(self._buttons), layout=widgets.Layout(flex_flow="row wrap"))
+        # message, its actions and its support details: one block, shown together
+        self.feedback = widgets.VBox([self.message, self.actions, self.support_details])
+        self.feedback.add_class(f"{self._scope}-feedback")
+        self.workspace_area = widgets.VBox([])
+        self.comparison = widgets.HTML()
+        """After a conflict, the existing case's values beside the draft's (differences marked)."""
+        self.form.on_change(lambda _name, _value: self._edited())
+
+        super().__init__(**kwargs)
+        self.add_class("kyc-case-creator")
+        self._render()
+
+    def _build_actions(self) -> None:
+        """The recovery action buttons (the flow says which are offered)."""
         def button(action: Action, handler: Callable[[], None]) -> widgets.Button:
             made = widgets.Button(
                 description=ACTION_LABELS[action], icon=_ICONS[action],
@@ -167,22 +187,17 @@ class CaseCreator(widgets.VBox):
         self.retry_button = button(Action.RETRY, self.retry)  # also "Send again anyway"
         self.check_button = button(Action.CHECK, self.check_created)
         self.create_another_button = button(Action.CREATE_ANOTHER, self.create_another)
+        self.back_button = button(Action.BACK_TO_DRAFT, self.back_to_draft)
+        self.clear_button = button(Action.CLEAR, self.clear)
         self._buttons: dict[widgets.Button, frozenset[Action]] = {
             self.open_existing_button: frozenset({Action.OPEN_EXISTING}),
+            self.back_button: frozenset({Action.BACK_TO_DRAFT}),
             self.new_id_button: frozenset({Action.NEW_EXTERNAL_ID}),
             self.retry_button: frozenset({Action.RETRY, Action.SEND_AGAIN}),
             self.check_button: frozenset({Action.CHECK}),
             self.create_another_button: frozenset({Action.CREATE_ANOTHER}),
+            self.clear_button: frozenset({Action.CLEAR}),
         }
-        self.actions = widgets.HBox(list(self._buttons), layout=widgets.Layout(flex_flow="row wrap"))
-        # message, its actions and its support details: one block, shown together
-        self.feedback = widgets.VBox([self.message, self.actions, self.support_details])
-        self.feedback.add_class(f"{self._scope}-feedback")
-        self.workspace_area = widgets.VBox([])
-
-        super().__init__(**kwargs)
-        self.add_class("kyc-case-creator")
-        self._render()
 
     # ------------------------------------------------------------------ public state
 
@@ -270,13 +285,38 @@ class CaseCreator(widgets.VBox):
             self.external_id.expanded = True
             self._show_workspace(None)
 
+    def back_to_draft(self) -> None:
+        """The existing case was shown beside the draft: back to the draft, as it was."""
+        if self._apply(self.flow.back_to_draft()).changed:
+            self._show_workspace(None)
+
     def create_another(self) -> None:
-        """From a created/opened case to a fresh draft (initial values, no external id)."""
-        if self._apply(self.flow.create_another()).changed:
+        """From a case shown to a fresh draft: no external id, the campaign-like fields kept.
+
+        Agency, provider, programme, team and country (:data:`~.case_flow.KEPT_FIELDS`)
+        are the same for a run of cases; the message says they were kept, and "Clear the
+        form" empties them too.
+        """
+        current = self.form.values()
+        kept = {name: current[name] for name in KEPT_FIELDS if current.get(name) not in (None, "")}
+        if self._apply(self.flow.create_another(tuple(kept))).changed:
             self.form.reset()
-            self.form.set_values({"kyc_case_id": None})
+            self.form.set_values({"kyc_case_id": None, **kept})
             self.external_id.expanded = False
             self._show_workspace(None)
+
+    def clear(self) -> None:
+        """"Clear the form": the fields kept from the last case too."""
+        if self._apply(self.flow.clear()).changed:
+            self.form.reset()
+            self.form.set_values({"kyc_case_id": None})
+
+    def _edited(self) -> None:
+        """A field changed: once none is marked any more, the refusal's message goes too."""
+        if self.flow.state is CreatorState.INVALID and not self.form.field_errors:
+            step = self.flow.errors_cleared()
+            if step.changed:
+                self._render()
 
     # ------------------------------------------------------------------ answers -> flow events
 
@@ -379,14 +419,40 @@ class CaseCreator(widgets.VBox):
 
         # the workspace replaces the form once there is a case
         shown: tuple[widgets.Widget, ...]
+        self.comparison.value = self._comparison_html()
         if facts.shows_case:
             self.feedback.children = (self.message,)
-            shown = (self.feedback, self.workspace_area, self.actions, self.bridge)
+            shown = (
+                self.feedback, self.comparison, self.workspace_area, self.actions, self.bridge
+            )
         else:
             self.feedback.children = (self.message, self.actions, self.support_details)
             shown = (self.form_area, self.feedback, self.submit_row, self.workspace_area, self.bridge)
         self.children = shown
         self._drawn = flow.state
+
+    def _comparison_html(self) -> str:
+        """The draft beside the existing case, once "Open the existing case" showed it."""
+        flow = self.flow
+        if flow.state is not CreatorState.OPENED or flow.sent is None or flow.envelope is None:
+            return ""
+        rows = []
+        for title, mine, theirs, differs in differences(flow.sent, flow.envelope.case):
+            mark = "<strong>Differs</strong>" if differs else "Same"
+            marked = " class='kyc-differs'" if differs else ""
+            rows.append(
+                f"<tr{marked}><th scope='row'>"
+                f"{reveal_html(title)}</th><td>{reveal_html(mine)}</td>"
+                f"<td>{reveal_html(theirs)}</td><td>{mark}</td></tr>"
+            )
+        return (
+            "<div class='kyc-compare' role='region' tabindex='0' "
+            "aria-label='Your draft beside the existing case' style='overflow-x:auto;max-width:100%'>"
+            "<table class='kyc-table'><caption style='text-align:left'><strong>Your draft beside "
+            "the existing case</strong></caption><thead><tr><th scope='col'>Field</th>"
+            "<th scope='col'>Your draft</th><th scope='col'>Existing case</th>"
+            "<th scope='col'>Same?</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
+        )
 
     def __repr__(self) -> str:
         return f"CaseCreator(state={self._drawn.value!r})"

@@ -58,12 +58,14 @@ __all__ = [
     "FACTS",
     "Focus",
     "IGNORED",
+    "KEPT_FIELDS",
     "RESEND_GUARD_SECONDS",
     "Action",
     "CaseFlow",
     "CreatorState",
     "StateFacts",
     "Step",
+    "differences",
 ]
 
 RESEND_GUARD_SECONDS = 0.5
@@ -100,6 +102,8 @@ class Action(str, Enum):
     SEND_AGAIN = "send_again"
     CHECK = "check"
     CREATE_ANOTHER = "create_another"
+    BACK_TO_DRAFT = "back_to_draft"
+    CLEAR = "clear"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -109,7 +113,19 @@ ACTION_LABELS: dict[Action, str] = {
     Action.SEND_AGAIN: "Send again anyway",
     Action.CHECK: "Check whether it was created",
     Action.CREATE_ANOTHER: "Create another case",
+    Action.BACK_TO_DRAFT: "Back to my draft",
+    Action.CLEAR: "Clear the form",
 }
+
+KEPT_FIELDS: tuple[str, ...] = (
+    "agency_name",
+    "regulated_provider_name",
+    "programme_name",
+    "assigned_team",
+    "country_of_onboarding",
+)
+"""What "Create another case" keeps: the same for a run of cases of one campaign, typed once
+(until "Clear the form")."""
 
 _RESEND = frozenset({Action.RETRY, Action.SEND_AGAIN})
 
@@ -175,9 +191,11 @@ FACTS: dict[CreatorState, StateFacts] = {
         message="case {case_id} was created.",
     ),
     S.OPENED: StateFacts(
-        "Opened:", "ok", form_editable=False, shows_case=True, actions=_DONE_ACTIONS,
-        focus="case",
-        message="the existing case {case_id} is shown below. Nothing new was created.",
+        "Opened:", "ok", form_editable=False, shows_case=True, focus="case",
+        actions=frozenset({Action.BACK_TO_DRAFT, Action.NEW_EXTERNAL_ID, Action.CREATE_ANOTHER}),
+        message="the existing case {case_id} is shown below, beside your draft (differences "
+        "are marked). Nothing new was created, and your draft is kept: go back to it, or use "
+        "a new external ID for it.",
     ),
     S.CONFLICT: StateFacts(
         "Conflict:", "warn", support=True, alert=True, refused=True,
@@ -256,6 +274,10 @@ CHECK_FAILED_MESSAGE = (
 OPEN_FAILED_MESSAGE = "the existing case could not be opened. {api_message}"
 SAFE_TO_RETRY = " Nothing was stored; retrying is safe."
 TAKEN_ID_MESSAGE = "A case with this external case ID already exists."
+KEPT_MESSAGE = (
+    "{fields} were kept from the last case: change them if this case needs others, or clear "
+    "the form."
+)
 
 
 @dataclass(frozen=True)
@@ -278,6 +300,34 @@ class Step:
 
 
 IGNORED = Step(changed=False)
+
+
+def _names(fields: tuple[str, ...]) -> str:
+    """"Agency name, Programme name and Assigned team" (their titles)."""
+    titles = [KycCaseCreateInput.model_fields[n].title or n for n in fields]
+    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+
+
+def differences(draft: KycCaseCreateInput, case: object) -> list[tuple[str, str, str, bool]]:
+    """``(title, the draft's value, the existing case's value, differs)`` per create field.
+
+    What the analyst compares after a conflict: did someone else create this very
+    case, or is the external ID reused for another one? The status is left out:
+    it moves with the case's review after creation.
+    """
+    out: list[tuple[str, str, str, bool]] = []
+    for name, info in KycCaseCreateInput.model_fields.items():
+        if name in ("current_status", "kyc_case_id"):
+            continue
+        mine, theirs = _text(getattr(draft, name, None)), _text(getattr(case, name, None))
+        out.append((info.title or name, mine, theirs, mine != theirs))
+    return out
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
 
 
 def _failure(error: KycApiError | None) -> KycApiError:
@@ -319,6 +369,8 @@ class CaseFlow:
         self.envelope: CaseEnvelope | None = None
         self.loading = False
         """A GET (open the existing case, check) is running."""
+        self.kept: tuple[str, ...] = ()
+        """Fields "Create another case" kept from the last case (offered: "Clear the form")."""
         self.focus: Focus = "none"
         """Where keyboard focus goes after the last event (never on the first draw)."""
         self._shown_at = clock()
@@ -338,6 +390,8 @@ class CaseFlow:
     def actions(self) -> frozenset[Action]:
         """The recovery actions offered now."""
         facts = self.facts
+        if self.state is S.DRAFT and self.kept:
+            return frozenset({Action.CLEAR})
         if not self.sent_id and facts.actions_without_id is not None:
             return facts.actions_without_id
         return facts.actions
@@ -410,20 +464,48 @@ class CaseFlow:
         return Step(load=self.sent_id)
 
     def use_new_external_id(self) -> Step:
-        """Conflict: back to the draft; the view clears the external id, keeps the rest."""
+        """Conflict (or the existing case shown beside the draft): back to the draft; the view
+        clears the external id, keeps the rest."""
         if Action.NEW_EXTERNAL_ID not in self.actions:
             return IGNORED
+        self.envelope = None
         self._show(S.DRAFT, NEW_ID_MESSAGE, focus="external_id")
         return Step(field_errors=())
 
-    def create_another(self) -> Step:
-        """From a created/opened case to a fresh draft: nothing of the last request is kept."""
+    def back_to_draft(self) -> Step:
+        """The existing case was shown beside the draft: back to the draft and its conflict."""
+        if Action.BACK_TO_DRAFT not in self.actions:
+            return IGNORED
+        self.envelope = None
+        self._show(S.CONFLICT, error=self.last_error, focus="message")
+        return Step(field_errors=((("kyc_case_id", TAKEN_ID_MESSAGE),) if self.sent_id else ()),
+                    summary="")
+
+    def create_another(self, kept: tuple[str, ...] = ()) -> Step:
+        """From a case shown to a fresh draft: nothing of the last request is kept but the
+        ``kept`` fields' values (:data:`KEPT_FIELDS` that had one), which the message names."""
         if Action.CREATE_ANOTHER not in self.actions:
             return IGNORED
         self.envelope = None
         self.sent, self._sent_token = None, None
+        self.kept = tuple(kept)
+        self._show(S.DRAFT, KEPT_MESSAGE.format(fields=_names(kept)) if kept else None)
+        return Step(field_errors=())
+
+    def clear(self) -> Step:
+        """"Clear the form": a draft without the fields kept from the last case."""
+        if Action.CLEAR not in self.actions:
+            return IGNORED
+        self.kept = ()
         self._show(S.DRAFT)
         return Step(field_errors=())
+
+    def errors_cleared(self) -> Step:
+        """Every field the refusal marked was corrected: its message has no cause any more."""
+        if self.state is not S.INVALID:
+            return IGNORED
+        self._show(S.DRAFT, focus="none")
+        return Step()
 
     # ------------------------------------------------------------------ API answers
 
@@ -537,6 +619,8 @@ class CaseFlow:
                 template = facts.message_without_id
             text = template.format(case_id=case_id, api_message=api_message) if template else None
         self.text, self.note, self.error = text, None, error
+        if state is not S.DRAFT:
+            self.kept = ()  # "Clear the form" is offered on the draft that kept them only
         self._shown_at = self.clock()
 
     def __repr__(self) -> str:

@@ -300,8 +300,9 @@ class CaseWorkspace(widgets.VBox):
         elif self.state == "missing":
             heading = MISSING_MESSAGE
             explain = (
-                "Check the external case ID for typos. The case may also live in another "
-                "environment (the base URL of this client decides which one)."
+                "Check the external case ID for typos: IDs are case-sensitive, so "
+                "KYC-2024-000123 and kyc-2024-000123 are two IDs. The case may also live in "
+                "another environment than the API named at the top of the page."
             )
         else:
             heading = "Error: the case could not be loaded"

@@ -10,31 +10,37 @@ The desk has a header (product name, which API it talks to, who is signed in, an
 compact API status that expands into :class:`~.api_status.ApiStatus`) and three
 sections: **New case** (:class:`~.case_creator.CaseCreator`), **Open a case** (an
 external case id, then its :class:`~.case_workspace.CaseWorkspace`) and **Campaign**
-(an uploaded CSV/XLSX sheet, or the bundled sample sheet, in a
-:class:`~.batch_creator.BatchCreator`).
+(one line of what it does, a template download, an uploaded sheet in any format the
+batch reads, or the bundled sample sheet, in a :class:`~.batch_creator.BatchCreator`).
 
 The API's token is never displayed: the header names the base URL only. Uploaded sheets
-are read from a private temporary folder that is removed as soon as the sheet is read.
+are read from the bytes the browser sent, in memory: nothing is written to the server's
+disk (:mod:`~.transfer`), and everything the analyst takes away is a browser download.
+Mappings the analyst saves are remembered per user
+(:mod:`~kyc_widgets.batch.saved_mappings`), so the next export with the same headers
+is offered its mapping.
 """
 
 from __future__ import annotations
 
 import html
+import io
 import os
-import re
-import shutil
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
+from kyc_widgets.batch.limits import DEFAULT_LIMITS
+from kyc_widgets.batch.saved_mappings import data_dir
+from kyc_widgets.batch.takeaway import template_file
 from kyc_widgets.widgets.api_status import ApiStatus
 from kyc_widgets.widgets.batch_creator import BatchCreator
 from kyc_widgets.widgets.case_creator import CaseCreator
 from kyc_widgets.widgets.case_workspace import CaseWorkspace
 from kyc_widgets.widgets.plan_review import PlanReview
+from kyc_widgets.widgets.transfer import Download, File, Upload
 
 __all__ = ["PRODUCT_NAME", "SECTIONS", "CaseDesk", "sample_sheet_path"]
 
@@ -43,7 +49,15 @@ SECTIONS: tuple[str, ...] = ("New case", "Open a case", "Campaign", "Approve a p
 """The section titles, in tab order."""
 
 SAMPLE_SHEET_NAME = "remediation-campaign.csv"
-_UPLOAD_ACCEPT = ".csv,.xlsx"
+SHEET_FORMATS = ".csv,.tsv,.txt,.xlsx,.xlsm,.xls,.ods"
+"""Every file ending the batch reads (:func:`~kyc_widgets.batch.reading.read_campaign`)."""
+
+CAMPAIGN_INTRO = (
+    "Create one case per row of a spreadsheet: upload the sheet (CSV, Excel or "
+    "OpenDocument), check how its columns are read, check it against the API or create "
+    "the cases, fix the rows that need it, and download the report, the corrected sheet "
+    "and the evidence record. Running a sheet again never creates a case twice."
+)
 
 _STYLE = """
 <style>
@@ -62,12 +76,6 @@ def sample_sheet_path() -> Path:
     return Path(str(resources.files("kyc_widgets.data").joinpath(SAMPLE_SHEET_NAME)))
 
 
-def _safe_name(name: str) -> str:
-    """An uploaded file's base name, reduced to characters safe in a file name."""
-    base = Path(name).name or "sheet.csv"
-    return re.sub(r"[^\w.\- ]", "_", base)
-
-
 class CaseDesk(widgets.VBox):
     """The whole analyst app: header, API status and the four sections.
 
@@ -78,9 +86,11 @@ class CaseDesk(widgets.VBox):
     whether it talks to the local sandbox (the header says so). ``check_api`` runs the
     API checks when the desk is built (read-only requests: nothing is created).
     Attributes tests and notebooks reach for: ``creator``, ``case_id`` / ``open_button`` /
-    ``opened`` (the open section), ``upload`` / ``sample_button`` / ``campaign`` (the
-    campaign section, ``campaign`` is the current :class:`BatchCreator` or None),
-    ``status`` (the :class:`ApiStatus`), ``principal`` (who the API says is signed in).
+    ``opened`` (the open section), ``upload`` / ``sample_button`` / ``template`` /
+    ``campaign`` (the campaign section, ``campaign`` is the current :class:`BatchCreator`
+    or None), ``status`` (the :class:`ApiStatus`), ``principal`` (who the API says is
+    signed in). ``remember`` is the folder where saved mappings are kept (default: the
+    user's data folder, :func:`~kyc_widgets.batch.saved_mappings.data_dir`; None: not kept).
     """
 
     def __init__(
@@ -90,11 +100,14 @@ class CaseDesk(widgets.VBox):
         is_sandbox: bool = False,
         check_api: bool = True,
         sample_sheet: Path | None = None,
+        remember: Path | None | bool = True,
         **kwargs: Any,
     ) -> None:
         self.client = client
         self.is_sandbox = is_sandbox
+        self.remember: Path | None = data_dir() if remember is True else (remember or None)
         self.principal: str | None = None
+        self.authenticated: bool | None = None
         self.sample_sheet = sample_sheet or sample_sheet_path()
         self.campaign: BatchCreator | None = None
         self.opened: CaseWorkspace | None = None
@@ -158,13 +171,11 @@ class CaseDesk(widgets.VBox):
         return open_section
 
     def _build_campaign_section(self) -> widgets.VBox:
-        """The "Campaign" section: upload a sheet or take the sample, then its campaign panel."""
-        self.upload = widgets.FileUpload(
-            accept=_UPLOAD_ACCEPT,
-            multiple=False,
-            description="Upload a sheet (CSV or XLSX)",
-            tooltip="Choose a campaign sheet on this computer",
-            layout=widgets.Layout(width="auto"),
+        """The "Campaign" section: what it does, the template, an upload or the sample sheet."""
+        self.upload = Upload(
+            "Upload a sheet…", self.load_sheet, accept=SHEET_FORMATS,
+            max_bytes=DEFAULT_LIMITS.max_file_bytes, button_style="primary",
+            tooltip="Choose a campaign sheet on this computer (CSV, Excel or OpenDocument)",
         )
         self.sample_button = widgets.Button(
             description="Use the sample sheet",
@@ -172,13 +183,20 @@ class CaseDesk(widgets.VBox):
             tooltip="A synthetic 40-row remediation sheet",
             layout=widgets.Layout(width="auto"),
         )
-        self.upload.observe(self._on_upload, names="value")
+        self.template = Download(
+            "Download the template (XLSX)", lambda: File(*template_file()),
+            tooltip="A sheet with the right columns and lists: no mapping needed",
+        )
         self.sample_button.on_click(lambda _b: self.use_sample_sheet())
         self.campaign_message = widgets.HTML()
         self.campaign_area = widgets.VBox([])
         campaign_section = widgets.VBox(
             [
-                widgets.HBox([self.upload, self.sample_button]),
+                widgets.HTML(f"<p class='kyc-campaign-intro'>{html.escape(CAMPAIGN_INTRO)}</p>"),
+                widgets.HBox(
+                    [self.upload, self.sample_button, self.template],
+                    layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+                ),
                 self.campaign_message,
                 self.campaign_area,
             ]
@@ -211,7 +229,12 @@ class CaseDesk(widgets.VBox):
         return f"Sandbox ({base_url})" if self.is_sandbox else str(base_url)
 
     def _render_header(self) -> None:
-        who = html.escape(self.principal) if self.principal else "not known yet"
+        if self.principal:
+            who = html.escape(self.principal)
+        elif self.authenticated:
+            who = "yes (the API names the account once a case is created or opened)"
+        else:
+            who = "not known yet"
         self.header.value = (
             _STYLE
             + '<header class="kyc-desk-header">'
@@ -257,6 +280,10 @@ class CaseDesk(widgets.VBox):
         self._status_summary = summary
         self._label_status_toggle()
         if diagnosis is not None:
+            signed_in = bool(getattr(diagnosis, "authenticated", None))
+            if signed_in != bool(self.authenticated):
+                self.authenticated = signed_in
+                self._render_header()
             self._note_principal(getattr(diagnosis, "principal", None))
 
     # -- Open a case -------------------------------------------------------------------------------
@@ -275,30 +302,12 @@ class CaseDesk(widgets.VBox):
         return self._show_campaign(self.sample_sheet)
 
     def load_sheet(self, name: str, content: bytes) -> BatchCreator:
-        """Load an uploaded sheet (its file name picks CSV or XLSX).
+        """Load an uploaded sheet from its bytes, in memory (its content tells CSV from a
+        workbook; ``name`` is what the page calls it). Nothing is written to disk: a
+        campaign sheet holds personal data."""
+        return self._show_campaign(io.BytesIO(content), Path(name).name or "sheet")
 
-        The bytes go to a private temporary folder only for as long as reading takes:
-        a campaign sheet holds personal data.
-        """
-        folder = tempfile.mkdtemp(prefix="kyc-upload-")
-        try:
-            path = Path(folder) / _safe_name(name)
-            path.write_bytes(content)
-            return self._show_campaign(path)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    def _on_upload(self, change: Any) -> None:
-        uploads = change["new"]
-        if not uploads:
-            return
-        item = uploads[0]
-        name, content = str(item["name"]), bytes(item["content"])
-        # The bytes would otherwise stay in the widget's state, which a notebook saves.
-        self.upload.value = ()
-        self.load_sheet(name, content)
-
-    def _show_campaign(self, path: Path) -> BatchCreator:
+    def _show_campaign(self, source: Path | io.BytesIO, name: str | None = None) -> BatchCreator:
         if self.campaign is not None and self.campaign.state in ("running", "cancelling"):
             self.campaign_message.value = (
                 "<p role='status'>A campaign is still running: cancel it or wait for its "
@@ -306,7 +315,7 @@ class CaseDesk(widgets.VBox):
             )
             return self.campaign
         self.campaign_message.value = ""
-        panel = BatchCreator(self.client, path)
+        panel = BatchCreator(self.client, source, name=name, remember=self.remember)
         self.campaign = panel
         self.campaign_area.children = (panel,)
         return panel

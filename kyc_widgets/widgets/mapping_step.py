@@ -8,17 +8,25 @@ button and is not applied until a person confirms it or chooses a field
 (the pre-flight refuses a mapping with unconfirmed guesses, so the Create
 button stays disabled). Below: the required fields no column gives yet;
 a :class:`~kyc_widgets.form.schema_form.SchemaForm` of the fields no column
-gives, whose filled inputs become campaign constants; a value-map editor with
+gives, whose filled inputs become campaign constants (the start status is not
+among them: an empty status means Draft); a value-map editor with
 one dropdown per distinct value of each enum column, and one country picker
 (:class:`~kyc_widgets.form.country_picker.CountryPicker`) per distinct value of
 a country column that is not already a code (names, alpha-3 codes: each with
 its suggested code and how sure; an ambiguous name such as "Korea" names its
-candidates and stays unmapped until a person picks one); and save/load of the
-mapping file.
+candidates and stays unmapped until a person picks one); and the mapping file:
+"Save this mapping" keeps it for the next sheet with the same headers
+(:mod:`~kyc_widgets.batch.saved_mappings`, when the step is given a
+``remember`` folder) and downloads it to the analyst's computer (a browser
+download: nothing on the server's disk), and "Use a mapping file" reads one
+from there. A step started from a remembered mapping says so at its top, with
+a button back to the suggestions.
 
 Every input is an ipywidgets control with a visible label (its
 ``description``), so it is reachable and named for keyboard and
-screen-reader users; status is written in words, never colour alone.
+screen-reader users; status is written in words, never colour alone. Every
+text is an analyst's: field titles, never field names
+(:mod:`~kyc_widgets.widgets.campaign_words`).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
@@ -51,17 +60,29 @@ from kyc_widgets.batch.mapping import (
     MappingError,
     suggest_mapping,
 )
+from kyc_widgets.batch.mapping_file import parse_mapping_bytes
+from kyc_widgets.batch.saved_mappings import remember as remember_mapping
+from kyc_widgets.batch.takeaway import mapping_file
 from kyc_widgets.countries import match_country
 from kyc_widgets.form.country_picker import CountryPicker
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.labels import words
 from kyc_widgets.models import KycCaseCreateInput
 from kyc_widgets.text import reveal_html
+from kyc_widgets.widgets.campaign_words import analyst_message
+from kyc_widgets.widgets.transfer import Download, File, Upload
 
 __all__ = ["IGNORE", "MappingStep"]
 
 IGNORE = ""
 """The dropdown value of "Ignore this column" (and of "Not mapped" for values)."""
+
+NOT_CONSTANTS: frozenset[str] = PER_ROW_FIELDS | {"current_status"}
+"""Fields never offered as campaign constants: per-person ones, and the start status
+(an empty status means Draft; a sheet that wants another gives it in a column)."""
+
+MAPPING_FILE_BYTES = 1_000_000
+"""Largest mapping file accepted from the browser (a mapping is a few kilobytes)."""
 
 _LABEL_WIDTH = "16em"
 _ERROR_STYLE = "color:#b00020"  # 6.6:1 on white; the text says "error" too
@@ -70,8 +91,13 @@ _ERROR_STYLE = "color:#b00020"  # 6.6:1 on white; the text says "error" too
 class MappingStep(W.VBox):
     """The mapping of one sheet; :meth:`build` returns it as a :class:`CampaignMapping`.
 
-    ``mapping`` starts the step from a saved mapping instead of a suggestion.
+    ``mapping`` starts the step from a saved mapping instead of a suggestion;
+    ``origin`` says where it came from, at the top ("the mapping saved on ...
+    for sheets with these columns"), with a button back to the suggestions.
     ``on_change`` is called (no arguments) after every change a person makes.
+    ``remember``: the folder where "Save this mapping" keeps it for the next
+    sheet with these headers (None: only the download). ``sheet_name`` names the
+    downloaded file.
     """
 
     def __init__(
@@ -80,8 +106,14 @@ class MappingStep(W.VBox):
         mapping: CampaignMapping | None = None,
         *,
         on_change: Callable[[], None] | None = None,
+        origin: str | None = None,
+        remember: Path | None = None,
+        sheet_name: str | None = None,
     ) -> None:
         self.frame = frame
+        self.remember = remember
+        self.sheet_name = sheet_name
+        self._confirmed_headers: set[str] = set()
         self._originals = {str(c): c for c in frame.columns}
         self.headers = list(self._originals)
         self._on_change = on_change
@@ -93,9 +125,16 @@ class MappingStep(W.VBox):
         self._source: str | None = None
 
         rows = self._build_column_rows()
+        self.origin = W.HTML()
+        self.suggestions_button = W.Button(
+            description="Start from the suggestions instead", icon="undo",
+            layout=W.Layout(display="none", width="auto"),
+        )
+        self.suggestions_button.on_click(lambda _b: self.use_suggestions())
         self.uncovered = W.HTML()
         self.confirm_all = W.Button(
-            description="Confirm all guesses", icon="check", layout=W.Layout(display="none")
+            description="Confirm all guesses", icon="check",
+            layout=W.Layout(display="none", width="auto"),
         )
         self.confirm_all.on_click(lambda _b: self.confirm())
         self.constants_box = W.VBox()
@@ -109,23 +148,27 @@ class MappingStep(W.VBox):
 
         super().__init__(
             [
+                W.HBox([self.origin, self.suggestions_button], layout=_wrap()),
                 W.HTML("<h4>Columns: what each column of the sheet means</h4>"),
                 *rows,
                 self.confirm_all,
                 self.uncovered,
                 W.HTML(
                     "<h4>Campaign constants</h4><p>Fields no column gives: a value entered "
-                    "here is used for every row.</p>"
+                    "here is used for every row. Cases start as Draft unless a column gives "
+                    "their status.</p>"
                 ),
                 self.constants_box,
                 W.HTML("<h4>Values</h4>"),
                 self.values_box,
+                W.HTML("<h4>The mapping file</h4>"),
                 file_row,
                 self.message,
             ]
         )
         self.add_class("kyc-mapping-step")
         self._apply(mapping if mapping is not None else suggest_mapping(frame), confirmed=mapping is not None)
+        self.show_origin(origin)
 
     def _build_column_rows(self) -> list[W.HBox]:
         """One row per sheet header: its field dropdown, a "Confirm" button for a guess, a note."""
@@ -155,23 +198,22 @@ class MappingStep(W.VBox):
             self.dropdowns[header] = dropdown
             self.notes[header] = note
             self.confirm_buttons[header] = confirm
-            rows.append(W.HBox([dropdown, confirm, note]))
+            rows.append(W.HBox([dropdown, confirm, note], layout=_wrap()))
         return rows
 
     def _build_file_row(self) -> W.HBox:
-        """The mapping file's path with its save and load buttons (``message`` says how that went)."""
-        self.path = W.Text(
-            description="Mapping file",
-            placeholder="e.g. core-banking.json",
-            style={"description_width": _LABEL_WIDTH},
-            layout=W.Layout(width=f"calc({_LABEL_WIDTH} + 20em)"),
-        )
-        self.save_button = W.Button(description="Save mapping", icon="save")
-        self.load_button = W.Button(description="Load mapping", icon="folder-open")
+        """"Save this mapping" (kept for these headers, and downloaded) and "Use a mapping file"."""
         self.message = W.HTML()
-        self.save_button.on_click(lambda _b: self.save())
-        self.load_button.on_click(lambda _b: self.load())
-        return W.HBox([self.path, self.save_button, self.load_button])
+        self.save_download = Download(
+            "Save this mapping", self._save_file,
+            tooltip="Keep it for the next sheet with these columns, and download it",
+        )
+        self.file_upload = Upload(
+            "Use a mapping file…", self.load_file, accept=".json,.yaml,.yml",
+            max_bytes=MAPPING_FILE_BYTES,
+            tooltip="A mapping file saved from this app or the command line",
+        )
+        return W.HBox([self.save_download, self.file_upload], layout=_wrap())
 
     # -- state -> widgets --------------------------------------------------------
 
@@ -181,6 +223,7 @@ class MappingStep(W.VBox):
         try:
             self._confidence = {} if confirmed else dict(mapping.confidence)
             self._chosen_headers: set[str] = set()
+            self._confirmed_headers = set()
             self._loaded = confirmed
             self._value_confidence = {}
             if not confirmed:
@@ -236,6 +279,8 @@ class MappingStep(W.VBox):
             text = "Ignored."
         elif header in self._chosen_headers:
             text = "Chosen."
+        elif header in self._confirmed_headers:
+            text = "Confirmed."
         elif score is None:
             text = "From the saved mapping." if self._loaded else "Matched by name."
         elif score >= 1.0:
@@ -251,7 +296,7 @@ class MappingStep(W.VBox):
         return {d.value for d in self.dropdowns.values() if d.value != IGNORE}
 
     def _rebuild_constants(self, covered: set[str]) -> None:
-        shown = [n for n in FIELDS if n not in covered and n not in PER_ROW_FIELDS]
+        shown = [n for n in FIELDS if n not in covered and n not in NOT_CONSTANTS]
         if self.constants_form is not None and list(self.constants_form.specs) == shown:
             return
         for name in list(self._constants):
@@ -308,7 +353,7 @@ class MappingStep(W.VBox):
             dropdown.observe(lambda change, k=key: self._value_chosen(k, change), names="value")
             self.value_dropdowns[key] = dropdown
             self.value_notes[key] = W.HTML()
-            rows.append(W.HBox([dropdown, self.value_notes[key]]))
+            rows.append(W.HBox([dropdown, self.value_notes[key]], layout=_wrap()))
         return rows
 
     def _country_rows(self, name: str, distinct: list[str]) -> list[W.Widget]:
@@ -336,7 +381,7 @@ class MappingStep(W.VBox):
             picker.observe(lambda change, k=key: self._country_chosen(k, change), names="value")
             self.value_pickers[key] = picker
             self.value_notes[key] = W.HTML()
-            rows.append(W.HBox([picker, self.value_notes[key]]))
+            rows.append(W.HBox([picker, self.value_notes[key]], layout=_wrap()))
         return rows
 
     def _show_value_notes(self) -> None:
@@ -432,9 +477,14 @@ class MappingStep(W.VBox):
     def confirm(self, header: str | None = None) -> None:
         """Accept the guess for ``header`` (every guess, values included, when None)."""
         if header is None:
+            self._confirmed_headers |= {
+                h for h, score in self._confidence.items() if score < CONFIDENT
+            }
             self._confidence = {h: 1.0 for h in self._confidence}
             self._value_confidence = {}
         else:
+            if self._confidence.get(header, 1.0) < CONFIDENT:
+                self._confirmed_headers.add(header)
             self._confidence[header] = 1.0
         self._changed()
 
@@ -463,33 +513,80 @@ class MappingStep(W.VBox):
         """The headers mapped to field ``name``."""
         return [h for h, d in self.dropdowns.items() if d.value == name]
 
-    def save(self) -> bool:
-        """Save to the path typed in ``path``; the message says what happened."""
-        target = self.path.value.strip()
-        if not target:
-            return self._say("Type a file name ending in .json or .yaml first.", error=True)
+    def _save_file(self) -> File | None:
+        """The "Save this mapping" click: keep it for these headers, then hand it to the browser."""
         try:
             mapping = self.build()
-            written = mapping.save(target)
-        except (MappingError, OSError) as exc:
-            return self._say(f"Not saved: {exc}", error=True)
-        self._source = written.name
-        return self._say(f"Saved the mapping to {written}.")
+        except MappingError as exc:
+            self._say(f"Not saved: {analyst_message(exc)}", error=True)
+            return None
+        kept = ""
+        if self.remember is not None:
+            try:
+                remember_mapping(mapping, self.headers, folder=self.remember)
+            except OSError as exc:
+                self._say(f"Not kept for the next sheet: {exc.strerror or exc}", error=True)
+            else:
+                kept = "Kept for the next sheet with these columns, and downloaded. "
+        name, data, mime = mapping_file(mapping, sheet_name=self.sheet_name)
+        self._source = name
+        self._say(kept + "Open the file with “Use a mapping file…” on another computer, "
+                  "or give it to the command line.")
+        return File(name, data, mime)
 
-    def load(self) -> bool:
-        """Load the mapping saved at ``path`` into the step (it counts as confirmed)."""
-        target = self.path.value.strip()
-        if not target:
-            return self._say("Type the mapping file's name first.", error=True)
+    def save(self, path: str | Path) -> bool:
+        """Save the mapping to a file at ``path`` (a script's way; the app downloads it)."""
         try:
-            mapping = CampaignMapping.load(target)
+            written = self.build().save(path)
         except (MappingError, OSError) as exc:
-            return self._say(f"Not loaded: {exc}", error=True)
+            return self._say(f"Not saved: {analyst_message(exc)}", error=True)
+        self._source = written.name
+        return self._say(f"Saved the mapping to {written.name}.")
+
+    def load(self, path: str | Path) -> bool:
+        """Load the mapping saved at ``path`` into the step (a script's way; it counts as confirmed)."""
+        try:
+            mapping = CampaignMapping.load(path)
+        except (MappingError, OSError) as exc:
+            return self._say(f"Not loaded: {analyst_message(exc)}", error=True)
+        return self._use(mapping, f"the mapping file {Path(path).name}")
+
+    def load_file(self, name: str, data: bytes) -> bool:
+        """A mapping file chosen in the browser (JSON or YAML): apply it, confirmed."""
+        try:
+            mapping = _parse_mapping(name, data)
+        except MappingError as exc:
+            return self._say(f"Not used: {analyst_message(exc)}", error=True)
+        mapping._source = Path(name).name
+        return self._use(mapping, f"the mapping file {Path(name).name}")
+
+    def _use(self, mapping: CampaignMapping, origin: str) -> bool:
         self._apply(mapping, confirmed=True)
-        self._say(f"Loaded the mapping from {target}.")
+        self.show_origin(origin)
+        self._say(f"Using {origin}: check it, and change what this sheet needs.")
         if self._on_change is not None:
             self._on_change()
         return True
+
+    def show_origin(self, origin: str | None) -> None:
+        """Say at the top where the mapping shown came from (None: the suggestions)."""
+        if origin is None:
+            self.origin.value = (
+                "<p>Suggested from the sheet's headers and values: check the guesses.</p>"
+            )
+            self.suggestions_button.layout.display = "none"
+            return
+        self.origin.value = (
+            f"<p role='status'><strong>Using {html.escape(origin)}.</strong> Nothing to retype: "
+            "check it, and change what this sheet needs.</p>"
+        )
+        self.suggestions_button.layout.display = ""
+
+    def use_suggestions(self) -> None:
+        """Forget the mapping shown and start from the suggestions for this sheet."""
+        self._apply(suggest_mapping(self.frame), confirmed=False)
+        self.show_origin(None)
+        self._changed()
 
     def _say(self, text: str, *, error: bool = False) -> bool:
         body = html.escape(text)
@@ -501,14 +598,25 @@ class MappingStep(W.VBox):
 
     @property
     def disabled(self) -> bool:
-        return self.save_button.disabled
+        return bool(self.file_upload.disabled)
 
     @disabled.setter
     def disabled(self, value: bool) -> None:
         for widget in [*self.dropdowns.values(), *self.confirm_buttons.values(),
                        *self.value_dropdowns.values(), *self.value_pickers.values(),
-                       self.confirm_all, self.path,
-                       self.save_button, self.load_button]:
+                       self.confirm_all, self.file_upload, self.suggestions_button]:
             widget.disabled = value
         if self.constants_form is not None:
             self.constants_form.disabled = value
+
+
+def _wrap() -> W.Layout:
+    """A row of controls that wraps on a narrow page instead of scrolling it sideways."""
+    return W.Layout(flex_flow="row wrap", align_items="center", max_width="100%")
+
+
+def _parse_mapping(name: str, data: bytes) -> CampaignMapping:
+    """A mapping file's bytes (JSON, or YAML by its ending), read as strictly as a file
+    (:func:`~kyc_widgets.batch.mapping_file.parse_mapping_bytes`); MappingError if not one."""
+    parsed = parse_mapping_bytes(name, data)
+    return CampaignMapping.from_data(parsed, name=Path(name).name)

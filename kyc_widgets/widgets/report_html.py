@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kyc_widgets.batch.fields import field_title
-from kyc_widgets.batch.status import FACTS, STATUSES, RowStatus
+from kyc_widgets.batch.problems import messages as problem_messages
+from kyc_widgets.batch.status import FACTS, FIXABLE_STATUSES, NEVER_SENT_STATUSES, STATUSES
 from kyc_widgets.batch.stop import stop_words
 from kyc_widgets.labels import words
 from kyc_widgets.text import reveal_html
@@ -34,12 +35,15 @@ if TYPE_CHECKING:
     from kyc_widgets.batch.report import BatchReport
 
 __all__ = [
+    "CAMPAIGN_STYLE",
     "ReportView",
     "PROBLEMS_SHOWN",
     "REPORT_ROWS_SHOWN",
     "error_html",
+    "check_html",
     "html_table",
     "preview_html",
+    "screen_messages",
     "readable",
     "report_html",
     "summary_html",
@@ -56,7 +60,7 @@ _SHORT: dict[str, str] = {s.value: FACTS[s].short for s in STATUSES}
 _LABEL: dict[str, str] = {s.value: FACTS[s].label for s in STATUSES}
 _MARK: dict[str, str] = {s.value: FACTS[s].marker for s in STATUSES}
 _STATUS_BY_SHORT: dict[str, str] = {short: status for status, short in _SHORT.items()}
-_NEVER_SENT = (RowStatus.INVALID.value, RowStatus.DUPLICATE_IN_SHEET.value)
+_NEVER_SENT = tuple(s.value for s in NEVER_SENT_STATUSES)
 """Rows the pre-flight kept back: no request, so no attempt count to show."""
 
 _NO_WRAP = frozenset(
@@ -70,9 +74,30 @@ _TABLE_STYLE = (
     ".kyc-table th,.kyc-table td{text-align:left;vertical-align:top;padding:2px 10px 2px 0}"
     ".kyc-table th{border-bottom:1px solid var(--jp-border-color1,#bdbdbd)}"
     ".kyc-table .kyc-nowrap{white-space:nowrap}"
-    ".kyc-table .kyc-wrap{white-space:normal;min-width:14em;max-width:36em}"
+    ".kyc-table .kyc-wrap{white-space:normal;min-width:10em;max-width:30em;"
+    "overflow-wrap:anywhere}"
     "</style>"
 )
+
+CAMPAIGN_STYLE = """<style>
+/* The campaign fits its page (WCAG 1.4.10): boxes may shrink below their content's
+   width, rows of controls wrap, long words break, and a wide table scrolls inside its own
+   keyboard-reachable region (.kyc-report-scroll) instead of the page. */
+.kyc-desk, .kyc-desk-campaign, .kyc-batch-creator, .kyc-batch-creator .widget-box,
+.kyc-batch-creator .widget-html, .kyc-batch-creator .widget-html-content,
+.kyc-batch-creator .jupyter-widget-Collapse-contents { min-width: 0; max-width: 100%; }
+.kyc-batch-creator .widget-hbox { flex-wrap: wrap; }
+.kyc-batch-creator .widget-html-content { white-space: normal; overflow-wrap: anywhere; }
+.kyc-batch-creator .widget-dropdown, .kyc-batch-creator .widget-text { max-width: 100%; }
+.kyc-batch-creator .widget-dropdown > label, .kyc-batch-creator .widget-text > label {
+  white-space: normal; overflow-wrap: anywhere; }
+.kyc-report-scroll { overflow-x: auto; max-width: 100%; }
+.kyc-batch-creator pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+/* The column-mapping panel's header: the theme's grey text is below 4.5:1 (WCAG 1.4.3). */
+.kyc-batch-creator .jupyter-widget-Collapse-header,
+.kyc-batch-creator .jupyter-widget-Collapse-header > span { color: #1a1a1a; }
+</style>"""
+"""The campaign panel's style sheet (drawn once, with the panel)."""
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -191,13 +216,67 @@ class ReportView:
 
 
 def summary_html(report: BatchReport) -> str:
-    """The report's summary lines (``Created: 120``, why it stopped, the mapping), preformatted."""
-    return "<pre>" + html.escape(report.summary_text()) + "</pre>"
+    """The report's summary lines (``Created: 120``, why it stopped, the mapping), then how
+    many rows need attention: the same count as the command line's and the report's."""
+    attention = report.attention_count
+    fixable = int(report.results["status"].isin(FIXABLE_STATUSES).sum())
+    if attention:
+        more = (
+            f" {fixable} of them can be fixed below." if fixable == attention
+            else f" {fixable} of them can be fixed below; the others were sent but not created "
+            "(see their status): send the sheet again to retry them, nothing is created twice."
+        )
+        line = (
+            f"<p role='status'><strong>Needs attention: {attention} "
+            f"row{'s' if attention != 1 else ''}</strong> (neither created nor already there)."
+            f"{more}</p>"
+        )
+    else:
+        line = "<p role='status'><strong>Needs attention: 0 rows.</strong> Every row was "\
+            "created, already existed or repeats another row.</p>"
+    return "<pre>" + html.escape(report.summary_text()) + "</pre>" + line
+
+
+def check_html(report: BatchReport | None, error: str | None = None) -> str:
+    """What "Check against the API" found (or why it could not), next to its button."""
+    if error:
+        return error_html(error)
+    if report is None:
+        return ""
+    counts = [
+        f"{FACTS[s].label.removesuffix(' (dry run)')}: {n}" for s, n in report.summary().items() if n
+    ]
+    stopped = (
+        f" It stopped early: {html.escape(stop_words(report.stopped_reason))}"
+        if report.stopped_reason else ""
+    )
+    return (
+        "<div role='status'><p><strong>Checked against the API (nothing was created):</strong> "
+        + html.escape("; ".join(counts) or "no row to check") + f".{stopped}</p></div>"
+    )
 
 
 def error_html(message: str) -> str:
     """Why the sheet cannot be used or the run could not run, in the preview's place."""
-    return f"<p style='color:#b00020'>{reveal_html(message)}</p>"
+    return (
+        "<p role='alert' style='color:#b00020'><strong>Cannot go on:</strong> "
+        f"{reveal_html(message)}</p>"
+    )
+
+
+def screen_messages(problems: pd.DataFrame, labels: pd.Index) -> pd.Series:
+    """Each row's problems as the screen shows them, naming the refused cells
+    (:func:`~kyc_widgets.batch.problems.with_value`): for the app's tables, never a file."""
+    out = pd.Series(None, index=labels, dtype=object)
+    if problems.empty or not len(labels):
+        return out
+    shown = problems[problems.index.isin(labels)]
+    if shown.empty:
+        return out
+    texts = pd.Series(problem_messages(shown, with_values=True), index=shown.index)
+    joined = texts.groupby(level=0, sort=False).agg("; ".join)
+    out.loc[joined.index] = joined.to_numpy()
+    return out
 
 
 def preview_html(plan: Preflight) -> str:
@@ -214,8 +293,14 @@ def preview_html(plan: Preflight) -> str:
         f"<li>{counts['rows']} rows</li>",
         f"<li><strong>{counts['ready']}</strong> ready to send</li>",
         f"<li>{counts['invalid']} invalid (not sent)</li>",
-        f"<li>{counts['duplicate_in_sheet']} duplicate in the sheet (not sent)</li>",
+        f"<li>{counts['duplicate_in_sheet']} duplicate in the sheet (the same case as an "
+        "earlier row: not sent)</li>",
     ]
+    if counts.get("duplicate_id"):
+        parts.append(
+            f"<li><strong>{counts['duplicate_id']}</strong> share an external case ID with "
+            "another customer's row (neither is sent: fix them after the run)</li>"
+        )
     if same:
         parts.append(
             f"<li>{same} repeat another row's customer and reason under another external ID "
@@ -249,13 +334,24 @@ def _preview_tables(plan: Preflight, same: int) -> list[str]:
                 "error_message": plan.error_message[problems],
             }
         ).head(PROBLEMS_SHOWN)
+        first["error_message"] = screen_messages(plan.problems, first.index).fillna(
+            first["error_message"]
+        )
         parts.append("<p>First problems:</p>")
-        parts.append(html_table(readable(first)))
+        parts.append(_scrolling(html_table(readable(first)), "First problems"))
     if same and plan.note is not None:
         noted = plan.note.notna()
         table = pd.DataFrame(
             {"sheet_row": plan.sheet_row[noted], "note": plan.note[noted]}
         ).head(PROBLEMS_SHOWN)
         parts.append("<p>The same customer and reason twice:</p>")
-        parts.append(html_table(readable(table)))
+        parts.append(_scrolling(html_table(readable(table)), "The same customer twice"))
     return parts
+
+
+def _scrolling(table: str, label: str) -> str:
+    """A table that scrolls sideways inside its own region (reachable by Tab), not the page."""
+    return (
+        f'<div class="kyc-report-scroll" tabindex="0" role="region" aria-label="{label}">'
+        f"{table}</div>"
+    )

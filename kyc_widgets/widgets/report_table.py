@@ -16,7 +16,7 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
-from kyc_widgets.widgets.report_html import html_table, readable
+from kyc_widgets.widgets.report_html import html_table, readable, screen_messages
 
 __all__ = ["PAGE_SIZE", "ReportTable"]
 
@@ -31,6 +31,8 @@ class ReportTable(W.VBox):
         self.page_size = page_size
         self.rows: pd.DataFrame = pd.DataFrame()
         """The rows being paged through (after the status filter)."""
+        self.problems: pd.DataFrame | None = None
+        """The report's problems: a page's messages name the refused cells on screen."""
         self.start = 0
         """Position of the first row shown."""
         self.table = W.HTML()
@@ -58,9 +60,20 @@ class ReportTable(W.VBox):
         """The HTML of the page shown."""
         return str(self.table.value)
 
-    def show(self, results: pd.DataFrame, status: str | None = None) -> None:
-        """Page through ``results`` (only the rows with ``status`` when given), from the first."""
+    def show(
+        self,
+        results: pd.DataFrame,
+        status: str | None = None,
+        *,
+        problems: pd.DataFrame | None = None,
+    ) -> None:
+        """Page through ``results`` (only the rows with ``status`` when given), from the first.
+
+        With the report's ``problems``, the messages shown name the refused cells
+        (:func:`~.report_html.screen_messages`: on screen only, never in a file).
+        """
         self.rows = results if status is None else results[results["status"] == status]
+        self.problems = problems
         self.start = 0
         self._draw()
 
@@ -83,6 +96,12 @@ class ReportTable(W.VBox):
 
     def _draw(self) -> None:
         page = self.rows.iloc[self.start : self.start + self.page_size]
+        if self.problems is not None and "error_message" in page.columns:
+            page = page.assign(
+                error_message=screen_messages(self.problems, page.index).fillna(
+                    page["error_message"]
+                )
+            )
         table = html_table(readable(page.drop(columns=["source_index"], errors="ignore")))
         # A wide report scrolls sideways inside its own region, which keyboard users can
         # reach (Tab) and scroll with the arrow keys (WCAG 2.1.1; axe scrollable-region-focusable).
