@@ -18,6 +18,7 @@ from factories import clean_sheet
 
 from kyc_widgets.batch.plan import approve_plan
 from kyc_widgets.batch.plan_file import read_plan
+from kyc_widgets.batch.status import RowStatus
 from kyc_widgets.sandbox import Sandbox
 from kyc_widgets.widgets.batch_creator import BatchCreator
 from kyc_widgets.widgets.desk import SECTIONS, CaseDesk
@@ -86,7 +87,7 @@ def test_create_refuses_without_an_approved_plan_then_sends_exactly_it(
             in visible_text(step.message.value))
     ui.create_button.click()
     assert ui.wait(30) and ui.state == "done"
-    assert ui.report is not None and ui.report.summary()["created"] == 4
+    assert ui.report is not None and ui.report.summary()[RowStatus.CREATED] == 4
     assert ui.report.plan is not None and ui.report.plan["checker"] == "checker@sandbox"
     assert api.request_count(method="POST") == 4
     assert step.layout.display == "none"  # the report is shown: no more plans here

@@ -59,6 +59,7 @@ from .plan_file import (
     CampaignPlan,
     PlanRefusedError,
     approval_required,
+    iter_bodies,
     mapping_fingerprint,
     new_salt,
     plan_time,
@@ -78,7 +79,7 @@ __all__ = [
     "DEFAULT_EXPIRY",
     "CampaignPlan",
     "PlanRefusedError",
-    "PlanReview",
+    "PlanCheck",
     "PrincipalUnknownError",
     "approval_required",
     "approve_plan",
@@ -258,7 +259,7 @@ def _rows(pre: Preflight, report: BatchReport, salt: str) -> list[dict[str, Any]
     results = report.results
     status = results["status"].to_numpy(dtype=object)
     sent = [i for i, s in enumerate(status.tolist()) if s in SEND_STATUSES]
-    digests = dict(zip(sent, values_hmacs(salt, pre.bodies(results.index[sent]))))
+    digests = dict(zip(sent, values_hmacs(salt, iter_bodies(pre, results.index[sent]))))
     problems = _problem_codes(report)
     rows = []
     columns = zip(results["sheet_row"].tolist(), results["kyc_case_id"].tolist(),
@@ -286,8 +287,9 @@ def _rows(pre: Preflight, report: BatchReport, salt: str) -> list[dict[str, Any]
 
 
 @dataclass
-class PlanReview:
-    """What a checker's review found: who the checker is, and why approval would be refused.
+class PlanCheck:
+    """What a checker's review found (:func:`review_plan`): who the checker is, and why
+    approval would be refused; true when nothing stands in the way.
 
     ``changes`` are the rows whose API answer changed since the plan was made
     (sheet row, what the plan recorded, what the API says now), in words.
@@ -306,6 +308,9 @@ class PlanReview:
     def ok(self) -> bool:
         return not self.problems
 
+    def __bool__(self) -> bool:
+        return self.ok
+
 
 def review_plan(
     client: Any,
@@ -313,7 +318,7 @@ def review_plan(
     *,
     recheck: bool = True,
     now: datetime | None = None,
-) -> PlanReview:
+) -> PlanCheck:
     """Everything :func:`approve_plan` checks, without approving; never raises for the plan.
 
     A plan that cannot be read is a review with that problem; a refused token
@@ -323,8 +328,8 @@ def review_plan(
     try:
         loaded = read_plan(plan)
     except PlanRefusedError as exc:
-        return PlanReview(CampaignPlan({}), problems=list(exc.problems))
-    review = PlanReview(loaded, problems=loaded.problems(now=now, approved=False))
+        return PlanCheck(CampaignPlan({}), problems=list(exc.problems))
+    review = PlanCheck(loaded, problems=loaded.problems(now=now, approved=False))
     url = public_url(client.base_url)
     if url != public_url(loaded.api_base_url):
         review.problems.append(f"the plan was made against {loaded.api_base_url}, not {url}: "
@@ -376,7 +381,7 @@ def approve_plan(
 
 
 def approve_reviewed(
-    review: PlanReview,
+    review: PlanCheck,
     *,
     signing_key: Ed25519PrivateKey | None = None,
     now: datetime | None = None,

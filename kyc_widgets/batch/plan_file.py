@@ -69,7 +69,7 @@ import json
 import os
 import secrets
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -120,6 +120,7 @@ __all__ = [
     "SendingApproval",
     "approval_required",
     "authorise_sending",
+    "iter_bodies",
     "read_plan",
     "values_hmacs",
 ]
@@ -160,15 +161,22 @@ class PlanRefusedError(ValueError):
 # --------------------------------------------------------------------------- values
 
 
-def values_hmacs(salt: str, bodies: Sequence[Mapping[str, Any]]) -> list[str]:
+def values_hmacs(salt: str, bodies: Iterable[Mapping[str, Any]]) -> list[str]:
     """The ``values_hmac`` of each body, keyed with every body (see the module docstring).
 
-    A body is a row's create request (:meth:`~.preflight.Preflight.bodies`);
-    an absent field counts as ``null``.
+    A body is a row's create request (:meth:`~.preflight.Preflight.bodies`,
+    :func:`iter_bodies`); an absent field counts as ``null``.
     """
     messages = [canonical({name: body.get(name) for name in PLAN_FIELDS}) for body in bodies]
     key = hashlib.sha256(_KEY_DOMAIN + salt.encode("ascii") + b"\n" + b"\n".join(messages))
     return [hmac.new(key.digest(), message, hashlib.sha256).hexdigest() for message in messages]
+
+
+def iter_bodies(pre: Preflight, labels: Sequence[Any], chunk: int = 1024) -> Iterator[dict[str, Any]]:
+    """The create bodies of ``labels``, built a chunk at a time (a dict per row for a whole
+    100,000-row sheet at once would be most of a plan's memory)."""
+    for start in range(0, len(labels), chunk):
+        yield from pre.bodies(labels[start:start + chunk])
 
 
 def approval_required(explicit: bool | None = None) -> bool:
@@ -631,7 +639,8 @@ def _rows_to_send(
             problems.append(f"{len(missing)} planned row(s) would not be sent as planned: "
                             f"{_sheet_rows(missing)}")
         return positions, problems
-    digests = values_hmacs(plan.record["values"]["salt"], pre.bodies(pre.source.index[positions]))
+    digests = values_hmacs(plan.record["values"]["salt"],
+                           iter_bodies(pre, pre.source.index[positions]))
     if digests != [row["values_hmac"] for row in planned]:
         return positions, [
             "the values to send are not the ones the plan was approved with (a cell of the "

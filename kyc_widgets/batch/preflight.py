@@ -89,7 +89,7 @@ from .fields import (
 from .identity import derive_case_ids
 from .mapping import CampaignColumnsError, CampaignMapping, ColumnPlan, as_mapping
 from .problems import ProblemCode, concat_problems, field_problems, summarise
-from .sheet import FIRST_DATA_ROW, SHEET_ROW_INDEX_NAME
+from .sheet import FIRST_DATA_ROW, SHEET_ROW_INDEX_NAME, reading_notes
 from .status import RowStatus
 from .subjects import mark_same_subject
 from .synonyms import phrase
@@ -252,7 +252,7 @@ def preflight(
         column_map=plan.column_map,
         campaign=campaign,
         missing_ids=missing_ids,
-        warnings=_warnings(plan),
+        warnings=_warnings(plan) + reading_notes(frame.attrs),  # e.g. rows above the header
         note=note,
         same_subject=same_subject,
         mapping=given,

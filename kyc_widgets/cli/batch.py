@@ -206,18 +206,22 @@ def run_batch(args: argparse.Namespace) -> int:
     """
     try:
         report_path, evidence_path = _validate_arguments(args)
+        _check_distinct_files(args, report_path, evidence_path)
         signing_key = _signing_key(args, evidence_path)
         options = _batch_options(args)
         frame, mapping = _read_sheet_and_mapping(args)
+        _check_report_holds(frame, report_path)
         for path, option in ((report_path, "--report"), (evidence_path, "--evidence")):
             if path is not None and (problem := _unwritable(path, option)) is not None:
                 raise _UsageError(problem + ". Nothing was sent.")
         report = _run(args, frame, options, mapping)
         _print_summary(report)
-        if report_path is not None:
-            _write_report(report, report_path, personal=not args.no_personal_data)
-        if evidence_path is not None:
-            _write_evidence(report, evidence_path, sheet=args.sheet, signing_key=signing_key)
+        try:
+            if report_path is not None:
+                _write_report(report, report_path, personal=not args.no_personal_data)
+        finally:  # the evidence records what was sent, whatever happened to the report
+            if evidence_path is not None:
+                _write_evidence(report, evidence_path, sheet=args.sheet, signing_key=signing_key)
     except _UsageError as exc:
         return usage_error("batch", str(exc))
     return _exit_code(report, report_path)
@@ -234,6 +238,79 @@ def _validate_arguments(args: argparse.Namespace) -> tuple[Path | None, Path | N
     if evidence_path is not None and evidence_path.suffix.lower() != ".json":
         raise _UsageError("--evidence must end in .json")
     return report_path, evidence_path
+
+
+_INPUT_OPTIONS = {
+    "sheet": "the campaign sheet",
+    "mapping": "--mapping",
+    "plan": "--plan",
+    "signing_key": "--signing-key",
+    "approver_key": "--approver-key",
+}
+"""Files a run reads: no output may be one of them."""
+
+
+def _check_distinct_files(
+    args: argparse.Namespace, report_path: Path | None, evidence_path: Path | None
+) -> None:
+    """Refuse, before anything is read or sent, an output that is an input or another output.
+
+    ``--report`` equal to the sheet overwrote the campaign sheet, ``--journal``
+    equal to it appended to it; the evidence's HTML summary (``OUT.html``)
+    counts as an output too. Paths are compared resolved (``..``, symbolic
+    links) and, for files that exist, as the same file (hard links).
+    """
+    outputs = [
+        ("--report", report_path),
+        ("--journal", Path(args.journal) if getattr(args, "journal", None) else None),
+        ("--evidence", evidence_path),
+        ("--evidence's HTML summary", evidence_path.with_suffix(".html") if evidence_path else None),
+    ]
+    inputs = [
+        (what, Path(value))
+        for name, what in _INPUT_OPTIONS.items()
+        if isinstance(value := getattr(args, name, None), (str, os.PathLike)) and value
+    ]
+    named = [(what, path) for what, path in outputs if path is not None]
+    for position, (what, path) in enumerate(named):
+        for other, other_path in [*inputs, *named[:position]]:
+            if _same_file(path, other_path):
+                verb = "read" if (other, other_path) in inputs else "written"
+                raise _UsageError(
+                    f"{what} {path} is the same file as {other} ({other_path}), which this run "
+                    f"has {verb}: it would be overwritten. Give another file name. Nothing was sent."
+                )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    if os.path.realpath(one) == os.path.realpath(other):
+        return True
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist yet
+        return False
+
+
+def _check_report_holds(frame: pd.DataFrame, report_path: Path | None) -> None:
+    """Refuse, before anything is sent, an ``.xlsx`` report the campaign would not fit in.
+
+    A worksheet holds 1,048,576 rows (the header is one) and 16,384 columns;
+    the report has a row per sheet row and the result columns beside the
+    sheet's. Found after the run, the batch ran and no report (and, before,
+    no evidence) was written.
+    """
+    if report_path is None or report_path.suffix.lower() != ".xlsx":
+        return
+    from kyc_widgets.batch.limits import EXCEL_MAX_COLUMNS, EXCEL_MAX_ROWS
+    from kyc_widgets.batch.results import RESULT_COLUMNS
+
+    rows, columns = len(frame) + 1, len(frame.columns) + len(RESULT_COLUMNS)
+    if rows > EXCEL_MAX_ROWS or columns > EXCEL_MAX_COLUMNS:
+        raise _UsageError(
+            f"--report {report_path.name}: an .xlsx worksheet holds {EXCEL_MAX_ROWS:,} rows and "
+            f"{EXCEL_MAX_COLUMNS:,} columns, and this campaign's report needs {rows:,} rows and "
+            f"up to {columns:,} columns; write the report as .csv. Nothing was sent."
+        )
 
 
 def _signing_key(args: argparse.Namespace, evidence_path: Path | None) -> Ed25519PrivateKey | None:
@@ -430,10 +507,11 @@ def _write_report(report: BatchReport, path: Path, *, personal: bool) -> None:
             escaped = report.to_excel(path, include_personal_data=personal)
         else:
             escaped = report.to_csv(path, include_personal_data=personal)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a sheet an .xlsx cannot hold
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise _UsageError(
             f"the batch ran (summary above) but the report could not be written to "
-            f"{path}: {exc.strerror or exc}. Re-running is safe: nothing is created twice."
+            f"{path}: {reason}. Re-running is safe: nothing is created twice."
         ) from None
     print(f"Report written to {path}")
     if escaped:

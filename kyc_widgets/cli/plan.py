@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from kyc_widgets.cli.common import ExitCode, Subparsers, add_subcommand, usage_error
 
 if TYPE_CHECKING:
-    from kyc_widgets.batch.plan import PlanReview
+    from kyc_widgets.batch.plan import PlanCheck
     from kyc_widgets.batch.plan_file import CampaignPlan
 
 __all__ = ["add_plan_parsers", "run_approve", "run_plan"]
@@ -267,7 +267,7 @@ def _signing_key(args: argparse.Namespace) -> Any:
         raise _UsageError(f"{exc}. Nothing was approved.") from None
 
 
-def _decide(review: PlanReview, path: Path, review_only: bool, signing_key: Any) -> int:
+def _decide(review: PlanCheck, path: Path, review_only: bool, signing_key: Any) -> int:
     """Print the review; approve and write the plan when nothing stands in the way."""
     if review.plan.record:
         _print_review(review)
@@ -293,7 +293,7 @@ def _decide(review: PlanReview, path: Path, review_only: bool, signing_key: Any)
     return ExitCode.OK
 
 
-def _print_review(review: PlanReview) -> None:
+def _print_review(review: PlanCheck) -> None:
     from kyc_widgets.batch.fields import field_title
 
     plan = review.plan

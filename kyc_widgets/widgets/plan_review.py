@@ -37,13 +37,11 @@ import ipywidgets as widgets
 from kyc_widgets.a11y.bridge import A11yBridge, new_scope
 from kyc_widgets.batch.fields import field_title
 from kyc_widgets.batch.plan import (
+    PlanCheck,
     PlanRefusedError,
     approve_plan,
     make_plan,
     review_plan,
-)
-from kyc_widgets.batch.plan import (
-    PlanReview as Review,
 )
 from kyc_widgets.batch.plan_file import CampaignPlan, authorise_sending, read_plan
 from kyc_widgets.batch.status import RowStatus
@@ -184,7 +182,7 @@ class PlanReview(widgets.VBox):
     def __init__(self, client: Any, plan: Any = None, *, recheck: bool = True) -> None:
         self.client = client
         self.recheck = recheck
-        self.review: Review | None = None
+        self.review: PlanCheck | None = None
         self.approved: CampaignPlan | None = None
         self._scope = new_scope("kyc-plan-review")
         self.bridge = A11yBridge(self._scope)
@@ -220,19 +218,19 @@ class PlanReview(widgets.VBox):
         if found is not None:
             self.load(found[1])
 
-    def load(self, plan: Any) -> Review:
+    def load(self, plan: Any) -> PlanCheck:
         """Read and review ``plan`` (the API is asked who you are and about its rows)."""
         self.approved, self.download.value = None, ""
         try:
             review = review_plan(self.client, plan, recheck=self.recheck)
         except Exception as exc:  # noqa: BLE001 - a refused token, an unreachable API: in words
-            review = Review(CampaignPlan({}), problems=[f"the API could not be asked: {exc}"])
+            review = PlanCheck(CampaignPlan({}), problems=[f"the API could not be asked: {exc}"])
         self.review = review
         self.content.value = review_html(review.plan) if review.plan.record else ""
         self._show_verdict(review)
         return review
 
-    def _show_verdict(self, review: Review) -> None:
+    def _show_verdict(self, review: PlanCheck) -> None:
         if review.problems:
             self.message.value = problems_html("This plan cannot be approved:", review.problems)
         else:
