@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
     from kyc_widgets.api.client import KycApiClient
     from kyc_widgets.batch import BatchReport, CampaignMapping
+    from kyc_widgets.batch.limits import ReadLimits
     from kyc_widgets.batch.options import BatchMode, BatchOptions
 
 __all__ = ["add_batch_parser", "run_batch"]
@@ -153,6 +154,9 @@ _PLAN_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
                             "approved --plan (also: KYC_REQUIRE_APPROVAL=1)"}),
     ("--approver-key", {"metavar": "FILE.pub", "help": "with --plan: the approval must be "
                         "signed with the checker's key (approve --signing-key)"}),
+    ("--max-cells", {"type": int, "metavar": "N", "help": "read a sheet of up to N cells "
+                     "(rows times columns; default 5,000,000); the limits on its text, file "
+                     "and workbook size grow in proportion"}),
 )
 """Maker-checker (:mod:`kyc_widgets.cli.plan`): ``batch_create``'s ``plan``,
 ``require_approval`` and ``approver_key`` (:func:`_plan_options`)."""
@@ -373,6 +377,7 @@ def _read_sheet_and_mapping(
             sheet=args.sheet_name,
             header_row=getattr(args, "header_row", None),
             encoding=getattr(args, "encoding", None),
+            limits=_read_limits(getattr(args, "max_cells", None)),
         )
         path = getattr(args, "mapping", None)
         constants = getattr(args, "constants", None)
@@ -384,6 +389,32 @@ def _read_sheet_and_mapping(
     except (OSError, ValueError) as exc:
         raise _UsageError(str(exc)) from None
     return frame, mapping
+
+
+def _read_limits(max_cells: int | None) -> ReadLimits | None:
+    """``--max-cells N``: the default :class:`~kyc_widgets.batch.limits.ReadLimits` with
+    ``max_cells`` raised to N and the text, file and workbook sizes scaled alike.
+
+    Why scaled: a whole book (1,000,000 rows of 12 columns) is over the default of
+    5,000,000 cells, and its text, CSV file and unpacked workbook are over their
+    limits by the same factor. Never lowered below the defaults.
+    """
+    if max_cells is None:
+        return None
+    from dataclasses import replace
+
+    from kyc_widgets.batch.limits import DEFAULT_LIMITS
+
+    if max_cells < 1:
+        raise _UsageError("--max-cells must be at least 1")
+    scale = max(1.0, max_cells / DEFAULT_LIMITS.max_cells)
+    return replace(
+        DEFAULT_LIMITS,
+        max_cells=max_cells,
+        max_text_chars=int(DEFAULT_LIMITS.max_text_chars * scale),
+        max_file_bytes=int(DEFAULT_LIMITS.max_file_bytes * scale),
+        max_uncompressed_bytes=int(DEFAULT_LIMITS.max_uncompressed_bytes * scale),
+    )
 
 
 def _build_client(args: argparse.Namespace, mode: BatchMode) -> KycApiClient | None:
@@ -474,6 +505,9 @@ def _print_summary(report: BatchReport) -> None:
         print(f"note: {warning}", file=sys.stderr)
     print(("Dry run: " if report.dry_run else "") + f"{len(report.results)} rows")
     print(report.summary_text())
+    # The same count, in the same words, as the app and the report: every row that was
+    # neither created nor already there (a repeat of an earlier row is that row's case).
+    print(f"Needs attention: {report.attention_count} (neither created nor already there)")
     _print_problems(report)
 
 
@@ -490,14 +524,37 @@ def _print_problems(report: BatchReport) -> None:
     from kyc_widgets.batch.problems import messages
 
     problems = report.problems
-    if problems.empty:
+    if not problems.empty:
+        print(f"Problems ({len(problems)}):")
+        shown = problems.head(PROBLEMS_LISTED)
+        for row, text in zip(shown["sheet_row"].tolist(), messages(shown)):
+            print(f"  sheet row {row}: {text}")
+        if len(problems) > PROBLEMS_LISTED:
+            print(f"  ... and {len(problems) - PROBLEMS_LISTED} more (--report OUT.csv lists every row)")
+    _print_other_attention(report)
+
+
+def _print_other_attention(report: BatchReport) -> None:
+    """Rows that need attention without a problem of their own (failed, not sent, outcome
+    unknown, exists with other values): their status in words, and the fields that differ."""
+    from kyc_widgets.batch.fields import field_title
+    from kyc_widgets.batch.status import ATTENTION_STATUSES, RowStatus
+
+    results = report.results
+    others = results[
+        results["status"].isin(ATTENTION_STATUSES) & ~results.index.isin(report.problems.index)
+    ]
+    if others.empty:
         return
-    print(f"Problems ({len(problems)}):")
-    shown = problems.head(PROBLEMS_LISTED)
-    for row, text in zip(shown["sheet_row"].tolist(), messages(shown)):
-        print(f"  sheet row {row}: {text}")
-    if len(problems) > PROBLEMS_LISTED:
-        print(f"  ... and {len(problems) - PROBLEMS_LISTED} more (--report OUT.csv lists every row)")
+    print(f"Other rows that need attention ({len(others)}):")
+    for row, status, fields in zip(others["sheet_row"].head(PROBLEMS_LISTED).tolist(),
+                                   others["status"].tolist(), others["error_field"].tolist()):
+        named = ""
+        if isinstance(fields, str) and fields:
+            named = ": " + ", ".join(str(field_title(f.strip())) for f in fields.split(","))
+        print(f"  sheet row {row}: {RowStatus(status).label}{named}")
+    if len(others) > PROBLEMS_LISTED:
+        print(f"  ... and {len(others) - PROBLEMS_LISTED} more (--report OUT.csv lists every row)")
 
 
 def _write_report(report: BatchReport, path: Path, *, personal: bool) -> None:
