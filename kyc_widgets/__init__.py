@@ -93,6 +93,12 @@ _EXPORTS: dict[str, str] = {
     "CreatorState": "kyc_widgets.widgets.case_flow",
     "CaseWorkspace": "kyc_widgets.widgets.case_workspace",
     "CaseDesk": "kyc_widgets.widgets.desk",
+    **dict.fromkeys(
+        ("PlanCheck", "PrincipalUnknownError", "approve_plan", "make_plan", "review_plan", "whoami"),
+        "kyc_widgets.batch.plan",
+    ),
+    **dict.fromkeys(("CampaignPlan", "PlanRefusedError", "read_plan"), "kyc_widgets.batch.plan_file"),
+    "PlanReview": "kyc_widgets.widgets.plan_review",
     **dict.fromkeys(("CountryError", "country_code"), "kyc_widgets.countries"),
     "CountryPicker": "kyc_widgets.form.country_picker",
     "ReportView": "kyc_widgets.widgets.report_html",
@@ -112,9 +118,10 @@ __all__ = [
     "CREATE_STATUSES",
     "CampaignColumnsError",
     "CampaignMapping",
+    "CampaignPlan",
     "CampaignRequiredError",
-    "CaseCreator",
     "CaseApi",
+    "CaseCreator",
     "CaseDesk",
     "CaseEnvelope",
     "CasePriority",
@@ -142,6 +149,10 @@ __all__ = [
     "PacingGate",
     "PacingLimits",
     "PermissionDeniedError",
+    "PlanCheck",
+    "PlanRefusedError",
+    "PlanReview",
+    "PrincipalUnknownError",
     "RateLimitedError",
     "ReadinessStatus",
     "RelationshipType",
@@ -157,14 +168,19 @@ __all__ = [
     "UserType",
     "__version__",
     "abatch_create",
+    "approve_plan",
     "batch_create",
     "country_code",
+    "make_plan",
     "prompt_token",
     "read_campaign",
+    "read_plan",
     "register_input",
+    "review_plan",
     "suggest_mapping",
     "token_from_env",
     "verify_evidence",
+    "whoami",
     "write_template",
 ]  # literal, so linters see it; tests check it against _EXPORTS
 
@@ -222,6 +238,15 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     )
     from kyc_widgets.batch.evidence import EvidenceCheck, verify_evidence
     from kyc_widgets.batch.fixes import FixError
+    from kyc_widgets.batch.plan import (
+        PlanCheck,
+        PrincipalUnknownError,
+        approve_plan,
+        make_plan,
+        review_plan,
+        whoami,
+    )
+    from kyc_widgets.batch.plan_file import CampaignPlan, PlanRefusedError, read_plan
     from kyc_widgets.countries import CountryError, country_code
     from kyc_widgets.form.country_picker import CountryPicker
     from kyc_widgets.form.custom_inputs import register_input
@@ -246,4 +271,5 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
     from kyc_widgets.widgets.case_flow import CreatorState
     from kyc_widgets.widgets.case_workspace import CaseWorkspace
     from kyc_widgets.widgets.desk import CaseDesk
+    from kyc_widgets.widgets.plan_review import PlanReview
     from kyc_widgets.widgets.report_html import ReportView
