@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import resource
 import struct
 import sys
 import time
@@ -568,6 +569,7 @@ def read_one(path: Path) -> dict[str, Any]:
     except Exception as exc:  # what must never happen: recorded, and the test fails on it
         outcome.update(outcome="error", error=type(exc).__name__, message=str(exc)[:500])
     outcome["seconds"] = round(time.perf_counter() - start, 3)
+    outcome["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return outcome
 
 
