@@ -3,8 +3,10 @@
 Small modules, one concept each:
 
 - :mod:`.reading`: :func:`read_campaign` (CSV/XLSX/XLS/ODS as text, sheet row numbers as
-  index), with :mod:`.encoding` (which text encoding a CSV is in) and :mod:`.excel`
-  (workbooks read fast with python-calamine, cells as typed)
+  index), with :mod:`.encoding` (which text encoding a CSV is in), :mod:`.delimited`
+  (CSV split exactly or refused by line), :mod:`.excel` (workbooks read fast with
+  python-calamine, cells as typed) and :class:`ReadLimits` (:mod:`.limits`: what a file may
+  hold, checked before allocation by :mod:`.zip_guard` and :mod:`.xls_guard`)
 - :mod:`.preflight`: normalise and validate every row before anything is sent
 - :mod:`.mapping`: :class:`CampaignMapping` (a source system's headers, constants and
   values) and :func:`suggest_mapping`; the synonyms it uses are in :mod:`.synonyms`
@@ -28,6 +30,7 @@ from .evidence import EvidenceCheck, verify_evidence
 from .fixes import FixError
 from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
 from .journal import Journal, JournalEntry
+from .limits import ReadLimits
 from .mapping import CampaignMapping, MappingError, suggest_mapping
 from .options import BatchMode, BatchOptions, OnConflict
 from .preflight import CampaignColumnsError, Preflight, preflight
@@ -67,6 +70,7 @@ __all__ = [
     "MappingError",
     "OnConflict",
     "Preflight",
+    "ReadLimits",
     "RowStatus",
     "SheetNotFoundError",
     "abatch_create",

@@ -359,8 +359,9 @@ def with_fixes(
 def corrected_sheet(report: CampaignResults) -> pd.DataFrame:
     """The whole input with the accepted fixes, under the sheet's own headers (sheet-row index).
 
-    Write it back to the source (``to_csv(path, index=False)``): a re-run
-    derives the same external ids as the fixed rows were sent with.
+    Write it back to the source with :func:`~.exports.write_csv` (formulas
+    neutralised, line breaks quoted; never a raw ``DataFrame.to_csv``): a
+    re-run derives the same external ids as the fixed rows were sent with.
     """
     return _with_fixes(report, report.source, report.fixes)
 
