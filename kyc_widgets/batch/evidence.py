@@ -263,7 +263,7 @@ def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | N
     entries = [
         {name: _json_safe(columns[name][i]) for name in _ENTRY_FIELDS} for i in range(len(results))
     ]
-    for position, found in _problem_codes(report).items():
+    for position, found in problem_codes(report).items():
         entries[position]["problems"] = found
     for position, digest in _sent_value_hashes(report, salt).items():
         entries[position]["values_sha256"] = digest
@@ -304,7 +304,7 @@ def _sent_value_hashes(report: CampaignResults, salt: str) -> dict[int, str]:
     return found
 
 
-def _problem_codes(report: CampaignResults) -> dict[int, list[dict[str, Any]]]:
+def problem_codes(report: CampaignResults) -> dict[int, list[dict[str, Any]]]:
     """Entry position -> the row's problems as ``{"field", "code"}``, read from the problems table.
 
     Only the field and the code: a message may quote an enum spelling and the

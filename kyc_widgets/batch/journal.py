@@ -75,6 +75,7 @@ from typing import IO, Any
 
 from typing_extensions import Self
 
+from .json_shapes import unique_keys
 from .status import STATUSES
 
 __all__ = [
@@ -284,14 +285,7 @@ def _read_line(line: str, number: int, contents: JournalContents) -> None:
             contents.entries[entry.kyc_case_id] = entry
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found = dict(pairs)
-    if len(found) != len(pairs):
-        raise ValueError("duplicate key")
-    return found
-
-
-_STRICT_JSON = json.JSONDecoder(object_pairs_hook=_unique_keys)
+_STRICT_JSON = json.JSONDecoder(object_pairs_hook=unique_keys)
 """One decoder for every line: ``json.loads(line, object_pairs_hook=...)`` builds a new one
 per call, which was most of the time a million-line journal took to read."""
 

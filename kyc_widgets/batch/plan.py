@@ -48,7 +48,7 @@ from kyc_widgets.api.errors import (
     PermissionDeniedError,
 )
 
-from .evidence import _problem_codes, chain_entries, public_url
+from .evidence import chain_entries, problem_codes, public_url
 from .mapping import CampaignMapping, as_mapping
 from .options import BatchMode, BatchOptions
 from .plan_file import (
@@ -260,7 +260,7 @@ def _rows(pre: Preflight, report: BatchReport, salt: str) -> list[dict[str, Any]
     status = results["status"].to_numpy(dtype=object)
     sent = [i for i, s in enumerate(status.tolist()) if s in SEND_STATUSES]
     digests = dict(zip(sent, values_hmacs(salt, iter_bodies(pre, results.index[sent]))))
-    problems = _problem_codes(report)
+    problems = problem_codes(report)
     rows = []
     columns = zip(results["sheet_row"].tolist(), results["kyc_case_id"].tolist(),
                   status.tolist(), results["case_id"].tolist(), results["error_field"].tolist())

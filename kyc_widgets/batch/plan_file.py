@@ -80,22 +80,21 @@ import numpy as np
 from kyc_widgets.models import KycCaseCreateInput
 
 from .evidence import canonical, chain_entries, public_url
-from .evidence_format import (
-    _CHAIN,
-    _INT,
-    _OPT_STR,
-    _ROOT,
-    _STR,
-    MalformedRecord,
-    _List,
-    _Map,
-    _no_constant,
-    _Nullable,
-    _Object,
-    _short,
-    _Types,
-    _unique_keys,
-    _Words,
+from .evidence_format import CHAIN_SHAPE, MalformedRecord
+from .json_shapes import (
+    INT,
+    OPT_STR,
+    ROOT,
+    STR,
+    List,
+    Map,
+    Nullable,
+    Object,
+    Types,
+    Words,
+    no_constant,
+    short_error,
+    unique_keys,
 )
 from .mapping import CampaignMapping
 from .options import BatchMode, BatchOptions
@@ -211,38 +210,38 @@ def _now(now: datetime | None) -> datetime:
 # --------------------------------------------------------------------------- shape
 
 _STATUS_WORDS = frozenset(status.value for status in STATUSES)
-_PROBLEM = _Object({"field": _OPT_STR, "code": _OPT_STR})
-_ROW = _Object(
-    {"sheet_row": _INT, "kyc_case_id": _OPT_STR, "status": _Words(_STATUS_WORDS),
-     "send": _Types((bool,))},
-    {"values_hmac": _STR, "case_id": _STR, "differs": _List(_STR), "problems": _List(_PROBLEM)},
+_PROBLEM = Object({"field": OPT_STR, "code": OPT_STR})
+_ROW = Object(
+    {"sheet_row": INT, "kyc_case_id": OPT_STR, "status": Words(_STATUS_WORDS),
+     "send": Types((bool,))},
+    {"values_hmac": STR, "case_id": STR, "differs": List(STR), "problems": List(_PROBLEM)},
 )
-_APPROVAL = _Object(
-    {"seq": _INT, "kind": _Words(frozenset({"approval"})), "checker": _STR, "approved_at": _STR,
-     "rechecked": _Types((bool,)), "prev": _STR, "hash": _STR}
+_APPROVAL = Object(
+    {"seq": INT, "kind": Words(frozenset({"approval"})), "checker": STR, "approved_at": STR,
+     "rechecked": Types((bool,)), "prev": STR, "hash": STR}
 )
-_MAPPING_CONTENT = _Object(
-    {"columns": _Map(_OPT_STR), "constants": _Map(_STR), "values": _Map(_Map(_STR))}
+_MAPPING_CONTENT = Object(
+    {"columns": Map(OPT_STR), "constants": Map(STR), "values": Map(Map(STR))}
 )
-_SHAPE = _Object(
+_SHAPE = Object(
     {
-        "format": _Words(frozenset({PLAN_FORMAT})),
-        "tool": _Object({"name": _STR, "version": _STR}),
-        "api_base_url": _STR,
-        "campaign": _OPT_STR,
-        "sheet": _Object({"file_name": _OPT_STR, "sha256": _OPT_STR, "rows": _INT}),
-        "mapping": _Object({"content": _Nullable(_MAPPING_CONTENT), "fingerprint": _STR,
-                            "columns": _Map(_STR)}),
-        "options": _Object({"allow_same_subject": _Types((bool,))}),
-        "maker": _Object({"principal": _STR, "made_at": _STR}),
-        "expires_at": _STR,
-        "counts": _Map(_INT, keys=_STATUS_WORDS),
-        "to_send": _INT,
-        "values": _Object({"algorithm": _Words(frozenset({_HMAC})), "salt": _STR,
-                           "fields": _List(_STR)}),
-        "rows": _List(_ROW, label="row"),
-        "entries": _List(_APPROVAL, label="approval"),
-        "chain": _CHAIN,
+        "format": Words(frozenset({PLAN_FORMAT})),
+        "tool": Object({"name": STR, "version": STR}),
+        "api_base_url": STR,
+        "campaign": OPT_STR,
+        "sheet": Object({"file_name": OPT_STR, "sha256": OPT_STR, "rows": INT}),
+        "mapping": Object({"content": Nullable(_MAPPING_CONTENT), "fingerprint": STR,
+                            "columns": Map(STR)}),
+        "options": Object({"allow_same_subject": Types((bool,))}),
+        "maker": Object({"principal": STR, "made_at": STR}),
+        "expires_at": STR,
+        "counts": Map(INT, keys=_STATUS_WORDS),
+        "to_send": INT,
+        "values": Object({"algorithm": Words(frozenset({_HMAC})), "salt": STR,
+                           "fields": List(STR)}),
+        "rows": List(_ROW, label="row"),
+        "entries": List(_APPROVAL, label="approval"),
+        "chain": CHAIN_SHAPE,
     }
 )
 
@@ -250,17 +249,17 @@ _SHAPE = _Object(
 def _parse(text: str) -> dict[str, Any]:
     """The plan in ``text``, parsed strictly (no duplicate or unknown keys, no NaN) and shaped."""
     try:
-        record = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        record = json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_constant)
     except MalformedRecord:
         raise
     except RecursionError:
         raise MalformedRecord("the plan is nested too deeply to be a plan") from None
     except ValueError as exc:
-        raise MalformedRecord(f"the plan is not valid JSON ({_short(exc)}): it was edited "
+        raise MalformedRecord(f"the plan is not valid JSON ({short_error(exc)}): it was edited "
                               "or truncated") from None
     if not isinstance(record, dict) or record.get("format") != PLAN_FORMAT:
         raise MalformedRecord(f"not a campaign plan ({PLAN_FORMAT})")
-    _SHAPE.check(record, _ROOT)
+    _SHAPE.check(record, ROOT)
     for name in ("made_at",):
         _parse_time(record["maker"][name], f"maker.{name}")
     _parse_time(record["expires_at"], "expires_at")
