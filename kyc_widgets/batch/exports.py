@@ -35,18 +35,22 @@ unquoted: re-read, its bare CR started a new row with a live formula.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import re
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kyc_widgets.text import marker
 
 __all__ = [
+    "CSV_CHUNK_ROWS",
     "CSV_LINE_END",
     "UNWRITABLE_CHARACTERS",
     "csv_text",
@@ -83,9 +87,13 @@ def escape_unwritable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         column = out.iloc[:, position]
         if _never_a_formula(column.dtype):
             continue
-        column = column.astype(object)
+        pattern: re.Pattern[str] | str = UNWRITABLE_CHARACTERS
+        if _is_arrow_text(column.dtype):
+            pattern = _UNWRITABLE_IN_UTF8  # Arrow holds UTF-8: no lone surrogates
+        else:
+            column = column.astype(object)
         try:
-            found = column.str.contains(UNWRITABLE_CHARACTERS, na=False).astype(bool)
+            found = column.str.contains(pattern, na=False).to_numpy(dtype=bool)
         except AttributeError:  # the .str accessor refuses a column that holds no text at all
             continue
         if found.any():
@@ -94,6 +102,17 @@ def escape_unwritable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             out.isetitem(position, column)
             changed += int(found.sum())
     return out, changed
+
+
+_UNWRITABLE_IN_UTF8 = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+""":data:`UNWRITABLE_CHARACTERS` as Arrow's regular expressions take it (RE2 refuses a
+surrogate range, and an Arrow string, being UTF-8, cannot hold a lone surrogate)."""
+
+
+def _is_arrow_text(dtype: Any) -> bool:
+    """An Arrow-backed text column (``string[pyarrow]``, pandas 3's ``str``): searched
+    and rewritten in Arrow, never turned into a column of Python objects."""
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
 
 
 def _escape(text: str) -> str:
@@ -111,13 +130,46 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     ``string``, categorical); its cells become text (``str``) except numbers
     and missing values. Plain numbers (``-100``, ``+2.5``) are left alone.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns are replaced, never changed in place
     out.columns = [_neutralise(str(c)) for c in out.columns]
     for position in range(out.shape[1]):
         column = out.iloc[:, position]
         if _never_a_formula(column.dtype):
             continue
-        out.isetitem(position, column.astype(object).map(_neutral_cell, na_action="ignore"))
+        out.isetitem(position, _neutral_column(column))
+    return out
+
+
+_MAYBE_FORMULA = r"[^A-Za-z0-9]"
+"""A cell that may need a ``'``: it starts with anything but an ASCII letter or digit (a
+superset of :data:`_FORMULA_STARTS` and whitespace, in a pattern Arrow's RE2 reads alike)."""
+
+
+def _neutral_column(column: pd.Series) -> pd.Series:
+    """One column of :func:`neutralise_formulas`.
+
+    Why not ``map`` over every cell: a million-row report has a dozen text
+    columns, and a Python call per cell was most of the time its CSV took.
+    A text column (``string`` dtype, or ``object`` holding only ``str``) is
+    searched once for cells that *may* start a formula (vectorised), and
+    only their distinct values go through :func:`_neutralise`; a ``string``
+    column stays one (Arrow-backed stays Arrow-backed). Anything else
+    (categorical, mixed, numbers in ``object``) is mapped cell by cell as before.
+    """
+    if isinstance(column.dtype, pd.StringDtype):
+        text = column
+    elif column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string":
+        text = column
+    else:
+        return column.astype(object).map(_neutral_cell, na_action="ignore")
+    candidates = text.str.match(_MAYBE_FORMULA, na=False).to_numpy(dtype=bool)
+    if not candidates.any():
+        return column
+    cells = column[candidates]
+    codes, uniques = pd.factorize(cells)
+    table = np.array([_neutralise(str(value)) for value in uniques], dtype=object)
+    out = column.copy()
+    out[candidates] = table[codes]
     return out
 
 
@@ -160,8 +212,37 @@ def write_csv(frame: pd.DataFrame, path: str | Path | Any, *, index: bool = Fals
     module docstring). The way to write a campaign table to CSV, e.g.
     ``write_csv(report.corrected_sheet(), "fixed.csv")``.
     """
-    safe, escaped = escape_unwritable(neutralise_formulas(frame))
-    safe.to_csv(path, index=index, encoding="utf-8-sig", lineterminator=CSV_LINE_END)
+    if not isinstance(path, (str, os.PathLike)) or len(frame) <= CSV_CHUNK_ROWS:
+        safe, escaped = escape_unwritable(neutralise_formulas(frame))
+        safe.to_csv(path, index=index, encoding="utf-8-sig", lineterminator=CSV_LINE_END)
+        return escaped
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        return _write_csv_chunks(frame, handle, index=index, rows=CSV_CHUNK_ROWS)
+
+
+CSV_CHUNK_ROWS = 100_000
+"""Rows made safe and written at a time by :func:`write_csv` (a file, not a buffer)."""
+
+
+def _write_csv_chunks(frame: pd.DataFrame, handle: Any, *, index: bool, rows: int) -> int:
+    """:func:`write_csv`'s body for a large frame: ``rows`` rows at a time, same bytes.
+
+    Why: neutralising and escaping make text copies of the columns they
+    change, and ``to_csv`` formats a whole frame as Python strings; a
+    million-row report held all of that at once. Cells are made safe one by
+    one (neither rule looks at other rows), so the chunks' text is the
+    whole frame's text; the header is written once, and its escapes counted
+    once.
+    """
+    headers = [_neutralise(str(c)) for c in frame.columns]
+    header_escapes = sum(_escape(h) != h for h in headers)
+    escaped = 0
+    for start in range(0, max(len(frame), 1), rows):
+        safe, changed = escape_unwritable(neutralise_formulas(frame.iloc[start : start + rows]))
+        if start:
+            changed -= header_escapes
+        escaped += changed
+        safe.to_csv(handle, index=index, header=start == 0, lineterminator=CSV_LINE_END)
     return escaped
 
 
@@ -230,21 +311,40 @@ def write_xlsx(
         "in_memory": True,  # no temporary files (of personal data) in the temp folder
     }
     target = str(path) if isinstance(path, (str, os.PathLike)) else path
-    try:
-        with xlsxwriter.Workbook(target, options) as book:
-            book.use_zip64()  # a large sheet must not fail on the ZIP's 4 GB limit
-            for name, each in sheets.items():
-                sheet = book.add_worksheet(name)
-                for column, header in enumerate(each.columns):
-                    sheet.write_string(0, column, str(header))
-                values = each.astype(object).where(each.notna(), None)
-                for row, record in enumerate(values.itertuples(index=False, name=None), start=1):
-                    sheet.write_row(row, 0, record)
-    except xlsxwriter.exceptions.FileCreateError as exc:
-        # The OSError itself (disk full, no permission), as any other file write raises it.
-        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
-        raise (cause or OSError(str(exc))) from exc
+    large = isinstance(path, (str, os.PathLike)) and len(frame) > CSV_CHUNK_ROWS
+    with contextlib.ExitStack() as stack:
+        if large:
+            # xlsxwriter's constant-memory mode writes each row to a temporary file as it
+            # goes (``in_memory`` would switch it off and hold every cell as a Python
+            # object: gigabytes for a million rows). The temporary files hold the
+            # report's data, so they go into a private folder beside the report itself,
+            # removed when the workbook is written or the write fails.
+            folder = stack.enter_context(tempfile.TemporaryDirectory(
+                prefix=".kyc-report-", dir=Path(path).resolve().parent
+            ))
+            options.update(in_memory=False, constant_memory=True, tmpdir=folder)
+        try:
+            with xlsxwriter.Workbook(target, options) as book:
+                book.use_zip64()  # a large sheet must not fail on the ZIP's 4 GB limit
+                for name, each in sheets.items():
+                    _write_sheet(book.add_worksheet(name), each)
+        except xlsxwriter.exceptions.FileCreateError as exc:
+            # The OSError itself (disk full, no permission), as any other file write raises it.
+            cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+            raise (cause or OSError(str(exc))) from exc
     return escaped
+
+
+def _write_sheet(sheet: Any, frame: pd.DataFrame) -> None:
+    """The header row, then the rows in order (as constant-memory mode needs them), turned
+    into Python values :data:`CSV_CHUNK_ROWS` rows at a time, never the whole frame at once."""
+    for column, header in enumerate(frame.columns):
+        sheet.write_string(0, column, str(header))
+    for start in range(0, len(frame), CSV_CHUNK_ROWS):
+        part = frame.iloc[start : start + CSV_CHUNK_ROWS]
+        values = part.astype(object).where(part.notna(), None)
+        for row, record in enumerate(values.itertuples(index=False, name=None), start=start + 1):
+            sheet.write_row(row, 0, record)
 
 
 _XLSX_MAX_ROWS = 1_048_576

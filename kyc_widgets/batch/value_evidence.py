@@ -135,7 +135,7 @@ def column_evidence(column: pd.Series) -> ColumnEvidence:
     texts = [t for t in texts if t]
     if not texts:
         return ColumnEvidence({}, 0)
-    counts = pd.Series(texts).value_counts()
+    counts = pd.Series(texts, dtype=object).value_counts()  # object: a lone surrogate fits
     distinct = counts.index.tolist()[:_MAX_DISTINCT]
     weights = counts.iloc[:_MAX_DISTINCT].to_numpy(dtype=float)
     total = float(weights.sum())
