@@ -85,7 +85,7 @@ def write_xlsx_sheet(path: Path, n: int) -> Path:
         fixed = {k: v for k, v in columns.items() if isinstance(v, str)}
         for i in range(n):
             row = [
-                columns[h][i] if h not in fixed else fixed[h]  # type: ignore[index]
+                columns[h][i] if h not in fixed else fixed[h]
                 for h in headers
             ]
             sheet.write_row(i + 1, 0, row)

@@ -19,6 +19,7 @@ from factories import campaign_frame
 
 from kyc_widgets.batch import batch_create, exports, run
 from kyc_widgets.batch.exports import write_csv, write_xlsx
+from kyc_widgets.batch.status import RowStatus
 from kyc_widgets.sandbox import Sandbox
 
 HOSTILE = ["=1+1", "ok", None, "-x", "@SUM", "\tx", "-100", "+2.5", " =cmd", "bell\x07",
@@ -73,7 +74,7 @@ def _run_on_fresh_sandbox(frame: pd.DataFrame, folder: Path) -> dict[str, Any]:
     with Sandbox() as sandbox, sandbox.client() as client:
         report = batch_create(client, frame, campaign="chunks", journal=folder / "run.journal",
                               progress=False)
-        assert sandbox.case_count() == report.summary()["created"]
+        assert sandbox.case_count() == report.summary()[RowStatus.CREATED]
     results = report.results.drop(columns=["case_id", "request_id"])
     entries = [
         {k: e[k] for k in ("seq", "sheet_row", "kyc_case_id", "status", "http_status")}
@@ -93,7 +94,7 @@ def test_a_run_in_small_chunks_equals_a_whole_run_row_for_row(
     monkeypatch.setattr(run._Bodies, "CHUNK", 4)
     monkeypatch.setattr(exports, "CSV_CHUNK_ROWS", 5)
     chunked = _run_on_fresh_sandbox(frame, tmp_path / "chunked")
-    assert whole["summary"]["created"] == 43
+    assert whole["summary"][RowStatus.CREATED] == 43
     pd.testing.assert_frame_equal(chunked["results"], whole["results"])
     assert chunked["journal"] == whole["journal"]
     assert chunked["evidence"] == whole["evidence"]
