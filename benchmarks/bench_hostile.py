@@ -11,7 +11,8 @@ as a stalled machine). For each file it prints:
 
 * the outcome (read, or refused and where),
 * the seconds from the call to the refusal (the interpreter's start and
-  imports left out),
+  imports left out), and the processor seconds among them (what the file
+  costs, however busy the machine is),
 * the process's peak resident memory, and the same minus a process that only
   imported the readers (the baseline, printed first).
 
@@ -95,7 +96,10 @@ def main() -> None:
     args = parser.parse_args()
     base = baseline_mb(args.cap_gb)
     print(f"baseline: a process that imported the readers peaks at {base:.0f} MB")
-    print(f"{'file':42} {'outcome':10} {'where':12} {'s to refusal':>12} {'peak MB':>8} {'over base':>9}")
+    print(
+        f"{'file':42} {'outcome':9} {'where':14} {'s to refusal':>12} {'cpu s':>6} "
+        f"{'peak MB':>8} {'over base':>9}"
+    )
     worst_seconds = worst_mb = 0.0
     with tempfile.TemporaryDirectory(prefix="bench-hostile-") as folder:
         wanted = set(args.only or [])
@@ -108,9 +112,10 @@ def main() -> None:
             seconds = float(outcome.get("seconds", float("nan")))
             peak = float(outcome.get("peak_rss_mb", float("nan")))
             worst_seconds, worst_mb = max(worst_seconds, seconds), max(worst_mb, peak)
+            cpu = float(outcome.get("cpu_seconds", float("nan")))
             print(
-                f"{path.name:42} {outcome['outcome']:10} {_where(outcome):12} {seconds:12.3f} "
-                f"{peak:8.0f} {peak - base:9.0f}"
+                f"{path.name:42} {outcome['outcome']:9} {_where(outcome):14} {seconds:12.3f} "
+                f"{cpu:6.2f} {peak:8.0f} {peak - base:9.0f}"
             )
     verdict = "within" if worst_seconds <= TARGET_SECONDS and worst_mb <= TARGET_MB else "OVER"
     print(

@@ -149,17 +149,21 @@ def _check_archive(
     def read_part(info: zipfile.ZipInfo) -> Iterator[bytes]:
         return _checked_chunks(handle, info, limits)
 
-    for info in parts:  # every XML part: its true size, and no DTD
-        _drain(info, read_part(info))
-    if "xl/workbook.xml" not in names:
+    if "xl/workbook.xml" not in names:  # ODS, or not a workbook (the reader says so)
+        for info in parts:  # every XML part: its true size, and no DTD
+            if info.filename != "content.xml":
+                _drain(info, read_part(info))
         if "content.xml" in names:
             _scan_ods(read_part(archive.getinfo("content.xml")), limits)
         return SheetFacts(has_formulas=False)
+    members = sheet_members(archive, lambda info: b"".join(read_part(info)))
+    targets = _targets(members, sheet, names)
+    for info in parts:  # the parts not scanned below: their true size, and no DTD
+        if info.filename not in (*targets, "xl/sharedStrings.xml"):
+            _drain(info, read_part(info))
     sizes: list[int] = []
     if "xl/sharedStrings.xml" in names:
         sizes = _shared_string_sizes(read_part(archive.getinfo("xl/sharedStrings.xml")), limits)
-    members = sheet_members(archive, lambda info: b"".join(read_part(info)))
-    targets = _targets(members, sheet, names)
     formulas = False
     for member in targets:
         chunks = partial(read_part, archive.getinfo(member))
