@@ -160,17 +160,15 @@ def test_campaign_app_creates_the_sheet_and_shows_the_report(
         panel = page.locator(".kyc-batch-creator").first
         expect(panel).to_contain_text("40 rows")
         expect(panel).to_contain_text("4 invalid")
-        expect(create).to_contain_text("Create 35 cases")
+        expect(create).to_contain_text("Create 34 cases")  # rows 22, 23: one ID, two customers
         assert api.case_count() == 0  # the preview sends nothing
 
         create.click()
         expect(panel).to_contain_text("Finished.", timeout=FIRST_RENDER_MS)
-        expect(panel).to_contain_text("Created: 35")
+        expect(panel).to_contain_text("Created: 34")
         expect(panel).to_contain_text("Invalid: fix the row: 4")
-        expect(
-            panel.get_by_role("link", name=re.compile("Download", re.IGNORECASE))
-        ).to_be_visible()
-        assert api.case_count() == 35  # 40 rows: 4 invalid, 1 duplicate in the sheet
+        expect(panel.get_by_role("button", name="Download the report (CSV)")).to_be_visible()
+        assert api.case_count() == 34  # 40 rows: 4 invalid, 2 with one ID for two customers
 
         # The per-status filter: the rows to fix, as the analyst would look for them.
         panel.get_by_label("Show").select_option(label="Invalid: fix the row (4)")
@@ -208,7 +206,7 @@ def test_app_new_case(page: Any, api: Any, tmp_path: Path) -> None:
         assert api.case_count() == 0  # nothing created on page load
         expect(desk).to_contain_text("KYC case desk")
         expect(desk).to_contain_text(f"API: Sandbox ({api.base_url})")
-        expect(desk).to_contain_text("Signed in as: not known yet")
+        expect(desk).to_contain_text("Signed in as: yes (the API names the account")
         assert api.token not in desk.inner_text()
         expect(desk.get_by_role("button", name="Create case")).to_have_count(1)  # one form
 
@@ -284,15 +282,15 @@ def test_app_runs_the_sample_campaign(page: Any, api: Any, tmp_path: Path) -> No
         expect(panel).to_contain_text("40 rows")
         panel.get_by_label("Campaign", exact=True).fill(SAMPLE_CAMPAIGN)
         panel.get_by_label("Campaign", exact=True).press("Enter")
-        create = panel.get_by_role("button", name="Create 35 cases")
+        create = panel.get_by_role("button", name="Create 34 cases")
         expect(create).to_be_enabled()
         assert api.case_count() == 0
         assert axe_problems(page, DESK) == []  # the preview
 
         create.click()
         expect(panel).to_contain_text("Finished.", timeout=FIRST_RENDER_MS)
-        expect(panel).to_contain_text("Created: 35")
-        assert api.case_count() == 35
+        expect(panel).to_contain_text("Created: 34")
+        assert api.case_count() == 34
         assert axe_problems(page, DESK) == []  # the report
         panel.get_by_label("Show").select_option(label="Invalid: fix the row (4)")
         expect(panel.locator("table").last.locator("tbody tr")).to_have_count(4)

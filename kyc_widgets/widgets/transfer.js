@@ -11,15 +11,19 @@ function button(model, onClick) {
   const node = document.createElement("button");
   node.type = "button";
   node.className = "jupyter-widgets jupyter-button widget-button kyc-transfer-button";
+  node.style.width = "auto"; // the words are never cut off ("Download the templ…")
+  node.style.maxWidth = "100%";
   node.addEventListener("click", onClick);
   const draw = () => {
     node.textContent = model.get("busy") ? model.get("busy_label") : model.get("label");
-    node.disabled = Boolean(model.get("disabled") || model.get("busy"));
-    node.title = model.get("tooltip") || "";
+    // Busy is said, not disabled: a disabled button would drop keyboard focus (WCAG 2.4.3).
+    node.disabled = Boolean(model.get("disabled"));
+    node.setAttribute("aria-busy", model.get("busy") ? "true" : "false");
+    node.title = model.get("hint") || "";
     node.classList.toggle("mod-primary", model.get("button_style") === "primary");
   };
   draw();
-  for (const name of ["label", "busy", "busy_label", "disabled", "tooltip", "button_style"]) {
+  for (const name of ["label", "busy", "busy_label", "disabled", "hint", "button_style"]) {
     model.on("change:" + name, draw);
   }
   return node;
@@ -59,7 +63,9 @@ function save(name, mime, parts, el) {
 
 function renderDownload(model, el) {
   let incoming = null;
-  el.appendChild(button(model, () => model.send({ event: "click" })));
+  el.appendChild(button(model, () => {
+    if (!model.get("busy")) model.send({ event: "click" });
+  }));
   el.appendChild(statusLine(model));
   const onMessage = (message, buffers) => {
     if (!message || typeof message !== "object") return;

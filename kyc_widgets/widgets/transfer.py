@@ -74,11 +74,16 @@ class _Transfer(anywidget.AnyWidget):
     busy_label = traitlets.Unicode("Preparing…").tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
     disabled = traitlets.Bool(False).tag(sync=True)
-    tooltip = traitlets.Unicode("").tag(sync=True)
+    hint = traitlets.Unicode("").tag(sync=True)
+    """The button's tooltip (not ``tooltip``: ipywidgets' own view would read a ``description``
+    this widget does not have)."""
     button_style = traitlets.Unicode("").tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     """What the last click did, in words, next to the button."""
     status_is_error = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(self, *, tooltip: str = "", **kwargs: Any) -> None:
+        super().__init__(hint=tooltip, **kwargs)
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.status_is_error = error
