@@ -224,7 +224,7 @@ def _read_csv(
             "(ReadLimits.max_text_chars); split the campaign into smaller files, or pass larger "
             "limits."
         )
-    if not text.strip():
+    if not text or text.isspace():  # (strip() would copy the whole text)
         raise CampaignReadError("The campaign file is empty: no header row was found.")
     sep = guess_separator(text, HEADER_SEARCH_ROWS)
     records = split_records(text, sep, limits)
