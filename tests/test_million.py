@@ -141,3 +141,21 @@ def test_a_run_killed_in_the_middle_resumes_creating_each_row_once(tmp_path: Pat
     assert set(report["status"]) <= {"created", "exists"}
     assert report["kyc_case_id"].is_unique and len(report) == rows
     assert journaled >= rows
+
+
+def test_ids_derived_per_distinct_identity_equal_the_one_row_rule() -> None:
+    from kyc_widgets.batch.identity import derive_case_id, derive_case_ids
+
+    frame = pd.DataFrame(
+        {
+            "regulated_provider_name": ["A  b", "a B", None, "Ö"] * 5,
+            "programme_name": ["x", "x", "y", None] * 5,
+            "user_internal_id": [str(i % 7) for i in range(20)],
+            "user_type": ["individual"] * 20,
+            "relationship_type": [None, "r"] * 10,
+        },
+        dtype=object,
+    )
+    for each in (frame, frame.drop(columns=["programme_name"]), frame.iloc[:0]):
+        expected = [derive_case_id("Camp 1", row) for row in each.to_dict("records")]
+        assert derive_case_ids("Camp 1", each).tolist() == expected

@@ -104,26 +104,55 @@ def derive_case_id(campaign: str, identity: dict[str, str | None]) -> str:
 
 
 def derive_case_ids(campaign: str, frame: pd.DataFrame) -> pd.Series:
-    """:func:`derive_case_id` for every row of ``frame`` (normalised text columns, NA = missing)."""
+    """:func:`derive_case_id` for every row of ``frame`` (normalised text columns, NA = missing).
+
+    Vectorised: each column is cleaned once per distinct value (``pd.factorize``),
+    and each distinct identity (the tuple of those values' codes, found with
+    ``np.unique``) is hashed once; the ids are then mapped back to the rows.
+    A million-row campaign thus never builds a Python tuple per row, and a sheet
+    that repeats identities hashes each once.
+    """
     slug = campaign_slug(campaign)
-    columns = []
+    tables: list[list[str]] = []
+    codes: list[np.ndarray] = []
     for name in IDENTITY_FIELDS:
         if name in frame.columns:
-            column = frame[name]
-            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            column_codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
             fold = _fold if name in _FOLDED_FIELDS else str.strip
             texts = map(str, uniques.tolist())
-            table = np.array(
-                # nfc() inlined: this runs once per distinct value of a 100k-row column
-                [fold(t if t.isascii() else unicodedata.normalize("NFC", t)) for t in texts]
-                + [""],
-                dtype=object,
-            )
-            columns.append(table[codes].tolist())
+            # nfc() inlined: this runs once per distinct value of a large column
+            table = [fold(t if t.isascii() else unicodedata.normalize("NFC", t)) for t in texts]
+            tables.append([*table, ""])  # code -1 (missing) reads the last entry
+            codes.append(np.asarray(column_codes, dtype=np.int64))
         else:
-            columns.append([""] * len(frame))
-    ids = [_id_from_parts(slug, parts) for parts in zip(*columns)]
-    return pd.Series(ids, index=frame.index, dtype=object, name="kyc_case_id")
+            tables.append([""])
+            codes.append(np.full(len(frame), -1, dtype=np.int64))
+    if not len(frame):
+        return pd.Series([], index=frame.index, dtype=object, name="kyc_case_id")
+    inverse, distinct = _distinct_rows(codes, [len(table) for table in tables])
+    parts = [
+        np.array(table, dtype=object)[distinct[:, j]].tolist() for j, table in enumerate(tables)
+    ]
+    ids = np.array([_id_from_parts(slug, row) for row in zip(*parts)], dtype=object)
+    return pd.Series(ids[inverse], index=frame.index, dtype=object, name="kyc_case_id")
+
+
+def _distinct_rows(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(inverse, distinct)``: each row's position among the distinct code tuples, and those
+    tuples (one row each). The codes (-1 for missing) are packed into one int64 key per row
+    and factorised by hash; ``np.unique(axis=0)`` (a sort of row views) only when the key
+    would overflow."""
+    radix = 1
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    for column, size in zip(codes, sizes):
+        if radix * (size + 1) >= 2**62:
+            distinct, inverse = np.unique(np.column_stack(codes), axis=0, return_inverse=True)
+            return inverse.reshape(-1), distinct
+        key += (column + 1) * radix
+        radix *= size + 1
+    inverse, _keys = pd.factorize(key)
+    first = np.unique(inverse, return_index=True)[1]  # the first row of each distinct tuple
+    return inverse, np.column_stack([column[first] for column in codes])
 
 
 def _part(name: str, value: str | None) -> str:
