@@ -426,6 +426,7 @@ SMALL: dict[str, Callable[[], bytes]] = {
     "utf16_strings_flagged_8bit.xls": lambda: xls(XLS_ROWS, utf16_in_8bit),
     "shared_string_in_3000_cells.xls": lambda: xls_shared_string("x" * 32_000, 3_000),
     "nul_in_text.xls": lambda: xls([["Titel", "Name"], ["Herr", "Zoë\x00"]]),
+    "password_protected.xlsx": lambda: compound_file(b"\x00" * 4096, name="EncryptedPackage"),
     # -- mapping files: typed strictly, bounded
     "yaml_alias_bomb.yaml": lambda: _ALIAS_BOMB.encode(),
     "constants_not_text.yaml": lambda: (

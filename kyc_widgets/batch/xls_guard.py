@@ -196,16 +196,22 @@ def _workbook_stream(data: bytes) -> bytes:
         raise _damaged("no directory")
     root = entries[0]
     for entry in entries:
-        (name_length,) = struct.unpack_from("<H", entry, 64)
-        name = entry[: max(0, min(name_length, 64) - 2)].decode("utf-16-le", "replace").lower()
-        if entry[66] == 2 and name in _STREAM_NAMES:
+        if entry[66] == 2 and _entry_name(entry) in _STREAM_NAMES:
             start, size = struct.unpack_from("<II", entry, 0x74)
             if size > len(data):
                 raise _damaged("a stream larger than the file")
             if size < compound.mini_cutoff:
                 return _mini_stream_part(compound, root, mini_fat_start, start, size)
             return _chain(compound, start, size)
+    names = {_entry_name(entry) for entry in entries}
+    if "encryptedpackage" in names:  # an .xlsx saved with a password is a compound file
+        raise CampaignReadError("The workbook is password-protected; save a copy without a password.")
     raise CampaignReadError(f"The file has no workbook in it; {SAVE_AS}.")
+
+
+def _entry_name(entry: bytes) -> str:
+    (length,) = struct.unpack_from("<H", entry, 64)
+    return entry[: max(0, min(length, 64) - 2)].decode("utf-16-le", "replace").lower()
 
 
 def _sector(compound: _Compound, number: int) -> bytes:
