@@ -366,6 +366,9 @@ def _report(
     }
     for name in _INTEGER_COLUMNS:
         data[name] = pd.array(data[name], dtype="Int64")
+    # object, said outright: pandas 3 with pyarrow would read a column of RowStatus (a str
+    # enum) as Arrow text, and the report's statuses would no longer be RowStatus members
+    data["status"] = pd.Series(data["status"], index=index, dtype=object)
     results = pd.DataFrame({name: data[name] for name in RESULT_COLUMNS}, index=index)
     return BatchReport(
         results=results,
