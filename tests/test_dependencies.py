@@ -153,7 +153,7 @@ def test_every_third_party_import_is_a_declared_dependency() -> None:
 def test_sandbox_extra_is_imported_only_by_the_sandbox_or_lazily() -> None:
     required, extras = declared()
     only_sandbox = extras["sandbox"] - required
-    assert {"fastapi", "uvicorn", "platformdirs"} <= only_sandbox
+    assert {"fastapi", "uvicorn"} <= only_sandbox
     problems = []
     for imp in all_imports():
         if imp.lazy or imp.path.is_relative_to(SANDBOX_DIR):
