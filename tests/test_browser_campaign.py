@@ -25,7 +25,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,9 @@ from kyc_widgets.cli.app import DEFAULT_NOTEBOOK
 from kyc_widgets.widgets.campaign_words import PROGRAMMER_WORDS
 
 pytestmark = pytest.mark.browser
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+UPDATE_SCREENSHOTS = os.environ.get("KYC_UPDATE_SCREENSHOTS") == "1"
 
 CAMPAIGN = ".kyc-desk-campaign"
 CONSTANTS = {
@@ -83,6 +88,21 @@ def core_banking_export() -> bytes:
 
 # ------------------------------------------------------------------------------ checks
 
+OUTSIDE = """(selector) => {
+  const root = document.querySelector(selector);
+  const edge = root.getBoundingClientRect().right + 1;
+  const out = [];
+  for (const el of root.querySelectorAll('*')) {
+    const inner = el.parentElement && el.parentElement.closest('.kyc-report-scroll, .kyc-compare');
+    if (inner || el.tagName === 'OPTION') continue;  // a region that scrolls by itself
+    const box = el.getBoundingClientRect();
+    if (box.width > 0 && box.right > edge) out.push(`${el.tagName}.${el.className}: ${box.right}`);
+  }
+  return out.slice(0, 5);
+}"""
+"""Elements that stick out of the section on the right: a page that does not scroll can
+still cut them off (an ancestor's overflow hides them)."""
+
 
 def check_page(page: Any, state: str, *, axe: bool = False, width: int = 1280) -> None:
     """No sideways scroll at ``width``; no field name or Python in the Campaign section;
@@ -93,12 +113,29 @@ def check_page(page: Any, state: str, *, axe: bool = False, width: int = 1280) -
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert sizes[0] <= sizes[1], f"{state}: the page scrolls sideways at {width} px: {sizes}"
+    cut = page.evaluate(OUTSIDE, CAMPAIGN)
+    assert not cut, f"{state}: wider than the Campaign section at {width} px (cut off): {cut}"
     text = page.locator(CAMPAIGN).inner_text()
     words = sorted({m.group(0) for m in PROGRAMMER_WORDS.finditer(text)})
     assert not words, f"{state}: programmer words in the Campaign section: {words}"
     if axe:
         problems = axe_problems(page, CAMPAIGN)
         assert problems == [], f"{state}: {problems}"
+
+
+def shoot(locator: Any, name: str, tmp_path: Path) -> None:
+    """A screenshot of ``locator`` for the README's docs/ (``make screenshots``), kept in the
+    test's folder otherwise. The viewport is made tall enough for the element first: the
+    page scrolls inside Voila's own container, not the window."""
+    page = locator.page
+    height = int(locator.evaluate("el => el.getBoundingClientRect().height"))
+    page.set_viewport_size({"width": 1280, "height": max(1000, min(height + 100, 4000))})
+    target = tmp_path / name
+    locator.screenshot(path=str(target), animations="disabled")
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    if UPDATE_SCREENSHOTS:
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(target, DOCS / name)
 
 
 def upload(page: Any, section: Any, name: str, data: bytes, label: str) -> None:
@@ -176,6 +213,7 @@ def test_a_campaign_from_upload_to_downloads_then_the_mapping_remembered(
         assert saved["columns"]["Client Ref"] == "user_internal_id"
         assert saved["constants"]["agency_name"] == CONSTANTS["Agency name"]
         expect(step).to_contain_text("Kept for the next sheet with these columns")
+        shoot(step, "campaign-mapping.png", tmp_path)
 
         # the preview: two refused rows and two customers with one external case ID
         expect(panel).to_contain_text("'ASAP' is not a case priority; use Low, Normal, High or Urgent")
@@ -198,6 +236,7 @@ def test_a_campaign_from_upload_to_downloads_then_the_mapping_remembered(
         fix = fix_row(page, panel, 4)
         fix.get_by_label("Case priority").select_option(label="Urgent")
         check_page(page, "fix form", axe=True)
+        shoot(fix, "campaign-fix.png", tmp_path)
         fix.get_by_role("button", name="Save fix").click()
         expect(fix).to_contain_text("Sheet row 4 fixed")
         fix = fix_row(page, panel, 5)
@@ -219,6 +258,8 @@ def test_a_campaign_from_upload_to_downloads_then_the_mapping_remembered(
         expect(panel).to_contain_text("Needs attention: 0 rows")
         assert api.case_count() == 8
         check_page(page, "fixes sent", axe=True)
+        panel.get_by_label("Show").select_option(label="Created (8)")
+        shoot(panel.locator(".kyc-report-table"), "campaign-report.png", tmp_path)
 
         # take it away: browser downloads, checked for the fixed values and the fixed rows noted
         corrected = download(page, fix, "Download the corrected sheet", tmp_path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import html
+import io
 import re
 import unicodedata
 from pathlib import Path
@@ -500,8 +501,8 @@ def test_corrected_xlsx_sheet_is_written_even_when_an_ignored_column_holds_contr
     report.apply_fixes({3: {"legal_first_name": "Ana Maria"}})  # sheet row 3: the second row
     step = FixStep(lambda: None, sheet_name="hostile.xlsx")
     step.show(report)
-    written = step.write_corrected_sheet(tmp_path)
-    assert written is not None and written.suffix == ".xlsx"
-    corrected = read_campaign(written)
+    written = step.sheet_download.click()  # a browser download, never a file on the server
+    assert written is not None and written.name.endswith(".xlsx")
+    corrected = read_campaign(io.BytesIO(written.data))
     assert list(corrected["Notes"]) == ["bell⟨U+0007⟩", "lone ⟨U+D800⟩"]
     assert list(corrected["legal_first_name"])[1] == "Ana Maria"

@@ -63,8 +63,17 @@ _STATUS_BY_SHORT: dict[str, str] = {short: status for status, short in _SHORT.it
 _NEVER_SENT = tuple(s.value for s in NEVER_SENT_STATUSES)
 """Rows the pre-flight kept back: no request, so no attempt count to show."""
 
+def _header(column: object) -> str:
+    """A report column's heading: the external case ID by the form's title, others in words."""
+    if column == "kyc_case_id":
+        return str(field_title("kyc_case_id"))  # "External case ID", as the form says
+    if column == "fixed_in_app":
+        return "Fixed in the app"
+    return words(str(column))
+
+
 _NO_WRAP = frozenset(
-    words(c)
+    _header(c)
     for c in ("sheet_row", "status", "kyc_case_id", "case_id", "http_status", "error_code",
               "request_id", "attempts")
 )
@@ -123,7 +132,7 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         c for c in shown.columns
         if c in ("sheet_row", "status") or (shown[c].astype(str).str.strip() != "").any()
     ]
-    return shown[keep].rename(columns=words)
+    return shown[keep].rename(columns=_header)
 
 
 def html_table(frame: pd.DataFrame) -> str:
