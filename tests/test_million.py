@@ -114,7 +114,7 @@ def test_a_run_killed_in_the_middle_resumes_creating_each_row_once(tmp_path: Pat
     campaign_frame(rows).to_csv(sheet, index=False)
     journal = tmp_path / "run.journal"
     with Sandbox() as sandbox:
-        sandbox.settings.latency_ms = 5
+        sandbox.settings.latency_ms = 2  # a remote API, a little; the kill lands mid-run
         env = {**os.environ, "KYC_API_BASE_URL": sandbox.base_url, "KYC_API_TOKEN": sandbox.token}
         command = [sys.executable, "-m", "kyc_widgets", "batch", str(sheet), "--campaign", "kill",
                    "--journal", str(journal), "--concurrency", "4", "--quiet"]
