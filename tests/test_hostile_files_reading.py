@@ -63,10 +63,12 @@ def test_the_same_file_reads_with_limits_that_allow_it(tmp_path: Path) -> None:
 
 
 def test_workbook_limits_are_overridable_too() -> None:
-    path = corpus.CORPUS / "grid_over_ten_million_cells.xlsx"
-    frame = read_campaign(path, limits=ReadLimits(max_cells=12_000_000))  # 1,048,576 x 11
-    assert list(frame.columns) == ["user_internal_id", "legal_last_name", "notes"]
-    assert frame.index.tolist() == [1_048_576]
+    path = corpus.CORPUS / "title_row_above_header.xlsx"  # 3 rows of 2 columns
+    assert read_campaign(path).loc[3, "legal_last_name"] == "Müller"
+    with pytest.raises(CampaignReadError, match="a grid of 6 cells, more than the limits"):
+        read_campaign(path, limits=ReadLimits(max_cells=5))
+    with pytest.raises(CampaignReadError, match="ReadLimits.max_uncompressed_bytes"):
+        read_campaign(path, limits=ReadLimits(max_uncompressed_bytes=1_000))
 
 
 def test_limits_are_numbers_of_zero_or_more() -> None:
