@@ -67,34 +67,16 @@ def shown(key: object, width: int = 40) -> str:
 def read_mapping_file(path: str | os.PathLike[str], limits: ReadLimits | None = None) -> Any:
     """The parsed content of a mapping file (JSON, or YAML by its ending), read strictly.
 
-    Raises :class:`MappingError` for a file over the size limit, unreadable
-    syntax (the parser's message, shortened), a duplicate key or too many
-    YAML aliases.
+    Raises :class:`MappingError` for a file over the size limit (checked before
+    it is read), unreadable syntax (the parser's message, shortened), a
+    duplicate key or too many YAML aliases (:func:`parse_mapping_bytes`).
     """
     limits = DEFAULT_LIMITS if limits is None else limits
     source = Path(path)
     size = os.stat(source).st_size
     if size > limits.max_mapping_bytes:
-        raise MappingError(
-            f"{source.name}: {size:,} bytes, more than a mapping file holds "
-            f"({limits.max_mapping_bytes:,}, ReadLimits.max_mapping_bytes)."
-        )
-    try:
-        text = source.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise MappingError(f"{source.name}: not UTF-8 text (byte {exc.start + 1}).") from None
-    try:
-        if source.suffix.lower() in _YAML_SUFFIXES:
-            return _load_yaml(text, limits.max_yaml_aliases)
-        return json.loads(text, object_pairs_hook=_unique_pairs)
-    except MappingError as exc:
-        raise MappingError(f"{source.name}: {exc}") from None
-    except RecursionError:
-        raise MappingError(f"{source.name}: nested too deeply to be a mapping.") from None
-    except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError (not a ValueError)
-        raise MappingError(
-            f"{source.name}: not a readable mapping file ({_first_line(exc)})."
-        ) from None
+        raise _too_big(source.name, size, limits)
+    return parse_mapping_bytes(source.name, source.read_bytes(), limits)
 
 
 def parse_mapping_bytes(name: str, data: bytes, limits: ReadLimits | None = None) -> Any:
@@ -103,10 +85,7 @@ def parse_mapping_bytes(name: str, data: bytes, limits: ReadLimits | None = None
     limits = DEFAULT_LIMITS if limits is None else limits
     shown_name = Path(name).name
     if len(data) > limits.max_mapping_bytes:
-        raise MappingError(
-            f"{shown_name}: {len(data):,} bytes, more than a mapping file holds "
-            f"({limits.max_mapping_bytes:,})."
-        )
+        raise _too_big(shown_name, len(data), limits)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -123,6 +102,13 @@ def parse_mapping_bytes(name: str, data: bytes, limits: ReadLimits | None = None
         raise MappingError(
             f"{shown_name}: not a readable mapping file ({_first_line(exc)})."
         ) from None
+
+
+def _too_big(name: str, size: int, limits: ReadLimits) -> MappingError:
+    return MappingError(
+        f"{name}: {size:,} bytes, more than a mapping file holds "
+        f"({limits.max_mapping_bytes:,}, ReadLimits.max_mapping_bytes)."
+    )
 
 
 def _first_line(exc: Exception) -> str:
