@@ -570,25 +570,35 @@ def _validate_columns(normalised: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.D
     parts: list[pd.DataFrame] = []
     for name in FIELDS:
         column = normalised[name]
-        present = column.notna()
-        uniques = pd.unique(column[present])
-        good, bad = _validate_uniques(name, uniques.tolist())
-        validated = column.map(good, na_action="ignore").astype(object)
-        values[name] = validated.where(validated.notna(), None)
+        # codes per row, values per distinct value: the validated column shares one object
+        # per distinct value (a Series.map on Arrow text made a Python str per cell)
+        positions, uniques_array = pd.factorize(column, use_na_sentinel=True)
+        present = positions >= 0
+        uniques = uniques_array.tolist()
+        good, bad = _validate_uniques(name, uniques)
+        validated = [good.get(value) for value in uniques]
+        table = np.array([*(None if _missing(v) else v for v in validated), None], dtype=object)
+        values[name] = pd.Series(table[positions], index=column.index, dtype=object)
         if bad:
-            failing = column[present & column.isin(list(bad))]
+            refused = np.array([value in bad for value in uniques] + [False], dtype=bool)
+            failing = column[refused[positions]]
             codes, messages = zip(*(bad[v] for v in failing.tolist())) if len(failing) else ((), ())
             parts.append(
                 field_problems(failing.index, name, list(codes), list(messages), failing.tolist())
             )
         if KycCaseCreateInput.model_fields[name].is_required() and not present.all():
-            missing = column.index[~present.to_numpy()]
+            missing = column.index[~present]
             parts.append(
                 field_problems(
                     missing, name, ProblemCode.MISSING, field_message(name, {"type": "missing"})
                 )
             )
     return pd.DataFrame(values, index=normalised.index), parts
+
+
+def _missing(value: Any) -> bool:
+    """A validated value that is missing (``None``, NaN): ``None`` in the values frame."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _validate_uniques(
