@@ -199,6 +199,12 @@ def test_saving_once_offers_the_mapping_for_the_next_sheet_with_those_headers(
     assert "Suggested from the sheet's headers" in step.origin.value
     assert again.state == "error"  # the suggestions hold guesses again
 
+    next(tmp_path.glob("mappings/*.json")).write_text("{}", encoding="utf-8")  # damaged
+    damaged = BatchCreator(client, export(), campaign="remember", remember=tmp_path)
+    assert damaged.mapping_step is not None
+    assert "cannot be used" in damaged.mapping_step.message.value
+    assert "Suggested from the sheet's headers" in damaged.mapping_step.origin.value
+
 
 # --------------------------------------------------------------------------- transfers
 

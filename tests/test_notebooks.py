@@ -101,5 +101,6 @@ def test_sample_sheet_dry_run_flags_exactly_the_planted_mistakes() -> None:
     assert sorted(invalid["error_field"]) == sorted(
         ["assigned_analyst_email", "assigned_team", "current_status", "legal_last_name"]
     )
-    assert (results["status"] == "duplicate_in_sheet").sum() == 1
-    assert (results["status"] == "would_create").sum() == len(results) - 5
+    # rows 22 and 23: one external case ID typed for two customers, neither sent
+    assert results.loc[results["status"] == "duplicate_id", "sheet_row"].tolist() == [22, 23]
+    assert (results["status"] == "would_create").sum() == len(results) - 6

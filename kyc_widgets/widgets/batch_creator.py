@@ -326,11 +326,11 @@ class BatchCreator(widgets.VBox):
         if flow.frame is None:
             return
         self.fix_step.sheet_name = flow.source_name  # names the corrected sheet
-        start, origin = flow.start_mapping, None
+        start, origin, problem = flow.start_mapping, None, None
         if start is not None:
             origin = f"the mapping file {start.source}" if start.source else "the mapping given"
         elif self.remember is not None:
-            start, origin = self._remembered(flow.frame)
+            start, origin, problem = self._remembered(flow.frame)
         try:
             step = MappingStep(
                 flow.frame, start, on_change=self._mapping_changed, origin=origin,
@@ -339,28 +339,31 @@ class BatchCreator(widgets.VBox):
         except (OSError, ValueError) as exc:
             flow.load_failed(analyst_message(exc))
             return
+        if problem:
+            step.say(problem, error=True)
         self._show_mapping_step(step)
         self.title.value = (
             f"<h4>Campaign sheet: {reveal_html(flow.source_name)} ({len(flow.frame)} rows)</h4>"
         )
         flow.mapping_changed(step.build)
 
-    def _remembered(self, frame: pd.DataFrame) -> tuple[CampaignMapping | None, str | None]:
-        """The mapping remembered for these headers and the words for where it came from."""
+    def _remembered(
+        self, frame: pd.DataFrame
+    ) -> tuple[CampaignMapping | None, str | None, str | None]:
+        """The mapping remembered for these headers, where it came from in words, and why a
+        remembered one could not be used (then the columns are suggested again)."""
         try:
             saved = recall(frame.columns, folder=self.remember)
         except MappingError as exc:
-            self.title.value = ""
-            self.preview.value = error_html(
+            return None, None, (
                 f"The mapping saved for sheets with these columns cannot be used "
                 f"({analyst_message(exc)}); the columns are suggested again."
             )
-            return None, None
         if saved is None:
-            return None, None
+            return None, None, None
         saved.mapping._source = "the mapping saved for these columns"
         when = _when(saved.saved_at)
-        return saved.mapping, f"the mapping you saved{when} for sheets with these columns"
+        return saved.mapping, f"the mapping you saved{when} for sheets with these columns", None
 
     def _mapping_changed(self) -> None:
         if self.mapping_step is not None:

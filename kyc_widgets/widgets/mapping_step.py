@@ -588,6 +588,10 @@ class MappingStep(W.VBox):
         self.show_origin(None)
         self._changed()
 
+    def say(self, text: str, *, error: bool = False) -> bool:
+        """A message under the mapping file's buttons (False for an error)."""
+        return self._say(text, error=error)
+
     def _say(self, text: str, *, error: bool = False) -> bool:
         body = html.escape(text)
         self.message.value = (
