@@ -91,7 +91,7 @@ from .mapping import CampaignColumnsError, CampaignMapping, ColumnPlan, as_mappi
 from .problems import ProblemCode, concat_problems, field_problems, summarise
 from .sheet import FIRST_DATA_ROW, SHEET_ROW_INDEX_NAME, reading_notes
 from .status import RowStatus
-from .subjects import mark_same_subject
+from .subjects import mark_same_subject, subject_codes
 from .synonyms import phrase
 
 __all__ = [
