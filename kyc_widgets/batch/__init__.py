@@ -7,20 +7,30 @@ Small modules, one concept each:
   (CSV split exactly or refused by line), :mod:`.excel` (workbooks read fast with
   python-calamine, cells as typed) and :class:`ReadLimits` (:mod:`.limits`: what a file may
   hold, checked before allocation by :mod:`.zip_guard` and :mod:`.xls_guard`)
-- :mod:`.preflight`: normalise and validate every row before anything is sent
+- :mod:`.fields`: the field vocabulary (names, titles, header aliases, enum members), a leaf
+- :mod:`.preflight`: normalise and validate every row before anything is sent; what fails
+  is a table (:mod:`.problems`: one row per failing sheet row and field)
 - :mod:`.mapping`: :class:`CampaignMapping` (a source system's headers, constants and
-  values) and :func:`suggest_mapping`; the synonyms it uses are in :mod:`.synonyms`
+  values) and :func:`suggest_mapping`, which reads headers (:mod:`.synonyms`) and values
+  (:mod:`.value_evidence`); files read strictly by :mod:`.mapping_file`, remembered per
+  user by :mod:`.saved_mappings`
 - :mod:`.template`: :func:`write_template`, an XLSX that reads back with no mapping
 - :mod:`.identity`: stable external ids for rows without ``kyc_case_id``
 - :mod:`.status`: :class:`RowStatus`, every row status and its facts
 - :mod:`.options`: :class:`BatchOptions`, a run's settings validated once
-- :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`
-- :mod:`.journal`: append-only outcomes for resuming after a crash
-- :mod:`.report`: :class:`BatchReport`
+- :mod:`.sending`: :func:`abatch_create` / :func:`batch_create`; one run's workers are
+  :mod:`.run`, a row's request and its meaning :mod:`.outcomes`, stopping :mod:`.stop`
+- :mod:`.journal`: append-only outcomes for resuming after a crash, confirmed on the API
+  before they are trusted (:mod:`.resume`)
+- :mod:`.results` and :mod:`.report`: :class:`BatchReport` (the data, then what one does
+  with it); :mod:`.exports` writes it safely, :mod:`.takeaway` gives the files as bytes
 - :mod:`.fixes`: problem rows corrected in place (``report.apply_fixes``)
 - :mod:`.existing`: the dry run that asks the API (``mode="check_api"``)
 - :mod:`.subjects`: the same customer and reason twice under different ids
-- :mod:`.evidence`: the hash-chained evidence record and :func:`verify_evidence`
+- :mod:`.evidence`: the hash-chained evidence record and :func:`verify_evidence`, read
+  strictly (:mod:`.evidence_format`, :mod:`.json_shapes`), signed (:mod:`.signing`) and
+  compared with the API (:mod:`.evidence_api`)
+- :mod:`.plan` and :mod:`.plan_file`: maker-checker plans, approved before sending
 
 The notebook UI over these, :class:`~kyc_widgets.widgets.batch_creator.BatchCreator`,
 lives with the other widgets.
