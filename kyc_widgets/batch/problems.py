@@ -69,7 +69,6 @@ class ProblemCode(TextEnum):
     """Another row of the sheet has the same external case ID for another customer or reason."""
 
 
-
 WHOLE_SENTENCES: frozenset[str] = frozenset(
     {ProblemCode.DUPLICATE_IN_SHEET.value, ProblemCode.DUPLICATE_ID.value}
 )
