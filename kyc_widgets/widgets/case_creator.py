@@ -297,13 +297,17 @@ class CaseCreator(widgets.VBox):
         are the same for a run of cases; the message says they were kept, and "Clear the
         form" empties them too.
         """
+        if Action.CREATE_ANOTHER not in self.flow.actions:
+            return
         current = self.form.values()
         kept = {name: current[name] for name in KEPT_FIELDS if current.get(name) not in (None, "")}
-        if self._apply(self.flow.create_another(tuple(kept))).changed:
-            self.form.reset()
-            self.form.set_values({"kyc_case_id": None, **kept})
-            self.external_id.expanded = False
-            self._show_workspace(None)
+        # The form is made ready before the draft is drawn: once "Create case" shows, the
+        # fields and the folded external ID are already what they will be.
+        self.external_id.expanded = False
+        self._show_workspace(None)
+        self.form.reset()
+        self.form.set_values({"kyc_case_id": None, **kept})
+        self._apply(self.flow.create_another(tuple(kept)))
 
     def clear(self) -> None:
         """"Clear the form": the fields kept from the last case too."""
