@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from browser_helpers import (  # noqa: F401 - fixtures
+    ACTION_MS,
     FIRST_RENDER_MS,
     api,
     axe_problems,
@@ -163,7 +164,7 @@ def open_campaign(page: Any, url: str) -> Any:
     expect_no_widget_errors(page)
     desk.get_by_role("tab", name="Campaign").click()
     section = page.locator(CAMPAIGN)
-    expect(section).to_contain_text("Create one case per row of a spreadsheet")
+    expect(section).to_contain_text("Create one case per row of a spreadsheet", timeout=ACTION_MS)
     return section
 
 
@@ -177,7 +178,7 @@ def fix_row(page: Any, panel: Any, row: int) -> Any:
     assert chosen, labels
     rows.select_option(label=chosen[0])
     fix.get_by_role("button", name="Fix this row").click()
-    expect(fix).to_contain_text(f"Sheet row {row}")
+    expect(fix).to_contain_text(f"Sheet row {row}", timeout=ACTION_MS)
     return fix
 
 
@@ -190,44 +191,54 @@ def test_a_campaign_from_upload_to_downloads_then_the_mapping_remembered(
     with served(DEFAULT_NOTEBOOK, api, page, tmp_path) as app:
         section = open_campaign(page, app.url)
         check_page(page, "campaign tab")
-        expect(section.get_by_role("button", name="Upload a sheet…")).to_be_visible()
+        upload_button = section.get_by_role("button", name="Upload a sheet…")
+        expect(upload_button).to_be_visible(timeout=ACTION_MS)
         template = download(page, section, "Download the template (XLSX)", tmp_path)
         assert template.read_bytes()[:2] == b"PK"
 
         # upload: the mapping opens on the guesses; the values settled the ambiguous headers
         upload(page, section, SHEET_NAME, core_banking_export(), "Upload a sheet…")
         panel = section.locator(".kyc-batch-creator")
-        expect(panel).to_contain_text(f"{SHEET_NAME} (8 rows)")
+        expect(panel).to_contain_text(f"{SHEET_NAME} (8 rows)", timeout=ACTION_MS)
         step = panel.locator(".kyc-mapping-step")
-        expect(step.get_by_label("Client Kind")).to_have_value("User type *")
-        expect(step.get_by_label("Client Ref")).to_have_value("User internal ID *")
+        expect(step.get_by_label("Client Kind")).to_have_value("User type *", timeout=ACTION_MS)
+        expect(step.get_by_label("Client Ref")).to_have_value(
+            "User internal ID *", timeout=ACTION_MS
+        )
         check_page(page, "mapping", axe=True)
         step.get_by_role("button", name="Confirm all guesses").click()
         for label, value in CONSTANTS.items():
             box = step.get_by_label(re.compile(f"^{label}"))
             box.fill(value)
             box.press("Tab")
-        expect(panel.get_by_role("button", name="Create 4 cases")).to_be_enabled()
+        expect(panel.get_by_role("button", name="Create 4 cases")).to_be_enabled(timeout=ACTION_MS)
         mapping_file = download(page, step, "Save this mapping", tmp_path)
         saved = json.loads(mapping_file.read_text(encoding="utf-8"))
         assert saved["columns"]["Client Ref"] == "user_internal_id"
         assert saved["constants"]["agency_name"] == CONSTANTS["Agency name"]
-        expect(step).to_contain_text("Kept for the next sheet with these columns")
+        expect(step).to_contain_text(
+            "Kept for the next sheet with these columns", timeout=ACTION_MS
+        )
         shoot(step, "campaign-mapping.png", tmp_path)
 
         # the preview: two refused rows and two customers with one external case ID
-        expect(panel).to_contain_text("'ASAP' is not a case priority; use Low, Normal, High or Urgent")
-        expect(panel).to_contain_text("share an external case ID with another customer")
+        expect(panel).to_contain_text(
+            "'ASAP' is not a case priority; use Low, Normal, High or Urgent", timeout=ACTION_MS
+        )
+        expect(panel).to_contain_text(
+            "share an external case ID with another customer", timeout=ACTION_MS
+        )
         check_page(page, "preview")
         panel.get_by_role("button", name="Check against the API").click()
-        expect(panel).to_contain_text("Checked against the API (nothing was created)")
+        expect(panel).to_contain_text("Checked against the API (nothing was created)",
+                                      timeout=ACTION_MS)
         assert api.case_count() == 0
         check_page(page, "checked")
 
         panel.get_by_role("button", name="Create 4 cases").click()
         expect(panel).to_contain_text("Finished.", timeout=FIRST_RENDER_MS)
-        expect(panel).to_contain_text("Created: 4")
-        expect(panel).to_contain_text("Needs attention: 4 rows")
+        expect(panel).to_contain_text("Created: 4", timeout=ACTION_MS)
+        expect(panel).to_contain_text("Needs attention: 4 rows", timeout=ACTION_MS)
         assert api.case_count() == 4
         check_page(page, "report", axe=True)
         check_page(page, "report at 800 px", width=800)
@@ -238,24 +249,24 @@ def test_a_campaign_from_upload_to_downloads_then_the_mapping_remembered(
         check_page(page, "fix form", axe=True)
         shoot(fix, "campaign-fix.png", tmp_path)
         fix.get_by_role("button", name="Save fix").click()
-        expect(fix).to_contain_text("Sheet row 4 fixed")
+        expect(fix).to_contain_text("Sheet row 4 fixed", timeout=ACTION_MS)
         fix = fix_row(page, panel, 5)
         fix.get_by_label("Legal last name").fill("Jónsson")
         fix.get_by_role("button", name="Save fix").click()
-        expect(fix).to_contain_text("Sheet row 5 fixed")
+        expect(fix).to_contain_text("Sheet row 5 fixed", timeout=ACTION_MS)
         fix = fix_row(page, panel, 7)
         external_id = fix.get_by_label("External case ID", exact=True)
         external_id.fill("KR-005")
         external_id.press("Tab")
         fix.get_by_role("button", name="Save fix").click()
-        expect(fix).to_contain_text("Sheet row 7 fixed")
+        expect(fix).to_contain_text("Sheet row 7 fixed", timeout=ACTION_MS)
         fix = fix_row(page, panel, 6)
-        expect(fix).to_contain_text("no longer shared")
+        expect(fix).to_contain_text("no longer shared", timeout=ACTION_MS)
         fix.get_by_role("button", name="Save fix").click()
         fix.get_by_role("button", name="Send 4 fixed rows").click()
-        expect(fix).to_contain_text("Sent 4 fixed rows")
-        expect(panel).to_contain_text("Created: 8")
-        expect(panel).to_contain_text("Needs attention: 0 rows")
+        expect(fix).to_contain_text("Sent 4 fixed rows", timeout=ACTION_MS)
+        expect(panel).to_contain_text("Created: 8", timeout=ACTION_MS)
+        expect(panel).to_contain_text("Needs attention: 0 rows", timeout=ACTION_MS)
         assert api.case_count() == 8
         check_page(page, "fixes sent", axe=True)
         panel.get_by_label("Show").select_option(label="Created (8)")
@@ -291,8 +302,10 @@ def test_a_campaign_from_upload_to_downloads_then_the_mapping_remembered(
         upload(page, section, SHEET_NAME, core_banking_export(), "Upload a sheet…")
         panel = section.locator(".kyc-batch-creator")
         step = panel.locator(".kyc-mapping-step")
-        expect(step).to_contain_text("Using the mapping you saved on")
-        expect(step.get_by_label(re.compile("^Agency name"))).to_have_value(CONSTANTS["Agency name"])
+        expect(step).to_contain_text("Using the mapping you saved on", timeout=ACTION_MS)
+        expect(step.get_by_label(re.compile("^Agency name"))).to_have_value(
+            CONSTANTS["Agency name"], timeout=ACTION_MS
+        )
         create = panel.get_by_role("button", name=re.compile(r"Create \d+ cases"))
         expect(create).to_be_enabled()  # nothing to retype
         create.click()
