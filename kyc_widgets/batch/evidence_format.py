@@ -22,7 +22,6 @@ Both raise :class:`MalformedRecord`, whose message is one line naming where
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .json_shapes import (
@@ -40,9 +39,7 @@ from .json_shapes import (
     Types,
     Words,
     kind_of,
-    no_constant,
-    short_error,
-    unique_keys,
+    loads_strictly,
 )
 from .status import STATUSES
 
@@ -70,15 +67,7 @@ _STATUS_WORDS = frozenset(status.value for status in STATUSES)
 
 def parse_record(text: str) -> dict[str, Any]:
     """The record in ``text``, parsed strictly and checked (:func:`check_shape`)."""
-    try:
-        record = json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_constant)
-    except MalformedRecord:
-        raise
-    except RecursionError:
-        raise MalformedRecord("the record is nested too deeply to be an evidence record") from None
-    except ValueError as exc:
-        raise MalformedRecord(f"the record is not valid JSON ({short_error(exc)}): it was edited "
-                              "or truncated") from None
+    record = loads_strictly(text, what="the record", whole="an evidence record")
     check_shape(record)
     return record
 

@@ -13,6 +13,7 @@ wrong types, naming where in one line (:class:`MalformedRecord`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "Words",
     "at",
     "kind_of",
+    "loads_strictly",
     "no_constant",
     "short_error",
     "unique_keys",
@@ -189,3 +191,21 @@ INT = Types((int,))
 OPT_STR = Types((str, type(None)))
 OPT_INT = Types((int, type(None)))
 SCALAR = Types((str, int, float, bool, type(None)))
+
+
+def loads_strictly(text: str, *, what: str, whole: str) -> Any:
+    """``text`` parsed as JSON with one reading: no duplicate key, no ``NaN``.
+
+    ``what`` names the file in messages ("the record"), ``whole`` what it should be
+    ("an evidence record"); every failure is one :class:`MalformedRecord` line.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_constant)
+    except MalformedRecord:
+        raise
+    except RecursionError:
+        raise MalformedRecord(f"{what} is nested too deeply to be {whole}") from None
+    except ValueError as exc:
+        raise MalformedRecord(
+            f"{what} is not valid JSON ({short_error(exc)}): it was edited or truncated"
+        ) from None

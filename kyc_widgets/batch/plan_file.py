@@ -92,9 +92,7 @@ from .json_shapes import (
     Object,
     Types,
     Words,
-    no_constant,
-    short_error,
-    unique_keys,
+    loads_strictly,
 )
 from .mapping import CampaignMapping
 from .options import BatchMode, BatchOptions
@@ -248,15 +246,7 @@ _SHAPE = Object(
 
 def _parse(text: str) -> dict[str, Any]:
     """The plan in ``text``, parsed strictly (no duplicate or unknown keys, no NaN) and shaped."""
-    try:
-        record = json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_constant)
-    except MalformedRecord:
-        raise
-    except RecursionError:
-        raise MalformedRecord("the plan is nested too deeply to be a plan") from None
-    except ValueError as exc:
-        raise MalformedRecord(f"the plan is not valid JSON ({short_error(exc)}): it was edited "
-                              "or truncated") from None
+    record = loads_strictly(text, what="the plan", whole="a plan")
     if not isinstance(record, dict) or record.get("format") != PLAN_FORMAT:
         raise MalformedRecord(f"not a campaign plan ({PLAN_FORMAT})")
     _SHAPE.check(record, ROOT)
