@@ -80,6 +80,7 @@ import numpy as np
 from kyc_widgets._version import __version__
 from kyc_widgets.models import KycCaseCreateInput
 
+from .columns import plain_records
 from .evidence_format import EVIDENCE_FORMAT, MalformedRecord, check_shape, parse_record
 from .fields import ENUM_FIELDS
 from .results import CampaignResults
@@ -293,15 +294,20 @@ def _sent_value_hashes(report: CampaignResults, salt: str) -> dict[int, str]:
     created = np.flatnonzero(status == RowStatus.CREATED)
     if not len(created):
         return {}
-    labels = report.results.index[created]
-    records = report.values.reindex(labels).to_dict("records")
-    ids = report.results["kyc_case_id"].to_numpy(dtype=object)[created]
+    ids = report.results["kyc_case_id"].to_numpy(dtype=object)
     found = {}
-    for position, record, case_id in zip(created.tolist(), records, ids.tolist()):
-        values = {str(name): _json_safe(value) for name, value in record.items()}
-        values["kyc_case_id"] = _json_safe(case_id)
-        found[position] = sent_values_digest(salt, values, HASHED_FIELDS)
+    for start in range(0, len(created), _CHUNK):  # a chunk of rows as dicts at a time, not all
+        positions = created[start : start + _CHUNK]
+        records = plain_records(report.values.reindex(report.results.index[positions]))
+        for position, record in zip(positions.tolist(), records):
+            values = {str(name): _json_safe(value) for name, value in record.items()}
+            values["kyc_case_id"] = _json_safe(ids[position])
+            found[position] = sent_values_digest(salt, values, HASHED_FIELDS)
     return found
+
+
+_CHUNK = 10_000
+"""Rows whose values are read as dicts at once (:func:`_sent_value_hashes`)."""
 
 
 def problem_codes(report: CampaignResults) -> dict[int, list[dict[str, Any]]]:

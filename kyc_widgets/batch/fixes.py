@@ -34,6 +34,7 @@ import pandas as pd
 
 from kyc_widgets.models import DEFAULT_CREATE_STATUS
 
+from .columns import plain_records, set_row
 from .fields import ENUM_FIELDS, FIELDS, enum_member, field_title
 from .preflight import preflight, read_rows
 from .problems import ProblemCode, row_problems
@@ -434,4 +435,4 @@ def _merge_tables(report: CampaignResults, other: CampaignResults, taken: dict[A
         report.problems = kept
     if report.values is not None and other.values is not None:
         for other_label, label in taken.items():
-            report.values.loc[label] = other.values.loc[other_label].to_numpy()
+            set_row(report.values, label, plain_records(other.values.loc[[other_label]])[0])

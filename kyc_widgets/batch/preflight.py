@@ -33,10 +33,15 @@ batch's own exports neutralise formulas (:mod:`.report`), so a report read
 back and run again sends the same values and ids as the first run.
 
 Missing cells are found with ``isna()`` *before* anything is turned into text,
-and the normalised columns are ``object`` columns of ``str`` or ``None``:
-``astype(str)`` would turn a missing cell into the text ``"nan"`` or
+and the normalised columns hold text or missing, never the text of a missing
+cell: ``astype(str)`` would turn a missing cell into the text ``"nan"`` or
 ``"<NA>"`` under pandas 2 (pandas 3 keeps it missing), which would become an
-id or a name. So the input may use any dtype (``object``, ``str``,
+id or a name.
+
+The normalised and validated columns are compact (:mod:`.columns`: a code per
+row, each distinct value once), because a million-row campaign would otherwise
+hold a Python pointer per cell and a string per distinct name twice over; read
+them row by row with :func:`~.columns.plain_records` (``None`` where missing). So the input may use any dtype (``object``, ``str``,
 ``string``, categorical, numbers) under pandas 2.1+ and 3.x alike.
 
 Problems are data (:mod:`.problems`): one row per failing (sheet row, field)
@@ -71,6 +76,7 @@ from pydantic import ValidationError
 from kyc_widgets.countries import country_problem
 from kyc_widgets.models import DEFAULT_CREATE_STATUS, KycCaseCreateInput
 
+from .columns import compact, compact_constant, compact_missing, plain, plain_records
 from .fields import (
     COUNTRY_FIELDS,
     ENUM_FIELDS,
@@ -125,7 +131,8 @@ class Preflight:
     """Everything the pre-flight found, aligned on the input frame's index.
 
     ``values`` holds the validated, JSON-ready value of every known field
-    (``None`` where absent); ``status`` is a :class:`~.status.RowStatus`
+    as compact categorical columns (missing where absent; :func:`~.columns.plain`
+    and :func:`~.columns.plain_records` read them with ``None``); ``status`` is a :class:`~.status.RowStatus`
     (``ready``, ``invalid`` or ``duplicate_in_sheet``); ``kyc_case_id`` is the
     given id or the derived one (``NA`` when a row has none and no campaign was
     given: see ``missing_ids``); ``problems`` is the table of what failed
@@ -177,7 +184,7 @@ class Preflight:
 
     def bodies(self, labels: pd.Index) -> list[dict[str, Any]]:
         """:meth:`body` for many rows at once (one pass, not one ``.loc`` per row)."""
-        records = self.values.loc[labels].to_dict("records")
+        records = plain_records(self.values.loc[labels])
         ids = self.kyc_case_id.loc[labels].tolist()
         out = []
         for record, case_id in zip(records, ids):
@@ -270,28 +277,28 @@ def read_rows(
     :func:`preflight`, so a fix form shows what the pre-flight saw.
     """
     plan = (mapping or CampaignMapping.default()).plan(frame.columns)
-    return _read_columns(frame, plan)
+    read = _read_columns(frame, plan)
+    return pd.DataFrame({name: plain(read[name]) for name in read.columns}, index=read.index,
+                        dtype=object)
 
 
 def _read_columns(frame: pd.DataFrame, plan: ColumnPlan) -> pd.DataFrame:
-    """Every field as an object column of ``str``/``None``: mapped, constant or absent."""
+    """Every field as a compact text column (:mod:`.columns`): mapped, constant or absent."""
     index = frame.index
-    normalised = pd.DataFrame(index=index)
+    columns: dict[str, pd.Series] = {}
     for header, name in plan.column_map.items():
-        normalised[name] = _normalise_column(
-            frame[header], enum=name in ENUM_FIELDS, values=plan.values.get(name)
+        columns[name] = _normalise_column(
+            frame[header], enum=name in ENUM_FIELDS, values=plan.values.get(name),
+            default=DEFAULT_CREATE_STATUS.value if name == "current_status" else None,
         )
     for name, constant in plan.constants.items():
-        normalised[name] = pd.Series(np.full(len(index), constant, dtype=object), index=index)
-    for name in FIELDS:
-        if name not in normalised.columns:
-            normalised[name] = _none_series(index)
+        columns[name] = compact_constant(constant, index)
     # The contract requires a status; campaigns start cases as DRAFT unless the sheet says otherwise.
-    status_given = normalised["current_status"]
-    normalised["current_status"] = status_given.where(
-        status_given.notna(), DEFAULT_CREATE_STATUS.value
+    columns.setdefault("current_status", compact_constant(DEFAULT_CREATE_STATUS.value, index))
+    return pd.DataFrame(
+        {name: columns[name] if name in columns else compact_missing(index) for name in FIELDS},
+        index=index,
     )
-    return normalised[list(FIELDS)]
 
 
 def _case_ids(
@@ -301,18 +308,21 @@ def _case_ids(
     and how many rows have none (no campaign to derive one from)."""
     given = normalised["kyc_case_id"]
     derived_mask = given.isna()
-    case_ids = values["kyc_case_id"].astype(object).where(given.notna(), pd.NA)
-    # an invalid given id still identifies the row for duplicate detection
-    case_ids = case_ids.where(case_ids.notna() | derived_mask, given.astype(object))
+    # the validated id, or for an invalid one the cell as read: it still identifies the row
+    # for duplicate detection
+    ids = np.asarray(plain(values["kyc_case_id"]), dtype=object)
+    unvalidated = pd.isna(ids)
+    ids[unvalidated] = np.asarray(plain(given), dtype=object)[unvalidated]
     missing_ids = 0
     if derived_mask.any():
         if campaign is not None and str(campaign).strip():
             derived = derive_case_ids(str(campaign), normalised.loc[derived_mask])
-            case_ids = case_ids.astype(object)
-            case_ids.loc[derived_mask] = derived
+            ids[derived_mask.to_numpy()] = derived.to_numpy()
         else:
             missing_ids = int(derived_mask.sum())
-    return case_ids.rename("kyc_case_id"), derived_mask, missing_ids
+    ids[pd.isna(ids)] = pd.NA
+    case_ids = pd.Series(ids, index=normalised.index, dtype=object, name="kyc_case_id")
+    return case_ids, derived_mask, missing_ids
 
 
 def _warnings(plan: ColumnPlan) -> list[str]:
@@ -510,11 +520,13 @@ def _explain_countries(problems: pd.DataFrame) -> None:
 
 
 def _normalise_column(
-    column: pd.Series, *, enum: bool, values: dict[str, str] | None = None
+    column: pd.Series, *, enum: bool, values: dict[str, str] | None = None,
+    default: str | None = None,
 ) -> pd.Series:
-    """Strip, blank -> ``None``, one export quote dropped, and for enums canonical spelling.
+    """Strip, blank -> missing (or ``default``), one export quote dropped, and for enums
+    canonical spelling.
 
-    Returns an ``object`` Series of ``str`` and ``None``. Missing cells are
+    Returns a compact text column (:func:`~.columns.compact`). Missing cells are
     whatever ``isna()`` says (``None``, ``NaN``, ``NA``, ``NaT``) and are
     never turned into text (see the module docstring). Works on the column's
     distinct values (``pd.factorize``, which codes every missing cell as -1)
@@ -527,8 +539,8 @@ def _normalise_column(
         cleaned = [values.get(phrase(value), value) for value in cleaned]
     if enum:
         cleaned = [canonical_enum(value) for value in cleaned]
-    table = np.array([value if value else None for value in cleaned] + [None], dtype=object)
-    return pd.Series(table[codes], index=column.index, dtype=object)
+    table = [value if value else default for value in cleaned] + [default]
+    return compact(table, np.where(codes < 0, len(cleaned), codes), column.index)
 
 
 _FORMULA_CHARACTERS = frozenset("=+-@\t\r")
@@ -583,9 +595,8 @@ def _validate_columns(normalised: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.D
         present = positions >= 0
         uniques = uniques_array.tolist()
         good, bad = _validate_uniques(name, uniques)
-        validated = [good.get(value) for value in uniques]
-        table = np.array([*(None if _missing(v) else v for v in validated), None], dtype=object)
-        values[name] = pd.Series(table[positions], index=column.index, dtype=object)
+        validated = [None if _missing(v) else v for v in map(good.get, uniques)]
+        values[name] = compact(validated, positions, column.index)
         if bad:
             refused = np.array([value in bad for value in uniques] + [False], dtype=bool)
             failing = column[refused[positions]]
