@@ -52,15 +52,20 @@ significant digits) may come back rounded; such ids belong in text cells.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
+import itertools
 import os
 import re
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import python_calamine
 from defusedxml import ElementTree as SafeTree
 from defusedxml.common import DefusedXmlException
@@ -111,23 +116,70 @@ def read_excel_text(
     limits = DEFAULT_LIMITS if limits is None else limits
     source = _bytes_source(path_or_buffer, limits)
     facts = _check_limits(source, sheet, limits)
-    name, rows = _calamine_rows(source, sheet)
+    large = _large_worksheets(source)
+    if large:  # an XLSX sheet over _SLICE_BYTES of XML is read a slice at a time
+        with _calamine_errors(), python_calamine.CalamineWorkbook.from_object(_rewound(source)) as book:
+            name = _sheet_name(book, sheet)
+        if name in large:
+            try:
+                return _read_slices(source, name, large[name], facts.has_formulas, limits)
+            except (_NotSliceable, zipfile.BadZipFile, zlib.error, EOFError):
+                pass  # written in a way slices cannot keep exact: read whole
+    return _read_whole(source, sheet, facts.has_formulas, limits)
+
+
+def _rewound(
+    source: str | os.PathLike[str] | io.BytesIO,
+) -> str | os.PathLike[str] | io.BytesIO:
+    """The source ready to be read from its first byte (a buffer is read several times)."""
     if isinstance(source, io.BytesIO):
         source.seek(0)
-    formulas = frozenset(_formulas_without_value(source, name)) if facts.has_formulas else frozenset()
-    cells, repaired = _grid(rows, formulas, limits)
-    cells.attrs["utf16_cells"] = repaired
-    return ExcelText(cells, formulas, name)
+    return source
 
 
-def _calamine_rows(
-    source: str | os.PathLike[str] | io.BytesIO, sheet: str | None
-) -> tuple[str, list[list[Any]]]:
-    """The sheet's name and rows from python-calamine; its errors (and panics) as refusals."""
+def _read_whole(
+    source: str | os.PathLike[str] | io.BytesIO, sheet: str | None, has_formulas: bool, limits: ReadLimits
+) -> ExcelText:
+    """The sheet as calamine reads it whole (XLS, ODS, an XLSX sheet of under
+    :data:`_SLICE_BYTES`), turned into text :data:`_PIECE_ROWS` rows at a time."""
+    grid = _Grid(limits)
+    with _calamine_errors(), python_calamine.CalamineWorkbook.from_object(_rewound(source)) as book:
+        name = _sheet_name(book, sheet)
+        values = book.get_sheet_by_name(name)
+        if values.start is not None:
+            top, left = values.start
+            rows = itertools.islice(values.iter_rows(), top, None)  # past the blank rows it adds
+            while batch := list(itertools.islice(rows, _PIECE_ROWS)):
+                grid.add(_Piece(top, left, batch))
+                top += len(batch)
+            del values, rows
+    formulas = frozenset(_formulas_without_value(_rewound(source), name)) if has_formulas else frozenset()
+    return ExcelText(grid.frame(formulas), formulas, name)
+
+
+def _read_slices(
+    source: str | os.PathLike[str] | io.BytesIO,
+    name: str,
+    member: str,
+    has_formulas: bool,
+    limits: ReadLimits,
+) -> ExcelText:
+    """A large XLSX worksheet read slice by slice (:func:`_xlsx_pieces`), formulas found
+    per slice; :class:`_NotSliceable` when only a whole read is exact."""
+    grid = _Grid(limits)
+    formulas: set[Cell] = set()
+    for piece in _xlsx_pieces(_rewound(source), name, member, formulas if has_formulas else None):
+        if piece.top < grid.height:
+            raise _NotSliceable  # rows out of order: only a whole read places them
+        grid.add(piece)
+    return ExcelText(grid.frame(frozenset(formulas)), frozenset(formulas), name)
+
+
+@contextlib.contextmanager
+def _calamine_errors() -> Iterator[None]:
+    """python-calamine's errors (and panics) as refusals."""
     try:
-        with python_calamine.CalamineWorkbook.from_object(source) as book:
-            name = _sheet_name(book, sheet)
-            return name, book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        yield
     except python_calamine.PasswordError as exc:
         raise CampaignReadError(
             "The workbook is password-protected; save a copy without a password."
@@ -205,36 +257,249 @@ def _sheet_name(book: python_calamine.CalamineWorkbook, sheet: str | None) -> st
     return worksheets[0]
 
 
+# -- a large XLSX worksheet, a slice of its rows at a time ---------------------------------
+
+_SLICE_BYTES = 16 << 20
+"""A worksheet whose XML is larger is read in slices of about this much XML (whole rows)."""
+
+
+class _NotSliceable(Exception):
+    """A worksheet that only a whole read places exactly: rows without their number, rows
+    out of order, CDATA, a formula cell without its reference."""
+
+
+def _large_worksheets(source: str | os.PathLike[str] | io.BytesIO) -> dict[str, str]:
+    """``{sheet name: ZIP member}`` of the XLSX/XLSM worksheets over :data:`_SLICE_BYTES`."""
+    if not zipfile.is_zipfile(_rewound(source)):
+        return {}
+    with zipfile.ZipFile(_rewound(source)) as archive:
+        return {
+            name: member
+            for name, member, worksheet in sheet_members(archive)
+            if worksheet and archive.getinfo(member).file_size > _SLICE_BYTES
+        }
+
+
+def _xlsx_pieces(
+    source: str | os.PathLike[str] | io.BytesIO, name: str, member: str, formulas: set[Cell] | None
+) -> Iterator[_Piece]:
+    """The worksheet ``member`` read by calamine one slice of whole rows at a time.
+
+    calamine holds a whole sheet in memory before it returns a row (some 60
+    bytes a cell, twice that while reading: 1.2 GB for a million rows of 12
+    cells). A slice of the sheet's XML, put in a copy of the workbook that
+    keeps everything else (shared strings, styles, the date system), reads as
+    those rows at their own row numbers, in the memory of one slice. Formulas
+    without a value (into ``formulas``) are found slice by slice too.
+    """
+    with zipfile.ZipFile(source) as archive:
+        worksheets = {part for _, part, worksheet in sheet_members(archive) if worksheet}
+        parts = [
+            (info.filename, _EMPTY_SHEET if info.filename in worksheets else archive.read(info))
+            for info in archive.infolist()
+            if info.filename != member
+        ]
+        shared = sum(len(data) for part, data in parts if part.endswith("sharedStrings.xml"))
+        # every slice reads the shared strings again: a slice is at least twice as long
+        for xml in _sheet_slices(archive, member, max(_SLICE_BYTES, 2 * shared)):
+            if formulas is not None:
+                formulas.update(_formulas_in(xml))
+            with _calamine_errors(), python_calamine.CalamineWorkbook.from_object(
+                _workbook_of(parts, member, xml)
+            ) as book:
+                del xml
+                values = book.get_sheet_by_name(name)
+                start = values.start
+                rows = [] if start is None else values.to_python(skip_empty_area=True)
+                del values
+            if start is not None and rows:
+                yield _Piece(start[0], start[1], rows)
+            del rows
+
+
+_EMPTY_SHEET = (
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b"<sheetData/></worksheet>"
+)
+"""What the other worksheets hold in a slice's workbook (only one sheet is read)."""
+
+
+def _workbook_of(parts: list[tuple[str, bytes]], member: str, xml: bytes) -> io.BytesIO:
+    """A workbook of ``parts`` with ``xml`` as ``member`` (stored, not compressed: it is read once)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as out:
+        for part, data in parts:
+            out.writestr(part, data)
+        out.writestr(member, xml)
+    buffer.seek(0)
+    return buffer
+
+
+_ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]")
+_DIMENSION = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?dimension[\s/>][^>]*?(?:/>|>\s*</(?:[A-Za-z_][\w.-]*:)?dimension\s*>)"
+)
+_HEAD_LIMIT = 8 << 20
+"""How far into a worksheet's XML its ``<sheetData>`` may start (column widths, views...)."""
+
+
+def _sheet_slices(archive: zipfile.ZipFile, member: str, size: int) -> Iterator[bytes]:
+    """The worksheet's XML as worksheets of about ``size`` bytes of whole rows each.
+
+    Each slice is the XML before ``<sheetData>`` (without ``<dimension>``, which
+    would make calamine reserve room for the whole sheet), some whole rows and
+    the closing tags; the rows keep their ``r="..."`` numbers, so calamine places
+    them where they are in the sheet.
+    """
+    with archive.open(member) as stream:
+        head = b""
+        while (found := _SHEET_DATA.search(head)) is None and len(head) < _HEAD_LIMIT:
+            block = stream.read(1 << 20)
+            if not block:
+                break
+            head += block
+        root = _ROOT.search(head)
+        opened = -1 if found is None else head.find(b">", found.start()) + 1
+        if found is None or root is None or opened <= 0 or head[opened - 2] == ord("/"):
+            raise _NotSliceable  # no rows (or not where they belong): the whole read says
+        prefix = found.group(1) or b""
+        top = _DIMENSION.sub(b"", head[:opened])
+        tail = b"</" + prefix + b"sheetData></" + root.group(1) + b">"
+        rest, more = head[opened:], True
+        end, row_end = b"</" + prefix + b"sheetData", b"</" + prefix + b"row>"
+        del head
+        while True:
+            while more and len(rest) < size:
+                block = stream.read(size)
+                more, rest = bool(block), rest + block
+            stop = cut = rest.find(end)
+            if stop < 0:
+                cut = rest.rfind(row_end)
+                if cut < 0:  # a row longer than a slice, or no end to the rows
+                    if not more:
+                        raise _NotSliceable  # calamine says what is wrong with it
+                    block = stream.read(size)
+                    more, rest = bool(block), rest + block
+                    continue
+                cut += len(row_end)
+            body = rest[:cut]
+            if body.strip():
+                _check_sliceable(body, prefix)
+                yield top + body + tail
+            del body
+            if stop >= 0:
+                return
+            rest = rest[cut:]
+
+
+_NUMBERED_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?(?<=\s)r\s*=")
+
+
+def _check_sliceable(body: bytes, prefix: bytes) -> None:
+    """:class:`_NotSliceable` unless the slice's first row says its number and nothing
+    can hide a ``</row>`` that is not one (CDATA).
+
+    calamine numbers a row without ``r="..."`` as the one after the row before it,
+    so only a slice's first row needs its number to be read as in the whole sheet.
+    """
+    if b"<![CDATA[" in body:
+        raise _NotSliceable
+    first = body.find(b"<" + prefix + b"row")
+    if first >= 0 and not _NUMBERED_ROW.match(body, first, body.find(b">", first) + 1):
+        raise _NotSliceable
+
+
 # -- cells as text ---------------------------------------------------------------
 
+_TEXT = pa.large_string()
+"""The Arrow type of pandas' ``StringDtype("pyarrow")`` columns."""
 
-def _grid(
-    rows: list[list[Any]], formulas: frozenset[Cell], limits: ReadLimits
-) -> tuple[pd.DataFrame, int]:
-    """The rows as text, one ``string`` column per sheet column, reaching every formula cell;
-    and how many cells were UTF-16 bytes read as their text (:func:`_checked_text`)."""
-    values = pd.DataFrame(rows, dtype=object).to_numpy()  # transposes in C; pads short rows
-    del rows
-    columns: dict[int, Any] = {}
-    repaired = 0
-    for number in range(1, values.shape[1] + 1):
-        text, count = _checked_text(_column_text(values[:, number - 1]), number, limits)
-        columns[number] = pd.array(text, dtype="string")
-        repaired += count
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(1, len(values) + 1, name=SHEET_ROW_INDEX_NAME))
-    height = max([len(frame), *(row for row, _ in formulas)])
-    width = max([len(frame.columns), *(column for _, column in formulas)])
-    if (height, width) != frame.shape:  # a formula without a value below or right of the data
-        frame = frame.reindex(
-            index=pd.RangeIndex(1, height + 1, name=SHEET_ROW_INDEX_NAME),
-            columns=range(1, width + 1),
-        ).astype("string")
-    return frame, repaired
+
+class _Piece(NamedTuple):
+    """Rows of the sheet as calamine returns them: a rectangle of cell values."""
+
+    top: int
+    """The 0-based sheet row of ``rows[0]``."""
+    left: int
+    """The 0-based sheet column of each row's first value."""
+    rows: list[list[Any]]
+
+
+_PIECE_ROWS = 50_000
+"""Rows turned into text at a time: the Python objects of one piece, not of the sheet."""
+
+
+class _Grid:
+    """The sheet's text from A1, built a piece at a time: per column, Arrow string chunks
+    (a cell's text takes its length in bytes plus 8, not a Python object of 50 or more)."""
+
+    def __init__(self, limits: ReadLimits) -> None:
+        self.limits = limits
+        self.columns: list[list[pa.Array]] = []
+        self.height = 0
+        self.repaired = 0
+        """Cells stored as UTF-16 bytes and read as their text (:func:`_checked_text`)."""
+
+    def add(self, piece: _Piece) -> None:
+        """Append ``piece``'s rows (blank rows above it, empty columns beside it: missing)."""
+        count = len(piece.rows)
+        if not count:
+            return
+        self._pad(piece.top - self.height)
+        width = piece.left + len(piece.rows[0])
+        while len(self.columns) < width:
+            self.columns.append([pa.nulls(self.height, _TEXT)])
+        for number, column in enumerate(zip(*piece.rows), piece.left + 1):  # one column at a time
+            array, repaired = _text_array(column, piece.top + 1, number, self.limits)
+            self.columns[number - 1].append(array)
+            self.repaired += repaired
+        for index, chunks in enumerate(self.columns):
+            if not piece.left <= index < width:
+                chunks.append(pa.nulls(count, _TEXT))
+        self.height += count
+
+    def _pad(self, rows: int) -> None:
+        if rows > 0:
+            for chunks in self.columns:
+                chunks.append(pa.nulls(rows, _TEXT))
+            self.height += rows
+
+    def frame(self, formulas: frozenset[Cell]) -> pd.DataFrame:
+        """The grid as a frame reaching every cell of ``formulas`` (see :class:`ExcelText`)."""
+        self._pad(max([0, *(row for row, _ in formulas)]) - self.height)
+        width = max([len(self.columns), *(column for _, column in formulas)])
+        while len(self.columns) < width:
+            self.columns.append([pa.nulls(self.height, _TEXT)])
+        columns = {
+            number: pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=_TEXT))
+            for number, chunks in enumerate(self.columns, 1)
+        }
+        self.columns = []
+        index = pd.RangeIndex(1, self.height + 1, name=SHEET_ROW_INDEX_NAME)
+        frame = pd.DataFrame(columns, index=index, copy=False)
+        frame.attrs["utf16_cells"] = self.repaired
+        return frame
+
+
+def _text_array(
+    column: tuple[Any, ...], top: int, number: int, limits: ReadLimits
+) -> tuple[pa.Array, int]:
+    """One column of a piece (``top``: the sheet row of its first cell) as Arrow text,
+    empty cells missing; checked by :func:`_checked_text`."""
+    if set(map(type, column)) <= {str}:
+        values: Sequence[str | None] = column  # the common case: no call per cell
+    else:
+        values = [_cell_text(value) for value in column]
+    values, repaired = _checked_text(values, top, number, limits)
+    array = pa.array(values, type=_TEXT)
+    if "" in values:  # an empty cell: missing, never ""
+        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, _TEXT), array)
+    return array, repaired
 
 
 def _checked_text(
-    column: list[str | None], number: int, limits: ReadLimits
-) -> tuple[list[str | None], int]:
+    column: Sequence[str | None], top: int, number: int, limits: ReadLimits
+) -> tuple[Sequence[str | None], int]:
     """A column's text, refused when a cell is too long; UTF-16 bytes read as their text.
 
     Both checks look at the whole column at once (in C); cells are only looked
@@ -242,7 +507,7 @@ def _checked_text(
     """
     longest = max(map(len, filter(None, column)), default=0)
     if longest > limits.max_cell_chars:
-        row = next(i for i, cell in enumerate(column, 1) if cell and len(cell) == longest)
+        row = next(i for i, cell in enumerate(column, top) if cell and len(cell) == longest)
         raise CampaignReadError(
             f"the cell is longer than {limits.max_cell_chars:,} characters "
             "(ReadLimits.max_cell_chars, what one Excel cell holds).",
@@ -252,7 +517,7 @@ def _checked_text(
         return column, 0
     out: list[str | None] = []
     repaired = 0
-    for row, cell in enumerate(column, 1):
+    for row, cell in enumerate(column, top):
         if cell and _CONTROL.search(cell):
             decoded = _utf16_text(cell)
             if decoded is not None:
@@ -303,12 +568,6 @@ def _cell_name(row: int, column: int) -> str:
     return f"{letters}{row}"
 
 
-def _column_text(column: Any) -> list[str | None]:
-    if set(map(type, column)) <= {str}:
-        return [value or None for value in column]  # the common case, without a call per cell
-    return [_cell_text(value) for value in column]
-
-
 def _cell_text(value: Any) -> str | None:
     """A cell value as the text a person sees (see the module docstring)."""
     kind = type(value)
@@ -341,13 +600,7 @@ _AFTER_TAG_NAME = b" \t\r\n/>"
 def _formulas_without_value(
     source: str | os.PathLike[str] | io.BytesIO, sheet: str
 ) -> Iterator[Cell]:
-    """Cells of ``sheet`` with an ``<f>`` formula and no (or an empty) ``<v>`` value.
-
-    openpyxl writes such a formula as ``<f>1+1</f><v />`` and reads it back as
-    empty; an empty ``<v>`` therefore counts as no value here too. The XML is
-    searched for ``<f`` with ``bytes.find`` (a sheet without formulas costs one
-    pass in C); only the cells around each formula are looked at.
-    """
+    """Cells of ``sheet`` with an ``<f>`` formula and no (or an empty) ``<v>`` value."""
     if not zipfile.is_zipfile(source):
         return  # .xls: a binary (CFB) workbook
     with zipfile.ZipFile(source) as archive:
@@ -355,6 +608,25 @@ def _formulas_without_value(
         if member is None:
             return  # .ods, or a sheet that is not a worksheet
         xml = archive.read(member)
+    try:
+        yield from list(_formulas_in(xml))
+    except _NoReference:
+        yield from _formulas_by_position(xml)
+
+
+class _NoReference(_NotSliceable):
+    """A formula cell without its ``r="A1"``: only counting every row and cell places it."""
+
+
+def _formulas_in(xml: bytes) -> Iterator[Cell]:
+    """The cells of a worksheet's XML with an ``<f>`` formula and no (or an empty) ``<v>``.
+
+    openpyxl writes such a formula as ``<f>1+1</f><v />`` and reads it back as
+    empty; an empty ``<v>`` therefore counts as no value here too. The XML is
+    searched for ``<f`` with ``bytes.find`` (a sheet without formulas costs one
+    pass in C); only the cells around each formula are looked at. Raises
+    :class:`_NoReference` for a formula cell that does not say where it is.
+    """
     sheet_data = _SHEET_DATA.search(xml)
     if sheet_data is None:
         return
@@ -372,8 +644,7 @@ def _formulas_without_value(
             attribute = _REFERENCE_ATTRIBUTE.search(cell_tag)
             cell = _reference(attribute.group(1).decode("ascii")) if attribute else None
             if not _CELL_START.match(cell_tag) or cell is None:
-                yield from _formulas_by_position(xml)  # a writer that leaves out r="A1"
-                return
+                raise _NoReference  # a writer that leaves out r="A1"
             cell_end = xml.find(cell_close, after, stop)
             if not _CACHED_VALUE.search(xml, after, stop if cell_end < 0 else cell_end):
                 yield cell
