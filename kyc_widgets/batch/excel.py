@@ -58,6 +58,7 @@ import io
 import itertools
 import os
 import re
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -259,7 +260,7 @@ def _sheet_name(book: python_calamine.CalamineWorkbook, sheet: str | None) -> st
 
 # -- a large XLSX worksheet, a slice of its rows at a time ---------------------------------
 
-_SLICE_BYTES = 16 << 20
+_SLICE_BYTES = 8 << 20
 """A worksheet whose XML is larger is read in slices of about this much XML (whole rows)."""
 
 
@@ -301,20 +302,22 @@ def _xlsx_pieces(
         ]
         shared = sum(len(data) for part, data in parts if part.endswith("sharedStrings.xml"))
         # every slice reads the shared strings again: a slice is at least twice as long
-        for xml in _sheet_slices(archive, member, max(_SLICE_BYTES, 2 * shared)):
-            if formulas is not None:
-                formulas.update(_formulas_in(xml))
-            with _calamine_errors(), python_calamine.CalamineWorkbook.from_object(
-                _workbook_of(parts, member, xml)
-            ) as book:
+        slices = _sheet_slices(archive, member, max(_SLICE_BYTES, 2 * shared))
+        with tempfile.TemporaryDirectory(prefix="kyc-slice-") as folder:
+            path = os.path.join(folder, "slice.xlsx")  # calamine reads it from disk, not a copy
+            for xml in slices:
+                if formulas is not None:
+                    formulas.update(_formulas_in(xml))
+                _write_workbook(path, parts, member, xml)
                 del xml
-                values = book.get_sheet_by_name(name)
-                start = values.start
-                rows = [] if start is None else values.to_python(skip_empty_area=True)
-                del values
-            if start is not None and rows:
-                yield _Piece(start[0], start[1], rows)
-            del rows
+                with _calamine_errors(), python_calamine.CalamineWorkbook.from_path(path) as book:
+                    values = book.get_sheet_by_name(name)
+                    start = values.start
+                    rows = [] if start is None else values.to_python(skip_empty_area=True)
+                    del values
+                if start is not None and rows:
+                    yield _Piece(start[0], start[1], rows)
+                del rows
 
 
 _EMPTY_SHEET = (
@@ -324,15 +327,12 @@ _EMPTY_SHEET = (
 """What the other worksheets hold in a slice's workbook (only one sheet is read)."""
 
 
-def _workbook_of(parts: list[tuple[str, bytes]], member: str, xml: bytes) -> io.BytesIO:
-    """A workbook of ``parts`` with ``xml`` as ``member`` (stored, not compressed: it is read once)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as out:
+def _write_workbook(path: str, parts: list[tuple[str, bytes]], member: str, xml: bytes) -> None:
+    """A workbook of ``parts`` with ``xml`` as ``member`` (stored, not compressed: read once)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
         for part, data in parts:
             out.writestr(part, data)
         out.writestr(member, xml)
-    buffer.seek(0)
-    return buffer
 
 
 _ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]")
@@ -382,29 +382,31 @@ def _sheet_slices(archive: zipfile.ZipFile, member: str, size: int) -> Iterator[
                     more, rest = bool(block), rest + block
                     continue
                 cut += len(row_end)
-            body = rest[:cut]
-            if body.strip():
-                _check_sliceable(body, prefix)
-                yield top + body + tail
-            del body
+            xml = b""
+            if rest.find(b"<", 0, cut) >= 0:  # some rows (not only white space)
+                _check_sliceable(rest, cut, prefix)
+                xml = b"".join((top, memoryview(rest)[:cut], tail))
+            rest = b"" if stop >= 0 else rest[cut:]
+            if xml:
+                yield xml
+            del xml
             if stop >= 0:
                 return
-            rest = rest[cut:]
 
 
 _NUMBERED_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?(?<=\s)r\s*=")
 
 
-def _check_sliceable(body: bytes, prefix: bytes) -> None:
+def _check_sliceable(body: bytes, stop: int, prefix: bytes) -> None:
     """:class:`_NotSliceable` unless the slice's first row says its number and nothing
     can hide a ``</row>`` that is not one (CDATA).
 
     calamine numbers a row without ``r="..."`` as the one after the row before it,
     so only a slice's first row needs its number to be read as in the whole sheet.
     """
-    if b"<![CDATA[" in body:
+    if body.find(b"<![CDATA[", 0, stop) >= 0:
         raise _NotSliceable
-    first = body.find(b"<" + prefix + b"row")
+    first = body.find(b"<" + prefix + b"row", 0, stop)
     if first >= 0 and not _NUMBERED_ROW.match(body, first, body.find(b">", first) + 1):
         raise _NotSliceable
 
@@ -413,6 +415,9 @@ def _check_sliceable(body: bytes, prefix: bytes) -> None:
 
 _TEXT = pa.large_string()
 """The Arrow type of pandas' ``StringDtype("pyarrow")`` columns."""
+_POOL = pa.system_memory_pool()
+"""Where the text goes: malloc returns what a piece's scratch arrays took (Arrow's default
+pool keeps it, some 50 MB more at the end of a million rows)."""
 
 
 class _Piece(NamedTuple):
@@ -448,20 +453,20 @@ class _Grid:
         self._pad(piece.top - self.height)
         width = piece.left + len(piece.rows[0])
         while len(self.columns) < width:
-            self.columns.append([pa.nulls(self.height, _TEXT)])
+            self.columns.append([pa.nulls(self.height, _TEXT, memory_pool=_POOL)])
         for number, column in enumerate(zip(*piece.rows), piece.left + 1):  # one column at a time
             array, repaired = _text_array(column, piece.top + 1, number, self.limits)
             self.columns[number - 1].append(array)
             self.repaired += repaired
         for index, chunks in enumerate(self.columns):
             if not piece.left <= index < width:
-                chunks.append(pa.nulls(count, _TEXT))
+                chunks.append(pa.nulls(count, _TEXT, memory_pool=_POOL))
         self.height += count
 
     def _pad(self, rows: int) -> None:
         if rows > 0:
             for chunks in self.columns:
-                chunks.append(pa.nulls(rows, _TEXT))
+                chunks.append(pa.nulls(rows, _TEXT, memory_pool=_POOL))
             self.height += rows
 
     def frame(self, formulas: frozenset[Cell]) -> pd.DataFrame:
@@ -469,7 +474,7 @@ class _Grid:
         self._pad(max([0, *(row for row, _ in formulas)]) - self.height)
         width = max([len(self.columns), *(column for _, column in formulas)])
         while len(self.columns) < width:
-            self.columns.append([pa.nulls(self.height, _TEXT)])
+            self.columns.append([pa.nulls(self.height, _TEXT, memory_pool=_POOL)])
         columns = {
             number: pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=_TEXT))
             for number, chunks in enumerate(self.columns, 1)
@@ -484,37 +489,40 @@ class _Grid:
 def _text_array(
     column: tuple[Any, ...], top: int, number: int, limits: ReadLimits
 ) -> tuple[pa.Array, int]:
-    """One column of a piece (``top``: the sheet row of its first cell) as Arrow text,
-    empty cells missing; checked by :func:`_checked_text`."""
+    """One column of a piece (``top``: the sheet row of its first cell) as Arrow text, empty
+    cells missing; refused when a cell is too long; UTF-16 bytes read as their text.
+
+    The checks look at the whole column at once (in Arrow's C++); cells are only
+    looked at one by one when the column holds a C0 control character at all.
+    """
     if set(map(type, column)) <= {str}:
         values: Sequence[str | None] = column  # the common case: no call per cell
     else:
         values = [_cell_text(value) for value in column]
-    values, repaired = _checked_text(values, top, number, limits)
-    array = pa.array(values, type=_TEXT)
-    if "" in values:  # an empty cell: missing, never ""
-        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, _TEXT), array)
+    array = pa.array(values, type=_TEXT, memory_pool=_POOL)
+    lengths = pc.utf8_length(array, memory_pool=_POOL)  # characters, as len() counts them
+    longest = pc.max(lengths).as_py() or 0
+    if longest > limits.max_cell_chars:
+        raise CampaignReadError(
+            f"the cell is longer than {limits.max_cell_chars:,} characters "
+            "(ReadLimits.max_cell_chars, what one Excel cell holds).",
+            cell=_cell_name(top + pc.index(lengths, longest).as_py(), number),
+        )
+    repaired = 0
+    if pc.any(pc.match_substring_regex(array, _CONTROL.pattern)).as_py():
+        values, repaired = _checked_text(values, top, number)
+        array = pa.array(values, type=_TEXT, memory_pool=_POOL)
+    if pc.min(lengths).as_py() == 0:  # an empty cell: missing, never ""
+        empty = pc.equal(lengths, 0, memory_pool=_POOL)
+        array = pc.if_else(empty, pa.scalar(None, _TEXT), array, memory_pool=_POOL)
     return array, repaired
 
 
 def _checked_text(
-    column: Sequence[str | None], top: int, number: int, limits: ReadLimits
-) -> tuple[Sequence[str | None], int]:
-    """A column's text, refused when a cell is too long; UTF-16 bytes read as their text.
-
-    Both checks look at the whole column at once (in C); cells are only looked
-    at one by one when the column holds a C0 control character at all.
-    """
-    longest = max(map(len, filter(None, column)), default=0)
-    if longest > limits.max_cell_chars:
-        row = next(i for i, cell in enumerate(column, top) if cell and len(cell) == longest)
-        raise CampaignReadError(
-            f"the cell is longer than {limits.max_cell_chars:,} characters "
-            "(ReadLimits.max_cell_chars, what one Excel cell holds).",
-            cell=_cell_name(row, number),
-        )
-    if _CONTROL.search("".join(filter(None, column))) is None:
-        return column, 0
+    column: Sequence[str | None], top: int, number: int
+) -> tuple[list[str | None], int]:
+    """A column's text with UTF-16 bytes read as their text (:func:`_utf16_text`) and
+    how many were; refused naming the cell when other text holds NUL."""
     out: list[str | None] = []
     repaired = 0
     for row, cell in enumerate(column, top):
@@ -532,7 +540,7 @@ def _checked_text(
     return out, repaired
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # (a pattern RE2 reads too)
 """C0 controls but tab, line feed and carriage return: what UTF-16 read as bytes is full of."""
 
 
