@@ -17,12 +17,19 @@ a text editor shows and the row a spreadsheet shows:
   before the line is split, so a line of a million separators costs one
   ``str.count``), more than ``max_rows`` rows or ``max_cells`` cells
   (counted while reading, so nothing beyond the limit is kept);
-* after the header is known (:func:`check_widths`): a row with a different
+* after the header is known (:class:`WidthCheck`): a row with a different
   number of cells than the header. Blank rows are gaps, and extra *empty*
   cells after the last column are the trailing separators Excel writes;
   anything else is a row cut short or run together (a line break in an
   unquoted cell, a row in another separator), so it is refused, naming the
   separator the row seems to use.
+
+The rows come a chunk at a time (:func:`split_chunks`) with the line each
+starts on, so that a reader turns each chunk into columns and keeps no more
+than one chunk of Python lists: a million rows kept as lists of ``str`` cost
+over a gigabyte. Limits are counted over all the chunks so far, and every
+refusal names the same line and row as when the whole text is split at once
+(:func:`split_records`, :func:`check_widths`).
 """
 
 from __future__ import annotations
@@ -37,7 +44,15 @@ from typing import Any, NamedTuple
 from .limits import ReadLimits
 from .sheet import CampaignReadError
 
-__all__ = ["SEPARATORS", "Records", "check_widths", "guess_separator", "split_records"]
+__all__ = [
+    "SEPARATORS",
+    "Records",
+    "WidthCheck",
+    "check_widths",
+    "guess_separator",
+    "split_chunks",
+    "split_records",
+]
 
 SEPARATORS = (",", ";", "\t")
 """The separators Excel writes: comma, semicolon (European list separator), tab."""
@@ -127,31 +142,42 @@ def _reader(text: str, sep: str, limits: ReadLimits, state: list[int], start: in
 
 
 def split_records(text: str, sep: str, limits: ReadLimits) -> Records:
-    """Every row of ``text`` split on ``sep`` (see the module docstring for what is refused).
+    """Every row of ``text`` split on ``sep``, all at once (see :func:`split_chunks`)."""
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for chunk in split_chunks(text, sep, limits):
+        rows.extend(chunk.rows)
+        lines.extend(chunk.lines)
+    return Records(rows, lines)
 
-    The hot path of a CSV read: rows are split :data:`_CHUNK` at a time and
-    each chunk's limits are checked at once; a chunk that breaks one (or that
-    :mod:`csv` refuses) is split again row by row (:func:`_refuse`), which
-    raises the refusal naming the exact line and row.
+
+def split_chunks(text: str, sep: str, limits: ReadLimits) -> Iterator[Records]:
+    """The rows of ``text`` split on ``sep``, :data:`_CHUNK` at a time (see the module docstring
+    for what is refused).
+
+    The hot path of a CSV read: each chunk's limits are checked at once, counting the rows
+    and the widest row of the chunks before it; a chunk that breaks one (or that :mod:`csv`
+    refuses) is split again row by row (:func:`_refuse`), which raises the refusal naming
+    the exact line and row. A chunk at a time, so that the reader keeps only one chunk of
+    Python lists alive (a million rows of lists cost a gigabyte); the generator lets go of
+    ``text`` once it is exhausted.
     """
     if csv.field_size_limit() <= limits.max_cell_chars:
         # Raised, never lowered: the limit is process-wide. Longer cells are refused below.
         csv.field_size_limit(limits.max_cell_chars + 1)
     state = [0]
     reader = _reader(text, sep, limits, state)
-    rows: list[list[str]] = []
-    starts: list[int] = []
-    widest = 0
+    done = widest = 0
     while True:
         offset, lines_before = state[0], reader.line_num
         try:
             chunk = list(itertools.islice(reader, _CHUNK))
         except (csv.Error, _TooWide):
-            _refuse(text, sep, limits, offset, lines_before, len(rows), widest)
+            _refuse(text, sep, limits, offset, lines_before, done, widest)
             raise _unexplained(lines_before) from None
         if not chunk:
-            return Records(rows, starts)
-        total = len(rows) + len(chunk)
+            return
+        total = done + len(chunk)
         chunk_widest = max(map(len, chunk))
         longest = max(map(len, itertools.chain.from_iterable(chunk)), default=0)
         if (
@@ -159,14 +185,15 @@ def split_records(text: str, sep: str, limits: ReadLimits) -> Records:
             or total > limits.max_rows
             or total * max(widest, chunk_widest) > limits.max_cells
         ):
-            _refuse(text, sep, limits, offset, lines_before, len(rows), widest)
+            _refuse(text, sep, limits, offset, lines_before, done, widest)
             raise _unexplained(lines_before)
         widest = max(widest, chunk_widest)
         if reader.line_num - lines_before == len(chunk):  # one line per row: the usual case
-            starts.extend(range(lines_before + 1, reader.line_num + 1))
+            starts = list(range(lines_before + 1, reader.line_num + 1))
         else:
-            starts.extend(_row_starts(chunk, lines_before + 1))
-        rows.extend(chunk)
+            starts = _row_starts(chunk, lines_before + 1)
+        done = total
+        yield Records(chunk, starts)
 
 
 def _unexplained(lines_before: int) -> CampaignReadError:
@@ -264,38 +291,81 @@ def _parse_error(
 
 
 def check_widths(records: Records, header_index: int, sep: str) -> None:
-    """Refuse rows under the header whose cell count differs from the header's.
+    """Refuse rows under the header whose cell count differs from the header's (all rows at
+    once; see :class:`WidthCheck`)."""
+    check = WidthCheck(records.rows[header_index], header_index, sep)
+    start = header_index + 1
+    check.feed(records.rows[start:], records.lines[start:], start)
+    check.close()
+
+
+class WidthCheck:
+    """Rows under the header whose cell count differs from the header's, checked as the
+    chunks arrive; :meth:`close` refuses them.
 
     Blank rows and extra empty cells at the end are allowed (see the module
     docstring). The refusal names the first such row, the separator it
-    seems to use when that is what went wrong, and the next few.
+    seems to use when that is what went wrong, and the next few: only the
+    first row is kept, and only the line numbers of the ones after it, so a
+    file of a million bad rows costs no more than a good one.
     """
-    header = records.rows[header_index]
-    width = len(header)
-    bad: list[int] = []
-    for position in range(header_index + 1, len(records.rows)):
-        row = records.rows[position]
-        if len(row) == width or not any(row):
-            continue
-        if len(row) > width and not any(row[width:]):
-            continue  # trailing separators
-        bad.append(position)
-    if not bad:
-        return
-    first = bad[0]
-    row = records.rows[first]
-    hint = _separator_hint(row, sep, width) or (
-        ": a line break inside a cell that is not in quotes cuts a row in two"
-        if len(row) < width
-        else f": {_NAMES[sep]} inside a cell that is not in quotes split it"
-    )
-    reason = f"{len(row)} cell(s) where the header (row {header_index + 1}) has {width}{hint}. "
-    if len(bad) > 1:
-        others = ", ".join(str(records.lines[p]) for p in bad[1:_LISTED + 1])
-        more = f" and {len(bad) - 1 - _LISTED} more" if len(bad) - 1 > _LISTED else ""
-        reason += f"Other rows like it start on line(s) {others}{more}. "
-    reason += "Nothing was read: fix the file, or save it again from Excel."
-    raise CampaignReadError(reason, line=records.lines[first], row=first + 1)
+
+    def __init__(self, header: list[str], header_index: int, sep: str) -> None:
+        self.width = len(header)
+        self.header_index = header_index
+        self.sep = sep
+        self.first: tuple[list[str], int, int] | None = None
+        """The first bad row: its cells, the line it starts on and its position (from 0)."""
+        self.others: list[int] = []
+        """The lines of the next :data:`_LISTED` bad rows."""
+        self.more = 0
+        """How many bad rows there are after those."""
+
+    @property
+    def clean(self) -> bool:
+        """No bad row so far (the rows fed can be kept)."""
+        return self.first is None
+
+    def feed(self, rows: list[list[str]], lines: list[int], position: int) -> bool:
+        """Check ``rows`` (starting on ``lines``; ``position`` is the first one's, from 0, in
+        the file); :attr:`clean` is returned."""
+        width = self.width
+        lengths = list(map(len, rows))
+        if lengths.count(width) == len(lengths):  # the usual chunk: every row as wide (in C)
+            return self.first is None
+        for index, length in enumerate(lengths):
+            if length == width:
+                continue
+            row = rows[index]
+            if not any(row) or (length > width and not any(row[width:])):
+                continue  # a blank row, or trailing separators
+            if self.first is None:
+                self.first = (row, lines[index], position + index)
+            elif len(self.others) < _LISTED:
+                self.others.append(lines[index])
+            else:
+                self.more += 1
+        return self.first is None
+
+    def close(self) -> None:
+        """Raise the refusal for the rows fed, if one was bad."""
+        if self.first is None:
+            return
+        row, line, position = self.first
+        width, sep = self.width, self.sep
+        hint = _separator_hint(row, sep, width) or (
+            ": a line break inside a cell that is not in quotes cuts a row in two"
+            if len(row) < width
+            else f": {_NAMES[sep]} inside a cell that is not in quotes split it"
+        )
+        reason = (
+            f"{len(row)} cell(s) where the header (row {self.header_index + 1}) has {width}{hint}. "
+        )
+        if self.others:
+            more = f" and {self.more} more" if self.more else ""
+            reason += f"Other rows like it start on line(s) {', '.join(map(str, self.others))}{more}. "
+        reason += "Nothing was read: fix the file, or save it again from Excel."
+        raise CampaignReadError(reason, line=line, row=position + 1)
 
 
 def _separator_hint(row: list[str], sep: str, width: int) -> str:
