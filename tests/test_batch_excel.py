@@ -17,6 +17,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -24,6 +25,7 @@ from openpyxl import Workbook
 
 from kyc_widgets.batch import CampaignReadError, SheetNotFoundError, read_campaign
 from kyc_widgets.batch.excel import read_excel_text
+from kyc_widgets.batch.limits import ReadLimits
 
 DATA = Path(__file__).parent / "data"
 SHEET_XML = "xl/worksheets/sheet1.xml"
@@ -306,3 +308,125 @@ def test_formulas_without_a_value_under_title_rows_keep_their_sheet_rows(tmp_pat
     assert frame.attrs["formula_cells"] == [(4, "legal_last_name")]
     assert pd.isna(frame.loc[4, "legal_last_name"]) and frame.loc[5, "legal_last_name"] == "Lee"
     assert list(frame.columns) == ["user_internal_id", "legal_first_name", "legal_last_name"]
+
+
+# -- a large sheet is read a slice of rows at a time (issue 22) ------------------------------
+
+
+def _sliced(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make every sheet count as large (slices of a few rows); returns how many slices
+    calamine was given, to tell slicing from falling back to a whole read."""
+    from kyc_widgets.batch import excel
+
+    written: list[int] = []
+    write = excel._write_workbook
+
+    def counting(*args: Any) -> None:
+        written.append(1)
+        write(*args)
+
+    monkeypatch.setattr(excel, "_SLICE_BYTES", 400)
+    monkeypatch.setattr(excel, "_write_workbook", counting)
+    return written
+
+
+def _long_book(tmp_path: Path) -> Path:
+    """Title rows, a header in column B, every kind of cell, formulas without a value,
+    blank rows longer than a slice, a cell far to the right, and a second sheet."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Cases"
+    sheet["B1"] = "Refresh campaign, March"
+    sheet.append([None, "id", "amount", "opened", "at", "active", "total", "note"])
+    for row in range(3, 60):
+        sheet.cell(row, 2, f"{row:05d}")
+        sheet.cell(row, 3, row * 1.5 if row % 2 else row)
+        sheet.cell(row, 4, dt.date(2024, 1, 1) + dt.timedelta(days=row))
+        sheet.cell(row, 5, dt.datetime(2024, 1, 1, 9, 30) if row % 3 else dt.time(9, 5))
+        sheet.cell(row, 6, row % 2 == 0)
+        if row % 7 == 0:
+            sheet.cell(row, 7, "=1+1")
+        if row % 5:
+            sheet.cell(row, 8, f" Zoë {row} ")
+    sheet["J95"] = "far"
+    sheet["K99"] = "=2+2"
+    other = book.create_sheet("Other")
+    for row in range(1, 40):
+        other.append(["x", row])
+    path = tmp_path / "long.xlsx"
+    book.save(path)
+    return path
+
+
+def test_a_sheet_read_in_slices_is_the_sheet_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _long_book(tmp_path)
+    whole = read_excel_text(path)
+    other = read_excel_text(path, sheet="Other")
+    written = _sliced(monkeypatch)
+    sliced = read_excel_text(path)
+    assert len(written) > 5  # really read in slices
+    pd.testing.assert_frame_equal(sliced.cells, whole.cells)
+    assert sliced.formulas_without_value == whole.formulas_without_value
+    assert (7, 7) in sliced.formulas_without_value and (99, 11) in sliced.formulas_without_value
+    assert sliced.cells.shape == (99, 11) and sliced.cells.loc[95, 10] == "far"
+    assert sliced.cells.loc[4, 3] == "4" and sliced.cells.loc[5, 3] == "7.5"
+    assert all(dtype == pd.StringDtype("pyarrow") for dtype in sliced.cells.dtypes)
+    pd.testing.assert_frame_equal(read_excel_text(path, sheet="Other").cells, other.cells)
+    frame = read_campaign(path)
+    assert frame.attrs["header_row"] == 2 and frame.attrs["rows_above_header"] == [1]
+    assert frame.attrs["formula_cells"][0] == (7, "total")
+    assert frame.loc[3, "id"] == "00003" and pd.isna(frame.loc[5, "note"])
+
+
+def test_shared_strings_and_a_buffer_read_in_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hostile_corpus import xlsx
+
+    rows = "".join(
+        f'<row r="{row}"><c r="A{row}" t="s"><v>{row % 3}</v></c><c r="B{row}"><v>{row}</v></c></row>'
+        for row in range(1, 80)
+    )
+    strings = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        'spreadsheetml/2006/main"><si><t>zero</t></si><si><t>one</t></si><si><t>two</t></si></sst>'
+    )
+    data = xlsx(rows, dimension="A1:B79", shared_strings=strings)
+    whole = read_excel_text(io.BytesIO(data))
+    written = _sliced(monkeypatch)
+    sliced = read_excel_text(io.BytesIO(data))
+    assert len(written) > 5
+    pd.testing.assert_frame_equal(sliced.cells, whole.cells)
+    assert list(sliced.cells.loc[78]) == ["zero", "78"]
+
+
+def test_rows_without_numbers_are_read_whole_not_in_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _long_book(tmp_path)
+    _rewrite(path, SHEET_XML, lambda xml: re.sub(r'<row r="[0-9]+"', "<row", xml))
+    whole = read_excel_text(path)
+    _sliced(monkeypatch)
+    sliced = read_excel_text(path)
+    pd.testing.assert_frame_equal(sliced.cells, whole.cells)
+    assert sliced.formulas_without_value == whole.formulas_without_value
+
+
+def test_refusals_in_a_later_slice_name_the_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _long_book(tmp_path)
+    _rewrite(path, SHEET_XML, lambda xml: xml.replace(" Zoë 53 ", "x_x0000_y"))
+    _sliced(monkeypatch)
+    with pytest.raises(CampaignReadError, match="NUL") as refused:
+        read_excel_text(path)
+    assert refused.value.cell == "H53"
+    _rewrite(path, SHEET_XML, lambda xml: xml.replace("x_x0000_y", "T_x0000_i_x0000_"))
+    book = read_excel_text(path)
+    assert book.cells.loc[53, 8] == "Ti" and book.cells.attrs["utf16_cells"] == 1
+    _rewrite(path, SHEET_XML, lambda xml: xml.replace("T_x0000_i_x0000_", "y" * 40))
+    with pytest.raises(CampaignReadError, match="max_cell_chars") as refused:
+        read_excel_text(path, limits=ReadLimits(max_cell_chars=30))  # the title has 23
+    assert refused.value.cell == "H53"

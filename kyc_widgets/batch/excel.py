@@ -372,25 +372,30 @@ def _sheet_slices(archive: zipfile.ZipFile, member: str, size: int) -> Iterator[
             while more and len(rest) < size:
                 block = stream.read(size)
                 more, rest = bool(block), rest + block
-            stop = cut = rest.find(end)
-            if stop < 0:
-                cut = rest.rfind(row_end)
-                if cut < 0:  # a row longer than a slice, or no end to the rows
-                    if not more:
-                        raise _NotSliceable  # calamine says what is wrong with it
-                    block = stream.read(size)
-                    more, rest = bool(block), rest + block
-                    continue
+            stop = rest.find(end)
+            rows = len(rest) if stop < 0 else stop
+            cut = rest.rfind(row_end, 0, min(size, rows))
+            if cut < 0:
+                cut = rest.find(row_end, 0, rows)  # a row longer than a slice
+            if cut >= 0:
                 cut += len(row_end)
+            elif stop >= 0:
+                cut = stop
+            elif more:  # the row goes on past what was read
+                block = stream.read(size)
+                more, rest = bool(block), rest + block
+                continue
+            else:
+                raise _NotSliceable  # no end to the rows: calamine says what is wrong
             xml = b""
             if rest.find(b"<", 0, cut) >= 0:  # some rows (not only white space)
                 _check_sliceable(rest, cut, prefix)
                 xml = b"".join((top, memoryview(rest)[:cut], tail))
-            rest = b"" if stop >= 0 else rest[cut:]
+            rest = b"" if cut == stop else rest[cut:]
             if xml:
                 yield xml
             del xml
-            if stop >= 0:
+            if cut == stop:
                 return
 
 
