@@ -416,7 +416,7 @@ def _frame_from_grid(
 ) -> pd.DataFrame:
     """A sheet's text grid (index: sheet row; columns: column number, both from 1) as a
     campaign frame; ``no_value`` holds the ``(row, column)`` of formulas saved without a value."""
-    if cells.empty or cells.isna().all(axis=None):
+    if all(column.isna().all() for _, column in cells.items()):  # (stops at the first value)
         raise CampaignReadError("The worksheet is empty: no header row was found.")
     top = cells.iloc[:HEADER_SEARCH_ROWS]
     sample = [[None if pd.isna(c) else c for c in row] for row in top.itertuples(index=False)]
@@ -424,7 +424,7 @@ def _frame_from_grid(
     if header_index >= len(cells):
         raise CampaignReadError(f"header_row {header_index + 1} is below the last row of the sheet.")
     headers = _unique_headers([None if pd.isna(c) else c for c in cells.iloc[header_index]])
-    body = cells.iloc[header_index + 1 :]
+    body = cells.iloc[header_index + 1 :]  # Arrow slices of the grid's columns: no copy
     body.columns = headers
     frame = _tidy(body, header_index + 1)
     frame.attrs.update(
@@ -485,16 +485,25 @@ def _header_index(sample: list[list[str | None]] | list[list[str]], header_row: 
 
 
 def _tidy(frame: pd.DataFrame, header_row: int) -> pd.DataFrame:
+    """The rows under the header (``header_row``) of a workbook's grid, numbered by sheet row,
+    without blank rows or columns with neither a header nor a value.
+
+    The grid's columns are already text (Arrow-backed ``string``) with empty cells
+    missing (:mod:`.excel`), so nothing is converted or replaced here, and rows are
+    only copied when there are blank rows to leave out: a million-row sheet is not
+    copied whole again.
+    """
     frame.columns = [str(c) for c in frame.columns]
     first = header_row + 1
     frame.index = pd.RangeIndex(first, first + len(frame), name=SHEET_ROW_INDEX_NAME)
-    if len(frame.columns):
-        # "string", not astype(str): under pandas 2 that turns a missing cell (an empty
-        # XLSX cell is None) into the text "None".
-        frame = frame.astype("string").replace("", pd.NA)
-    # columns with neither a header nor a value: trailing separators, or formatting
-    # Excel stretched past the table
+    # columns with neither a header nor a value: formatting Excel stretched past the table
     unnamed = [c for c in frame.columns if c.startswith("Unnamed: ") and frame[c].isna().all()]
-    frame = frame.drop(columns=unnamed).dropna(how="all")
+    if unnamed:
+        frame = frame.drop(columns=unnamed)
+    filled = np.zeros(len(frame), dtype=bool)
+    for _, column in frame.items():  # a column at a time: no frame of booleans
+        filled |= column.notna().to_numpy()
+    if not filled.all():  # a blank row is a gap people leave, not a record
+        frame = frame[filled]
     frame.attrs.update(header_row=header_row, encoding=None, formula_cells=[])
     return frame
