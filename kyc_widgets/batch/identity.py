@@ -44,11 +44,15 @@ import hashlib
 import math
 import re
 import unicodedata
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kyc_widgets.text import nfc
+
+from .columns import CompactBuilder, compact
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -110,31 +114,54 @@ def derive_case_ids(campaign: str, frame: pd.DataFrame) -> pd.Series:
     and each distinct identity (the tuple of those values' codes, found with
     ``np.unique``) is hashed once; the ids are then mapped back to the rows.
     A million-row campaign thus never builds a Python tuple per row, and a sheet
-    that repeats identities hashes each once.
+    that repeats identities hashes each once. The result is a compact column
+    (:mod:`.columns`): the ids are held in Arrow, a code per row.
     """
     slug = campaign_slug(campaign)
-    tables: list[list[str]] = []
+    tables: list[pa.Array] = []
     codes: list[np.ndarray] = []
     for name in IDENTITY_FIELDS:
         if name in frame.columns:
             column_codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
-            fold = _fold if name in _FOLDED_FIELDS else str.strip
-            texts = map(str, uniques.tolist())
-            # nfc() inlined: this runs once per distinct value of a large column
-            table = [fold(t if t.isascii() else unicodedata.normalize("NFC", t)) for t in texts]
-            tables.append([*table, ""])  # code -1 (missing) reads the last entry
+            tables.append(_cleaned(uniques, fold=name in _FOLDED_FIELDS))
             codes.append(np.asarray(column_codes, dtype=np.int64))
         else:
-            tables.append([""])
+            tables.append(pa.array([""]))
             codes.append(np.full(len(frame), -1, dtype=np.int64))
     if not len(frame):
-        return pd.Series([], index=frame.index, dtype=object, name="kyc_case_id")
+        return compact([], np.zeros(0, dtype=np.int64), frame.index, "kyc_case_id")
     inverse, distinct = _distinct_rows(codes, [len(table) for table in tables])
-    parts = [
-        np.array(table, dtype=object)[distinct[:, j]].tolist() for j, table in enumerate(tables)
-    ]
-    ids = np.array([_id_from_parts(slug, row) for row in zip(*parts)], dtype=object)
-    return pd.Series(ids[inverse], index=frame.index, dtype=object, name="kyc_case_id")
+    ids = CompactBuilder()
+    for start in range(0, len(distinct), _CHUNK):  # a chunk of ids as Python strings at a time
+        rows = distinct[start : start + _CHUNK]
+        parts = [  # code -1 (missing) reads the table's last entry, ""
+            table.take(np.where(rows[:, j] < 0, len(table) - 1, rows[:, j])).to_pylist()
+            for j, table in enumerate(tables)
+        ]
+        ids.extend([_id_from_parts(slug, row) for row in zip(*parts)])
+    # two distinct code tuples may fold to one id (NFC and NFD spellings of one user id):
+    # the builder keeps each id once
+    return ids.build(inverse, frame.index, "kyc_case_id")
+
+
+def _cleaned(uniques: Any, *, fold: bool) -> pa.Array:
+    """A column's distinct values as the id reads them (NFC, stripped or folded), and ``""``
+    last for code -1 (missing); built a chunk at a time, held in Arrow."""
+    blocks = []
+    for start in range(0, len(uniques), _CHUNK):
+        texts = map(str, uniques[start : start + _CHUNK].tolist())
+        clean = _fold if fold else str.strip
+        # nfc() inlined: this runs once per distinct value of a large column
+        blocks.append(pa.array(
+            [clean(t if t.isascii() else unicodedata.normalize("NFC", t)) for t in texts],
+            pa.string(),
+        ))
+    blocks.append(pa.array([""], pa.string()))
+    return pa.concat_arrays(blocks)
+
+
+_CHUNK = 65_536
+"""Distinct identities hashed at a time (:func:`derive_case_ids`)."""
 
 
 def _distinct_rows(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:

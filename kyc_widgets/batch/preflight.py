@@ -76,7 +76,15 @@ from pydantic import ValidationError
 from kyc_widgets.countries import country_problem
 from kyc_widgets.models import DEFAULT_CREATE_STATUS, KycCaseCreateInput
 
-from .columns import compact, compact_constant, compact_missing, plain, plain_records
+from .columns import (
+    CompactBuilder,
+    compact,
+    compact_constant,
+    compact_missing,
+    plain,
+    plain_records,
+    release_arrow_memory,
+)
 from .fields import (
     COUNTRY_FIELDS,
     ENUM_FIELDS,
@@ -245,6 +253,7 @@ def preflight(
     problems = concat_problems([problems, duplicates], sheet_row)
     error_field, error_message = summarise(problems, frame.index)
     note, same_subject = mark_same_subject(values, sheet_row, (status == READY) & case_ids.notna())
+    release_arrow_memory()  # what the steps above freed, for the report's Python objects
     return Preflight(
         source=frame,
         values=values,
@@ -308,6 +317,9 @@ def _case_ids(
     and how many rows have none (no campaign to derive one from)."""
     given = normalised["kyc_case_id"]
     derived_mask = given.isna()
+    deriving = campaign is not None and bool(str(campaign).strip())
+    if deriving and derived_mask.all():  # a campaign's usual sheet: every id derived, compactly
+        return derive_case_ids(str(campaign), normalised), derived_mask, 0
     # the validated id, or for an invalid one the cell as read: it still identifies the row
     # for duplicate detection
     ids = np.asarray(plain(values["kyc_case_id"]), dtype=object)
@@ -315,14 +327,13 @@ def _case_ids(
     ids[unvalidated] = np.asarray(plain(given), dtype=object)[unvalidated]
     missing_ids = 0
     if derived_mask.any():
-        if campaign is not None and str(campaign).strip():
+        if deriving:
             derived = derive_case_ids(str(campaign), normalised.loc[derived_mask])
-            ids[derived_mask.to_numpy()] = derived.to_numpy()
+            ids[derived_mask.to_numpy()] = plain(derived)
         else:
             missing_ids = int(derived_mask.sum())
-    ids[pd.isna(ids)] = pd.NA
-    case_ids = pd.Series(ids, index=normalised.index, dtype=object, name="kyc_case_id")
-    return case_ids, derived_mask, missing_ids
+    codes, uniques = pd.factorize(ids, use_na_sentinel=True)
+    return compact(list(uniques), codes, normalised.index, "kyc_case_id"), derived_mask, missing_ids
 
 
 def _warnings(plan: ColumnPlan) -> list[str]:
@@ -534,13 +545,16 @@ def _normalise_column(
     few values, and pandas string methods loop in Python per cell anyway.
     """
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    cleaned = [_cell_text(value) for value in uniques.tolist()]
-    if values:  # a mapping's {phrase of a sheet value -> API value}, before the usual rules
-        cleaned = [values.get(phrase(value), value) for value in cleaned]
-    if enum:
-        cleaned = [canonical_enum(value) for value in cleaned]
-    table = [value if value else default for value in cleaned] + [default]
-    return compact(table, np.where(codes < 0, len(cleaned), codes), column.index)
+    table = CompactBuilder()
+    for start in range(0, len(uniques), _CHUNK):  # a chunk of Python strings at a time
+        cleaned = [_cell_text(value) for value in uniques[start : start + _CHUNK].tolist()]
+        if values:  # a mapping's {phrase of a sheet value -> API value}, before the usual rules
+            cleaned = [values.get(phrase(value), value) for value in cleaned]
+        if enum:
+            cleaned = [canonical_enum(value) for value in cleaned]
+        table.extend([value if value else default for value in cleaned])
+    table.extend([default])  # what a missing cell reads as
+    return table.build(np.where(codes < 0, len(uniques), codes), column.index)
 
 
 _FORMULA_CHARACTERS = frozenset("=+-@\t\r")
@@ -589,29 +603,45 @@ def _validate_columns(normalised: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.D
     parts: list[pd.DataFrame] = []
     for name in FIELDS:
         column = normalised[name]
-        # codes per row, values per distinct value: the validated column shares one object
-        # per distinct value (a Series.map on Arrow text made a Python str per cell)
-        positions, uniques_array = pd.factorize(column, use_na_sentinel=True)
-        present = positions >= 0
-        uniques = uniques_array.tolist()
-        good, bad = _validate_uniques(name, uniques)
-        validated = [None if _missing(v) else v for v in map(good.get, uniques)]
-        values[name] = compact(validated, positions, column.index)
-        if bad:
-            refused = np.array([value in bad for value in uniques] + [False], dtype=bool)
-            failing = column[refused[positions]]
-            codes, messages = zip(*(bad[v] for v in failing.tolist())) if len(failing) else ((), ())
-            parts.append(
-                field_problems(failing.index, name, list(codes), list(messages), failing.tolist())
-            )
+        values[name], refused = _validate_column(name, column)
+        parts.extend(refused)
+        present = column.notna()
         if KycCaseCreateInput.model_fields[name].is_required() and not present.all():
-            missing = column.index[~present]
+            missing = column.index[~present.to_numpy()]
             parts.append(
                 field_problems(
                     missing, name, ProblemCode.MISSING, field_message(name, {"type": "missing"})
                 )
             )
     return pd.DataFrame(values, index=normalised.index), parts
+
+
+_CHUNK = 65_536
+"""Distinct values validated at a time: a column of a million distinct names is never a
+million Python strings (and their validated copies) at once."""
+
+
+def _validate_column(name: str, column: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
+    """The column's validated values (compact: a code per row, each distinct value once;
+    a Series.map on Arrow text made a Python str per cell) and its problems, if any."""
+    positions, uniques_array = pd.factorize(column, use_na_sentinel=True)
+    table = CompactBuilder()
+    bad: dict[str, tuple[str, str]] = {}
+    refused = np.zeros(len(uniques_array) + 1, dtype=bool)  # the last entry: missing cells
+    for start in range(0, len(uniques_array), _CHUNK):
+        uniques = uniques_array[start : start + _CHUNK].tolist()
+        good, refused_here = _validate_uniques(name, uniques)
+        if refused_here:
+            bad.update(refused_here)
+            refused[start : start + len(uniques)] = [value in refused_here for value in uniques]
+        table.extend([None if _missing(v) else v for v in map(good.get, uniques)])
+    if not bad:
+        return table.build(positions, column.index), []
+    failing = column[refused[positions]]
+    failing_values = plain(failing)
+    codes, messages = zip(*(bad[v] for v in failing_values))
+    problems = field_problems(failing.index, name, list(codes), list(messages), failing_values)
+    return table.build(positions, column.index), [problems]
 
 
 def _missing(value: Any) -> bool:
