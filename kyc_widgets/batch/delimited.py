@@ -194,6 +194,7 @@ def split_chunks(text: str, sep: str, limits: ReadLimits) -> Iterator[Records]:
             starts = _row_starts(chunk, lines_before + 1)
         done = total
         yield Records(chunk, starts)
+        del chunk, starts  # before the next chunk is split: one chunk of lists alive, not two
 
 
 def _unexplained(lines_before: int) -> CampaignReadError:
