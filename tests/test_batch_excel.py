@@ -431,3 +431,16 @@ def test_refusals_in_a_later_slice_name_the_cell(
     with pytest.raises(CampaignReadError, match="max_cell_chars") as refused:
         read_excel_text(path, limits=ReadLimits(max_cell_chars=30))  # the title has 23
     assert refused.value.cell == "H53"
+
+
+def test_formula_cells_without_references_are_read_whole_not_in_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _long_book(tmp_path)
+    _rewrite(path, SHEET_XML, lambda xml: re.sub(r'(<c) r="G[0-9]+"', r"\1", xml))
+    whole = read_excel_text(path)
+    _sliced(monkeypatch)
+    sliced = read_excel_text(path)
+    pd.testing.assert_frame_equal(sliced.cells, whole.cells)
+    assert sliced.formulas_without_value == whole.formulas_without_value
+    assert (7, 7) in sliced.formulas_without_value

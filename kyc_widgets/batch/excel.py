@@ -139,8 +139,8 @@ def read_excel_text(
         if name in large:
             try:
                 return _read_slices(source, name, large[name], facts.has_formulas, limits)
-            except (_NotSliceable, zipfile.BadZipFile, zlib.error, EOFError):
-                pass  # written in a way slices cannot keep exact: read whole
+            except (_NotSliceable, zipfile.BadZipFile, zlib.error, EOFError, OSError):
+                pass  # written in a way slices cannot keep exact (or no room for a slice): whole
     return _read_whole(source, sheet, facts.has_formulas, limits)
 
 
