@@ -35,14 +35,41 @@ def _outcome(path: Path, **options: Any) -> tuple[str, Any]:
     return "read", (frame.astype(object).to_dict("split"), list(frame.index), attrs)
 
 
+CUTS = [(1, 1), (2, 5), (3, 64), (7, 1 << 16)]
+"""Rows a chunk holds, and characters a slab of text is cut into lines at (at least)."""
+
+
 @pytest.mark.parametrize("path", CSV_FILES, ids=lambda path: path.name)
-@pytest.mark.parametrize("chunk", [1, 2, 3, 7])
+@pytest.mark.parametrize(("chunk", "slab"), CUTS)
 def test_every_csv_reads_the_same_whatever_the_chunk(
-    path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch
+    path: Path, chunk: int, slab: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = _outcome(path)
     monkeypatch.setattr(delimited, "_CHUNK", chunk)
+    monkeypatch.setattr(delimited, "_SLAB", slab)
     assert _outcome(path) == whole
+
+
+@pytest.mark.parametrize(("chunk", "slab"), CUTS)
+def test_the_first_thing_wrong_is_named_whatever_the_chunk(
+    tmp_path: Path, chunk: int, slab: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [f"{n},N{n},T" for n in range(1, 30)]
+    rows[11] = "12," + ",".join(["x"] * 9)  # line 13: too many cells for max_columns=6
+    rows[20] = '21,"never closed,T'  # line 22
+    path = _sheet(tmp_path, "id,name,team\r\n" + "\r\n".join(rows) + "\r\n")
+    limits = ReadLimits(max_columns=6)
+    monkeypatch.setattr(delimited, "_CHUNK", chunk)
+    monkeypatch.setattr(delimited, "_SLAB", slab)
+    assert _outcome(path, limits=limits) == (
+        "refused",
+        ("Line 13: more than 6 cells on one line (ReadLimits.max_columns); "
+         "a campaign sheet has one column per field.", 13, None),
+    )
+    rows[11] = "12,N12,T"
+    path = _sheet(tmp_path, "id,name,team\r\n" + "\r\n".join(rows) + "\r\n")
+    kind, (message, line, row) = _outcome(path, limits=limits)
+    assert (kind, line, row) == ("refused", 22, 22) and "never closed" in message
 
 
 def _sheet(tmp_path: Path, text: str) -> Path:
