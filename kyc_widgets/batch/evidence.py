@@ -68,11 +68,11 @@ import html
 import json
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -80,7 +80,7 @@ import numpy as np
 from kyc_widgets._version import __version__
 from kyc_widgets.models import KycCaseCreateInput
 
-from .columns import plain_records
+from .columns import plain, plain_records
 from .evidence_format import EVIDENCE_FORMAT, MalformedRecord, check_shape, parse_record
 from .fields import ENUM_FIELDS
 from .results import CampaignResults
@@ -106,6 +106,8 @@ __all__ = [
     "utc_now",
     "verify_evidence",
     "write_evidence",
+    "write_report_evidence",
+    "WrittenRecord",
 ]
 
 _ENTRY_FIELDS = ("sheet_row", "kyc_case_id", "status", "http_status", "request_id", "case_id")
@@ -194,20 +196,30 @@ def _genesis(header: dict[str, Any]) -> str:
     return _sha256(canonical({k: v for k, v in header.items() if k not in _CHAIN_KEYS}))
 
 
-def chain_entries(header: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, Any]:
+class _Chain:
+    """The hash chain as entries join it one at a time (so a writer need not hold them all)."""
+
+    def __init__(self, header: dict[str, Any]) -> None:
+        self.genesis = self.head = _genesis(header)
+        self.length = 0
+
+    def link(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """``entry`` with its ``seq``, ``prev`` and ``hash``; the chain's head moves to it."""
+        item = {"seq": self.length, **entry, "prev": self.head}
+        item["hash"] = self.head = _entry_hash(item["prev"], item)
+        self.length += 1
+        return item
+
+    def facts(self) -> dict[str, Any]:
+        return {"algorithm": "sha256", "genesis": self.genesis, "head": self.head,
+                "length": self.length}
+
+
+def chain_entries(header: dict[str, Any], entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """``header`` plus the hash-chained ``entries`` and the ``chain`` summary (head included)."""
-    genesis = _genesis(header)
-    prev = genesis
-    chained = []
-    for seq, entry in enumerate(entries):
-        item = {"seq": seq, **entry, "prev": prev}
-        item["hash"] = prev = _entry_hash(item["prev"], item)
-        chained.append(item)
-    return {
-        **header,
-        "entries": chained,
-        "chain": {"algorithm": "sha256", "genesis": genesis, "head": prev, "length": len(chained)},
-    }
+    chain = _Chain(header)
+    chained = [chain.link(entry) for entry in entries]
+    return {**header, "entries": chained, "chain": chain.facts()}
 
 
 def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -216,12 +228,19 @@ def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | N
     ``sheet`` is the campaign file, hashed here; without it the facts that
     :func:`~.reading.read_campaign` noted on the frame are used. Each call
     draws a new salt for the hashes of sent values, so two records of one
-    report have different heads; verify the one you keep.
+    report have different heads; verify the one you keep. For a large campaign,
+    :func:`write_report_evidence` writes the same record without holding its
+    entries in memory.
     """
+    salt = secrets.token_hex(16)
+    header = _header(report, sheet, salt)
+    return chain_entries(header, (e for chunk in _entry_chunks(report, salt) for e in chunk))
+
+
+def _header(report: CampaignResults, sheet: str | os.PathLike[str] | None, salt: str) -> dict[str, Any]:
+    """Everything in the record but its entries and chain."""
     runs = sorted(report.runs, key=lambda run: str(run.get("started_at") or ""))
     mapping = {str(k): v for k, v in report.column_map.items()}
-    results = report.results
-    salt = secrets.token_hex(16)
     sent_fixes = {
         int(e["sheet_row"]): {"sent_at": e.get("at"), "by": list(e.get("by") or [])}
         for e in report.fix_log
@@ -260,15 +279,24 @@ def build_evidence(report: CampaignResults, *, sheet: str | os.PathLike[str] | N
     }
     if report.plan is not None:  # sent with an approved plan (.plan_file): who made, who approved
         header["plan"] = _json_safe(report.plan)
-    columns = {name: results[name].tolist() for name in _ENTRY_FIELDS}
-    entries = [
-        {name: _json_safe(columns[name][i]) for name in _ENTRY_FIELDS} for i in range(len(results))
-    ]
-    for position, found in problem_codes(report).items():
-        entries[position]["problems"] = found
-    for position, digest in _sent_value_hashes(report, salt).items():
-        entries[position]["values_sha256"] = digest
-    return chain_entries(header, entries)
+    return header
+
+
+def _entry_chunks(report: CampaignResults, salt: str) -> Iterator[list[dict[str, Any]]]:
+    """The record's entries (before chaining), :data:`_CHUNK` rows at a time: a million-row
+    report is never a million dicts at once."""
+    results = report.results
+    problems = problem_codes(report)
+    for start in range(0, len(results), _CHUNK):
+        rows = results.iloc[start : start + _CHUNK]
+        columns = [[_json_safe(v) for v in plain(rows[name])] for name in _ENTRY_FIELDS]
+        entries = [dict(zip(_ENTRY_FIELDS, row)) for row in zip(*columns)]
+        for position in range(start, start + len(entries)):
+            if position in problems:
+                entries[position - start]["problems"] = problems[position]
+        for position, digest in _sent_value_hashes(report, salt, start, len(entries)).items():
+            entries[position - start]["values_sha256"] = digest
+        yield entries
 
 
 def sent_values_digest(salt: str, values: Mapping[str, Any], fields: Sequence[str]) -> str:
@@ -282,32 +310,33 @@ def sent_values_digest(salt: str, values: Mapping[str, Any], fields: Sequence[st
     return _sha256(salt.encode("utf-8") + b"\n" + canonical(chosen))
 
 
-def _sent_value_hashes(report: CampaignResults, salt: str) -> dict[int, str]:
-    """Entry position -> ``values_sha256`` for every created row (the values it was sent with).
+def _sent_value_hashes(
+    report: CampaignResults, salt: str, start: int, count: int
+) -> dict[int, str]:
+    """Entry position -> ``values_sha256`` for every created row among positions
+    ``start`` to ``start + count`` (the values it was sent with).
 
     Read from ``report.values`` (the pre-flight's validated values, updated by
     fixes) and the row's external id as used; nothing of it is kept in clear.
     """
     if report.values is None:
         return {}
-    status = report.results["status"].to_numpy(dtype=object)
-    created = np.flatnonzero(status == RowStatus.CREATED)
+    rows = report.results.iloc[start : start + count]
+    created = np.flatnonzero(rows["status"].to_numpy(dtype=object) == RowStatus.CREATED)
     if not len(created):
         return {}
-    ids = report.results["kyc_case_id"].to_numpy(dtype=object)
+    records = plain_records(report.values.reindex(rows.index[created]))
+    ids = plain(rows["kyc_case_id"].iloc[created])
     found = {}
-    for start in range(0, len(created), _CHUNK):  # a chunk of rows as dicts at a time, not all
-        positions = created[start : start + _CHUNK]
-        records = plain_records(report.values.reindex(report.results.index[positions]))
-        for position, record in zip(positions.tolist(), records):
-            values = {str(name): _json_safe(value) for name, value in record.items()}
-            values["kyc_case_id"] = _json_safe(ids[position])
-            found[position] = sent_values_digest(salt, values, HASHED_FIELDS)
+    for position, record, case_id in zip(created.tolist(), records, ids):
+        values = {str(name): _json_safe(value) for name, value in record.items()}
+        values["kyc_case_id"] = _json_safe(case_id)
+        found[start + position] = sent_values_digest(salt, values, HASHED_FIELDS)
     return found
 
 
 _CHUNK = 10_000
-"""Rows whose values are read as dicts at once (:func:`_sent_value_hashes`)."""
+"""Entries built at a time (:func:`_entry_chunks`)."""
 
 
 def problem_codes(report: CampaignResults) -> dict[int, list[dict[str, Any]]]:
@@ -407,6 +436,64 @@ def write_evidence(
     summary = target.with_suffix(".html")
     summary.write_text(summary_html(record, target.name), encoding="utf-8")
     return summary
+
+
+def write_report_evidence(
+    report: CampaignResults,
+    path: str | os.PathLike[str],
+    *,
+    sheet: str | os.PathLike[str] | None = None,
+    signing_key: Ed25519PrivateKey | None = None,
+) -> WrittenRecord:
+    """Write the evidence record of ``report`` to ``path`` as its entries are made, and its
+    HTML summary beside it: :func:`build_evidence` then :func:`write_evidence`, without the
+    whole record in memory (a million-row campaign's entries are ~2.4 KB each as dicts).
+
+    The JSON holds the same record (the chain comes last, as ``json.dumps`` of the
+    record orders it); it is written to a temporary file beside ``path`` and moved
+    into place once whole, so a failure leaves no half record. Returns the HTML
+    summary's path and the chain's head (to keep elsewhere, without reading the record back).
+    """
+    salt = secrets.token_hex(16)
+    header = _header(report, sheet, salt)
+    chain = _Chain(header)
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            opening = json.dumps(header, ensure_ascii=False, indent=1)
+            out.write(opening[: opening.rindex("}")].rstrip() + ',\n "entries": [')
+            separator = "\n  "
+            for chunk in _entry_chunks(report, salt):
+                for entry in chunk:
+                    out.write(separator + json.dumps(chain.link(entry), ensure_ascii=False))
+                    separator = ",\n  "
+            facts = _signed(header, chain.facts(), signing_key)
+            out.write('\n ],\n "chain": ' + json.dumps(facts, ensure_ascii=False) + "\n}\n")
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    summary = target.with_suffix(".html")
+    summary.write_text(summary_html({**header, "chain": facts}, target.name), encoding="utf-8")
+    return WrittenRecord(summary, str(facts["head"]))
+
+
+class WrittenRecord(NamedTuple):
+    """What :func:`write_report_evidence` wrote: the HTML summary's path, the chain's head."""
+
+    summary: Path
+    head: str
+
+
+def _signed(
+    header: dict[str, Any], facts: dict[str, Any], key: Ed25519PrivateKey | None
+) -> dict[str, Any]:
+    """The chain's facts, signed with ``key`` when there is one (:func:`~.signing.sign_record`)."""
+    if key is None:
+        return facts
+    from .signing import sign_record
+
+    return dict(sign_record({"format": header["format"], "chain": facts}, key)["chain"])
 
 
 def summary_html(record: dict[str, Any], file_name: str) -> str:

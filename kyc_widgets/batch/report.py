@@ -149,9 +149,11 @@ class BatchReport(CampaignResults):
 
         ``signing_key`` (:func:`~.signing.load_signing_key`) signs the chain's
         head, so a rewritten record is caught with the public key alone.
-        Returns the path of the HTML summary.
+        Written as its entries are made (:func:`~.evidence.write_report_evidence`),
+        never whole in memory. Returns the path of the HTML summary.
         """
-        return _evidence.write_evidence(self.evidence(sheet=sheet), path, signing_key=signing_key)
+        written = _evidence.write_report_evidence(self, path, sheet=sheet, signing_key=signing_key)
+        return written.summary
 
     def _source_id_column(self) -> str | None:
         for header, name in self.column_map.items():

@@ -584,10 +584,10 @@ def _write_evidence(
 ) -> None:
     """``--evidence``: the hash-chained record (signed with ``--signing-key``), its HTML
     summary, and the chain head printed, to be kept elsewhere (the change ticket)."""
-    from kyc_widgets.batch.evidence import write_evidence
+    from kyc_widgets.batch.evidence import write_report_evidence
 
-    try:
-        summary_path = write_evidence(report.evidence(sheet=sheet), path, signing_key=signing_key)
+    try:  # written as its entries are made: a million-row record is never whole in memory
+        summary_path, head = write_report_evidence(report, path, sheet=sheet, signing_key=signing_key)
     except OSError as exc:
         raise _UsageError(
             f"the evidence record could not be written to {path}: {exc.strerror or exc}"
@@ -598,7 +598,7 @@ def _write_evidence(
 
         signed = f", signed with key {key_id(signing_key.public_key())}"
     print(f"Evidence written to {path} (summary: {summary_path.name}); "
-          f"chain head {_head(path)}{signed}")
+          f"chain head {head}{signed}")
 
 
 def _exit_code(report: BatchReport, report_path: Path | None) -> int:
@@ -621,10 +621,3 @@ def _exit_code(report: BatchReport, report_path: Path | None) -> int:
         )
         return ExitCode.NEEDS_ATTENTION
     return ExitCode.OK
-
-
-def _head(path: Path) -> str:
-    """The chain head of a written evidence record (to keep with the change ticket)."""
-    import json
-
-    return str(json.loads(path.read_text(encoding="utf-8"))["chain"]["head"])
