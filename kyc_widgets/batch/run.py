@@ -6,7 +6,7 @@ latency-bound; the pacing gate's adaptive limit decides how many requests are
 in flight; a 429 pauses every worker; a stop ends every wait; requests in
 flight are never cancelled) is said in :mod:`.sending`. Here is the mechanism:
 
-- :class:`Run` owns the state every worker shares (the queue of rows, counts,
+- :class:`Run` owns the state every worker shares (the next row to take, counts,
   the progress clock, the tasks) as attributes, where the old nested closures
   shared ``nonlocal`` variables: :meth:`Run.record` is the one place an
   outcome lands (result columns, journal, stop, progress);
@@ -97,13 +97,22 @@ class BatchProgress:
 @dataclass
 class ResultColumns:
     """Result columns as plain arrays by position: a DataFrame ``.at`` per row would cost
-    seconds on 100k rows."""
+    seconds on 100k rows.
+
+    The ids every answered row brings (``case_id``, ``request_id``) are held as
+    UTF-8 in :class:`_Texts` while a run sends, not as a Python string per row
+    kept among the run's short-lived objects (that cost ~300 bytes a row and kept
+    the heap from shrinking); :meth:`settle` writes them into ``data`` when the
+    run is over, so ``data`` then reads as before.
+    """
 
     n: int
     data: dict[str, np.ndarray] = field(init=False)
     principals: set[str] = field(default_factory=set)
     api_problems: dict[int, Outcome] = field(default_factory=dict)
     """Positions of rows the API refused with field problems (a 400), and its answer."""
+    texts: dict[str, _Texts] = field(init=False)
+    """``case_id`` and ``request_id`` of the rows answered since the last :meth:`settle`."""
 
     def __post_init__(self) -> None:
         self.data = {
@@ -111,10 +120,15 @@ class ResultColumns:
             for name in RESULT_COLUMNS
             if name not in _FROM_PLAN
         }
+        self.texts = {name: _Texts(self.n) for name in _COMPACT}
 
     def set(self, position: int, outcome: Outcome) -> None:
         for name in _FROM_OUTCOME:
             value = getattr(outcome, name)
+            if name in self.texts:
+                self.texts[name].put(position, value)
+                if value is not None:
+                    continue
             if value is not None or name != "note":  # keep a pre-flight note (same subject)
                 self.data[name][position] = value
         if outcome.principal:
@@ -124,9 +138,63 @@ class ResultColumns:
         else:
             self.api_problems.pop(position, None)
 
+    def settle(self) -> None:
+        """Write the ids held compactly into ``data`` (the report reads ``data``); start afresh."""
+        for name, texts in self.texts.items():
+            texts.settle(self.data[name])
+            self.texts[name] = _Texts(self.n)
+
+
+_COMPACT = ("case_id", "request_id")
+"""Columns whose text every answered row brings, held by :class:`_Texts` while a run sends."""
+
+
+class _Texts:
+    """Texts by position as UTF-8 in one fixed-width numpy bytes array, widened when needed.
+
+    Why: a case id or request id is ~40 characters; as a Python string kept per row it
+    is ~80 bytes plus its pointer, allocated between the run's short-lived request
+    objects so the heap cannot give those pages back. Here it is its UTF-8 length.
+    A text numpy cannot hold (one ending in NUL, which fixed-width bytes drop) is kept
+    apart as it is.
+    """
+
+    def __init__(self, n: int) -> None:
+        self._n = n
+        self._raw = np.zeros(0, dtype="S1")  # made at the first text: most runs fill it
+        self._set = np.zeros(0, dtype=bool)
+        self._odd: dict[int, str] = {}
+
+    def put(self, position: int, value: str | None) -> None:
+        self._odd.pop(position, None)
+        if len(self._set):
+            self._set[position] = False
+        if value is None:
+            return
+        raw = value.encode("utf-8", "surrogatepass")
+        if raw.endswith(b"\0"):
+            self._odd[position] = value
+            return
+        if not len(self._raw):
+            self._raw = np.zeros(self._n, dtype=f"S{max(len(raw), 1)}")
+            self._set = np.zeros(self._n, dtype=bool)
+        if len(raw) > self._raw.dtype.itemsize:
+            wider = max(len(raw), self._raw.dtype.itemsize * 5 // 4)
+            self._raw = self._raw.astype(f"S{wider}")
+        self._raw[position] = raw
+        self._set[position] = True
+
+    def settle(self, column: np.ndarray) -> None:
+        """Write every text held into ``column`` (an object array by position)."""
+        if len(self._set):
+            where = np.flatnonzero(self._set)
+            column[where] = [raw.decode("utf-8", "surrogatepass") for raw in self._raw[where]]
+        for position, value in self._odd.items():
+            column[position] = value
+
 
 class Run:
-    """The sending of one run's rows: workers over one queue, through the client's pacing gate.
+    """One run's sending: workers take rows in sheet order, through the client's pacing gate.
 
     Built by :func:`~.sending.abatch_create` once the pre-flight is done;
     :meth:`execute` sends and returns the stop reason (``None`` when every row
@@ -163,10 +231,12 @@ class Run:
         self.on_progress = on_progress
         self.row = row
         self.total = len(to_send)
-        self.positions: list[int] = to_send.tolist()
-        self.bodies = _Bodies(pre, pre.source.index[to_send])
-        self.queue = list(range(self.total))
-        self.queue.reverse()  # pop() from the end = rows in sheet order
+        # Positions stay a numpy array and the queue is a counter over it: a Python int per
+        # row (in a list of positions and another of the rows to take) was ~70 bytes a row.
+        self.positions = np.asarray(to_send, dtype=np.int64)
+        self.bodies = _Bodies(pre, pre.source.index[self.positions])
+        self.next = 0
+        """The next row to take (0 .. ``total``): rows are taken in sheet order."""
         self.counts: dict[RowStatus, int] = dict.fromkeys(STATUSES, 0)
         self.done = 0
         self.last_progress = 0.0
@@ -203,6 +273,7 @@ class Run:
             await asyncio.wait([watcher])
             self.gate.configure(previous_limits)
             self.stop.release()  # the client's gate lets requests through again
+            self.columns.settle()  # the ids held compactly, into the report's columns
             await self._close()
         return self.stop.reason if self.stop.is_set() else None
 
@@ -247,7 +318,7 @@ class Run:
             if self.limits.concurrency
             else min(self.workers, self.gate.limit + SPARE_WORKERS)
         )
-        while len(self.tasks) < wanted and self.queue and not self.stop.is_set():
+        while len(self.tasks) < wanted and self.next < self.total and not self.stop.is_set():
             aclient = self.own if self.twins is None else self.twins.for_worker(len(self.tasks))
             assert aclient is not None
             self.tasks.append(asyncio.create_task(self._worker(aclient)))
@@ -255,14 +326,15 @@ class Run:
     async def _worker(self, aclient: AsyncCaseApi) -> None:
         # Pauses happen inside the client, at its gate; a stop ends them (the row is then
         # not_attempted) and no further row is taken.
-        while self.queue and not self.stop.is_set():
-            k = self.queue.pop()
+        while self.next < self.total and not self.stop.is_set():
+            k = self.next
+            self.next += 1
             self.record(k, await self.row(aclient, self.bodies[k], on_conflict=self.on_conflict))
             self.spawn()
 
     def record(self, k: int, outcome: Outcome) -> None:
         """Where an outcome lands: the result columns, the journal, the stop, the progress."""
-        position = self.positions[k]
+        position = int(self.positions[k])
         self.columns.set(position, outcome)
         if outcome.stop:
             self.stop.set(outcome.stop)
