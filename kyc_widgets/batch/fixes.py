@@ -383,8 +383,7 @@ def merge(report: CampaignResults, other: CampaignResults) -> None:
         if row["status"] == RowStatus.NOT_ATTEMPTED and not row["attempts"]:
             continue  # never sent (a cancel): it stays a fixed row waiting to be sent
         taken[other_label] = label
-        for name in _MERGED_COLUMNS:
-            results.at[label, name] = row[name]
+        set_row(results, label, {name: _cell(row[name]) for name in _MERGED_COLUMNS})
     _merge_tables(report, other, taken)
     _log_sent_fixes(report, other, [int(results.at[label, "sheet_row"]) for label in taken.values()])
     report.principals = sorted(set(report.principals) | set(other.principals))
@@ -394,6 +393,11 @@ def merge(report: CampaignResults, other: CampaignResults) -> None:
     report.api_base_url = report.api_base_url or other.api_base_url
     if other.stopped_reason:
         report.stopped_reason = other.stopped_reason
+
+
+def _cell(value: Any) -> Any:
+    """A results cell as :func:`~.columns.set_row` takes it: ``None`` where it is missing."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
 
 def _log_sent_fixes(report: CampaignResults, other: CampaignResults, rows: list[int]) -> None:

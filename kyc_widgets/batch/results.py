@@ -20,12 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .problems import empty_problems
 from .status import ATTENTION_STATUSES, STATUSES, RowStatus
 
-__all__ = ["RESULT_COLUMNS", "CampaignResults"]
+__all__ = ["RESULT_COLUMNS", "CampaignResults", "results_frame"]
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "source_index",
@@ -43,6 +44,41 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 """The columns of ``results``, in order: the one list the sender fills
 (:mod:`.sending`) and the exports and tables show."""
+
+_INTEGER_COLUMNS = ("http_status", "attempts")
+
+
+def results_frame(
+    index: pd.Index, sheet_row: pd.Series, kyc_case_id: pd.Series, data: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """The ``results`` table, compactly: a million rows must not be a Python object per cell.
+
+    ``data`` holds the columns the sender filled by position (objects, ``None``
+    where empty). Statuses become a categorical of :class:`~.status.RowStatus`
+    members (every status a category, so a merged fix may set any);
+    ``kyc_case_id`` is the pre-flight's compact column (:mod:`.columns`) as it
+    is (never missing in a report: a row without one stops the batch first);
+    counts are nullable integers; texts (request and case ids, codes, messages,
+    notes) stay the sender's arrays, ``None`` where empty.
+    """
+    columns: dict[str, Any] = {
+        "source_index": index.to_numpy() if pd.api.types.is_integer_dtype(index.dtype)
+        else index.to_numpy(dtype=object),
+        "sheet_row": sheet_row.to_numpy(),
+        "kyc_case_id": kyc_case_id.to_numpy() if isinstance(kyc_case_id.dtype, pd.CategoricalDtype)
+        else kyc_case_id.to_numpy(dtype=object),
+        # object categories: pandas 3 with pyarrow would read RowStatus (a str enum) as Arrow
+        # text, and the report's statuses would no longer be RowStatus members
+        "status": pd.Categorical(data["status"], categories=pd.Index(list(STATUSES), dtype=object)),
+    }
+    for name in RESULT_COLUMNS:
+        if name in columns:
+            continue
+        if name in _INTEGER_COLUMNS:
+            columns[name] = pd.array(data[name], dtype="Int64")
+        else:  # (None where empty, as people test it: `"x" in results["case_id"].tolist()`)
+            columns[name] = data[name]
+    return pd.DataFrame({name: columns[name] for name in RESULT_COLUMNS}, index=index)
 
 
 @dataclass

@@ -87,7 +87,7 @@ from .plan_file import authorise_sending
 from .preflight import Preflight, preflight
 from .problems import concat_problems, field_problems
 from .report import BatchReport
-from .results import RESULT_COLUMNS
+from .results import results_frame
 from .resume import resume_from_journal
 from .run import PROGRESS_INTERVAL, BatchProgress, ResultColumns, Run
 from .status import RowStatus
@@ -103,9 +103,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("kyc_widgets.batch")
-
-_INTEGER_COLUMNS = ("http_status", "attempts")
-
 
 async def abatch_create(
     client: AnyCaseApi | None,
@@ -339,7 +336,9 @@ def _slug_or_none(campaign: str | None) -> str | None:
 
 def _initial_columns(pre: Preflight) -> ResultColumns:
     columns = ResultColumns(len(pre.status))
-    columns.data["kyc_case_id"][:] = pre.kyc_case_id.astype(object).where(pre.kyc_case_id.notna(), None)
+    # the pre-flight's compact ids as they are: a million derived ids are not a million
+    # Python strings (read by position, as the other columns are)
+    columns.data["kyc_case_id"] = pre.kyc_case_id.array
     status = pre.status.to_numpy(dtype=object).copy()
     status[status == RowStatus.READY] = RowStatus.NOT_ATTEMPTED
     columns.data["status"][:] = status
@@ -358,18 +357,7 @@ def _report(
     started: float,
     notes: list[str] | None = None,
 ) -> BatchReport:
-    index = pre.source.index
-    data: dict[str, Any] = {
-        "source_index": index.to_numpy(dtype=object),
-        "sheet_row": pre.sheet_row.to_numpy(),
-        **columns.data,
-    }
-    for name in _INTEGER_COLUMNS:
-        data[name] = pd.array(data[name], dtype="Int64")
-    # object, said outright: pandas 3 with pyarrow would read a column of RowStatus (a str
-    # enum) as Arrow text, and the report's statuses would no longer be RowStatus members
-    data["status"] = pd.Series(data["status"], index=index, dtype=object)
-    results = pd.DataFrame({name: data[name] for name in RESULT_COLUMNS}, index=index)
+    results = results_frame(pre.source.index, pre.sheet_row, pre.kyc_case_id, columns.data)
     return BatchReport(
         results=results,
         source=pre.source,
