@@ -375,6 +375,7 @@ class _CsvColumns:
                 # 100 MB more for a million rows, until the process ends. (A millisecond.)
                 pa.default_memory_pool().release_unused()
                 freed = 0
+        pa.default_memory_pool().release_unused()
         return pd.DataFrame(
             data, index=pd.Index(numbers, dtype="int64", name=SHEET_ROW_INDEX_NAME), copy=False
         )
