@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from kyc_widgets.api.errors import KycApiError, NotFoundError
 from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi
@@ -94,9 +95,9 @@ async def resume_from_journal(
     journal.run = started_at
     notes = _campaign_notes(contents, slug)
     ids = columns.data["kyc_case_id"]
-    claimed = [p for p in ready.tolist() if _claims_done(contents.entries.get(ids[p]))]
+    claimed = _claimed(ready, ids, contents.entries)
     if options.mode is not BatchMode.SEND or client is None:
-        if claimed and options.mode is BatchMode.CHECK_ROWS:
+        if len(claimed) and options.mode is BatchMode.CHECK_ROWS:
             notes.append(
                 f"The journal says {len(claimed)} of these rows landed in an earlier run. A dry "
                 "run asks the API nothing, so they are shown as they would be sent; a real run "
@@ -104,24 +105,32 @@ async def resume_from_journal(
             )
         return Resumed(ready, notes)
     journal.open()
-    if not claimed:
+    if not len(claimed):
         return Resumed(ready, notes)
     run = Run(
-        client, pre, columns, np.asarray(claimed, dtype=np.int64), options, stop=stop,
+        client, pre, columns, claimed, options, stop=stop,
         started=started, row=functools.partial(confirm_row, claims=contents.entries),
     )
     await run.execute()
     status = columns.data["status"]
-    confirmed = [p for p in claimed if status[p] in DONE_STATUSES]
-    taken = set(confirmed)
-    to_send = np.asarray([p for p in ready.tolist() if p not in taken], dtype=np.int64)
+    confirmed = [p for p in claimed.tolist() if status[p] in DONE_STATUSES]
+    to_send = ready[~np.isin(ready, np.asarray(confirmed, dtype=np.int64))]
     notes.extend(_confirmation_notes(contents, columns, len(claimed) - len(confirmed), stop))
     entries = [contents.entries[ids[p]] for p in confirmed]
     return Resumed(to_send, notes, _earlier_runs(entries, started_at))
 
 
-def _claims_done(entry: JournalEntry | None) -> bool:
-    return entry is not None and entry.status in DONE_STATUSES
+def _claimed(ready: np.ndarray, ids: Any, entries: Mapping[str, JournalEntry]) -> np.ndarray:
+    """The positions among ``ready`` whose external id the journal calls done.
+
+    By arrays, not a Python int per ready row: a resume of a million-row sheet
+    whose journal holds a few rows should not build a million-item list first.
+    """
+    done = [kyc_case_id for kyc_case_id, entry in entries.items()
+            if entry.status in DONE_STATUSES]
+    if not done or not len(ready):
+        return ready[:0]
+    return ready[pd.Index(ids[ready]).isin(done)]
 
 
 def _refuse_another_api(header: JournalHeader | None, api: str | None, journal: Journal) -> None:
