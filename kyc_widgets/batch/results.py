@@ -65,7 +65,8 @@ def results_frame(
         "source_index": index.to_numpy() if pd.api.types.is_integer_dtype(index.dtype)
         else index.to_numpy(dtype=object),
         "sheet_row": sheet_row.to_numpy(),
-        "kyc_case_id": kyc_case_id.to_numpy() if isinstance(kyc_case_id.dtype, pd.CategoricalDtype)
+        # (the Categorical itself: its to_numpy() would be a Python string per row)
+        "kyc_case_id": kyc_case_id.array if isinstance(kyc_case_id.dtype, pd.CategoricalDtype)
         else kyc_case_id.to_numpy(dtype=object),
         # object categories: pandas 3 with pyarrow would read RowStatus (a str enum) as Arrow
         # text, and the report's statuses would no longer be RowStatus members
@@ -78,7 +79,9 @@ def results_frame(
             columns[name] = pd.array(data[name], dtype="Int64")
         else:  # (None where empty, as people test it: `"x" in results["case_id"].tolist()`)
             columns[name] = data[name]
-    return pd.DataFrame({name: columns[name] for name in RESULT_COLUMNS}, index=index)
+    # the sender's arrays as they are, a block each: a copy would double them for a moment
+    series = {name: pd.Series(columns[name], index=index, copy=False) for name in RESULT_COLUMNS}
+    return pd.concat(series, axis=1)  # (pandas 3 copies lazily, never here)
 
 
 @dataclass
