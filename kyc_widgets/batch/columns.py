@@ -44,6 +44,9 @@ __all__ = [
 ARROW_TEXT = pd.StringDtype("pyarrow")
 """The dtype of string categories (and of :func:`~.reading.read_campaign`'s columns)."""
 
+_ARROW_TYPE = pa.large_string()
+"""What :data:`ARROW_TEXT` holds: chunks built of it join a column without a cast (a copy)."""
+
 
 def compact(
     table: Sequence[Any],
@@ -143,7 +146,7 @@ class CompactBuilder:
     def extend(self, values: list[Any]) -> None:
         """Append ``values`` (text or ``None``; anything else makes the table objects)."""
         if self._objects is None and all(v is None or isinstance(v, str) for v in values):
-            self._arrow.append(pa.array(values, pa.string()))
+            self._arrow.append(pa.array(values, _ARROW_TYPE))
             return
         if self._objects is None:
             self._objects = [value for block in self._arrow for value in block.to_pylist()]
@@ -154,8 +157,10 @@ class CompactBuilder:
         """The column whose row ``i`` is entry ``codes[i]`` of the table (missing if negative)."""
         if self._objects is not None:
             return compact(self._objects, codes, index, name)
-        table = pd.array(pa.chunked_array(self._arrow, pa.string()), dtype=ARROW_TEXT)
+        table = pd.array(pa.chunked_array(self._arrow, _ARROW_TYPE), dtype=ARROW_TEXT)
+        self._arrow = []  # (the table holds the chunks now: they are not copied)
         entry_codes, distinct = pd.factorize(table, use_na_sentinel=True)  # in Arrow, no objects
+        del table
         row_codes = np.append(entry_codes, -1)[np.asarray(codes, dtype=np.int64)]
         return compact_distinct(distinct, row_codes, index, name)
 

@@ -52,7 +52,7 @@ import pyarrow as pa
 
 from kyc_widgets.text import nfc
 
-from .columns import CompactBuilder, compact
+from .columns import ARROW_TEXT, compact, compact_distinct
 
 __all__ = [
     "IDENTITY_FIELDS",
@@ -131,17 +131,26 @@ def derive_case_ids(campaign: str, frame: pd.DataFrame) -> pd.Series:
     if not len(frame):
         return compact([], np.zeros(0, dtype=np.int64), frame.index, "kyc_case_id")
     inverse, distinct = _distinct_rows(codes, [len(table) for table in tables])
-    ids = CompactBuilder()
+    blocks: list[pa.Array] = []
+    digests = np.empty(len(distinct), dtype=np.uint64)  # each id's hash, as the number it is
     for start in range(0, len(distinct), _CHUNK):  # a chunk of ids as Python strings at a time
         rows = distinct[start : start + _CHUNK]
         parts = [  # code -1 (missing) reads the table's last entry, ""
             table.take(np.where(rows[:, j] < 0, len(table) - 1, rows[:, j])).to_pylist()
             for j, table in enumerate(tables)
         ]
-        ids.extend([_id_from_parts(slug, row) for row in zip(*parts)])
-    # two distinct code tuples may fold to one id (NFC and NFD spellings of one user id):
-    # the builder keeps each id once
-    return ids.build(inverse, frame.index, "kyc_case_id")
+        hexes = [_digest(slug, row) for row in zip(*parts)]
+        digests[start : start + len(hexes)] = [int(h, 16) for h in hexes]
+        blocks.append(pa.array([f"{_ID_PREFIX}-{slug}-{h}" for h in hexes], pa.large_string()))
+    ids = pa.chunked_array(blocks, pa.large_string())
+    # Two distinct code tuples may fold to one id (NFC and NFD spellings of one user id). The
+    # ids differ only by their hash, so the numbers tell (a sort of 8-byte integers, where
+    # hashing a million id strings cost ~140 MB): each id is kept once.
+    digest_codes, unique_digests = pd.factorize(digests)
+    if len(unique_digests) < len(digests):
+        ids = ids.take(np.unique(digest_codes, return_index=True)[1])
+        inverse = np.asarray(digest_codes, dtype=np.int64)[inverse]
+    return compact_distinct(pd.array(ids, dtype=ARROW_TEXT), inverse, frame.index, "kyc_case_id")
 
 
 def _cleaned(uniques: Any, *, fold: bool) -> pa.Array:
@@ -190,5 +199,10 @@ def _part(name: str, value: str | None) -> str:
 
 
 def _id_from_parts(slug: str, parts: list[str] | tuple[str, ...]) -> str:
+    return f"{_ID_PREFIX}-{slug}-{_digest(slug, parts)}"
+
+
+def _digest(slug: str, parts: list[str] | tuple[str, ...]) -> str:
+    """The id's hash: the first :data:`_HASH_HEX_DIGITS` hex digits of SHA-256."""
     digest = hashlib.sha256(_SEPARATOR.join((slug, *parts)).encode("utf-8")).hexdigest()
-    return f"{_ID_PREFIX}-{slug}-{digest[:_HASH_HEX_DIGITS]}"
+    return digest[:_HASH_HEX_DIGITS]
