@@ -144,11 +144,16 @@ class CompactBuilder:
         self._objects: list[Any] | None = None
 
     def extend(self, values: list[Any]) -> None:
-        """Append ``values`` (text or ``None``; anything else makes the table objects)."""
-        if self._objects is None and all(v is None or isinstance(v, str) for v in values):
-            self._arrow.append(pa.array(values, _ARROW_TYPE))
-            return
+        """Append ``values`` (text or ``None``; anything else makes the table objects).
+
+        The values are the pre-flight's JSON values and derived ids: never ``bytes``,
+        which Arrow would take as text."""
         if self._objects is None:
+            try:  # (Arrow refuses anything but text and None, in C: no Python check per value)
+                self._arrow.append(pa.array(values, _ARROW_TYPE))
+                return
+            except (pa.ArrowTypeError, pa.ArrowInvalid):
+                pass
             self._objects = [value for block in self._arrow for value in block.to_pylist()]
             self._arrow = []
         self._objects.extend(values)

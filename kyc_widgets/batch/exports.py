@@ -40,7 +40,7 @@ import numbers
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,13 @@ def escape_unwritable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         column = out.iloc[:, position]
         if _never_a_formula(column.dtype):
             continue
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            renamed = _by_category(column, _escape_cell)
+            if renamed is not None:
+                if renamed is not column:
+                    changed += _cells_changed(column, renamed)
+                    out.isetitem(position, renamed)
+                continue
         pattern: re.Pattern[str] | str = UNWRITABLE_CHARACTERS
         if _is_arrow_text(column.dtype):
             pattern = _UNWRITABLE_IN_UTF8  # Arrow holds UTF-8: no lone surrogates
@@ -102,6 +109,19 @@ def escape_unwritable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             out.isetitem(position, column)
             changed += int(found.sum())
     return out, changed
+
+
+def _escape_cell(value: Any) -> Any:
+    """:func:`_escape` for a category: text is escaped, anything else is left as it is."""
+    return _escape(value) if isinstance(value, str) else value
+
+
+def _cells_changed(before: pd.Series, after: pd.Series) -> int:
+    """How many cells of a categorical column had their category renamed."""
+    old = before.cat.categories.tolist()
+    new = after.cat.categories.tolist()
+    moved = np.flatnonzero([a != b for a, b in zip(old, new)])
+    return int(np.isin(before.cat.codes.to_numpy(), moved).sum())
 
 
 _UNWRITABLE_IN_UTF8 = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
@@ -153,9 +173,15 @@ def _neutral_column(column: pd.Series) -> pd.Series:
     A text column (``string`` dtype, or ``object`` holding only ``str``) is
     searched once for cells that *may* start a formula (vectorised), and
     only their distinct values go through :func:`_neutralise`; a ``string``
-    column stays one (Arrow-backed stays Arrow-backed). Anything else
-    (categorical, mixed, numbers in ``object``) is mapped cell by cell as before.
+    column stays one (Arrow-backed stays Arrow-backed). A categorical column
+    (the report's statuses and ids) has its categories made safe
+    (:func:`_by_category`). Anything else (mixed, numbers in ``object``) is
+    mapped cell by cell as before.
     """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        renamed = _by_category(column, _neutral_cell)
+        if renamed is not None:
+            return renamed
     if isinstance(column.dtype, pd.StringDtype):
         text = column
     elif column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string":
@@ -171,6 +197,19 @@ def _neutral_column(column: pd.Series) -> pd.Series:
     out = column.copy()
     out[candidates] = table[codes]
     return out
+
+
+def _by_category(column: pd.Series, rule: Callable[[Any], Any]) -> pd.Series | None:
+    """``column`` (categorical) with ``rule`` applied to each category, not to each cell: a
+    report's million ids are a million cells and as many categories at most, and its statuses
+    a handful. None when two categories would become one (the caller maps cell by cell)."""
+    categories = column.cat.categories
+    renamed = [rule(value) for value in categories.tolist()]
+    if all(new == old for new, old in zip(renamed, categories.tolist())):
+        return column  # (a RowStatus equals its text, and is written as it)
+    if len(set(renamed)) < len(renamed):
+        return None
+    return column.cat.rename_categories(renamed)
 
 
 def _never_a_formula(dtype: Any) -> bool:
