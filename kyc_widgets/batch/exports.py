@@ -88,6 +88,7 @@ def escape_unwritable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         if _never_a_formula(column.dtype):
             continue
         if isinstance(column.dtype, pd.CategoricalDtype):
+            column = _own_categories(column)
             renamed = _by_category(column, _escape_cell)
             if renamed is not None:
                 if renamed is not column:
@@ -203,6 +204,7 @@ def _by_category(column: pd.Series, rule: Callable[[Any], Any]) -> pd.Series | N
     """``column`` (categorical) with ``rule`` applied to each category, not to each cell: a
     report's million ids are a million cells and as many categories at most, and its statuses
     a handful. None when two categories would become one (the caller maps cell by cell)."""
+    column = _own_categories(column)
     categories = column.cat.categories
     renamed = [rule(value) for value in categories.tolist()]
     if all(new == old for new, old in zip(renamed, categories.tolist())):
@@ -210,6 +212,14 @@ def _by_category(column: pd.Series, rule: Callable[[Any], Any]) -> pd.Series | N
     if len(set(renamed)) < len(renamed):
         return None
     return column.cat.rename_categories(renamed)
+
+
+def _own_categories(column: pd.Series) -> pd.Series:
+    """A chunk of a report's categorical column with only the categories its cells use (a
+    chunk of 100,000 rows would otherwise carry, and rename, a million ids)."""
+    if len(column.cat.categories) > len(column):
+        return column.cat.remove_unused_categories()
+    return column
 
 
 def _never_a_formula(dtype: Any) -> bool:
