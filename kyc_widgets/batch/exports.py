@@ -89,7 +89,7 @@ def escape_unwritable(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             continue
         if isinstance(column.dtype, pd.CategoricalDtype):
             column = _own_categories(column)
-            renamed = _by_category(column, _escape_cell)
+            renamed = _by_category(column, _escape_cell, _UNWRITABLE_IN_UTF8)
             if renamed is not None:
                 if renamed is not column:
                     changed += _cells_changed(column, renamed)
@@ -180,7 +180,7 @@ def _neutral_column(column: pd.Series) -> pd.Series:
     mapped cell by cell as before.
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
-        renamed = _by_category(column, _neutral_cell)
+        renamed = _by_category(column, _neutral_cell, f"^{_MAYBE_FORMULA}")
         if renamed is not None:
             return renamed
     if isinstance(column.dtype, pd.StringDtype):
@@ -200,18 +200,30 @@ def _neutral_column(column: pd.Series) -> pd.Series:
     return out
 
 
-def _by_category(column: pd.Series, rule: Callable[[Any], Any]) -> pd.Series | None:
+def _by_category(
+    column: pd.Series, rule: Callable[[Any], Any], may_change: str
+) -> pd.Series | None:
     """``column`` (categorical) with ``rule`` applied to each category, not to each cell: a
     report's million ids are a million cells and as many categories at most, and its statuses
-    a handful. None when two categories would become one (the caller maps cell by cell)."""
+    a handful. Arrow text categories are searched for ``may_change`` (a pattern) first, in C,
+    and only those found go through ``rule``. None when two categories would become one (the
+    caller maps cell by cell)."""
     column = _own_categories(column)
     categories = column.cat.categories
-    renamed = [rule(value) for value in categories.tolist()]
-    if all(new == old for new, old in zip(renamed, categories.tolist())):
+    if _is_arrow_text(categories.dtype):
+        found = np.flatnonzero(np.asarray(categories.str.contains(may_change), dtype=bool))
+        if not len(found):
+            return column
+        renamed = categories.to_numpy(dtype=object)
+        renamed[found] = [rule(value) for value in renamed[found].tolist()]
+        values = renamed.tolist()
+    else:
+        values = [rule(value) for value in categories.tolist()]
+    if all(new == old for new, old in zip(values, categories.tolist())):
         return column  # (a RowStatus equals its text, and is written as it)
-    if len(set(renamed)) < len(renamed):
+    if len(set(values)) < len(values):
         return None
-    return column.cat.rename_categories(renamed)
+    return column.cat.rename_categories(values)
 
 
 def _own_categories(column: pd.Series) -> pd.Series:
