@@ -121,7 +121,8 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """
     shown = frame.copy()
     if "status" in shown.columns:
-        shown["status"] = shown["status"].map(_SHORT).fillna(shown["status"])
+        status = shown["status"].astype(object)  # (a categorical of RowStatus in a report)
+        shown["status"] = status.map(_SHORT).fillna(status)
     if "error_field" in shown.columns:
         shown["error_field"] = shown["error_field"].map(field_title)
     if "attempts" in shown.columns and "status" in frame.columns:
