@@ -37,7 +37,6 @@ __all__ = [
     "compact_missing",
     "plain",
     "plain_records",
-    "release_arrow_memory",
     "set_row",
 ]
 
@@ -169,13 +168,3 @@ class CompactBuilder:
         row_codes = np.append(entry_codes, -1)[np.asarray(codes, dtype=np.int64)]
         return compact_distinct(distinct, row_codes, index, name)
 
-
-def release_arrow_memory() -> None:
-    """Hand the memory Arrow's pool keeps for reuse back to the system.
-
-    Why: Arrow's allocator keeps what a step freed (factorising a million names,
-    building a column) for Arrow's next allocation, but the next step's Python
-    objects cannot use it; a million-row pre-flight measured ~170 MB held that way.
-    Called when a large step ends (the pre-flight); cheap when nothing is held.
-    """
-    pa.default_memory_pool().release_unused()

@@ -65,8 +65,6 @@ significant digits) may come back rounded; such ids belong in text cells.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import datetime as dt
 import io
 import itertools
@@ -86,6 +84,7 @@ from defusedxml import ElementTree as SafeTree
 from defusedxml.common import DefusedXmlException
 
 from .limits import DEFAULT_LIMITS, ReadLimits
+from .memory import give_back_memory
 from .sheet import (
     SAVE_AS,
     SHEET_ROW_INDEX_NAME,
@@ -189,29 +188,8 @@ def _read_slices(
             raise _NotSliceable  # rows out of order: only a whole read places them
         grid.add(piece)
         del piece
-        _give_back_freed_memory()
+        give_back_memory()  # what the slice freed, before the next one
     return ExcelText(grid.frame(frozenset(formulas)), frozenset(formulas), name)
-
-
-def _give_back_freed_memory() -> None:
-    """Hand the memory a slice freed back to the system (glibc's ``malloc_trim``).
-
-    Each slice frees what calamine and Python took for it, between the text
-    that stays; glibc keeps such holes, and for a million rows they add up to
-    some 50 MB of memory held for nothing. Elsewhere (macOS, musl) this does nothing.
-    """
-    global _MALLOC_TRIM
-    if _MALLOC_TRIM is None:
-        try:
-            _MALLOC_TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _MALLOC_TRIM = False
-    if _MALLOC_TRIM:
-        _MALLOC_TRIM(0)
-
-
-_MALLOC_TRIM: Any = None
-"""glibc's ``malloc_trim``; False where there is none; None until looked up."""
 
 
 @contextlib.contextmanager

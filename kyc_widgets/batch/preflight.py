@@ -83,7 +83,6 @@ from .columns import (
     compact_missing,
     plain,
     plain_records,
-    release_arrow_memory,
 )
 from .fields import (
     COUNTRY_FIELDS,
@@ -102,6 +101,7 @@ from .fields import (
 )
 from .identity import derive_case_ids
 from .mapping import CampaignColumnsError, CampaignMapping, ColumnPlan, as_mapping
+from .memory import give_back_memory
 from .problems import ProblemCode, concat_problems, field_problems, summarise
 from .sheet import FIRST_DATA_ROW, SHEET_ROW_INDEX_NAME, reading_notes
 from .status import RowStatus
@@ -253,7 +253,7 @@ def preflight(
     problems = concat_problems([problems, duplicates], sheet_row)
     error_field, error_message = summarise(problems, frame.index)
     note, same_subject = mark_same_subject(values, sheet_row, (status == READY) & case_ids.notna())
-    release_arrow_memory()  # what the steps above freed, for the report's Python objects
+    give_back_memory()  # what the steps above freed, before the run's and report's own
     return Preflight(
         source=frame,
         values=values,

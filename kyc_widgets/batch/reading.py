@@ -69,6 +69,7 @@ from .delimited import Records, WidthCheck, guess_separator, split_chunks
 from .encoding import UndecodableError, decode_text
 from .fields import is_known_header
 from .limits import DEFAULT_LIMITS, ReadLimits
+from .memory import give_back_memory
 from .sheet import (
     SAVE_AS,
     SHEET_ROW_INDEX_NAME,
@@ -373,9 +374,9 @@ class _CsvColumns:
             if freed > _RELEASE_AFTER:
                 # The chunks let go of would stay with Arrow's allocator (mimalloc) otherwise:
                 # 100 MB more for a million rows, until the process ends. (A millisecond.)
-                pa.default_memory_pool().release_unused()
+                give_back_memory()
                 freed = 0
-        pa.default_memory_pool().release_unused()
+        give_back_memory()
         return pd.DataFrame(
             data, index=pd.Index(numbers, dtype="int64", name=SHEET_ROW_INDEX_NAME), copy=False
         )
