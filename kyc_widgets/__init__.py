@@ -83,7 +83,10 @@ _EXPORTS: dict[str, str] = {
         ),
         "kyc_widgets.models",
     ),
-    **dict.fromkeys(("EvidenceCheck", "verify_evidence"), "kyc_widgets.batch.evidence"),
+    **dict.fromkeys(
+        ("EvidenceCheck", "verify_evidence", "write_report_evidence"), "kyc_widgets.batch.evidence"
+    ),
+    **dict.fromkeys(("plain", "plain_records"), "kyc_widgets.batch.columns"),
     "FixError": "kyc_widgets.batch.fixes",
     "SchemaForm": "kyc_widgets.form.schema_form",
     "register_input": "kyc_widgets.form.custom_inputs",
@@ -172,6 +175,8 @@ __all__ = [
     "batch_create",
     "country_code",
     "make_plan",
+    "plain",
+    "plain_records",
     "prompt_token",
     "read_campaign",
     "read_plan",
@@ -180,6 +185,7 @@ __all__ = [
     "suggest_mapping",
     "token_from_env",
     "verify_evidence",
+    "write_report_evidence",
     "whoami",
     "write_template",
 ]  # literal, so linters see it; tests check it against _EXPORTS
@@ -236,7 +242,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see: the same names, imported e
         suggest_mapping,
         write_template,
     )
-    from kyc_widgets.batch.evidence import EvidenceCheck, verify_evidence
+    from kyc_widgets.batch.columns import plain, plain_records
+    from kyc_widgets.batch.evidence import EvidenceCheck, verify_evidence, write_report_evidence
     from kyc_widgets.batch.fixes import FixError
     from kyc_widgets.batch.plan import (
         PlanCheck,

@@ -9,7 +9,9 @@ Small modules, one concept each:
   hold, checked before allocation by :mod:`.zip_guard` and :mod:`.xls_guard`)
 - :mod:`.fields`: the field vocabulary (names, titles, header aliases, enum members), a leaf
 - :mod:`.preflight`: normalise and validate every row before anything is sent; what fails
-  is a table (:mod:`.problems`: one row per failing sheet row and field)
+  is a table (:mod:`.problems`: one row per failing sheet row and field); its values are
+  compact columns (:mod:`.columns`: a code per row, each distinct value once, read row by
+  row with :func:`plain_records`)
 - :mod:`.mapping`: :class:`CampaignMapping` (a source system's headers, constants and
   values) and :func:`suggest_mapping`, which reads headers (:mod:`.synonyms`) and values
   (:mod:`.value_evidence`); files read strictly by :mod:`.mapping_file`, remembered per
@@ -29,14 +31,17 @@ Small modules, one concept each:
 - :mod:`.subjects`: the same customer and reason twice under different ids
 - :mod:`.evidence`: the hash-chained evidence record and :func:`verify_evidence`, read
   strictly (:mod:`.evidence_format`, :mod:`.json_shapes`), signed (:mod:`.signing`) and
-  compared with the API (:mod:`.evidence_api`)
+  compared with the API (:mod:`.evidence_api`); :func:`~.evidence.write_report_evidence`
+  writes it as its entries are made
+- :mod:`.memory`: freed memory handed back after a large step (a million-row sheet)
 - :mod:`.plan` and :mod:`.plan_file`: maker-checker plans, approved before sending
 
 The notebook UI over these, :class:`~kyc_widgets.widgets.batch_creator.BatchCreator`,
 lives with the other widgets.
 """
 
-from .evidence import EvidenceCheck, verify_evidence
+from .columns import plain, plain_records
+from .evidence import EvidenceCheck, verify_evidence, write_report_evidence
 from .fixes import FixError
 from .identity import IDENTITY_FIELDS, CampaignRequiredError, derive_case_id
 from .journal import Journal, JournalEntry
@@ -86,10 +91,13 @@ __all__ = [
     "abatch_create",
     "batch_create",
     "derive_case_id",
+    "plain",
+    "plain_records",
     "preflight",
     "read_campaign",
     "suggest_mapping",
     "verify_evidence",
+    "write_report_evidence",
     "write_template",
 ]
 

@@ -36,13 +36,15 @@ Missing cells are found with ``isna()`` *before* anything is turned into text,
 and the normalised columns hold text or missing, never the text of a missing
 cell: ``astype(str)`` would turn a missing cell into the text ``"nan"`` or
 ``"<NA>"`` under pandas 2 (pandas 3 keeps it missing), which would become an
-id or a name.
+id or a name. So the input may use any dtype (``object``, ``str``,
+``string``, categorical, numbers) under pandas 2.1+ and 3.x alike.
 
 The normalised and validated columns are compact (:mod:`.columns`: a code per
-row, each distinct value once), because a million-row campaign would otherwise
-hold a Python pointer per cell and a string per distinct name twice over; read
-them row by row with :func:`~.columns.plain_records` (``None`` where missing). So the input may use any dtype (``object``, ``str``,
-``string``, categorical, numbers) under pandas 2.1+ and 3.x alike.
+row, each distinct value once, text in Arrow), because a million-row campaign
+would otherwise hold a Python pointer per cell and a string per distinct name
+twice over. Distinct values are cleaned and validated :data:`_CHUNK` at a time,
+so they are never all Python strings at once. Read the columns row by row with
+:func:`~.columns.plain_records` (``None`` where missing).
 
 Problems are data (:mod:`.problems`): one row per failing (sheet row, field)
 in :attr:`Preflight.problems`, with a code, the message without the field's
@@ -138,11 +140,12 @@ DUPLICATE_ID = RowStatus.DUPLICATE_ID
 class Preflight:
     """Everything the pre-flight found, aligned on the input frame's index.
 
-    ``values`` holds the validated, JSON-ready value of every known field
-    as compact categorical columns (missing where absent; :func:`~.columns.plain`
-    and :func:`~.columns.plain_records` read them with ``None``); ``status`` is a :class:`~.status.RowStatus`
-    (``ready``, ``invalid`` or ``duplicate_in_sheet``); ``kyc_case_id`` is the
-    given id or the derived one (``NA`` when a row has none and no campaign was
+    ``values`` holds the validated, JSON-ready value of every known field as
+    compact categorical columns (missing where absent; :func:`~.columns.plain`
+    and :func:`~.columns.plain_records` read them with ``None``); ``status`` is a
+    :class:`~.status.RowStatus` (``ready``, ``invalid`` or ``duplicate_in_sheet``);
+    ``kyc_case_id`` is the given id or the derived one, a compact column too
+    (missing when a row has none and no campaign was
     given: see ``missing_ids``); ``problems`` is the table of what failed
     (:mod:`.problems`), and ``error_field`` / ``error_message`` are rendered from it.
     """
