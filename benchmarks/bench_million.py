@@ -35,37 +35,27 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 sys.path.insert(0, str(Path(__file__).parent))  # run as a script or imported by a test
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from bench_pacing import TOKEN, sandbox_process  # noqa: E402 - the sandbox as its own process
+from factories import campaign_frame  # noqa: E402 - the campaign rows the tests use
 
 MAX_CELLS = 20_000_000
 """``--max-cells`` for the dry runs: a 1,000,000-row, 12-column sheet is over the default."""
 
 
-def campaign_columns(n: int, prefix: str = "U") -> dict[str, list[str] | str]:
-    """12 columns as people type them; distinct names and user ids, repeated enums."""
-    return {
-        "legal_first_name": [f"Testa{i}" for i in range(n)],
-        "legal_last_name": "Ólafsdóttir",
-        "user_internal_id": [f"{prefix}{i:07d}" for i in range(n)],
-        "user_type": "individual",
-        "relationship_type": "kyc refresh",
-        "case_priority": "normal",
-        "agency_name": "Agency",
-        "regulated_provider_name": "Provider",
-        "programme_name": "Cards",
-        "country_of_onboarding": "GB",
-        "assigned_team": "Team",
-        "assigned_analyst_email": "sam.analyst@example.org",
-    }
+def campaign_sheet(n: int, prefix: str = "U") -> pd.DataFrame:
+    """``tests/factories.campaign_frame`` (distinct names and user ids, repeated enums) and an
+    analyst's e-mail: 12 columns as people type them."""
+    return campaign_frame(n, prefix=prefix).assign(assigned_analyst_email="sam.analyst@example.org")
 
 
 def write_csv_sheet(path: Path, n: int, prefix: str = "U") -> Path:
-    import pandas as pd
-
     if not path.exists():
         partial = path.with_suffix(".part")
-        pd.DataFrame(campaign_columns(n, prefix)).to_csv(partial, index=False)
+        campaign_sheet(n, prefix).to_csv(partial, index=False)
         partial.rename(path)
     return path
 
@@ -77,18 +67,12 @@ def write_xlsx_sheet(path: Path, n: int) -> Path:
     if path.exists():
         return path
     partial = path.with_name(path.stem + ".part.xlsx")
-    columns = campaign_columns(n)
-    headers = list(columns)
+    frame = campaign_sheet(n)
     with xlsxwriter.Workbook(str(partial), {"constant_memory": True}) as book:
         sheet = book.add_worksheet("campaign")
-        sheet.write_row(0, 0, headers)
-        fixed = {k: v for k, v in columns.items() if isinstance(v, str)}
-        for i in range(n):
-            row = [
-                columns[h][i] if h not in fixed else fixed[h]
-                for h in headers
-            ]
-            sheet.write_row(i + 1, 0, row)
+        sheet.write_row(0, 0, list(frame.columns))
+        for number, row in enumerate(frame.itertuples(index=False, name=None), start=1):
+            sheet.write_row(number, 0, row)
     partial.rename(path)
     return path
 
