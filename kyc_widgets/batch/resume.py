@@ -94,7 +94,7 @@ async def resume_from_journal(
     journal.header = JournalHeader(api, slug, None, started_at)
     journal.run = started_at
     notes = _campaign_notes(contents, slug)
-    ids = columns.data["kyc_case_id"]
+    ids = pre.kyc_case_id.array
     claimed = _claimed(ready, ids, contents.entries)
     if options.mode is not BatchMode.SEND or client is None:
         if len(claimed) and options.mode is BatchMode.CHECK_ROWS:

@@ -62,14 +62,13 @@ RowSender = Callable[..., Awaitable[Outcome]]
 """``send_row`` or ``check_row``: ``(aclient, body, *, on_conflict) -> Outcome``; both pace
 through :func:`~.outcomes.paced_row`."""
 
-_FROM_PLAN = ("source_index", "sheet_row")
-"""Report columns taken whole from the plan; every other one of
-:data:`~.results.RESULT_COLUMNS` is filled row by row."""
+_FROM_PLAN = ("source_index", "sheet_row", "kyc_case_id")
+"""Report columns taken whole from the plan (the ids are the pre-flight's compact column, read
+by position where a row needs its own); every other one of :data:`~.results.RESULT_COLUMNS`
+is filled row by row."""
 
-_FROM_OUTCOME = tuple(
-    name for name in RESULT_COLUMNS if name not in _FROM_PLAN and name != "kyc_case_id"
-)
-"""Report columns an :class:`~.outcomes.Outcome` sets (``kyc_case_id`` is the plan's)."""
+_FROM_OUTCOME = tuple(name for name in RESULT_COLUMNS if name not in _FROM_PLAN)
+"""Report columns an :class:`~.outcomes.Outcome` sets."""
 
 
 @dataclass(frozen=True)
@@ -235,6 +234,8 @@ class Run:
         # row (in a list of positions and another of the rows to take) was ~70 bytes a row.
         self.positions = np.asarray(to_send, dtype=np.int64)
         self.bodies = _Bodies(pre, pre.source.index[self.positions])
+        self.ids = pre.kyc_case_id.array
+        """Every row's external id, by position (what the journal names a row by)."""
         self.next = 0
         """The next row to take (0 .. ``total``): rows are taken in sheet order."""
         self.counts: dict[RowStatus, int] = dict.fromkeys(STATUSES, 0)
@@ -353,7 +354,7 @@ class Run:
         try:
             self.journal.append(
                 JournalEntry(
-                    kyc_case_id=self.columns.data["kyc_case_id"][position],
+                    kyc_case_id=self.ids[position],
                     status=outcome.status,
                     case_id=outcome.case_id,
                     request_id=outcome.request_id,

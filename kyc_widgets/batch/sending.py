@@ -335,10 +335,7 @@ def _slug_or_none(campaign: str | None) -> str | None:
 
 
 def _initial_columns(pre: Preflight) -> ResultColumns:
-    columns = ResultColumns(len(pre.status))
-    # the pre-flight's compact ids as they are: a million derived ids are not a million
-    # Python strings (read by position, as the other columns are)
-    columns.data["kyc_case_id"] = pre.kyc_case_id.array
+    columns = ResultColumns(len(pre.status))  # (the ids stay the pre-flight's own column)
     status = pre.status.to_numpy(dtype=object).copy()
     status[status == RowStatus.READY] = RowStatus.NOT_ATTEMPTED
     columns.data["status"][:] = status
