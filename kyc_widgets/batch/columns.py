@@ -27,14 +27,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "ARROW_TEXT",
+    "ARROW_TEXT_TYPE",
     "CompactBuilder",
     "compact",
     "compact_constant",
     "compact_distinct",
     "compact_missing",
+    "empty_as_missing",
     "plain",
     "plain_records",
     "set_row",
@@ -43,8 +46,8 @@ __all__ = [
 ARROW_TEXT = pd.StringDtype("pyarrow")
 """The dtype of string categories (and of :func:`~.reading.read_campaign`'s columns)."""
 
-_ARROW_TYPE = pa.large_string()
-"""What :data:`ARROW_TEXT` holds: chunks built of it join a column without a cast (a copy)."""
+ARROW_TEXT_TYPE = pa.large_string()
+"""What :data:`ARROW_TEXT` holds: arrays built of it join a column without a cast (a copy)."""
 
 
 def compact(
@@ -149,7 +152,7 @@ class CompactBuilder:
         which Arrow would take as text."""
         if self._objects is None:
             try:  # (Arrow refuses anything but text and None, in C: no Python check per value)
-                self._arrow.append(pa.array(values, _ARROW_TYPE))
+                self._arrow.append(pa.array(values, ARROW_TEXT_TYPE))
                 return
             except (pa.ArrowTypeError, pa.ArrowInvalid):
                 pass
@@ -161,10 +164,27 @@ class CompactBuilder:
         """The column whose row ``i`` is entry ``codes[i]`` of the table (missing if negative)."""
         if self._objects is not None:
             return compact(self._objects, codes, index, name)
-        table = pd.array(pa.chunked_array(self._arrow, _ARROW_TYPE), dtype=ARROW_TEXT)
+        table = pd.array(pa.chunked_array(self._arrow, ARROW_TEXT_TYPE), dtype=ARROW_TEXT)
         self._arrow = []  # (the table holds the chunks now: they are not copied)
         entry_codes, distinct = pd.factorize(table, use_na_sentinel=True)  # in Arrow, no objects
         del table
         row_codes = np.append(entry_codes, -1)[np.asarray(codes, dtype=np.int64)]
         return compact_distinct(distinct, row_codes, index, name)
 
+
+def empty_as_missing(array: pa.Array, memory_pool: pa.MemoryPool | None = None) -> pa.Array:
+    """``array`` (Arrow text) with its empty strings missing: an empty cell of a sheet is
+    missing, never ``""``.
+
+    The missing cells are set on the array's validity bitmap, computed in C; the text
+    is not copied, nor looked at in Python. ``array`` itself when it holds no ``""``.
+    """
+    if array.offset:  # (a slice: its buffers start before it)
+        array = pa.concat_arrays([array], memory_pool=memory_pool)
+    lengths = pc.binary_length(array, memory_pool=memory_pool)
+    present = pc.fill_null(pc.not_equal(lengths, 0, memory_pool=memory_pool), False)
+    missing = len(array) - pc.sum(present).as_py() if len(array) else 0
+    if missing == array.null_count:
+        return array
+    buffers = [present.buffers()[1], *array.buffers()[1:]]
+    return pa.Array.from_buffers(array.type, len(array), buffers, null_count=missing)

@@ -83,6 +83,7 @@ import python_calamine
 from defusedxml import ElementTree as SafeTree
 from defusedxml.common import DefusedXmlException
 
+from .columns import ARROW_TEXT_TYPE, empty_as_missing
 from .limits import DEFAULT_LIMITS, ReadLimits
 from .memory import give_back_memory
 from .sheet import (
@@ -434,8 +435,6 @@ def _check_sliceable(body: bytes, stop: int, prefix: bytes) -> None:
 
 # -- cells as text ---------------------------------------------------------------
 
-_TEXT = pa.large_string()
-"""The Arrow type of pandas' ``StringDtype("pyarrow")`` columns."""
 _POOL = pa.system_memory_pool()
 """Where the text goes: malloc returns what a piece's scratch arrays took (Arrow's default
 pool keeps it, some 50 MB more at the end of a million rows)."""
@@ -474,20 +473,20 @@ class _Grid:
         self._pad(piece.top - self.height)
         width = piece.left + len(piece.rows[0])
         while len(self.columns) < width:
-            self.columns.append([pa.nulls(self.height, _TEXT, memory_pool=_POOL)])
+            self.columns.append([pa.nulls(self.height, ARROW_TEXT_TYPE, memory_pool=_POOL)])
         for number, column in enumerate(zip(*piece.rows), piece.left + 1):  # one column at a time
             array, repaired = _text_array(column, piece.top + 1, number, self.limits)
             self.columns[number - 1].append(array)
             self.repaired += repaired
         for index, chunks in enumerate(self.columns):
             if not piece.left <= index < width:
-                chunks.append(pa.nulls(count, _TEXT, memory_pool=_POOL))
+                chunks.append(pa.nulls(count, ARROW_TEXT_TYPE, memory_pool=_POOL))
         self.height += count
 
     def _pad(self, rows: int) -> None:
         if rows > 0:
             for chunks in self.columns:
-                chunks.append(pa.nulls(rows, _TEXT, memory_pool=_POOL))
+                chunks.append(pa.nulls(rows, ARROW_TEXT_TYPE, memory_pool=_POOL))
             self.height += rows
 
     def frame(self, formulas: frozenset[Cell]) -> pd.DataFrame:
@@ -495,9 +494,9 @@ class _Grid:
         self._pad(max([0, *(row for row, _ in formulas)]) - self.height)
         width = max([len(self.columns), *(column for _, column in formulas)])
         while len(self.columns) < width:
-            self.columns.append([pa.nulls(self.height, _TEXT, memory_pool=_POOL)])
+            self.columns.append([pa.nulls(self.height, ARROW_TEXT_TYPE, memory_pool=_POOL)])
         columns = {
-            number: pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=_TEXT))
+            number: pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=ARROW_TEXT_TYPE))
             for number, chunks in enumerate(self.columns, 1)
         }
         self.columns = []
@@ -520,7 +519,7 @@ def _text_array(
         values: Sequence[str | None] = column  # the common case: no call per cell
     else:
         values = [_cell_text(value) for value in column]
-    array = pa.array(values, type=_TEXT, memory_pool=_POOL)
+    array = pa.array(values, type=ARROW_TEXT_TYPE, memory_pool=_POOL)
     lengths = pc.utf8_length(array, memory_pool=_POOL)  # characters, as len() counts them
     longest = pc.max(lengths).as_py() or 0
     if longest > limits.max_cell_chars:
@@ -532,11 +531,8 @@ def _text_array(
     repaired = 0
     if pc.any(pc.match_substring_regex(array, _CONTROL.pattern)).as_py():
         values, repaired = _checked_text(values, top, number)
-        array = pa.array(values, type=_TEXT, memory_pool=_POOL)
-    if pc.min(lengths).as_py() == 0:  # an empty cell: missing, never ""
-        empty = pc.equal(lengths, 0, memory_pool=_POOL)
-        array = pc.if_else(empty, pa.scalar(None, _TEXT), array, memory_pool=_POOL)
-    return array, repaired
+        array = pa.array(values, type=ARROW_TEXT_TYPE, memory_pool=_POOL)
+    return empty_as_missing(array, memory_pool=_POOL), repaired
 
 
 def _checked_text(

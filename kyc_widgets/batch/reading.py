@@ -61,10 +61,10 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from kyc_widgets.text import WHITESPACE
 
+from .columns import empty_as_missing
 from .delimited import Records, WidthCheck, guess_separator, split_chunks
 from .encoding import UndecodableError, decode_text
 from .fields import is_known_header
@@ -390,11 +390,7 @@ def _text_array(cells: Sequence[str], kind: Any) -> Any:
     The array is copied once, at its size: the one Arrow builds keeps the spare
     room it grew into (up to twice the text), a third more memory in all.
     """
-    array = pa.array(cells, type=kind)
-    filled = pc.not_equal(pc.binary_length(array), 0)
-    if filled.false_count:
-        buffers = [filled.buffers()[1], *array.buffers()[1:]]
-        array = pa.Array.from_buffers(kind, len(array), buffers, null_count=filled.false_count)
+    array = empty_as_missing(pa.array(cells, type=kind))
     return pa.concat_arrays([array])
 
 
