@@ -18,7 +18,8 @@ from kyc_widgets.batch import (
     preflight,
     read_campaign,
 )
-from kyc_widgets.batch.preflight import FIELDS, _normalise_column, _validate_rows
+from kyc_widgets.batch.preflight import FIELDS
+from kyc_widgets.batch.validation import normalise_column, validate_rows
 
 DATA = Path(__file__).parent / "data"
 
@@ -292,11 +293,11 @@ def test_column_wise_validation_matches_per_row_model_validation(rows: list[dict
     frame = pd.DataFrame(rows, columns=list(FIELDS))
     result = preflight(frame, campaign="prop")
     normalised = pd.DataFrame(
-        {name: _normalise_column(frame[name], enum=name in {"user_type", "relationship_type",
+        {name: normalise_column(frame[name], enum=name in {"user_type", "relationship_type",
                                                             "current_status", "case_priority"})
          for name in FIELDS}
     )
-    values, problems = _validate_rows(normalised)
+    values, problems = validate_rows(normalised)
     row_invalid = pd.Series(False, index=frame.index)
     for table in problems:
         row_invalid |= frame.index.isin(table.index)

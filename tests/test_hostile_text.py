@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from kyc_widgets import CampaignMapping, suggest_mapping
 from kyc_widgets.batch import batch_create, derive_case_id, preflight, read_campaign
-from kyc_widgets.batch.preflight import _validate_rows
+from kyc_widgets.batch.validation import validate_rows
 from kyc_widgets.cli.batch import add_batch_parser
 from kyc_widgets.form.schema_form import SchemaForm
 from kyc_widgets.models import CaseEnvelope, KycCaseCreateInput
@@ -278,7 +278,7 @@ def test_preflight_column_wise_agrees_with_per_row_validation() -> None:
     for name in ("legal_first_name", "assigned_team", "programme_name"):
         normalised[name] = frame[name].astype(object)
     normalised["legal_last_name"] = frame["legal_last_name"].astype(object)
-    _, problems = _validate_rows(normalised)
+    _, problems = validate_rows(normalised)
     assert sum(len(table) for table in problems) == len(FORBIDDEN)
     for table in problems:
         for label, message in zip(table.index, table["message"]):

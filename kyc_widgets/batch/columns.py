@@ -37,6 +37,7 @@ __all__ = [
     "compact_constant",
     "compact_distinct",
     "compact_missing",
+    "concat_compact",
     "empty_as_missing",
     "plain",
     "plain_records",
@@ -107,6 +108,25 @@ def compact_missing(index: pd.Index, name: str | None = None) -> pd.Series:
     return compact([], np.full(len(index), -1, dtype=np.int8), index, name)
 
 
+def concat_compact(parts: Sequence[pd.Series], index: pd.Index, name: str | None = None) -> pd.Series:
+    """Compact columns of consecutive rows (the windows of one sheet) as one compact column
+    on ``index``: each part's categories join one table, its codes are moved past the parts
+    before it, and the table is made distinct once (in Arrow, no Python string per value)."""
+    if len(parts) == 1:
+        return parts[0].set_axis(index).rename(name)
+    table = CompactBuilder()
+    codes: list[np.ndarray] = []
+    offset = 0
+    for part in parts:
+        categorical = part.array
+        categories = categorical.categories
+        table.extend_from(categories)
+        part_codes = np.asarray(categorical.codes, dtype=np.int64)
+        codes.append(np.where(part_codes < 0, -1, part_codes + offset))
+        offset += len(categories)
+    return table.build(np.concatenate(codes) if codes else np.zeros(0, np.int64), index, name)
+
+
 def plain(column: pd.Series) -> list[Any]:
     """The column's values as Python objects, ``None`` where missing."""
     values = column.to_numpy(dtype=object, na_value=None)
@@ -159,6 +179,17 @@ class CompactBuilder:
             self._objects = [value for block in self._arrow for value in block.to_pylist()]
             self._arrow = []
         self._objects.extend(values)
+
+    def extend_from(self, categories: pd.Index) -> None:
+        """Append a compact column's categories: Arrow text as it is (no copy to Python)."""
+        array = categories.array
+        if self._objects is None and isinstance(array.dtype, pd.StringDtype):
+            held = pa.array(array)  # (string[pyarrow] hands over its Arrow data, no copy)
+            for chunk in held.chunks if isinstance(held, pa.ChunkedArray) else [held]:
+                self._arrow.append(chunk if chunk.type == ARROW_TEXT_TYPE
+                                   else chunk.cast(ARROW_TEXT_TYPE))
+            return
+        self.extend(categories.tolist())
 
     def build(self, codes: np.ndarray, index: pd.Index, name: str | None = None) -> pd.Series:
         """The column whose row ``i`` is entry ``codes[i]`` of the table (missing if negative)."""

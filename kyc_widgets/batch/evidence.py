@@ -316,16 +316,17 @@ def _sent_value_hashes(
     """Entry position -> ``values_sha256`` for every created row among positions
     ``start`` to ``start + count`` (the values it was sent with).
 
-    Read from ``report.values`` (the pre-flight's validated values, updated by
-    fixes) and the row's external id as used; nothing of it is kept in clear.
+    Read from ``report.values_of`` (the pre-flight's validated values of those rows,
+    updated by fixes) and the row's external id as used; nothing of it is kept in clear.
     """
-    if report.values is None:
-        return {}
     rows = report.results.iloc[start : start + count]
     created = np.flatnonzero(rows["status"].to_numpy(dtype=object) == RowStatus.CREATED)
     if not len(created):
         return {}
-    records = plain_records(report.values.reindex(rows.index[created]))
+    frame = report.values_of(rows.index[created])
+    if frame is None:
+        return {}
+    records = plain_records(frame)
     ids = plain(rows["kyc_case_id"].iloc[created])
     found = {}
     for position, record, case_id in zip(created.tolist(), records, ids):

@@ -36,11 +36,12 @@ from kyc_widgets.models import DEFAULT_CREATE_STATUS
 
 from .columns import plain_records, set_row
 from .fields import ENUM_FIELDS, FIELDS, enum_member, field_title
-from .preflight import preflight, read_rows
+from .preflight import preflight
 from .problems import ProblemCode, row_problems
 from .results import RESULT_COLUMNS, CampaignResults
 from .sheet import SHEET_ROW_INDEX_NAME
 from .status import FIXABLE_STATUSES, RowStatus
+from .validation import read_rows
 
 __all__ = [
     "FIXABLE_STATUSES",
@@ -437,6 +438,7 @@ def _merge_tables(report: CampaignResults, other: CampaignResults, taken: dict[A
         report.problems = joined.iloc[order.argsort(kind="stable")]
     else:
         report.problems = kept
-    if report.values is not None and other.values is not None:
-        for other_label, label in taken.items():
-            set_row(report.values, label, plain_records(other.values.loc[[other_label]])[0])
+    values, fixed = report.values, other.values_of(pd.Index(list(taken)))
+    if values is not None and fixed is not None:
+        for record, label in zip(plain_records(fixed), taken.values()):
+            set_row(values, label, record)

@@ -67,25 +67,16 @@ for any other index, position + 2.
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from kyc_widgets.countries import country_problem
-from kyc_widgets.models import DEFAULT_CREATE_STATUS, KycCaseCreateInput
 
-from .columns import (
-    CompactBuilder,
-    compact,
-    compact_constant,
-    compact_missing,
-    plain,
-    plain_records,
-)
+from .columns import compact, concat_compact, plain, plain_records
 from .fields import (
     COUNTRY_FIELDS,
     ENUM_FIELDS,
@@ -95,7 +86,6 @@ from .fields import (
     HEADER_ALIASES,
     REPEATED_HEADER,
     REQUIRED_COLUMNS,
-    canonical_enum,
     field_adapter,
     field_message,
     json_value,
@@ -107,8 +97,8 @@ from .memory import give_back_memory
 from .problems import ProblemCode, concat_problems, field_problems, summarise
 from .sheet import FIRST_DATA_ROW, SHEET_ROW_INDEX_NAME, reading_notes
 from .status import RowStatus
-from .subjects import mark_same_subject, subject_codes
-from .synonyms import phrase
+from .subjects import SubjectKeys, mark_same_subject, subject_codes, subject_keys
+from .validation import SheetValues, cell_text, read_rows
 
 __all__ = [
     "ENUM_FIELDS",
@@ -142,7 +132,10 @@ class Preflight:
 
     ``values`` holds the validated, JSON-ready value of every known field as
     compact categorical columns (missing where absent; :func:`~.columns.plain`
-    and :func:`~.columns.plain_records` read them with ``None``); ``status`` is a
+    and :func:`~.columns.plain_records` read them with ``None``). They are made
+    from the sheet when first asked for (:class:`~.validation.SheetValues`), not
+    kept by the pre-flight: what it sends is read a window at a time with
+    :meth:`values_of` and :meth:`bodies`. ``status`` is a
     :class:`~.status.RowStatus` (``ready``, ``invalid`` or ``duplicate_in_sheet``);
     ``kyc_case_id`` is the given id or the derived one, a compact column too
     (missing when a row has none and no campaign was
@@ -151,7 +144,7 @@ class Preflight:
     """
 
     source: pd.DataFrame
-    values: pd.DataFrame
+    sheet_values: SheetValues
     sheet_row: pd.Series
     kyc_case_id: pd.Series
     derived_id: pd.Series
@@ -170,6 +163,15 @@ class Preflight:
     """Rows held back unless ``allow_same_subject=True`` (the later of the same subject)."""
     mapping: CampaignMapping | None = None
     """The :class:`~.mapping.CampaignMapping` the sheet was read with, if one was given."""
+
+    @property
+    def values(self) -> pd.DataFrame:
+        """The validated values of every row (made on first use, then kept)."""
+        return self.sheet_values.whole()
+
+    def values_of(self, labels: pd.Index) -> pd.DataFrame:
+        """The validated values of the rows ``labels`` only."""
+        return self.sheet_values.frame(labels)
 
     @property
     def ready(self) -> pd.Series:
@@ -195,8 +197,8 @@ class Preflight:
 
     def bodies(self, labels: pd.Index) -> list[dict[str, Any]]:
         """:meth:`body` for many rows at once (one pass, not one ``.loc`` per row)."""
-        records = plain_records(self.values.loc[labels])
-        ids = self.kyc_case_id.loc[labels].tolist()
+        records = plain_records(self.values_of(labels))
+        ids = plain(self.kyc_case_id.loc[labels])
         out = []
         for record, case_id in zip(records, ids):
             body = {name: value for name, value in record.items() if value is not None}
@@ -226,6 +228,11 @@ def preflight(
     names, which are not personal data (a country cell that is a name, an
     ambiguous name such as "Korea" or no country at all says so, naming the
     candidates: :func:`~kyc_widgets.countries.country_problem`).
+
+    The sheet is read :data:`~.validation.WINDOW` rows at a time
+    (:func:`_read_windows`); what needs the whole sheet (repeated ids, the same
+    subject twice) works on each row's id and subject hash, and asks for the
+    values of the few rows that repeat.
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError("batch input must be a pandas DataFrame (use read_campaign for files)")
@@ -236,33 +243,31 @@ def preflight(
             "The DataFrame index has duplicate labels; the report is aligned on the index, "
             "so give every row a unique label (e.g. df.reset_index(drop=True))."
         )
-    normalised = _read_columns(frame, plan)
-    if _has_cross_field_rules():  # pragma: no cover - guard for future model changes
-        values, parts = _validate_rows(normalised)
-    else:
-        values, parts = _validate_columns(normalised)
-    parts = _replace_by_formulas(parts, _formula_problems(frame, plan.column_map))
+    sheet = SheetValues(frame, plan)
+    read = _read_windows(sheet, campaign)
+    parts = _replace_by_formulas(read.parts, _formula_problems(frame, plan.column_map))
     sheet_row = _sheet_rows(frame)
     problems = concat_problems(parts, sheet_row)
     _quote_choices_as_typed(problems, frame, plan.column_map)
     if given is not None and plan.values:
         _mention_value_maps(problems, given)
     _explain_countries(problems)
-    case_ids, derived_mask, missing_ids = _case_ids(normalised, values, campaign)
+    case_ids = read.case_ids
 
     status = pd.Series(READY, index=frame.index, dtype=object, name="status")
     status.loc[problems.index.unique()] = INVALID
-    duplicates = _mark_duplicates(case_ids, sheet_row, status, values)
+    duplicates = _mark_duplicates(case_ids, sheet_row, status, sheet.frame)
     problems = concat_problems([problems, duplicates], sheet_row)
     error_field, error_message = summarise(problems, frame.index)
-    note, same_subject = mark_same_subject(values, sheet_row, (status == READY) & case_ids.notna())
+    note, same_subject = mark_same_subject(read.subjects, sheet.frame, sheet_row,
+                                           (status == READY) & case_ids.notna())
     give_back_memory()  # what the steps above freed, before the run's and report's own
     return Preflight(
         source=frame,
-        values=values,
+        sheet_values=sheet,
         sheet_row=sheet_row,
         kyc_case_id=case_ids,
-        derived_id=derived_mask.rename("derived_id"),
+        derived_id=read.derived.rename("derived_id"),
         status=status,
         problems=problems,
         error_field=error_field,
@@ -270,7 +275,7 @@ def preflight(
         unknown_columns=plan.unknown,
         column_map=plan.column_map,
         campaign=campaign,
-        missing_ids=missing_ids,
+        missing_ids=read.missing_ids,
         warnings=_warnings(plan) + reading_notes(frame.attrs),  # e.g. rows above the header
         note=note,
         same_subject=same_subject,
@@ -278,38 +283,39 @@ def preflight(
     )
 
 
-def read_rows(
-    frame: pd.DataFrame, mapping: CampaignMapping | None = None
-) -> pd.DataFrame:
-    """``frame``'s cells by field, as the pre-flight reads them, before validation.
+@dataclass
+class _Read:
+    """What :func:`_read_windows` gathered from every window of the sheet."""
 
-    Text stripped, empty cells ``None``, one export quote dropped (``'=Ada`` ->
-    ``=Ada``), the mapping's value maps and constants applied, choices in their
-    canonical spelling and an empty status the default one. One code path with
-    :func:`preflight`, so a fix form shows what the pre-flight saw.
-    """
-    plan = (mapping or CampaignMapping.default()).plan(frame.columns)
-    read = _read_columns(frame, plan)
-    return pd.DataFrame({name: plain(read[name]) for name in read.columns}, index=read.index,
-                        dtype=object)
+    parts: list[pd.DataFrame]
+    case_ids: pd.Series
+    derived: pd.Series
+    missing_ids: int
+    subjects: SubjectKeys
 
 
-def _read_columns(frame: pd.DataFrame, plan: ColumnPlan) -> pd.DataFrame:
-    """Every field as a compact text column (:mod:`.columns`): mapped, constant or absent."""
-    index = frame.index
-    columns: dict[str, pd.Series] = {}
-    for header, name in plan.column_map.items():
-        columns[name] = _normalise_column(
-            frame[header], enum=name in ENUM_FIELDS, values=plan.values.get(name),
-            default=DEFAULT_CREATE_STATUS.value if name == "current_status" else None,
-        )
-    for name, constant in plan.constants.items():
-        columns[name] = compact_constant(constant, index)
-    # The contract requires a status; campaigns start cases as DRAFT unless the sheet says otherwise.
-    columns.setdefault("current_status", compact_constant(DEFAULT_CREATE_STATUS.value, index))
-    return pd.DataFrame(
-        {name: columns[name] if name in columns else compact_missing(index) for name in FIELDS},
-        index=index,
+def _read_windows(sheet: SheetValues, campaign: str | None) -> _Read:
+    """Read, validate and identify the sheet a window at a time: its problems, every row's
+    id (compact), which ids were derived, and every row's subject hash. The values of a
+    window are dropped once those are taken from them."""
+    parts: list[pd.DataFrame] = []
+    ids: list[pd.Series] = []
+    derived: list[pd.Series] = []
+    subjects: list[SubjectKeys] = []
+    missing_ids = 0
+    for normalised, values, window_parts in sheet.windows():
+        parts.extend(window_parts)
+        window_ids, window_derived, window_missing = _case_ids(normalised, values, campaign)
+        ids.append(window_ids)
+        derived.append(window_derived)
+        missing_ids += window_missing
+        subjects.append(subject_keys(values))
+    return _Read(
+        parts=parts,
+        case_ids=concat_compact(ids, sheet.source.index, "kyc_case_id"),
+        derived=derived[0] if len(derived) == 1 else pd.concat(derived),
+        missing_ids=missing_ids,
+        subjects=SubjectKeys.concat(subjects),
     )
 
 
@@ -355,7 +361,10 @@ def _warnings(plan: ColumnPlan) -> list[str]:
 
 
 def _mark_duplicates(
-    case_ids: pd.Series, sheet_row: pd.Series, status: pd.Series, values: pd.DataFrame
+    case_ids: pd.Series,
+    sheet_row: pd.Series,
+    status: pd.Series,
+    values_of: Callable[[pd.Index], pd.DataFrame],
 ) -> pd.DataFrame:
     """Among the *valid* rows, the same external id twice; returns their problems.
 
@@ -369,7 +378,8 @@ def _mark_duplicates(
     own id) and none of them is sent.
 
     Invalid rows take no part: they are never sent, so a valid row must not be
-    held back as the duplicate of one.
+    held back as the duplicate of one. Only the rows whose id repeats are asked
+    of ``values_of`` (labels -> values) for their subject.
     """
     candidates = case_ids[(status == READY) & case_ids.notna()]
     order = sheet_row.loc[candidates.index].sort_values(kind="stable").index
@@ -381,7 +391,7 @@ def _mark_duplicates(
     rows = pd.DataFrame(
         {
             "id": ids.astype(str).to_numpy(),
-            "subject": subject_codes(values.loc[ids.index]).to_numpy(),
+            "subject": subject_codes(values_of(ids.index)).to_numpy(),
             "row": sheet_row.loc[ids.index].to_numpy(),
         },
         index=ids.index,
@@ -488,7 +498,7 @@ def _quote_choices_as_typed(
         else:
             cells = frame[header].reindex(problems.index[rows])
             typed = pd.Series(
-                [_cell_text(c) if isinstance(c, str) and c.strip() else v
+                [cell_text(c) if isinstance(c, str) and c.strip() else v
                  for c, v in zip(cells.tolist(), problems.loc[rows, "value"].tolist())],
                 index=cells.index, dtype=object,
             )
@@ -533,44 +543,6 @@ def _explain_countries(problems: pd.DataFrame) -> None:
     problems.loc[mask, "hint"] = [hint for _code, _message, hint in found]
 
 
-def _normalise_column(
-    column: pd.Series, *, enum: bool, values: dict[str, str] | None = None,
-    default: str | None = None,
-) -> pd.Series:
-    """Strip, blank -> missing (or ``default``), one export quote dropped, and for enums
-    canonical spelling.
-
-    Returns a compact text column (:func:`~.columns.compact`). Missing cells are
-    whatever ``isna()`` says (``None``, ``NaN``, ``NA``, ``NaT``) and are
-    never turned into text (see the module docstring). Works on the column's
-    distinct values (``pd.factorize``, which codes every missing cell as -1)
-    and maps back: most campaign columns (enums, teams, providers) repeat a
-    few values, and pandas string methods loop in Python per cell anyway.
-    """
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    table = CompactBuilder()
-    for start in range(0, len(uniques), _CHUNK):  # a chunk of Python strings at a time
-        cleaned = [_cell_text(value) for value in uniques[start : start + _CHUNK].tolist()]
-        if values:  # a mapping's {phrase of a sheet value -> API value}, before the usual rules
-            cleaned = [values.get(phrase(value), value) for value in cleaned]
-        if enum:
-            cleaned = [canonical_enum(value) for value in cleaned]
-        table.extend([value if value else default for value in cleaned])
-    table.extend([default])  # what a missing cell reads as
-    return table.build(np.where(codes < 0, len(uniques), codes), column.index)
-
-
-_FORMULA_CHARACTERS = frozenset("=+-@\t\r")
-"""After a ``'``: how the batch's exports neutralise formulas (see :mod:`.report`)."""
-
-
-def _cell_text(value: object) -> str:
-    text = str(value).strip()
-    if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_CHARACTERS:
-        text = text[1:].strip()
-    return text
-
-
 def _sheet_rows(frame: pd.DataFrame) -> pd.Series:
     """Spreadsheet row numbers (see the module docstring for the three cases)."""
     index = frame.index
@@ -582,122 +554,3 @@ def _sheet_rows(frame: pd.DataFrame) -> pd.Series:
     else:
         rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
     return pd.Series(rows, index=index, dtype="int64", name="sheet_row")
-
-
-# --- validation --------------------------------------------------------------
-
-
-def _none_series(index: pd.Index, name: str | None = None) -> pd.Series:
-    """An object Series of ``None`` (``pd.Series(None, dtype=object)`` would hold NaN)."""
-    return pd.Series(np.full(len(index), None, dtype=object), index=index, name=name)
-
-
-def _has_cross_field_rules() -> bool:
-    decorators = KycCaseCreateInput.__pydantic_decorators__
-    return bool(decorators.model_validators)
-
-
-def _validate_columns(normalised: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """Validate each distinct value of each column once; map results back to rows.
-
-    Returns the validated values and the problems, one table per failing field.
-    """
-    values: dict[str, pd.Series] = {}
-    parts: list[pd.DataFrame] = []
-    for name in FIELDS:
-        column = normalised[name]
-        values[name], refused = _validate_column(name, column)
-        parts.extend(refused)
-        present = column.notna()
-        if KycCaseCreateInput.model_fields[name].is_required() and not present.all():
-            missing = column.index[~present.to_numpy()]
-            parts.append(
-                field_problems(
-                    missing, name, ProblemCode.MISSING, field_message(name, {"type": "missing"})
-                )
-            )
-    return pd.DataFrame(values, index=normalised.index), parts
-
-
-_CHUNK = 65_536
-"""Distinct values validated at a time: a column of a million distinct names is never a
-million Python strings (and their validated copies) at once."""
-
-
-def _validate_column(name: str, column: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
-    """The column's validated values (compact: a code per row, each distinct value once;
-    a Series.map on Arrow text made a Python str per cell) and its problems, if any."""
-    positions, uniques_array = pd.factorize(column, use_na_sentinel=True)
-    table = CompactBuilder()
-    bad: dict[str, tuple[str, str]] = {}
-    refused = np.zeros(len(uniques_array) + 1, dtype=bool)  # the last entry: missing cells
-    for start in range(0, len(uniques_array), _CHUNK):
-        uniques = uniques_array[start : start + _CHUNK].tolist()
-        good, refused_here = _validate_uniques(name, uniques)
-        if refused_here:
-            bad.update(refused_here)
-            refused[start : start + len(uniques)] = [value in refused_here for value in uniques]
-        table.extend([None if _missing(v) else v for v in map(good.get, uniques)])
-    if not bad:
-        return table.build(positions, column.index), []
-    failing = column[refused[positions]]
-    failing_values = plain(failing)
-    codes, messages = zip(*(bad[v] for v in failing_values))
-    problems = field_problems(failing.index, name, list(codes), list(messages), failing_values)
-    return table.build(positions, column.index), [problems]
-
-
-def _missing(value: Any) -> bool:
-    """A validated value that is missing (``None``, NaN): ``None`` in the values frame."""
-    return value is None or (isinstance(value, float) and value != value)
-
-
-def _validate_uniques(
-    name: str, uniques: list[str]
-) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
-    """``(good, bad)``: value -> validated value, and value -> (code, message)."""
-    if not uniques:
-        return {}, {}
-    adapter = field_adapter(name)
-    try:
-        return dict(zip(uniques, map(json_value, adapter.validate_python(uniques)))), {}
-    except ValidationError as exc:
-        bad: dict[str, tuple[str, str]] = {}
-        for error in exc.errors(include_url=False, include_input=False):
-            loc = error.get("loc") or ()
-            if loc and isinstance(loc[0], int) and uniques[loc[0]] not in bad:
-                value = uniques[loc[0]]
-                bad[value] = (str(error.get("type")), field_message(name, error, value))
-    rest = [value for value in uniques if value not in bad]
-    good = dict(zip(rest, map(json_value, adapter.validate_python(rest)))) if rest else {}
-    return good, bad
-
-
-def _validate_rows(normalised: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """Per-row model validation: the slow, obviously-right path (fallback and test oracle)."""
-    values = pd.DataFrame({name: _none_series(normalised.index) for name in FIELDS})
-    found: list[tuple[Any, str, str, str, Any]] = []
-    records = normalised.astype(object).where(normalised.notna(), None).to_dict("index")
-    for label, record in records.items():
-        data = {k: v for k, v in record.items() if v is not None}
-        try:
-            model = KycCaseCreateInput.model_validate(data)
-        except ValidationError as exc:
-            seen: set[str] = set()
-            for error in exc.errors(include_url=False, include_input=False):
-                name = str(error["loc"][0]) if error.get("loc") else "kyc_case_id"
-                if name not in seen:
-                    seen.add(name)
-                    code = str(error.get("type"))
-                    cell = data.get(name)
-                    found.append((label, name, code, field_message(name, error, cell), cell))
-            continue
-        dumped = model.model_dump(mode="json")
-        for name in FIELDS:
-            if name in data or name == "current_status":
-                values.at[label, name] = dumped.get(name)
-    if not found:
-        return values, []
-    labels, names, codes, messages, cells = zip(*found)
-    table = field_problems(pd.Index(labels), None, list(codes), list(messages), list(cells))
-    return values, [table.assign(field=list(names))]

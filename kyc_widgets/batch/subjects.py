@@ -16,10 +16,20 @@ Notes name sheet rows, never values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["SUBJECT_FIELDS", "hold_same_subject", "mark_same_subject", "subject_codes"]
+__all__ = [
+    "SUBJECT_FIELDS",
+    "SubjectKeys",
+    "hold_same_subject",
+    "mark_same_subject",
+    "subject_codes",
+    "subject_keys",
+]
 
 SUBJECT_FIELDS: tuple[str, ...] = (
     "user_internal_id",
@@ -33,32 +43,50 @@ _FOLDED = frozenset({"regulated_provider_name", "programme_name"})
 
 
 def mark_same_subject(
-    values: pd.DataFrame, sheet_row: pd.Series, candidates: pd.Series
+    keys: SubjectKeys,
+    values_of: Callable[[pd.Index], pd.DataFrame],
+    sheet_row: pd.Series,
+    candidates: pd.Series,
 ) -> tuple[pd.Series, pd.Series]:
-    """``(note, held)`` aligned on ``values``' index.
+    """``(note, held)`` aligned on ``sheet_row``'s index.
 
     ``candidates`` is the boolean mask of rows that would be sent (valid, not
     a duplicate id). Every candidate sharing its subject with another gets a
     note; ``held`` marks those after the first in sheet order.
+
+    ``keys`` (:func:`subject_keys`, made a window of rows at a time) sift the
+    rows whose subjects may be alike; only those rows' values are asked of
+    ``values_of`` (labels -> values) and compared exactly, so a million-row
+    sheet never holds its values whole for this.
     """
-    index = values.index
+    index = sheet_row.index
     note = pd.Series(np.full(len(index), None, dtype=object), index=index, name="note")
     held = pd.Series(False, index=index, name="same_subject")
-    rows = values.loc[candidates.to_numpy(dtype=bool), list(SUBJECT_FIELDS)]
-    if len(rows) < 2:
+    sift = candidates.to_numpy(dtype=bool) & keys.present
+    if sift.sum() < 2:
         return note, held
+    sifted = pd.Series(keys.hashes[sift], index=index[sift])
+    alike = sifted.duplicated(keep=False).to_numpy()
+    if not alike.any():
+        return note, held
+    rows = values_of(sifted.index[alike])
     # Integer codes per column (distinct values folded once, not once per row): 100k rows
     # cost milliseconds, and the pre-flight stays column-wise.
-    keys = pd.DataFrame({name: _codes(rows[name], fold=name in _FOLDED) for name in SUBJECT_FIELDS},
-                        index=rows.index)
-    keys = keys[(keys >= 0).all(axis=1)]  # a missing value is an invalid row, never a subject
-    repeated = keys.duplicated(keep=False)
-    if not repeated.any():
-        return note, held
-    keys = keys[repeated]
-    keys["_row"] = sheet_row.loc[keys.index]
-    keys = keys.sort_values("_row", kind="stable")
-    for _, group in keys.groupby(list(SUBJECT_FIELDS), sort=False):
+    codes = pd.DataFrame({name: _codes(rows[name], fold=name in _FOLDED) for name in SUBJECT_FIELDS},
+                         index=rows.index)
+    repeated = codes.duplicated(keep=False)
+    if repeated.any():
+        _note_repeats(codes[repeated], sheet_row, note, held)
+    return note, held
+
+
+def _note_repeats(
+    codes: pd.DataFrame, sheet_row: pd.Series, note: pd.Series, held: pd.Series
+) -> None:
+    """Write the notes of rows whose subject ``codes`` repeat; hold all but the first of each."""
+    codes = codes.assign(_row=sheet_row.loc[codes.index])
+    codes = codes.sort_values("_row", kind="stable")
+    for _, group in codes.groupby(list(SUBJECT_FIELDS), sort=False):
         labels = group.index.tolist()
         numbers = [int(n) for n in group["_row"].tolist()]
         note.loc[labels[0]] = (
@@ -72,7 +100,44 @@ def mark_same_subject(
                 "sent only when confirmed (a second case for one customer and reason)."
             )
             held.loc[label] = True
-    return note, held
+
+
+@dataclass(frozen=True)
+class SubjectKeys:
+    """A 64-bit hash of every row's subject, and whether the row has every subject field.
+
+    Rows with the same subject (compared as :func:`mark_same_subject` compares:
+    names folded, the user id exact) have the same hash; two subjects may share
+    one (rarely), which is why the hash only sifts and the values decide.
+    """
+
+    hashes: np.ndarray
+    present: np.ndarray
+
+    @classmethod
+    def concat(cls, parts: list[SubjectKeys]) -> SubjectKeys:
+        """The keys of consecutive windows of rows, as one."""
+        return cls(np.concatenate([p.hashes for p in parts]),
+                   np.concatenate([p.present for p in parts]))
+
+
+def subject_keys(values: pd.DataFrame) -> SubjectKeys:
+    """The :class:`SubjectKeys` of ``values``' rows (a missing field: not ``present``).
+
+    Each field's distinct values are hashed once (their UTF-8, folded where the
+    comparison folds), and a row's four hashes are combined into one.
+    """
+    present = np.ones(len(values), dtype=bool)
+    hashes: dict[str, np.ndarray] = {}
+    for name in SUBJECT_FIELDS:
+        codes, uniques = pd.factorize(values[name], use_na_sentinel=True)
+        texts = [(_fold(u) if name in _FOLDED else str(u)).encode("utf-8", "surrogatepass")
+                 for u in uniques.tolist()]
+        table = np.append(pd.util.hash_array(np.asarray(texts, dtype=object)), np.uint64(0))
+        hashes[name] = table[np.where(codes >= 0, codes, len(texts))]
+        present &= codes >= 0
+    combined = pd.util.hash_pandas_object(pd.DataFrame(hashes), index=False).to_numpy()
+    return SubjectKeys(np.asarray(combined, dtype=np.uint64), present)
 
 
 def hold_same_subject(
