@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from factories import campaign_frame
@@ -94,3 +95,34 @@ def test_subject_hashes_sift_without_deciding() -> None:
     keys = subject_keys(values)
     assert keys.hashes[0] == keys.hashes[1] != keys.hashes[2]
     assert keys.present.tolist() == [True, True, True, False]
+
+
+def _part(texts: list[str | None], labels: range) -> pd.Series:
+    from kyc_widgets.batch.columns import compact
+
+    distinct = sorted({t for t in texts if t is not None})
+    codes = [distinct.index(t) if t is not None else -1 for t in texts]
+    return compact(distinct, np.asarray(codes), pd.Index(labels))
+
+
+@pytest.mark.parametrize("clash", [False, True])
+def test_compact_columns_join_across_windows(clash: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts in several windows become one category; every row keeps its text or its gap, and
+    two texts sharing a hash (forced here) are still told apart."""
+    from kyc_widgets.batch import columns
+
+    if clash:
+        monkeypatch.setattr(columns.pd.util, "hash_array",
+                            lambda values: np.zeros(len(values), dtype=np.uint64))
+    rows = [["a", "b", None], ["b", "c"], ["Ω", None, "a", "d"]]
+    parts, start = [], 0
+    for texts in rows:
+        parts.append(_part(texts, range(start, start + len(texts))))
+        start += len(texts)
+    joined = columns.concat_compact(parts, pd.RangeIndex(start), "kyc_case_id")
+    assert columns.plain(joined) == [t for texts in rows for t in texts]
+    assert sorted(joined.cat.categories) == ["a", "b", "c", "d", "Ω"]
+    assert joined.name == "kyc_case_id"
+    distinct = columns.concat_compact([_part(["x"], range(1)), _part(["y"], range(1, 2))],
+                                      pd.RangeIndex(2))
+    assert columns.plain(distinct) == ["x", "y"]

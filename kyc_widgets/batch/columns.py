@@ -110,21 +110,54 @@ def compact_missing(index: pd.Index, name: str | None = None) -> pd.Series:
 
 def concat_compact(parts: Sequence[pd.Series], index: pd.Index, name: str | None = None) -> pd.Series:
     """Compact columns of consecutive rows (the windows of one sheet) as one compact column
-    on ``index``: each part's categories join one table, its codes are moved past the parts
-    before it, and the table is made distinct once (in Arrow, no Python string per value)."""
+    on ``index``.
+
+    Each part's categories join one table and are made distinct across parts by
+    their 64-bit hash (each part's few values hashed at a time), then checked
+    equal to the entry they were folded into, in Arrow: a clash of hashes falls
+    back to comparing the texts themselves. Factorising a million ids as text
+    again held two more copies of them and a hash table at once.
+    """
     if len(parts) == 1:
         return parts[0].set_axis(index).rename(name)
-    table = CompactBuilder()
-    codes: list[np.ndarray] = []
+    categories = [part.array.categories for part in parts]
+    codes = []
     offset = 0
-    for part in parts:
-        categorical = part.array
-        categories = categorical.categories
-        table.extend_from(categories)
-        part_codes = np.asarray(categorical.codes, dtype=np.int64)
+    for part, table in zip(parts, categories):
+        part_codes = np.asarray(part.array.codes, dtype=np.int64)
         codes.append(np.where(part_codes < 0, -1, part_codes + offset))
-        offset += len(categories)
-    return table.build(np.concatenate(codes) if codes else np.zeros(0, np.int64), index, name)
+        offset += len(table)
+    row_entries = np.concatenate(codes)
+    if not all(isinstance(table.dtype, pd.StringDtype) for table in categories):
+        builder = CompactBuilder()
+        for table in categories:
+            builder.extend(table.tolist())
+        return builder.build(row_entries, index, name)
+    texts = pa.chunked_array([chunk for table in categories for chunk in _arrow_chunks(table)],
+                             ARROW_TEXT_TYPE)
+    hashes = np.concatenate([pd.util.hash_array(table.to_numpy(dtype=object)) for table in categories])
+    ordered = np.sort(hashes)
+    if not (ordered[1:] == ordered[:-1]).any():  # every text once (ids usually are): kept as is
+        return compact_distinct(pd.array(texts, dtype=ARROW_TEXT), row_entries, index, name)
+    del ordered
+    entry_codes, _ = pd.factorize(hashes)
+    first = np.unique(entry_codes, return_index=True)[1]  # the first entry of each hash
+    moved = np.flatnonzero(first[entry_codes] != np.arange(len(entry_codes)))
+    if not pc.all(pc.equal(texts.take(moved), texts.take(first[entry_codes][moved]))).as_py():
+        builder = CompactBuilder()  # two texts share a hash: compare the texts
+        builder.extend_from_arrow(texts)
+        return builder.build(row_entries, index, name)
+    is_first = np.zeros(len(entry_codes), dtype=bool)
+    is_first[first] = True  # (a filter keeps the chunks: a take would join them first)
+    distinct = pd.array(texts.filter(pa.array(is_first)), dtype=ARROW_TEXT)
+    return compact_distinct(distinct, np.append(entry_codes, -1)[row_entries], index, name)
+
+
+def _arrow_chunks(table: pd.Index) -> list[pa.Array]:
+    """The Arrow arrays holding ``table`` (text categories), as :data:`ARROW_TEXT_TYPE`."""
+    held = pa.array(table.array)  # (string[pyarrow] hands over its Arrow data, no copy)
+    chunks = held.chunks if isinstance(held, pa.ChunkedArray) else [held]
+    return [c if c.type == ARROW_TEXT_TYPE else c.cast(ARROW_TEXT_TYPE) for c in chunks]
 
 
 def plain(column: pd.Series) -> list[Any]:
@@ -180,16 +213,12 @@ class CompactBuilder:
             self._arrow = []
         self._objects.extend(values)
 
-    def extend_from(self, categories: pd.Index) -> None:
-        """Append a compact column's categories: Arrow text as it is (no copy to Python)."""
-        array = categories.array
-        if self._objects is None and isinstance(array.dtype, pd.StringDtype):
-            held = pa.array(array)  # (string[pyarrow] hands over its Arrow data, no copy)
-            for chunk in held.chunks if isinstance(held, pa.ChunkedArray) else [held]:
-                self._arrow.append(chunk if chunk.type == ARROW_TEXT_TYPE
-                                   else chunk.cast(ARROW_TEXT_TYPE))
-            return
-        self.extend(categories.tolist())
+    def extend_from_arrow(self, texts: pa.ChunkedArray) -> None:
+        """Append Arrow text as it is (no copy to Python)."""
+        if self._objects is None:
+            self._arrow.extend(texts.chunks)
+        else:
+            self.extend(texts.to_pylist())
 
     def build(self, codes: np.ndarray, index: pd.Index, name: str | None = None) -> pd.Series:
         """The column whose row ``i`` is entry ``codes[i]`` of the table (missing if negative)."""

@@ -245,6 +245,7 @@ def preflight(
         )
     sheet = SheetValues(frame, plan)
     read = _read_windows(sheet, campaign)
+    give_back_memory()  # the windows' ids, joined into one column
     parts = _replace_by_formulas(read.parts, _formula_problems(frame, plan.column_map))
     sheet_row = _sheet_rows(frame)
     problems = concat_problems(parts, sheet_row)
@@ -310,6 +311,8 @@ def _read_windows(sheet: SheetValues, campaign: str | None) -> _Read:
         derived.append(window_derived)
         missing_ids += window_missing
         subjects.append(subject_keys(values))
+        del normalised, values
+        give_back_memory()  # the window's values: freed, and handed back before the next
     return _Read(
         parts=parts,
         case_ids=concat_compact(ids, sheet.source.index, "kyc_case_id"),
