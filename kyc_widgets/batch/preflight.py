@@ -42,8 +42,12 @@ id or a name. So the input may use any dtype (``object``, ``str``,
 The normalised and validated columns are compact (:mod:`.columns`: a code per
 row, each distinct value once, text in Arrow), because a million-row campaign
 would otherwise hold a Python pointer per cell and a string per distinct name
-twice over. Distinct values are cleaned and validated :data:`_CHUNK` at a time,
-so they are never all Python strings at once. Read the columns row by row with
+twice over. Distinct values are cleaned and validated a chunk at a time
+(:mod:`.validation`), so they are never all Python strings at once, and the
+sheet is read :data:`~.validation.WINDOW` rows at a time: the pre-flight keeps
+each row's status, id and problems, not its values, which are made again from
+the sheet when asked for (:class:`~.validation.SheetValues`; a row's values
+depend on that row alone). Read the columns row by row with
 :func:`~.columns.plain_records` (``None`` where missing).
 
 Problems are data (:mod:`.problems`): one row per failing (sheet row, field)
