@@ -18,7 +18,7 @@ and sent), and in ``problems``' ``value`` column (what was refused).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,10 @@ import pandas as pd
 from .problems import empty_problems
 from .status import ATTENTION_STATUSES, STATUSES, RowStatus
 
-__all__ = ["RESULT_COLUMNS", "CampaignResults", "results_frame"]
+if TYPE_CHECKING:
+    from .validation import SheetValues
+
+__all__ = ["NO_COUNT", "REPORT_TEXT", "RESULT_COLUMNS", "CampaignResults", "results_frame"]
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "source_index",
@@ -47,19 +50,50 @@ RESULT_COLUMNS: tuple[str, ...] = (
 
 _INTEGER_COLUMNS = ("http_status", "attempts")
 
+NO_COUNT = -1
+"""What the sender's integer columns (``http_status``, ``attempts``) hold where a row has
+none: they are small numpy integers while a run sends, nullable ``Int64`` in the report."""
+
+_TEXT_COLUMNS = ("case_id", "request_id")
+"""The ids every answered row brings: :data:`REPORT_TEXT` in the report."""
+
+
+def _report_text() -> pd.StringDtype:
+    """Arrow text whose missing value is NaN, by the name this pandas gives it."""
+    try:  # pandas >= 2.3 (pandas 3's default ``str``)
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    except TypeError:  # pandas 2.2: the same array under its older name
+        return pd.StringDtype("pyarrow_numpy")
+
+
+REPORT_TEXT: pd.StringDtype = _report_text()
+"""The dtype of the report's ``case_id`` and ``request_id``: Arrow text, so a million ids are
+two buffers instead of a million Python strings. Missing is ``NaN``, not ``pd.NA``:
+``"x" in results["case_id"].tolist()`` works (``pd.NA`` refuses to be compared in ``in``),
+and pandas 3 infers this dtype for a column of text anyway (its default ``str``)."""
+
+_STATUS_DTYPE = pd.CategoricalDtype(pd.Index(list(STATUSES), dtype=object))
+"""The report's statuses: object categories, so each is a :class:`~.status.RowStatus` member
+(pandas 3 with pyarrow would read RowStatus, a str enum, as Arrow text); every status a
+category, so a merged fix may set any."""
+
 
 def results_frame(
-    index: pd.Index, sheet_row: pd.Series, kyc_case_id: pd.Series, data: dict[str, np.ndarray]
+    index: pd.Index, sheet_row: pd.Series, kyc_case_id: pd.Series, data: dict[str, Any]
 ) -> pd.DataFrame:
     """The ``results`` table, compactly: a million rows must not be a Python object per cell.
 
-    ``data`` holds the columns the sender filled by position (objects, ``None``
-    where empty). Statuses become a categorical of :class:`~.status.RowStatus`
-    members (every status a category, so a merged fix may set any);
-    ``kyc_case_id`` is the pre-flight's compact column (:mod:`.columns`) as it
-    is (never missing in a report: a row without one stops the batch first);
-    counts are nullable integers; texts (request and case ids, codes, messages,
-    notes) stay the sender's arrays, ``None`` where empty.
+    ``data`` holds the columns the sender filled by position
+    (:meth:`~.run.ResultColumns.for_report`): ``status`` as ``int8`` codes into
+    :data:`~.status.STATUSES`, which become a categorical of
+    :class:`~.status.RowStatus` members; ``http_status`` and ``attempts`` as
+    numpy integers, :data:`NO_COUNT` where none, which become nullable
+    ``Int64``; ``case_id`` and ``request_id`` as text arrays already
+    (:data:`REPORT_TEXT`; objects, NaN where missing, in the rare column
+    holding an id that is not UTF-8), kept as they are; codes, messages and notes as
+    object arrays, ``None`` where empty. ``kyc_case_id`` is the pre-flight's
+    compact column (:mod:`.columns`) as it is (never missing in a report: a row
+    without one stops the batch first).
     """
     columns: dict[str, Any] = {
         "source_index": index.to_numpy() if pd.api.types.is_integer_dtype(index.dtype)
@@ -68,16 +102,18 @@ def results_frame(
         # (the Categorical itself: its to_numpy() would be a Python string per row)
         "kyc_case_id": kyc_case_id.array if isinstance(kyc_case_id.dtype, pd.CategoricalDtype)
         else kyc_case_id.to_numpy(dtype=object),
-        # object categories: pandas 3 with pyarrow would read RowStatus (a str enum) as Arrow
-        # text, and the report's statuses would no longer be RowStatus members
-        "status": pd.Categorical(data["status"], categories=pd.Index(list(STATUSES), dtype=object)),
+        "status": pd.Categorical.from_codes(data["status"], dtype=_STATUS_DTYPE),
     }
     for name in RESULT_COLUMNS:
         if name in columns:
             continue
         if name in _INTEGER_COLUMNS:
-            columns[name] = pd.array(data[name], dtype="Int64")
-        else:  # (None where empty, as people test it: `"x" in results["case_id"].tolist()`)
+            counts = np.asarray(data[name])
+            columns[name] = pd.arrays.IntegerArray(counts.astype(np.int64), counts == NO_COUNT)
+        elif isinstance(data[name], np.ndarray) and name in _TEXT_COLUMNS:
+            # (an id that is not UTF-8 kept it from being Arrow text: pandas 3 would try)
+            columns[name] = pd.Series(data[name], index=index, dtype=object, copy=False)
+        else:
             columns[name] = data[name]
     # the sender's arrays as they are, a block each: a copy would double them for a moment
     series = {name: pd.Series(columns[name], index=index, copy=False) for name in RESULT_COLUMNS}
@@ -129,11 +165,21 @@ class CampaignResults:
     (``mapping.describe()`` names its file and fingerprint)."""
     problems: pd.DataFrame = field(default_factory=empty_problems)
     """One row per failing (row, field): see :mod:`.problems`."""
-    values: pd.DataFrame | None = None
-    """The validated value of every field, by row (the pre-flight's ``values``)."""
+    sheet_values: SheetValues | None = None
+    """Where the validated values come from: the pre-flight's (:attr:`values`)."""
     plan: dict[str, Any] | None = None
     """The approved plan the run sent (:mod:`.plan_file`): its hash, maker, checker and
     times, for the evidence record's ``plan`` section; None without a plan."""
+
+    @property
+    def values(self) -> pd.DataFrame | None:
+        """The validated value of every field, by row (the pre-flight's ``values``): made from
+        the sheet when first asked for, then kept (:class:`~.validation.SheetValues`)."""
+        return self.sheet_values.whole() if self.sheet_values is not None else None
+
+    def values_of(self, labels: pd.Index) -> pd.DataFrame | None:
+        """The validated values of the rows ``labels`` only (a chunk of the evidence record)."""
+        return self.sheet_values.frame(labels) if self.sheet_values is not None else None
 
     def summary(self) -> dict[RowStatus, int]:
         """Rows per status, every status present (zeros included), in :data:`~.status.STATUSES` order.

@@ -112,11 +112,10 @@ async def resume_from_journal(
         started=started, row=functools.partial(confirm_row, claims=contents.entries),
     )
     await run.execute()
-    status = columns.data["status"]
-    confirmed = [p for p in claimed.tolist() if status[p] in DONE_STATUSES]
-    to_send = ready[~np.isin(ready, np.asarray(confirmed, dtype=np.int64))]
+    confirmed = claimed[columns.has_status(claimed, DONE_STATUSES)]
+    to_send = ready[~np.isin(ready, confirmed)]
     notes.extend(_confirmation_notes(contents, columns, len(claimed) - len(confirmed), stop))
-    entries = [contents.entries[ids[p]] for p in confirmed]
+    entries = [contents.entries[ids[p]] for p in confirmed.tolist()]
     return Resumed(to_send, notes, _earlier_runs(entries, started_at))
 
 

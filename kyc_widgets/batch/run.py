@@ -22,27 +22,31 @@ import collections
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm.auto import tqdm
 
 from kyc_widgets.api.client import AsyncKycApiClient
 from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
 
+from .columns import ARROW_TEXT_TYPE
 from .journal import Journal, JournalEntry
+from .memory import give_back_memory
 from .options import BatchOptions
 from .outcomes import Outcome, send_row
 from .preflight import Preflight
-from .results import RESULT_COLUMNS
+from .results import NO_COUNT, REPORT_TEXT
 from .status import STATUSES, RowStatus
 from .stop import StopSignal
 
-__all__ = ["BatchProgress", "ResultColumns", "Run", "RowSender"]
+__all__ = ["BatchProgress", "ResultColumns", "Run", "RowSender", "objects", "status_codes"]
 
 logger = logging.getLogger("kyc_widgets.batch")
 
@@ -62,13 +66,16 @@ RowSender = Callable[..., Awaitable[Outcome]]
 """``send_row`` or ``check_row``: ``(aclient, body, *, on_conflict) -> Outcome``; both pace
 through :func:`~.outcomes.paced_row`."""
 
-_FROM_PLAN = ("source_index", "sheet_row", "kyc_case_id")
-"""Report columns taken whole from the plan (the ids are the pre-flight's compact column, read
-by position where a row needs its own); every other one of :data:`~.results.RESULT_COLUMNS`
-is filled row by row."""
+_OBJECTS = ("error_code", "error_field", "error_message", "note")
+"""Report columns held as object arrays (``None`` where empty): a code, a field's name, a
+message or a note only on the rows that have one, so the pointer per row is the cost."""
 
-_FROM_OUTCOME = tuple(name for name in RESULT_COLUMNS if name not in _FROM_PLAN)
-"""Report columns an :class:`~.outcomes.Outcome` sets."""
+_COMPACT = ("case_id", "request_id")
+"""Columns whose text every answered row brings, held by :class:`_Texts` while a run sends."""
+
+_STATUS_CODE: dict[RowStatus, int] = {status: code for code, status in enumerate(STATUSES)}
+"""A status's code in :class:`ResultColumns` (its place in :data:`~.status.STATUSES`, as
+:func:`~.results.results_frame` reads it)."""
 
 
 @dataclass(frozen=True)
@@ -95,39 +102,66 @@ class BatchProgress:
 
 @dataclass
 class ResultColumns:
-    """Result columns as plain arrays by position: a DataFrame ``.at`` per row would cost
-    seconds on 100k rows.
+    """The report's columns by position while a run sends: ~40 bytes a row and the ids' UTF-8.
 
-    The ids every answered row brings (``case_id``, ``request_id``) are held as
-    UTF-8 in :class:`_Texts` while a run sends, not as a Python string per row
-    kept among the run's short-lived objects (that cost ~300 bytes a row and kept
-    the heap from shrinking); :meth:`settle` writes them into ``data`` when the
-    run is over, so ``data`` then reads as before.
+    Why not a DataFrame: an ``.at`` per row would cost seconds on 100k rows.
+    Why not an object array per column: at a million rows each is 8 MB of
+    pointers, and the ids every answered row brings would be a Python string
+    each (~80 bytes), allocated among the run's short-lived request objects so
+    the heap could not give those pages back. So ``status`` is an ``int8``
+    code into :data:`~.status.STATUSES`, ``http_status`` and ``attempts`` small
+    integers (:data:`~.results.NO_COUNT` where none), ``case_id`` and
+    ``request_id`` UTF-8 in :class:`_Texts` (Arrow text when the report is
+    made: :meth:`for_report`); only the texts few rows have (codes, messages,
+    notes) are objects, in ``data``. ``source_index``, ``sheet_row`` and
+    ``kyc_case_id`` are not held here: the report takes them whole from the plan.
     """
 
     n: int
-    data: dict[str, np.ndarray] = field(init=False)
+    status: np.ndarray = field(init=False)
+    """``int8`` codes into :data:`~.status.STATUSES` (every row ``not_attempted`` at first)."""
+    http_status: np.ndarray = field(init=False)
+    attempts: np.ndarray = field(init=False)
+    data: dict[str, np.ndarray] = field(default_factory=dict)
+    """``error_code``, ``error_field``, ``error_message`` and ``note`` as object arrays (those
+    given are taken as they are, the others made empty)."""
+    texts: dict[str, _Texts] = field(init=False)
+    """``case_id`` and ``request_id``."""
     principals: set[str] = field(default_factory=set)
     api_problems: dict[int, Outcome] = field(default_factory=dict)
     """Positions of rows the API refused with field problems (a 400), and its answer."""
-    texts: dict[str, _Texts] = field(init=False)
-    """``case_id`` and ``request_id`` of the rows answered since the last :meth:`settle`."""
 
     def __post_init__(self) -> None:
-        self.data = {
-            name: np.full(self.n, None, dtype=object)
-            for name in RESULT_COLUMNS
-            if name not in _FROM_PLAN
-        }
+        self.status = np.full(self.n, _STATUS_CODE[RowStatus.NOT_ATTEMPTED], dtype=np.int8)
+        self.http_status = np.full(self.n, NO_COUNT, dtype=np.int16)  # (HTTP: three digits)
+        self.attempts = np.full(self.n, NO_COUNT, dtype=np.int32)
+        for name in _OBJECTS:
+            self.data.setdefault(name, np.full(self.n, None, dtype=object))
         self.texts = {name: _Texts(self.n) for name in _COMPACT}
 
+    @classmethod
+    def planned(
+        cls, status: pd.Series, error_field: pd.Series, error_message: pd.Series
+    ) -> ResultColumns:
+        """The columns before anything is sent, from the pre-flight's columns (in row order):
+        its statuses (``ready`` rows ``not_attempted`` until sent), its error field and
+        message, no attempts yet. Each column may be objects or a categorical."""
+        columns = cls(len(status), data={  # (each made once and kept, never copied in)
+            "error_field": objects(error_field), "error_message": objects(error_message),
+        })
+        columns.status = status_codes(status)
+        columns.attempts[:] = 0
+        return columns
+
     def set(self, position: int, outcome: Outcome) -> None:
-        for name in _FROM_OUTCOME:
+        """Where one row's outcome lands (a later outcome replaces an earlier one)."""
+        self.status[position] = _STATUS_CODE[outcome.status]
+        self.http_status[position] = _count(outcome.http_status)
+        self.attempts[position] = _count(outcome.attempts)
+        for name in _COMPACT:
+            self.texts[name].put(position, getattr(outcome, name))
+        for name in _OBJECTS:
             value = getattr(outcome, name)
-            if name in self.texts:
-                self.texts[name].put(position, value)
-                if value is not None:
-                    continue
             if value is not None or name != "note":  # keep a pre-flight note (same subject)
                 self.data[name][position] = value
         if outcome.principal:
@@ -137,15 +171,73 @@ class ResultColumns:
         else:
             self.api_problems.pop(position, None)
 
-    def settle(self) -> None:
-        """Write the ids held compactly into ``data`` (the report reads ``data``); start afresh."""
-        for name, texts in self.texts.items():
-            texts.settle(self.data[name])
-            self.texts[name] = _Texts(self.n)
+    def set_status(self, positions: Any, status: RowStatus) -> None:
+        """Give the rows at ``positions`` (an int, a list or an array) ``status``."""
+        self.status[positions] = _STATUS_CODE[status]
+
+    def status_at(self, position: int) -> RowStatus:
+        """The status of the row at ``position``."""
+        return STATUSES[int(self.status[position])]
+
+    def has_status(self, positions: np.ndarray, statuses: Iterable[RowStatus]) -> np.ndarray:
+        """Whether each row at ``positions`` has one of ``statuses`` (a boolean array)."""
+        codes = [_STATUS_CODE[status] for status in statuses if status in _STATUS_CODE]
+        return np.isin(self.status[positions], np.asarray(codes, dtype=np.int8))
+
+    def for_report(self) -> dict[str, Any]:
+        """The columns as :func:`~.results.results_frame` takes them, the ids as Arrow text.
+
+        The last thing a run's columns do: the ids' bytes go to the report's
+        arrays and are let go here (a million rows' ids are not held twice), and
+        what Arrow's pool kept of building them is handed back.
+        """
+        ids = {name: texts.column() for name, texts in self.texts.items()}
+        give_back_memory()
+        return {
+            "status": self.status,
+            "http_status": self.http_status,
+            "attempts": self.attempts,
+            **ids,
+            **self.data,
+        }
 
 
-_COMPACT = ("case_id", "request_id")
-"""Columns whose text every answered row brings, held by :class:`_Texts` while a run sends."""
+def status_codes(status: pd.Series) -> np.ndarray:
+    """The ``int8`` codes of a pre-flight's statuses (``ready`` is ``not_attempted``).
+
+    ``status`` holds :class:`~.status.RowStatus` members (or their text), as
+    objects or a categorical: each distinct status is looked up once.
+    """
+    codes, found = pd.factorize(status, use_na_sentinel=True)
+    if len(codes) and codes.min() < 0:
+        raise ValueError("a row of the plan has no status")
+    table = [RowStatus(value) for value in found]
+    return np.asarray(
+        [_STATUS_CODE[RowStatus.NOT_ATTEMPTED if s is RowStatus.READY else s] for s in table],
+        dtype=np.int8,
+    )[codes]
+
+
+def objects(column: pd.Series) -> np.ndarray:
+    """``column``'s values as a new object array of its own, ``None`` where missing.
+
+    One array is made, whatever the column: a categorical's categories are
+    looked up by code (its ``to_numpy(na_value=None)`` would make a second
+    whole-length copy), anything else is copied once and its missing cells set.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        table = np.empty(len(categories) + 1, dtype=object)
+        table[: len(categories)] = categories.to_numpy(dtype=object)
+        table[len(categories)] = None  # code -1 (missing) reads the last entry
+        return table[column.cat.codes.to_numpy()]
+    values = column.to_numpy(dtype=object, copy=True)
+    values[pd.isna(values)] = None
+    return values
+
+
+def _count(value: int | None) -> int:
+    return NO_COUNT if value is None else value
 
 
 class _Texts:
@@ -153,9 +245,11 @@ class _Texts:
 
     Why: a case id or request id is ~40 characters; as a Python string kept per row it
     is ~80 bytes plus its pointer, allocated between the run's short-lived request
-    objects so the heap cannot give those pages back. Here it is its UTF-8 length.
-    A text numpy cannot hold (one ending in NUL, which fixed-width bytes drop) is kept
-    apart as it is.
+    objects so the heap cannot give those pages back. Here it is its UTF-8 length,
+    and :meth:`column` turns the bytes into Arrow text in C, never a string per row.
+    A text the bytes cannot hold as they are is kept apart as it is: one holding a
+    NUL (fixed-width bytes drop a trailing one, and Arrow's conversion stops at the
+    first) or one that is not UTF-8 (a lone surrogate).
     """
 
     def __init__(self, n: int) -> None:
@@ -163,15 +257,21 @@ class _Texts:
         self._raw = np.zeros(0, dtype="S1")  # made at the first text: most runs fill it
         self._set = np.zeros(0, dtype=bool)
         self._odd: dict[int, str] = {}
+        self._column: Any = None
 
     def put(self, position: int, value: str | None) -> None:
+        if self._column is not None:
+            raise RuntimeError("the texts were handed to the report already")
         self._odd.pop(position, None)
         if len(self._set):
             self._set[position] = False
         if value is None:
             return
-        raw = value.encode("utf-8", "surrogatepass")
-        if raw.endswith(b"\0"):
+        try:
+            raw = value.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = b"\0"  # (a lone surrogate: kept apart, as a NUL is)
+        if b"\0" in raw:
             self._odd[position] = value
             return
         if not len(self._raw):
@@ -183,13 +283,52 @@ class _Texts:
         self._raw[position] = raw
         self._set[position] = True
 
-    def settle(self, column: np.ndarray) -> None:
-        """Write every text held into ``column`` (an object array by position)."""
+    def column(self) -> Any:
+        """Every text by position as :data:`~.results.REPORT_TEXT` (missing: NaN), made once;
+        the bytes are let go.
+
+        An object array (NaN where missing) only when a text is not UTF-8: Arrow
+        text cannot hold it, and a report must give back what the API said.
+        """
+        if self._column is None:
+            if all(_is_utf8(value) for value in self._odd.values()):
+                self._column = pd.array(self._arrow(), dtype=REPORT_TEXT)
+            else:
+                self._column = self._objects()
+            self._raw, self._set = np.zeros(0, dtype="S1"), np.zeros(0, dtype=bool)
+        return self._column
+
+    def _arrow(self) -> pa.Array | pa.ChunkedArray:
+        if len(self._set):  # (in C: the bytes, then a check that they are UTF-8)
+            binary = pa.array(self._raw, type=pa.binary(), mask=~self._set)
+            text = binary.cast(ARROW_TEXT_TYPE)
+            del binary
+        else:
+            text = pa.nulls(self._n, ARROW_TEXT_TYPE)
+        if self._odd:
+            where = np.zeros(self._n, dtype=bool)
+            positions = sorted(self._odd)
+            where[positions] = True
+            odd = pa.array([self._odd[p] for p in positions], ARROW_TEXT_TYPE)
+            text = pc.replace_with_mask(text, pa.array(where), odd)
+        return text
+
+    def _objects(self) -> np.ndarray:
+        values = np.full(self._n, np.nan, dtype=object)
         if len(self._set):
             where = np.flatnonzero(self._set)
-            column[where] = [raw.decode("utf-8", "surrogatepass") for raw in self._raw[where]]
+            values[where] = [raw.decode("utf-8") for raw in self._raw[where]]
         for position, value in self._odd.items():
-            column[position] = value
+            values[position] = value
+        return values
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class Run:
@@ -274,7 +413,6 @@ class Run:
             await asyncio.wait([watcher])
             self.gate.configure(previous_limits)
             self.stop.release()  # the client's gate lets requests through again
-            self.columns.settle()  # the ids held compactly, into the report's columns
             await self._close()
         return self.stop.reason if self.stop.is_set() else None
 

@@ -186,7 +186,7 @@ async def abatch_create(
         if approved is not None:
             to_send = approved.only(to_send)
         if options.mode is BatchMode.CHECK_ROWS:
-            columns.data["status"][to_send] = RowStatus.WOULD_CREATE
+            columns.set_status(to_send, RowStatus.WOULD_CREATE)
         else:
             stop_reason = await _execute(
                 client, pre, columns, to_send, options, stop=stop, started=started, slug=slug,
@@ -335,14 +335,10 @@ def _slug_or_none(campaign: str | None) -> str | None:
 
 
 def _initial_columns(pre: Preflight) -> ResultColumns:
-    columns = ResultColumns(len(pre.status))  # (the ids stay the pre-flight's own column)
-    status = pre.status.to_numpy(dtype=object).copy()
-    status[status == RowStatus.READY] = RowStatus.NOT_ATTEMPTED
-    columns.data["status"][:] = status
-    columns.data["error_field"][:] = pre.error_field.to_numpy(dtype=object)
-    columns.data["error_message"][:] = pre.error_message.to_numpy(dtype=object)
-    columns.data["attempts"][:] = 0
-    return columns
+    """The report's columns before anything is sent: the pre-flight's statuses (``ready`` rows
+    are ``not_attempted`` until sent), error fields and messages; the ids stay the
+    pre-flight's own column. Its columns may be objects or categoricals."""
+    return ResultColumns.planned(pre.status, pre.error_field, pre.error_message)
 
 
 def _report(
@@ -354,7 +350,7 @@ def _report(
     started: float,
     notes: list[str] | None = None,
 ) -> BatchReport:
-    results = results_frame(pre.source.index, pre.sheet_row, pre.kyc_case_id, columns.data)
+    results = results_frame(pre.source.index, pre.sheet_row, pre.kyc_case_id, columns.for_report())
     return BatchReport(
         results=results,
         source=pre.source,
@@ -367,7 +363,7 @@ def _report(
         warnings=[*pre.warnings, *(notes or [])],
         mapping=pre.mapping,
         problems=_with_api_problems(pre, columns),
-        values=pre.values,
+        sheet_values=pre.sheet_values,
     )
 
 
