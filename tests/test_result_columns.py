@@ -21,7 +21,7 @@ from kyc_widgets.batch import batch_create, read_campaign
 from kyc_widgets.batch.outcomes import Outcome
 from kyc_widgets.batch.report import BatchReport
 from kyc_widgets.batch.results import REPORT_TEXT, results_frame
-from kyc_widgets.batch.run import ResultColumns, objects, status_codes
+from kyc_widgets.batch.run import ResultColumns, status_codes
 from kyc_widgets.batch.status import DONE_STATUSES, STATUSES, RowStatus
 
 DATA = Path(__file__).parent / "data"
@@ -145,13 +145,37 @@ def test_planned_columns_take_objects_or_categoricals(categorical: bool) -> None
     assert field.tolist()[0] is None or pd.isna(field.tolist()[0])  # the plan's own: untouched
 
 
-def test_status_codes_and_objects_of_plain_text() -> None:
+def test_status_codes_of_plain_text() -> None:
     assert status_codes(pd.Series(["ready", "invalid"])).tolist() == [
         STATUSES.index(RowStatus.NOT_ATTEMPTED), STATUSES.index(RowStatus.INVALID)]
     with pytest.raises(ValueError):
         status_codes(pd.Series([RowStatus.READY, None], dtype=object))
-    text = pd.Series(["a", None], dtype="string")
-    assert objects(text).tolist() == ["a", None]
+
+
+def test_messages_few_rows_have_are_compact_in_the_report() -> None:
+    """The plan's messages, what the run set over them, and NaN where a row has none."""
+    field = pd.Series(["user_type", None, None, None], dtype="string")
+    message = pd.Series(["not one of the choices", None, None, None], dtype=object)
+    columns = ResultColumns.planned(pd.Series(["invalid", "ready", "ready", "ready"]), field, message)
+    columns.set(1, Outcome(RowStatus.FAILED, error_code="validation_error",
+                           error_field="legal_first_name", error_message="too long"))
+    columns.set(2, Outcome(RowStatus.CREATED, case_id="c2"))
+    columns.data["note"][3] = "same customer as row 2"
+    results = results_frame(pd.RangeIndex(4), pd.Series(range(2, 6)),
+                            pd.Series(["a", "b", "c", "d"]), columns.for_report())
+    for name in ("error_code", "error_field", "error_message", "note"):
+        assert isinstance(results[name].dtype, pd.CategoricalDtype)
+    assert results["error_field"].tolist()[:2] == ["user_type", "legal_first_name"]
+    assert pd.isna(results["error_field"].iloc[2]) and "x" not in results["note"].tolist()
+    assert results["note"].tolist()[3] == "same customer as row 2"
+    assert results["error_code"].tolist()[1] == "validation_error"
+
+
+def test_a_message_that_is_not_utf8_comes_back_exactly() -> None:
+    columns = ResultColumns(2)
+    columns.set(0, Outcome(RowStatus.FAILED, error_message="bad \ud800 text"))
+    column = columns.for_report()["error_message"]
+    assert column[0] == "bad \ud800 text" and pd.isna(column[1])
 
 
 def without_compact_ids(report: BatchReport) -> BatchReport:

@@ -125,6 +125,11 @@ __all__ = [
 # their home is .fields (and CampaignColumnsError's is .mapping).
 
 READY = RowStatus.READY
+_STATUS_DTYPE = pd.CategoricalDtype(
+    pd.Index([READY, *(status for status in RowStatus if status is not READY)], dtype=object)
+)
+"""A plan's statuses: a code per row (``ready`` first), each a :class:`~.status.RowStatus`
+member (object categories: pandas 3 would read a ``str`` enum as Arrow text)."""
 INVALID = RowStatus.INVALID
 DUPLICATE = RowStatus.DUPLICATE_IN_SHEET
 DUPLICATE_ID = RowStatus.DUPLICATE_ID
@@ -259,7 +264,8 @@ def preflight(
     _explain_countries(problems)
     case_ids = read.case_ids
 
-    status = pd.Series(READY, index=frame.index, dtype=object, name="status")
+    status = pd.Series(pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8),
+                                                 dtype=_STATUS_DTYPE), index=frame.index, name="status")
     status.loc[problems.index.unique()] = INVALID
     duplicates = _mark_duplicates(case_ids, sheet_row, status, sheet.frame)
     problems = concat_problems([problems, duplicates], sheet_row)

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from kyc_widgets.api.client import AsyncKycApiClient
 from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
 
-from .columns import ARROW_TEXT_TYPE
+from .columns import ARROW_TEXT_TYPE, compact_distinct
 from .journal import Journal, JournalEntry
 from .memory import give_back_memory
 from .options import BatchOptions
@@ -46,7 +46,7 @@ from .results import NO_COUNT, REPORT_TEXT
 from .status import STATUSES, RowStatus
 from .stop import StopSignal
 
-__all__ = ["BatchProgress", "ResultColumns", "Run", "RowSender", "objects", "status_codes"]
+__all__ = ["BatchProgress", "ResultColumns", "Run", "RowSender", "status_codes"]
 
 logger = logging.getLogger("kyc_widgets.batch")
 
@@ -113,7 +113,7 @@ class ResultColumns:
     integers (:data:`~.results.NO_COUNT` where none), ``case_id`` and
     ``request_id`` UTF-8 in :class:`_Texts` (Arrow text when the report is
     made: :meth:`for_report`); only the texts few rows have (codes, messages,
-    notes) are objects, in ``data``. ``source_index``, ``sheet_row`` and
+    notes) are :class:`_Sparse` columns, in ``data``. ``source_index``, ``sheet_row`` and
     ``kyc_case_id`` are not held here: the report takes them whole from the plan.
     """
 
@@ -122,9 +122,9 @@ class ResultColumns:
     """``int8`` codes into :data:`~.status.STATUSES` (every row ``not_attempted`` at first)."""
     http_status: np.ndarray = field(init=False)
     attempts: np.ndarray = field(init=False)
-    data: dict[str, np.ndarray] = field(default_factory=dict)
-    """``error_code``, ``error_field``, ``error_message`` and ``note`` as object arrays (those
-    given are taken as they are, the others made empty)."""
+    data: dict[str, _Sparse] = field(default_factory=dict)
+    """``error_code``, ``error_field``, ``error_message`` and ``note`` (:class:`_Sparse`: the
+    plan's column, shared, and the rows set since; those given are taken as they are)."""
     texts: dict[str, _Texts] = field(init=False)
     """``case_id`` and ``request_id``."""
     principals: set[str] = field(default_factory=set)
@@ -136,7 +136,7 @@ class ResultColumns:
         self.http_status = np.full(self.n, NO_COUNT, dtype=np.int16)  # (HTTP: three digits)
         self.attempts = np.full(self.n, NO_COUNT, dtype=np.int32)
         for name in _OBJECTS:
-            self.data.setdefault(name, np.full(self.n, None, dtype=object))
+            self.data.setdefault(name, _Sparse(self.n))
         self.texts = {name: _Texts(self.n) for name in _COMPACT}
 
     @classmethod
@@ -146,8 +146,9 @@ class ResultColumns:
         """The columns before anything is sent, from the pre-flight's columns (in row order):
         its statuses (``ready`` rows ``not_attempted`` until sent), its error field and
         message, no attempts yet. Each column may be objects or a categorical."""
-        columns = cls(len(status), data={  # (each made once and kept, never copied in)
-            "error_field": objects(error_field), "error_message": objects(error_message),
+        n = len(status)
+        columns = cls(n, data={  # (the plan's columns themselves, never copied)
+            "error_field": _Sparse(n, error_field), "error_message": _Sparse(n, error_message),
         })
         columns.status = status_codes(status)
         columns.attempts[:] = 0
@@ -198,7 +199,7 @@ class ResultColumns:
             "http_status": self.http_status,
             "attempts": self.attempts,
             **ids,
-            **self.data,
+            **{name: column.column() for name, column in self.data.items()},
         }
 
 
@@ -218,22 +219,64 @@ def status_codes(status: pd.Series) -> np.ndarray:
     )[codes]
 
 
-def objects(column: pd.Series) -> np.ndarray:
-    """``column``'s values as a new object array of its own, ``None`` where missing.
+class _Sparse:
+    """A text column few rows have (a code, a field's name, a message, a note): the plan's
+    column as it is (shared, compact or objects) and, by position, what the run set since.
 
-    One array is made, whatever the column: a categorical's categories are
-    looked up by code (its ``to_numpy(na_value=None)`` would make a second
-    whole-length copy), anything else is copied once and its missing cells set.
+    Why: a million-row run has few refused rows; an object array per column was 8 MB of
+    pointers to ``None``, and the report's column another 8 MB. Reads and writes by
+    position as an array does (``column[position]``, ``None`` where missing);
+    :meth:`column` makes the report's column, compact (:func:`~.columns.compact_distinct`)
+    with :data:`~.results.REPORT_TEXT` categories (missing reads ``NaN``, as the report's
+    other text columns do).
     """
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        categories = column.cat.categories
-        table = np.empty(len(categories) + 1, dtype=object)
-        table[: len(categories)] = categories.to_numpy(dtype=object)
-        table[len(categories)] = None  # code -1 (missing) reads the last entry
-        return table[column.cat.codes.to_numpy()]
-    values = column.to_numpy(dtype=object, copy=True)
-    values[pd.isna(values)] = None
-    return values
+
+    def __init__(self, n: int, base: pd.Series | None = None) -> None:
+        self._n = n
+        self._base = base
+        self._set: dict[int, Any] = {}
+
+    def __getitem__(self, position: int) -> Any:
+        if position in self._set:
+            return self._set[position]
+        if self._base is None:
+            return None
+        value = self._base.iloc[position]
+        return None if pd.isna(value) else value
+
+    def __setitem__(self, position: int, value: Any) -> None:
+        self._set[position] = value
+
+    def tolist(self) -> list[Any]:
+        """Every row's value, ``None`` where missing (for tests and small runs)."""
+        return [self[position] for position in range(self._n)]
+
+    def column(self) -> Any:
+        """The report's column: compact, or an object array when a text is not UTF-8."""
+        codes, texts = self._base_parts()
+        if self._set:
+            positions = np.fromiter(self._set, dtype=np.int64, count=len(self._set))
+            codes[positions] = len(texts) + np.arange(len(positions))
+            texts = [*texts, *self._set.values()]
+        try:
+            table = pd.array(pa.array(texts, ARROW_TEXT_TYPE), dtype=REPORT_TEXT)
+        except (UnicodeEncodeError, pa.ArrowException):  # (a lone surrogate: Arrow refuses it)
+            entries = np.array([*texts, np.nan], dtype=object)
+            return entries[codes]
+        entry_codes, distinct = pd.factorize(table, use_na_sentinel=True)
+        row_codes = np.append(entry_codes, -1)[codes]
+        return compact_distinct(distinct, row_codes, pd.RangeIndex(self._n)).array
+
+    def _base_parts(self) -> tuple[np.ndarray, list[Any]]:
+        """The plan's column as (a code per row, -1 where missing; the texts coded)."""
+        base = self._base
+        if base is None:
+            return np.full(self._n, -1, dtype=np.int64), []
+        if isinstance(base.dtype, pd.CategoricalDtype):
+            codes = base.cat.codes.to_numpy().astype(np.int64)
+            return codes, base.cat.categories.tolist()
+        codes, uniques = pd.factorize(base, use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64), list(uniques)
 
 
 def _count(value: int | None) -> int:
@@ -300,8 +343,9 @@ class _Texts:
 
     def _arrow(self) -> pa.Array | pa.ChunkedArray:
         if len(self._set):  # (in C: the bytes, then a check that they are UTF-8)
-            binary = pa.array(self._raw, type=pa.binary(), mask=~self._set)
-            text = binary.cast(ARROW_TEXT_TYPE)
+            binary = pa.array(self._raw, type=pa.large_binary(), mask=~self._set)
+            self._raw = np.zeros(0, dtype="S1")  # (let go before the next column is made)
+            text = binary.cast(ARROW_TEXT_TYPE)  # (the same buffers, checked to be UTF-8)
             del binary
         else:
             text = pa.nulls(self._n, ARROW_TEXT_TYPE)

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .columns import compact, plain
 
 __all__ = [
     "SUBJECT_FIELDS",
@@ -48,7 +51,8 @@ def mark_same_subject(
     sheet_row: pd.Series,
     candidates: pd.Series,
 ) -> tuple[pd.Series, pd.Series]:
-    """``(note, held)`` aligned on ``sheet_row``'s index.
+    """``(note, held)`` aligned on ``sheet_row``'s index; ``note`` is a compact column
+    (:mod:`.columns`: most rows have none).
 
     ``candidates`` is the boolean mask of rows that would be sent (valid, not
     a duplicate id). Every candidate sharing its subject with another gets a
@@ -60,46 +64,47 @@ def mark_same_subject(
     sheet never holds its values whole for this.
     """
     index = sheet_row.index
-    note = pd.Series(np.full(len(index), None, dtype=object), index=index, name="note")
+    notes: dict[Any, str] = {}
     held = pd.Series(False, index=index, name="same_subject")
     sift = candidates.to_numpy(dtype=bool) & keys.present
-    if sift.sum() < 2:
-        return note, held
-    sifted = pd.Series(keys.hashes[sift], index=index[sift])
-    alike = sifted.duplicated(keep=False).to_numpy()
-    if not alike.any():
-        return note, held
-    rows = values_of(sifted.index[alike])
-    # Integer codes per column (distinct values folded once, not once per row): 100k rows
-    # cost milliseconds, and the pre-flight stays column-wise.
-    codes = pd.DataFrame({name: _codes(rows[name], fold=name in _FOLDED) for name in SUBJECT_FIELDS},
-                         index=rows.index)
-    repeated = codes.duplicated(keep=False)
-    if repeated.any():
-        _note_repeats(codes[repeated], sheet_row, note, held)
-    return note, held
+    if sift.sum() >= 2:
+        sifted = pd.Series(keys.hashes[sift], index=index[sift])
+        alike = sifted.duplicated(keep=False).to_numpy()
+        if alike.any():
+            rows = values_of(sifted.index[alike])
+            # Integer codes per column (distinct values folded once, not once per row)
+            codes = pd.DataFrame(
+                {name: _codes(rows[name], fold=name in _FOLDED) for name in SUBJECT_FIELDS},
+                index=rows.index,
+            )
+            repeated = codes.duplicated(keep=False)
+            if repeated.any():
+                _note_repeats(codes[repeated], sheet_row, notes, held)
+    positions = np.full(len(index), -1, dtype=np.int64)
+    positions[index.get_indexer(list(notes))] = np.arange(len(notes))
+    return compact(list(notes.values()), positions, index, "note"), held
 
 
 def _note_repeats(
-    codes: pd.DataFrame, sheet_row: pd.Series, note: pd.Series, held: pd.Series
+    codes: pd.DataFrame, sheet_row: pd.Series, notes: dict[Any, str], held: pd.Series
 ) -> None:
-    """Write the notes of rows whose subject ``codes`` repeat; hold all but the first of each."""
+    """Note the rows whose subject ``codes`` repeat (by label); hold all but the first of each."""
     codes = codes.assign(_row=sheet_row.loc[codes.index])
     codes = codes.sort_values("_row", kind="stable")
     for _, group in codes.groupby(list(SUBJECT_FIELDS), sort=False):
         labels = group.index.tolist()
         numbers = [int(n) for n in group["_row"].tolist()]
-        note.loc[labels[0]] = (
+        notes[labels[0]] = (
             "Same customer and reason as sheet row(s) "
             + ", ".join(map(str, numbers[1:]))
             + " under another external ID; only this row is sent unless that is confirmed."
         )
         for label in labels[1:]:
-            note.loc[label] = (
+            notes[label] = (
                 f"Same customer and reason as sheet row {numbers[0]} under another external ID; "
                 "sent only when confirmed (a second case for one customer and reason)."
             )
-            held.loc[label] = True
+        held.loc[labels[1:]] = True
 
 
 @dataclass(frozen=True)
@@ -151,11 +156,10 @@ def hold_same_subject(
     held: pd.Series | None = getattr(pre, "same_subject", None)
     if note is None or held is None:
         return to_send
-    notes = note.to_numpy(dtype=object)
-    flagged = np.flatnonzero(pd.notna(notes))
-    for position in flagged.tolist():
+    flagged = np.flatnonzero(note.notna().to_numpy())  # (a few rows: read those alone)
+    for position, text in zip(flagged.tolist(), plain(note.iloc[flagged])):
         if data["note"][position] is None:
-            data["note"][position] = notes[position]
+            data["note"][position] = text
     if allow or not held.any():
         return to_send
     keep = ~held.to_numpy(dtype=bool)[to_send]
