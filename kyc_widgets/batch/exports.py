@@ -281,7 +281,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path | Any, *, index: bool = Fals
         return _write_csv_chunks(frame, handle, index=index, rows=CSV_CHUNK_ROWS)
 
 
-CSV_CHUNK_ROWS = 100_000
+CSV_CHUNK_ROWS = 25_000
 """Rows made safe and written at a time by :func:`write_csv` (a file, not a buffer)."""
 
 

@@ -233,18 +233,26 @@ class _Sparse:
 
     def __init__(self, n: int, base: pd.Series | None = None) -> None:
         self._n = n
-        self._base = base
         self._set: dict[int, Any] = {}
+        # the plan's column as a code per row (-1: missing) and the texts coded, shared
+        self._codes: np.ndarray | None = None
+        self._table: pd.Index | None = None
+        if base is not None and isinstance(base.dtype, pd.CategoricalDtype):
+            self._codes, self._table = base.cat.codes.to_numpy(), base.cat.categories
+        elif base is not None:
+            codes, uniques = pd.factorize(base, use_na_sentinel=True)
+            self._codes, self._table = codes, pd.Index(uniques, dtype=object)
 
     def __getitem__(self, position: int) -> Any:
         if position in self._set:
             return self._set[position]
-        if self._base is None:
+        if self._codes is None or self._table is None or self._codes[position] < 0:
             return None
-        value = self._base.iloc[position]
-        return None if pd.isna(value) else value
+        return self._table[self._codes[position]]
 
     def __setitem__(self, position: int, value: Any) -> None:
+        if value is None and position not in self._set and self[position] is None:
+            return  # (nothing to clear: most rows of a run set None here)
         self._set[position] = value
 
     def tolist(self) -> list[Any]:
@@ -269,27 +277,42 @@ class _Sparse:
 
     def _base_parts(self) -> tuple[np.ndarray, list[Any]]:
         """The plan's column as (a code per row, -1 where missing; the texts coded)."""
-        base = self._base
-        if base is None:
+        if self._codes is None or self._table is None:
             return np.full(self._n, -1, dtype=np.int64), []
-        if isinstance(base.dtype, pd.CategoricalDtype):
-            codes = base.cat.codes.to_numpy().astype(np.int64)
-            return codes, base.cat.categories.tolist()
-        codes, uniques = pd.factorize(base, use_na_sentinel=True)
-        return np.asarray(codes, dtype=np.int64), list(uniques)
+        return self._codes.astype(np.int64), self._table.tolist()
 
 
 def _count(value: int | None) -> int:
     return NO_COUNT if value is None else value
 
 
+_BLOCK = 65_536
+"""Positions a :class:`_Texts` block holds: made at its first text, turned into Arrow alone."""
+
+
+_SYSTEM_POOL = pa.system_memory_pool()
+"""Where a block's Arrow text is made: the heap numpy frees each block's bytes into, so the
+next block reuses them (Arrow's own pool could not, and both would stay resident)."""
+
+
+@dataclass(slots=True)
+class _Block:
+    raw: np.ndarray
+    """Fixed-width UTF-8 (``S<width>``), widened when a longer text comes."""
+    set: np.ndarray
+    """Which positions hold a text."""
+
+
 class _Texts:
-    """Texts by position as UTF-8 in one fixed-width numpy bytes array, widened when needed.
+    """Texts by position as UTF-8 in fixed-width numpy bytes arrays, a block of positions each.
 
     Why: a case id or request id is ~40 characters; as a Python string kept per row it
     is ~80 bytes plus its pointer, allocated between the run's short-lived request
     objects so the heap cannot give those pages back. Here it is its UTF-8 length,
-    and :meth:`column` turns the bytes into Arrow text in C, never a string per row.
+    and :meth:`column` turns the bytes into Arrow text in C, never a string per row,
+    a block of :data:`_BLOCK` positions at a time, each block let go once turned (the
+    bytes and their Arrow copy of a million ids are never whole at once). A block is
+    made when its first text comes: a run stopped early holds what it sent.
     A text the bytes cannot hold as they are is kept apart as it is: one holding a
     NUL (fixed-width bytes drop a trailing one, and Arrow's conversion stops at the
     first) or one that is not UTF-8 (a lone surrogate).
@@ -297,8 +320,7 @@ class _Texts:
 
     def __init__(self, n: int) -> None:
         self._n = n
-        self._raw = np.zeros(0, dtype="S1")  # made at the first text: most runs fill it
-        self._set = np.zeros(0, dtype=bool)
+        self._blocks: dict[int, _Block] = {}
         self._odd: dict[int, str] = {}
         self._column: Any = None
 
@@ -306,8 +328,10 @@ class _Texts:
         if self._column is not None:
             raise RuntimeError("the texts were handed to the report already")
         self._odd.pop(position, None)
-        if len(self._set):
-            self._set[position] = False
+        number, offset = divmod(position, _BLOCK)
+        block = self._blocks.get(number)
+        if block is not None:
+            block.set[offset] = False
         if value is None:
             return
         try:
@@ -317,14 +341,14 @@ class _Texts:
         if b"\0" in raw:
             self._odd[position] = value
             return
-        if not len(self._raw):
-            self._raw = np.zeros(self._n, dtype=f"S{max(len(raw), 1)}")
-            self._set = np.zeros(self._n, dtype=bool)
-        if len(raw) > self._raw.dtype.itemsize:
-            wider = max(len(raw), self._raw.dtype.itemsize * 5 // 4)
-            self._raw = self._raw.astype(f"S{wider}")
-        self._raw[position] = raw
-        self._set[position] = True
+        if block is None:
+            size = min(_BLOCK, self._n - number * _BLOCK)
+            block = _Block(np.zeros(size, dtype=f"S{max(len(raw), 1)}"), np.zeros(size, dtype=bool))
+            self._blocks[number] = block
+        if len(raw) > block.raw.dtype.itemsize:
+            block.raw = block.raw.astype(f"S{max(len(raw), block.raw.dtype.itemsize * 5 // 4)}")
+        block.raw[offset] = raw
+        block.set[offset] = True
 
     def column(self) -> Any:
         """Every text by position as :data:`~.results.REPORT_TEXT` (missing: NaN), made once;
@@ -338,30 +362,36 @@ class _Texts:
                 self._column = pd.array(self._arrow(), dtype=REPORT_TEXT)
             else:
                 self._column = self._objects()
-            self._raw, self._set = np.zeros(0, dtype="S1"), np.zeros(0, dtype=bool)
+            self._blocks = {}
         return self._column
 
-    def _arrow(self) -> pa.Array | pa.ChunkedArray:
-        if len(self._set):  # (in C: the bytes, then a check that they are UTF-8)
-            binary = pa.array(self._raw, type=pa.large_binary(), mask=~self._set)
-            self._raw = np.zeros(0, dtype="S1")  # (let go before the next column is made)
-            text = binary.cast(ARROW_TEXT_TYPE)  # (the same buffers, checked to be UTF-8)
-            del binary
-        else:
-            text = pa.nulls(self._n, ARROW_TEXT_TYPE)
-        if self._odd:
-            where = np.zeros(self._n, dtype=bool)
-            positions = sorted(self._odd)
-            where[positions] = True
-            odd = pa.array([self._odd[p] for p in positions], ARROW_TEXT_TYPE)
-            text = pc.replace_with_mask(text, pa.array(where), odd)
-        return text
+    def _arrow(self) -> pa.ChunkedArray:
+        chunks = []
+        for number in range(-(-self._n // _BLOCK)):
+            block = self._blocks.pop(number, None)  # (let go once turned)
+            size = min(_BLOCK, self._n - number * _BLOCK)
+            if block is None:
+                chunks.append(pa.nulls(size, ARROW_TEXT_TYPE))
+                continue
+            # in C: the bytes, then a cast that keeps the buffers and checks they are UTF-8
+            binary = pa.array(block.raw, type=pa.large_binary(), mask=~block.set,
+                              memory_pool=_SYSTEM_POOL)
+            del block
+            chunks.append(binary.cast(ARROW_TEXT_TYPE, memory_pool=_SYSTEM_POOL))
+        text = pa.chunked_array(chunks, ARROW_TEXT_TYPE)
+        if not self._odd:
+            return text
+        where = np.zeros(self._n, dtype=bool)
+        positions = sorted(self._odd)
+        where[positions] = True
+        odd = pa.array([self._odd[p] for p in positions], ARROW_TEXT_TYPE)
+        return pa.chunked_array([pc.replace_with_mask(text.combine_chunks(), pa.array(where), odd)])
 
     def _objects(self) -> np.ndarray:
         values = np.full(self._n, np.nan, dtype=object)
-        if len(self._set):
-            where = np.flatnonzero(self._set)
-            values[where] = [raw.decode("utf-8") for raw in self._raw[where]]
+        for number, block in self._blocks.items():
+            where = np.flatnonzero(block.set)
+            values[number * _BLOCK + where] = [raw.decode("utf-8") for raw in block.raw[where]]
         for position, value in self._odd.items():
             values[position] = value
         return values
