@@ -599,9 +599,12 @@ class _Bodies:
     A dict per row for a whole 100,000-row sheet would be most of the batch's
     memory; workers take rows in sheet order, so only the chunk being taken
     and the one before it are kept (a worker holding a body keeps its own reference).
+    A chunk's values are made from the sheet (:meth:`~.preflight.Preflight.bodies`):
+    4,096 rows cost ~24 us a row of the event loop, 1,024 rows ~44 us (the per-call
+    work of validating a column is shared by fewer rows), keeping the values whole ~12 us.
     """
 
-    CHUNK = 1024
+    CHUNK = 4096
 
     def __init__(self, pre: Preflight, labels: pd.Index) -> None:
         self._pre = pre
