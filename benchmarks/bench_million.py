@@ -18,7 +18,8 @@ Run: ``.venv/bin/python benchmarks/bench_million.py`` (everything, about 15 minu
    the sheet's own columns), the difference ("beyond the sheet"), and its slope per
    100,000 rows (target: <= 300 MB beyond the sheet's own columns, whatever its size).
 3. **Journal**: :func:`kyc_widgets.batch.resume` reading a 1,000,000-line journal
-   (target: seconds).
+   (target: seconds) and looking its rows up in a pre-flight of as many rows, as its own
+   process: time, peak memory (``VmHWM``, reset before each step) and what it holds.
 
 Peak memory is ``ru_maxrss`` of the finished child (``resource.RUSAGE_CHILDREN``
 is a running maximum, so each child is measured by ``/usr/bin/time``-free
@@ -170,39 +171,95 @@ def sheet_footprint(path: Path) -> tuple[float, float]:
 
 
 def journal_resume(lines: int) -> None:
-    """Reading a journal of ``lines`` outcomes as a resume does (:meth:`Journal.read`; the
-    look-ups on the API that follow are one ``GET`` per row, paced like the sends)."""
-    from kyc_widgets.batch.journal import Journal
-
+    """A resume's reading of a journal of ``lines`` outcomes, as its own process: the read's
+    time, its peak memory and what the journal's columns hold after it; then the claimed
+    rows looked up against a pre-flight of as many rows (its ids: a categorical of Arrow
+    text, what :func:`kyc_widgets.batch.preflight` makes), their time and memory. The
+    look-ups on the API that follow are one ``GET`` per row, paced like the sends."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.journal"
         write_big_journal(path, lines)
-        started = time.perf_counter()
-        contents = Journal(path).read()
-        seconds = time.perf_counter() - started
-    print(f"== journal: {lines:,} lines read in {seconds:.2f} s "
-          f"({len(contents.entries):,} entries, {contents.ignored} ignored) ==")
+        size = path.stat().st_size / 2**20
+        out = subprocess.run([sys.executable, "-c", JOURNAL_CHILD, str(path), str(lines)],
+                             capture_output=True, text=True, check=True)
+    figures = dict(item.split("=") for item in out.stdout.split())
+    print(f"== journal: {lines:,} lines ({size:.0f} MB) read in {figures['read_s']} s "
+          f"({figures['read_cpu']} s CPU), peak +{figures['read_peak']} MB, "
+          f"held {figures['held']} MB ({figures['entries']} entries, {figures['ignored']} "
+          f"ignored; its ids' UTF-8 {figures['ids']} MB) ==")
+    print(f"   claimed {figures['claimed']} of {lines:,} pre-flight rows in "
+          f"{figures['claim_s']} s, peak +{figures['claim_peak']} MB (the journal's columns "
+          f"included); a resume then holds {figures['resume_held']} MB beyond the pre-flight",
+          flush=True)
+
+
+JOURNAL_CHILD = """
+import sys, time
+import numpy as np, pandas as pd, pyarrow as pa
+from kyc_widgets.batch.columns import ARROW_TEXT, compact_distinct
+from kyc_widgets.batch.journal import Journal
+from kyc_widgets.batch.memory import give_back_memory
+from kyc_widgets.batch.resume import _claimed
+
+def status(key):  # MB
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) / 1024 for l in f if l.startswith(key + ":"))
+
+def reset_peak():  # the peak (VmHWM) from now on; Linux >= 4.0
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+path, n = sys.argv[1], int(sys.argv[2])
+ids = pa.array([f"CMP-c-{i:016x}" for i in range(n)], pa.large_string())
+pre_ids = compact_distinct(pd.array(ids, dtype=ARROW_TEXT), np.arange(n), pd.RangeIndex(n))
+id_bytes = ids.nbytes / 2**20
+del ids
+give_back_memory()
+base = status("VmRSS")
+reset_peak()
+started, cpu = time.perf_counter(), time.process_time()
+contents = Journal(path).read()
+read_s, read_cpu = time.perf_counter() - started, time.process_time() - cpu
+give_back_memory()
+held, read_peak = status("VmRSS") - base, status("VmHWM") - base
+reset_peak()
+started = time.perf_counter()
+claimed, rows = _claimed(np.arange(n), pre_ids.array, contents.entries)
+claim_s = time.perf_counter() - started
+claim_peak = status("VmHWM") - base
+give_back_memory()
+print(f"read_s={read_s:.2f} read_cpu={read_cpu:.2f} read_peak={read_peak:.0f} held={held:.0f} "
+      f"entries={len(contents.entries):,} ignored={contents.ignored} ids={id_bytes:.0f} "
+      f"claimed={len(claimed):,} claim_s={claim_s:.2f} claim_peak={claim_peak:.0f} "
+      f"resume_held={status('VmRSS') - base:.0f}")
+"""
+"""The measuring process of :func:`journal_resume`: ``python -c JOURNAL_CHILD PATH LINES``."""
 
 
 def write_big_journal(path: Path, lines: int) -> None:
-    """A header and ``lines`` outcome lines, as a run of that many created rows writes them."""
+    """A header and ``lines`` outcome lines as a run of that many created rows writes them:
+    derived ids (``CMP-c-`` and 16 hex digits, as :mod:`kyc_widgets.batch.identity` makes
+    them), the sandbox's case ids (a UUID) and request ids, one outcome a millisecond."""
     import json
-    from dataclasses import asdict
 
-    from kyc_widgets.batch.journal import JournalEntry, JournalHeader
+    from kyc_widgets.batch.journal import JournalHeader
 
-    def dumps(data: dict[str, object]) -> str:
+    def dumps(data: dict[str, object]) -> str:  # as Journal.append writes a line
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
+    run = "2026-01-01T00:00:00.000Z"
     with path.open("w", encoding="utf-8") as handle:
-        handle.write(dumps(JournalHeader("http://127.0.0.1:1", "c", "bench").line()))
+        handle.write(dumps(JournalHeader("http://127.0.0.1:1", "c", "bench", run).line()))
         for i in range(lines):
-            entry = JournalEntry(
-                f"c-{i:012x}", "created", case_id=f"case-{i}", request_id=f"req-{i}",
-                http_status=201, at="2026-01-01T00:00:00.000+00:00", campaign="c",
-                run="2026-01-01T00:00:00.000+00:00", principal="bench",
-            )
-            handle.write(dumps(asdict(entry)))
+            seconds, ms = divmod(i, 1000)
+            minutes, seconds = divmod(seconds, 60)
+            handle.write(dumps({
+                "kyc_case_id": f"CMP-c-{i:016x}", "status": "created",
+                "case_id": f"{i:08x}-85d9-467a-9bfb-{i:012x}", "request_id": f"req_{i:024x}",
+                "http_status": 201, "at": f"2026-01-01T{minutes // 60:02d}:{minutes % 60:02d}:"
+                f"{seconds:02d}.{ms:03d}+00:00", "campaign": "c", "run": run,
+                "principal": "analyst@bank",
+            }))
 
 
 def main(argv: list[str] | None = None) -> None:

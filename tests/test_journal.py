@@ -162,7 +162,7 @@ def test_a_resumed_run_looks_up_what_the_journal_says_landed(
     assert second.summary()["created"] == 12 == sandbox.case_count()
     assert sandbox.request_count(method="GET") == landed  # one lookup per journaled row
     assert sandbox.request_count(method="POST") == 12 - landed  # nothing created twice
-    confirmed = second.results["note"].fillna("").str.contains("confirmed on the API")
+    confirmed = second.results["note"].str.contains("confirmed on the API", na=False)
     assert confirmed.sum() == landed and not second.warnings
     assert [o["principal"] for o in _lines(journal)[1:]] == [sandbox.principal] * 12
 
@@ -197,10 +197,14 @@ def test_lines_that_are_not_the_journal_s_own_are_ignored(tmp_path: Path) -> Non
         json.dumps({**good, "kyc_case_id": "D", "status": "done"}),  # not a status
         json.dumps({"journal": JOURNAL_FORMAT, "api_base_url": "http://elsewhere"}),  # not first
         json.dumps({**good, "kyc_case_id": "E", "http_status": "201"}),  # wrong type
+        json.dumps({**good, "kyc_case_id": "F", "http_status": 99999}),  # not an HTTP status
+        json.dumps({**good, "kyc_case_id": "G", "case_id": "\ud800"}),  # not text: \ud800
+        json.dumps({**good, "kyc_case_id": "H", "status": ["created"]}),  # not a word
+        "[" * 100_000,  # deeper than the JSON reader goes
     ]) + "\n")
     contents = Journal(path).read()
     assert contents.header is not None and contents.header.api_base_url == "http://127.0.0.1:1"
-    assert sorted(contents.entries) == ["A"] and contents.ignored == 5
+    assert sorted(contents.entries) == ["A"] and contents.ignored == 9
 
 
 def test_a_dry_run_does_not_take_the_journal_s_word(

@@ -21,6 +21,13 @@ A dry run asks nothing of the journal: ``check_rows`` asks nothing at all (the
 rows the journal calls done are reported ``would_create`` with a note that a
 real run confirms them first) and ``check_api`` looks every row up anyway.
 
+The journal is held as columns (:class:`~.journal.JournalEntries`): the
+claimed rows are found by looking the sheet's ids up in them, in Arrow, and a
+:class:`~.journal.JournalEntry` is made only for the rows being confirmed, a
+chunk at a time as the run reaches them (:class:`_Claims`). A resume of a
+million-row sheet from a million-line journal holds the journal's texts and
+a few bytes a row, not a Python object per line.
+
 The cost: a resumed run sends one ``GET`` per journaled row instead of none.
 A ``GET`` creates nothing, may be retried freely and is cheaper for the API
 than a create refused with 409, and the row keeps the facts of the run that
@@ -31,19 +38,28 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kyc_widgets.api.errors import KycApiError, NotFoundError
 from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi
 from kyc_widgets.models import CaseEnvelope
 
 from .evidence import public_url
-from .journal import Journal, JournalContents, JournalEntry, JournalHeader, JournalMismatchError
+from .journal import (
+    Journal,
+    JournalContents,
+    JournalEntries,
+    JournalEntry,
+    JournalHeader,
+    JournalMismatchError,
+)
+from .memory import give_back_memory
 from .options import BatchMode, BatchOptions
 from .outcomes import Outcome, from_error, paced_row
 from .preflight import Preflight
@@ -94,8 +110,7 @@ async def resume_from_journal(
     journal.header = JournalHeader(api, slug, None, started_at)
     journal.run = started_at
     notes = _campaign_notes(contents, slug)
-    ids = pre.kyc_case_id.array
-    claimed = _claimed(ready, ids, contents.entries)
+    claimed, rows = _claimed(ready, pre.kyc_case_id.array, contents.entries)
     if options.mode is not BatchMode.SEND or client is None:
         if len(claimed) and options.mode is BatchMode.CHECK_ROWS:
             notes.append(
@@ -107,29 +122,95 @@ async def resume_from_journal(
     journal.open()
     if not len(claimed):
         return Resumed(ready, notes)
+    resumed = await _confirm(client, pre, columns, contents, options, ready, claimed, rows,
+                             stop=stop, started=started, started_at=started_at)
+    resumed.notes[:0] = notes
+    del contents  # (the journal's columns: the run that follows does not need them)
+    give_back_memory()
+    return resumed
+
+
+async def _confirm(
+    client: AnyCaseApi,
+    pre: Preflight,
+    columns: ResultColumns,
+    contents: JournalContents,
+    options: BatchOptions,
+    ready: np.ndarray,
+    claimed: np.ndarray,
+    rows: np.ndarray,
+    *,
+    stop: StopSignal,
+    started: float,
+    started_at: str,
+) -> Resumed:
+    """Look the ``claimed`` rows up (``rows``: their outcomes in the journal); what is left."""
+    claims = _Claims(contents.entries, rows)
     run = Run(
         client, pre, columns, claimed, options, stop=stop,
-        started=started, row=functools.partial(confirm_row, claims=contents.entries),
+        started=started, row=functools.partial(confirm_row, claims=claims),
     )
     await run.execute()
-    confirmed = claimed[columns.has_status(claimed, DONE_STATUSES)]
+    done = columns.has_status(claimed, DONE_STATUSES)
+    confirmed = claimed[done]
     to_send = ready[~np.isin(ready, confirmed)]
-    notes.extend(_confirmation_notes(contents, columns, len(claimed) - len(confirmed), stop))
-    entries = [contents.entries[ids[p]] for p in confirmed.tolist()]
-    return Resumed(to_send, notes, _earlier_runs(entries, started_at))
+    notes = _confirmation_notes(contents, columns, len(claimed) - len(confirmed), stop)
+    return Resumed(to_send, notes, _earlier_runs(contents.entries, rows[done], started_at))
 
 
-def _claimed(ready: np.ndarray, ids: Any, entries: Mapping[str, JournalEntry]) -> np.ndarray:
-    """The positions among ``ready`` whose external id the journal calls done.
+def _claimed(ready: np.ndarray, ids: Any, entries: JournalEntries) -> tuple[np.ndarray, np.ndarray]:
+    """The positions among ``ready`` whose external id the journal calls done, and the row
+    of each one's outcome in ``entries``.
 
-    By arrays, not a Python int per ready row: a resume of a million-row sheet
-    whose journal holds a few rows should not build a million-item list first.
+    By arrays, not a Python object per row: the journal's done ids are looked
+    up against the ready rows' ids in Arrow (:meth:`~.journal.JournalEntries.lookup`;
+    the pre-flight's ids are a categorical, so each distinct id once).
     """
-    done = [kyc_case_id for kyc_case_id, entry in entries.items()
-            if entry.status in DONE_STATUSES]
-    if not done or not len(ready):
-        return ready[:0]
-    return ready[pd.Index(ids[ready]).isin(done)]
+    done = entries.rows_where("status", (status.value for status in DONE_STATUSES))
+    if not len(done) or not len(ready):
+        return ready[:0], ready[:0]
+    rows = entries.lookup(ids[ready], done)
+    found = rows >= 0
+    return ready[found], rows[found]
+
+
+class _Claims(Mapping[str, JournalEntry]):
+    """The journaled outcome of each claimed row, by ``kyc_case_id``, for :func:`confirm_row`.
+
+    Entries are made :data:`CHUNK` at a time, in the order of ``rows``: the
+    confirmation :class:`~.run.Run` takes its rows in that order, and asks for
+    a row's claim as the row is taken, so only the current chunk and the one
+    before it are held (a million claims are not a million objects at once).
+    An id asked out of that order is looked up in the whole journal.
+    """
+
+    CHUNK = 1024
+
+    def __init__(self, entries: JournalEntries, rows: np.ndarray) -> None:
+        self._entries = entries
+        self._rows = rows
+        self._next = 0
+        self._held: dict[str, JournalEntry] = {}
+        self._before: dict[str, JournalEntry] = {}
+
+    def __getitem__(self, kyc_case_id: str) -> JournalEntry:
+        while True:
+            for held in (self._held, self._before):
+                if kyc_case_id in held:
+                    return held[kyc_case_id]
+            if self._next >= len(self._rows):
+                return self._entries[kyc_case_id]
+            chunk = self._entries.at(self._rows[self._next : self._next + self.CHUNK])
+            self._next += self.CHUNK
+            self._before, self._held = self._held, {e.kyc_case_id: e for e in chunk}
+
+    def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self._rows), self.CHUNK):
+            chunk = self._entries.at(self._rows[start : start + self.CHUNK])
+            yield from (entry.kyc_case_id for entry in chunk)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _refuse_another_api(header: JournalHeader | None, api: str | None, journal: Journal) -> None:
@@ -146,7 +227,7 @@ def _refuse_another_api(header: JournalHeader | None, api: str | None, journal: 
 
 
 def _campaign_notes(contents: JournalContents, slug: str | None) -> list[str]:
-    campaigns = {e.campaign for e in contents.entries.values() if e.campaign}
+    campaigns = {campaign for campaign in contents.entries.distinct("campaign") if campaign}
     if contents.header is not None and contents.header.campaign:
         campaigns.add(contents.header.campaign)
     other = sorted(campaigns - {slug})
@@ -182,23 +263,36 @@ def _confirmation_notes(
     return notes
 
 
-def _earlier_runs(entries: list[JournalEntry], current: str) -> list[dict[str, Any]]:
-    """The earlier runs behind the confirmed outcomes, for the evidence record."""
-    runs: dict[str | None, dict[str, Any]] = {}
-    for entry in entries:
-        if entry.run == current:
-            continue
-        run = runs.setdefault(entry.run, {
-            "started_at": entry.run, "finished_at": entry.run, "principals": [],
-            "rows_sent": 0, "from_journal": True,
+def _earlier_runs(entries: JournalEntries, rows: np.ndarray, current: str) -> list[dict[str, Any]]:
+    """The earlier runs behind the confirmed outcomes (``rows`` of ``entries``, in sheet
+    order), for the evidence record: each run once, in the order of its first row.
+
+    Grouped in Arrow, not an entry per row: a run's rows, its principals, and
+    when it finished (its latest outcome's time, UTC written ``Z``).
+    """
+    if not len(rows):
+        return []
+    table = pa.table({
+        "run": entries.column("run", rows),
+        "at": pc.replace_substring(entries.column("at", rows), "+00:00", "Z"),
+        "principal": entries.column("principal", rows),
+        "order": np.arange(len(rows)),
+    })
+    table = table.filter(pc.fill_null(pc.not_equal(table["run"], current), True))
+    groups = table.group_by("run", use_threads=False).aggregate([
+        ("order", "min"), ("order", "count"), ("at", "max"),
+        ("principal", "distinct", pc.CountOptions(mode="only_valid")),
+    ]).sort_by("order_min")
+    runs = []
+    for group in groups.to_pylist():
+        run, last = group["run"], group["at_max"]
+        finished = run if last is None else max(run, last) if run else last
+        runs.append({
+            "started_at": run, "finished_at": finished,
+            "principals": sorted(p for p in group["principal_distinct"] if p),
+            "rows_sent": group["order_count"], "from_journal": True,
         })
-        run["rows_sent"] += 1
-        if entry.at is not None:
-            at = entry.at.replace("+00:00", "Z")
-            run["finished_at"] = max(str(run["finished_at"] or at), at)
-        if entry.principal and entry.principal not in run["principals"]:
-            run["principals"].append(entry.principal)
-    return [{**run, "principals": sorted(run["principals"])} for run in runs.values()]
+    return runs
 
 
 async def confirm_row(
