@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from kyc_widgets.api.client import AsyncKycApiClient
 from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
 
-from .columns import ARROW_TEXT_TYPE, compact_distinct
+from .columns import ARROW_TEXT_TYPE
 from .journal import Journal, JournalEntry
 from .memory import give_back_memory
 from .options import BatchOptions
@@ -226,9 +226,8 @@ class _Sparse:
     Why: a million-row run has few refused rows; an object array per column was 8 MB of
     pointers to ``None``, and the report's column another 8 MB. Reads and writes by
     position as an array does (``column[position]``, ``None`` where missing);
-    :meth:`column` makes the report's column, compact (:func:`~.columns.compact_distinct`)
-    with :data:`~.results.REPORT_TEXT` categories (missing reads ``NaN``, as the report's
-    other text columns do).
+    :meth:`column` makes the report's column as Arrow text (missing reads ``NaN``, as the
+    report's other text columns do).
     """
 
     def __init__(self, n: int, base: pd.Series | None = None) -> None:
@@ -260,20 +259,20 @@ class _Sparse:
         return [self[position] for position in range(self._n)]
 
     def column(self) -> Any:
-        """The report's column: compact, or an object array when a text is not UTF-8."""
+        """The report's column: Arrow text (:data:`~.results.REPORT_TEXT`, ``NaN`` where
+        missing, so ``fillna("")`` works as on any text column), made in C from a code per
+        row; an object array when a text is not UTF-8."""
         codes, texts = self._base_parts()
         if self._set:
             positions = np.fromiter(self._set, dtype=np.int64, count=len(self._set))
             codes[positions] = len(texts) + np.arange(len(positions))
             texts = [*texts, *self._set.values()]
+        codes[codes < 0] = len(texts)  # the table's last entry: missing
         try:
-            table = pd.array(pa.array(texts, ARROW_TEXT_TYPE), dtype=REPORT_TEXT)
+            table = pa.array([*texts, None], ARROW_TEXT_TYPE)
         except (UnicodeEncodeError, pa.ArrowException):  # (a lone surrogate: Arrow refuses it)
-            entries = np.array([*texts, np.nan], dtype=object)
-            return entries[codes]
-        entry_codes, distinct = pd.factorize(table, use_na_sentinel=True)
-        row_codes = np.append(entry_codes, -1)[codes]
-        return compact_distinct(distinct, row_codes, pd.RangeIndex(self._n)).array
+            return np.array([*texts, np.nan], dtype=object)[codes]
+        return pd.array(table.take(codes), dtype=REPORT_TEXT)
 
     def _base_parts(self) -> tuple[np.ndarray, list[Any]]:
         """The plan's column as (a code per row, -1 where missing; the texts coded)."""

@@ -16,7 +16,7 @@ Notes name sheet rows, never values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,11 +146,13 @@ def subject_keys(values: pd.DataFrame) -> SubjectKeys:
 
 
 def hold_same_subject(
-    pre: object, data: dict[str, np.ndarray], to_send: np.ndarray, *, allow: bool
+    pre: object, data: Mapping[str, Any], to_send: np.ndarray, *, allow: bool
 ) -> np.ndarray:
     """Copy the plan's notes into the report columns; drop held rows from ``to_send``.
 
-    ``pre`` is a :class:`~.preflight.Preflight` (duck-typed to keep imports one-way).
+    ``pre`` is a :class:`~.preflight.Preflight` and ``data`` the run's columns by name
+    (:attr:`~.run.ResultColumns.data`, read and written by position); both duck-typed to
+    keep imports one-way.
     """
     note: pd.Series | None = getattr(pre, "note", None)
     held: pd.Series | None = getattr(pre, "same_subject", None)
