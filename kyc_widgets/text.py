@@ -58,6 +58,7 @@ __all__ = [
     "clean_text",
     "forbidden_character_problem",
     "identifier_problem",
+    "is_utf8",
     "marker",
     "nfc",
     "reveal",
@@ -194,6 +195,16 @@ _KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
 """ZERO WIDTH NON-JOINER and ZERO WIDTH JOINER: Persian and Indic names need them."""
 
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def is_utf8(text: str) -> bool:
+    """False for a text holding a lone surrogate (``"\\ud800"``, which JSON can spell):
+    such a text is not UTF-8, and neither Arrow nor a file written as UTF-8 can hold it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def nfc(text: str) -> str:

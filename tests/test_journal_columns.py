@@ -266,7 +266,7 @@ def test_the_claimed_rows_and_their_outcomes_are_the_line_by_line_ones(
     ]
     ids = _sheet_ids(sheet, kind)
     ready = np.asarray([p for p in range(len(sheet)) if p % 7 != 3], dtype=np.int64)
-    with mock.patch.object(journal, "_text_hashes", _weak_hashes if weak else journal._text_hashes):
+    with mock.patch.object(journal, "text_hashes", _weak_hashes if weak else journal.text_hashes):
         contents = Journal(path).read()
         claimed, rows = resume._claimed(ready, ids, contents.entries)
     done = [kyc_case_id for kyc_case_id, entry in reference.items() if entry.status in DONE]
@@ -283,7 +283,7 @@ def test_ids_that_share_a_hash_are_told_apart_by_their_texts(tmp_path: Path) -> 
     path = tmp_path / "lengths.jsonl"
     path.write_text("".join(_canonical(kyc_case_id=i, status="created") + "\n"
                             for i in ("a", "bb", "ccc", "dddd")), encoding="utf-8")
-    with mock.patch.object(journal, "_text_hashes", _weak_hashes):
+    with mock.patch.object(journal, "text_hashes", _weak_hashes):
         entries = Journal(path).read().entries
         for kind in ("arrow categorical", "objects"):
             ids = _sheet_ids(["x", "bb", "yyy", "dddd", "a", "eeeee"], kind)

@@ -112,8 +112,8 @@ def test_compact_columns_join_across_windows(clash: bool, monkeypatch: pytest.Mo
     from kyc_widgets.batch import columns
 
     if clash:
-        monkeypatch.setattr(columns.pd.util, "hash_array",
-                            lambda values: np.zeros(len(values), dtype=np.uint64))
+        monkeypatch.setattr(columns, "text_hashes",
+                            lambda texts: np.zeros(len(texts), dtype=np.uint64))
     rows = [["a", "b", None], ["b", "c"], ["Ω", None, "a", "d"]]
     parts, start = [], 0
     for texts in rows:

@@ -42,6 +42,7 @@ __all__ = [
     "plain",
     "plain_records",
     "set_row",
+    "text_hashes",
 ]
 
 ARROW_TEXT = pd.StringDtype("pyarrow")
@@ -113,7 +114,7 @@ def concat_compact(parts: Sequence[pd.Series], index: pd.Index, name: str | None
     on ``index``.
 
     Each part's categories join one table and are made distinct across parts by
-    their 64-bit hash (each part's few values hashed at a time), then checked
+    their 64-bit hash (:func:`text_hashes`, over Arrow's buffers), then checked
     equal to the entry they were folded into, in Arrow: a clash of hashes falls
     back to comparing the texts themselves. Factorising a million ids as text
     again held two more copies of them and a hash table at once.
@@ -135,7 +136,7 @@ def concat_compact(parts: Sequence[pd.Series], index: pd.Index, name: str | None
         return builder.build(row_entries, index, name)
     texts = pa.chunked_array([chunk for table in categories for chunk in _arrow_chunks(table)],
                              ARROW_TEXT_TYPE)
-    hashes = np.concatenate([pd.util.hash_array(table.to_numpy(dtype=object)) for table in categories])
+    hashes = text_hashes(texts)
     ordered = np.sort(hashes)
     if not (ordered[1:] == ordered[:-1]).any():  # every text once (ids usually are): kept as is
         return compact_distinct(pd.array(texts, dtype=ARROW_TEXT), row_entries, index, name)
@@ -248,3 +249,49 @@ def empty_as_missing(array: pa.Array, memory_pool: pa.MemoryPool | None = None) 
         return array
     buffers = [present.buffers()[1], *array.buffers()[1:]]
     return pa.Array.from_buffers(array.type, len(array), buffers, null_count=missing)
+
+
+_HASH_WINDOW = 1 << 13
+"""Texts hashed at a time (a few numbers per byte of each window)."""
+
+_HASH_BASE = np.uint64(0x100000001B3)  # (FNV-1a's 64-bit prime: odd, its powers spread)
+
+
+def text_hashes(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit hash of each text: the sum of its UTF-8 bytes (plus one) times the powers
+    of :data:`_HASH_BASE`, modulo 2**64, times the base again plus its length.
+
+    Computed by NumPy over Arrow's own buffers, a window at a time: no Python
+    string per text. Equal texts have equal hashes; two texts with one hash
+    are always compared before they count as one (the hash is easy to forge:
+    that only costs a slower comparison). Missing texts hash as empty ones.
+    """
+    if isinstance(texts, pa.ChunkedArray):
+        parts = [text_hashes(chunk) for chunk in texts.chunks]
+        return np.concatenate([np.zeros(0, dtype=np.uint64), *parts])
+    hashes = np.empty(len(texts), dtype=np.uint64)
+    for start in range(0, len(texts), _HASH_WINDOW):
+        window = texts.slice(start, _HASH_WINDOW)
+        hashes[start : start + len(window)] = _window_hashes(window)
+    return hashes
+
+
+def _window_hashes(texts: pa.Array) -> np.ndarray:
+    """:func:`text_hashes` of one window (a text array, possibly a slice of one)."""
+    if not len(texts):
+        return np.zeros(0, dtype=np.uint64)
+    wide = pa.types.is_large_string(texts.type) or pa.types.is_large_binary(texts.type)
+    _, offsets_buffer, data_buffer = texts.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[texts.offset : texts.offset + len(texts) + 1].astype(np.int64)
+    first, size = int(offsets[0]), int(offsets[-1] - offsets[0])
+    lengths = np.diff(offsets)
+    raw = np.zeros(0, dtype=np.uint8)
+    if size:
+        raw = np.frombuffer(data_buffer, dtype=np.uint8)[first : first + size]
+    place = np.arange(size, dtype=np.int64) - np.repeat(offsets[:-1] - first, lengths)
+    powers = np.cumprod(np.full(int(lengths.max()) + 1, _HASH_BASE, dtype=np.uint64))
+    terms = (raw.astype(np.uint64) + np.uint64(1)) * powers[place]  # (wraps: mod 2**64)
+    sums = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(terms, dtype=np.uint64)])
+    hashes = sums[offsets[1:] - first] - sums[offsets[:-1] - first]
+    return hashes * _HASH_BASE + lengths.astype(np.uint64)

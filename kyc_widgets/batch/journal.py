@@ -102,7 +102,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from typing_extensions import Self
 
-from .columns import ARROW_TEXT_TYPE
+from kyc_widgets.text import is_utf8
+
+from .columns import ARROW_TEXT_TYPE, text_hashes
 from .json_shapes import unique_keys
 from .memory import give_back_memory
 from .status import STATUSES
@@ -198,8 +200,8 @@ class JournalEntries(Mapping[str, JournalEntry]):
 
     def __init__(self, table: pa.Table | None = None, hashes: np.ndarray | None = None) -> None:
         self.table: pa.Table = _SCHEMA.empty_table() if table is None else table
-        self.hashes = _text_hashes(self._ids) if hashes is None else hashes
-        """The 64-bit hash of each row's ``kyc_case_id`` (:func:`_text_hashes`)."""
+        self.hashes = text_hashes(self._ids) if hashes is None else hashes
+        """The 64-bit hash of each row's ``kyc_case_id`` (:func:`~.columns.text_hashes`)."""
         self._positions: dict[str, int] | None = None
 
     @property
@@ -302,7 +304,7 @@ class JournalEntries(Mapping[str, JournalEntry]):
         ids = self._ids
         for start in range(0, len(texts), _LOOKUP_WINDOW):
             part = texts.slice(start, _LOOKUP_WINDOW)
-            hashes = _text_hashes(part)
+            hashes = text_hashes(part)
             at = np.minimum(np.searchsorted(ordered, hashes), len(ordered) - 1)
             hit = np.flatnonzero(ordered[at] == hashes)
             candidates = rows[at[hit]]
@@ -350,52 +352,6 @@ def _arrow_texts(ids: Any) -> pa.Array | pa.ChunkedArray | None:
 
 _LOOKUP_WINDOW = 1 << 16
 """Ids looked up at a time: the texts of the matches are compared a window at a time."""
-
-_HASH_WINDOW = 1 << 13
-"""Texts hashed at a time (a few numbers per byte of each window)."""
-
-_HASH_BASE = np.uint64(0x100000001B3)  # (FNV-1a's 64-bit prime: odd, its powers spread)
-
-
-def _text_hashes(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A 64-bit hash of each text: the sum of its UTF-8 bytes (plus one) times the powers
-    of :data:`_HASH_BASE`, modulo 2**64, times the base again plus its length.
-
-    Computed by NumPy over Arrow's own buffers, a window at a time: no Python
-    string per text. Equal texts have equal hashes; two texts with one hash
-    are always compared before they count as one (the hash is easy to forge:
-    that only costs a slower comparison). Missing texts hash as empty ones.
-    """
-    if isinstance(texts, pa.ChunkedArray):
-        parts = [_text_hashes(chunk) for chunk in texts.chunks]
-        return np.concatenate([np.zeros(0, dtype=np.uint64), *parts])
-    hashes = np.empty(len(texts), dtype=np.uint64)
-    for start in range(0, len(texts), _HASH_WINDOW):
-        window = texts.slice(start, _HASH_WINDOW)
-        hashes[start : start + len(window)] = _window_hashes(window)
-    return hashes
-
-
-def _window_hashes(texts: pa.Array) -> np.ndarray:
-    """:func:`_text_hashes` of one window (a text array, possibly a slice of one)."""
-    if not len(texts):
-        return np.zeros(0, dtype=np.uint64)
-    wide = pa.types.is_large_string(texts.type) or pa.types.is_large_binary(texts.type)
-    _, offsets_buffer, data_buffer = texts.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if wide else np.int32)
-    offsets = offsets[texts.offset : texts.offset + len(texts) + 1].astype(np.int64)
-    first, size = int(offsets[0]), int(offsets[-1] - offsets[0])
-    lengths = np.diff(offsets)
-    raw = np.zeros(0, dtype=np.uint8)
-    if size:
-        raw = np.frombuffer(data_buffer, dtype=np.uint8)[first : first + size]
-    place = np.arange(size, dtype=np.int64) - np.repeat(offsets[:-1] - first, lengths)
-    powers = np.cumprod(np.full(int(lengths.max()) + 1, _HASH_BASE, dtype=np.uint64))
-    terms = (raw.astype(np.uint64) + np.uint64(1)) * powers[place]  # (wraps: mod 2**64)
-    sums = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(terms, dtype=np.uint64)])
-    hashes = sums[offsets[1:] - first] - sums[offsets[:-1] - first]
-    return hashes * _HASH_BASE + lengths.astype(np.uint64)
-
 
 @dataclass
 class JournalContents:
@@ -596,7 +552,7 @@ class _Reader:
         """Lines read so far (the header is read only as line 0)."""
         self.kept: list[pa.Table] = []
         self.hashes: list[np.ndarray] = []
-        """The hash of each kept row's id (:func:`_text_hashes`), a part per table of ``kept``."""
+        """The hash of each kept row's id (:func:`~.columns.text_hashes`), a part per table of ``kept``."""
         self.distinct = 0
         """Rows of ``kept[0]`` when repeated ids were last dropped."""
         self.added = 0
@@ -617,7 +573,7 @@ class _Reader:
                     [part, _entries_table(entries)], [np.flatnonzero(matched), numbers - first]
                 )
         self.kept.append(part)
-        self.hashes.append(_text_hashes(part.column("kyc_case_id")))
+        self.hashes.append(text_hashes(part.column("kyc_case_id")))
         give_back_memory()
         self.added += part.num_rows
         if self.added >= max(self.distinct, COMPACT_AFTER):
@@ -864,18 +820,9 @@ def _entry(data: dict[str, Any], *, escaped: bool = True) -> JournalEntry | None
         value = data.get(name)
         if value is not None and type(value) is not str:
             return None
-    if escaped and not _is_utf8("".join(data.get(name) or "" for name in _TEXT_KEYS)):
+    if escaped and not is_utf8("".join(data.get(name) or "" for name in _TEXT_KEYS)):
         return None
     return JournalEntry(**data)
-
-
-def _is_utf8(text: str) -> bool:
-    """False for a text holding a lone surrogate (``"\\ud800"`` in JSON): not UTF-8."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 _TEXT_KEYS = ("kyc_case_id", "case_id", "request_id", "at", "campaign", "run", "principal")

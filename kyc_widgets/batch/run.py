@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 
 from kyc_widgets.api.client import AsyncKycApiClient
 from kyc_widgets.api.protocols import AnyCaseApi, AsyncCaseApi, is_async_api
+from kyc_widgets.text import is_utf8
 
 from .columns import ARROW_TEXT_TYPE
 from .journal import Journal, JournalEntry
@@ -357,7 +358,7 @@ class _Texts:
         text cannot hold it, and a report must give back what the API said.
         """
         if self._column is None:
-            if all(_is_utf8(value) for value in self._odd.values()):
+            if all(is_utf8(value) for value in self._odd.values()):
                 self._column = pd.array(self._arrow(), dtype=REPORT_TEXT)
             else:
                 self._column = self._objects()
@@ -394,14 +395,6 @@ class _Texts:
         for position, value in self._odd.items():
             values[position] = value
         return values
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class Run:
