@@ -49,6 +49,8 @@ import pandas as pd
 
 from kyc_widgets.text import marker
 
+from .memory import give_back_memory
+
 __all__ = [
     "CSV_CHUNK_ROWS",
     "CSV_LINE_END",
@@ -304,6 +306,8 @@ def _write_csv_chunks(frame: pd.DataFrame, handle: Any, *, index: bool, rows: in
             changed -= header_escapes
         escaped += changed
         safe.to_csv(handle, index=index, header=start == 0, lineterminator=CSV_LINE_END)
+        del safe
+        give_back_memory()  # the chunk's text (Python's heap and Arrow's pool), before the next
     return escaped
 
 
