@@ -224,6 +224,12 @@ def status_codes(status: pd.Series) -> np.ndarray:
     )[codes]
 
 
+_SYSTEM_POOL = pa.system_memory_pool()
+"""Where the report's Arrow text is made at the end of a run: the heap numpy and Python free
+into (each block of ids' bytes, the run's requests), so it is reused; Arrow's own pool could
+not reuse it, and both would stay resident."""
+
+
 class _Sparse:
     """A text column few rows have (a code, a field's name, a message, a note): the plan's
     column as it is (shared, compact or objects) and, by position, what the run set since.
@@ -274,10 +280,11 @@ class _Sparse:
             texts = [*texts, *self._set.values()]
         codes[codes < 0] = len(texts)  # the table's last entry: missing
         try:
-            table = pa.array([*texts, None], ARROW_TEXT_TYPE)
+            table = pa.array([*texts, None], ARROW_TEXT_TYPE, memory_pool=_SYSTEM_POOL)
         except (UnicodeEncodeError, pa.ArrowException):  # (a lone surrogate: Arrow refuses it)
             return np.array([*texts, np.nan], dtype=object)[codes]
-        return pd.array(table.take(codes), dtype=REPORT_TEXT)
+        # (in the heap the run freed, as the ids are: see _SYSTEM_POOL)
+        return pd.array(pc.take(table, codes, memory_pool=_SYSTEM_POOL), dtype=REPORT_TEXT)
 
     def _base_parts(self) -> tuple[np.ndarray, list[Any]]:
         """The plan's column as (a code per row, -1 where missing; the texts coded)."""
@@ -292,11 +299,6 @@ def _count(value: int | None) -> int:
 
 _BLOCK = 65_536
 """Positions a :class:`_Texts` block holds: made at its first text, turned into Arrow alone."""
-
-
-_SYSTEM_POOL = pa.system_memory_pool()
-"""Where a block's Arrow text is made: the heap numpy frees each block's bytes into, so the
-next block reuses them (Arrow's own pool could not, and both would stay resident)."""
 
 
 @dataclass(slots=True)
