@@ -138,8 +138,8 @@ def concat_compact(parts: Sequence[pd.Series], index: pd.Index, name: str | None
                              ARROW_TEXT_TYPE)
     hashes = text_hashes(texts)
     ordered = np.sort(hashes)
-    if not (ordered[1:] == ordered[:-1]).any():  # every text once (ids usually are): kept as is
-        return compact_distinct(pd.array(texts, dtype=ARROW_TEXT), row_entries, index, name)
+    if not (ordered[1:] == ordered[:-1]).any():  # every text once (ids usually are)
+        return compact_distinct(_one_chunk(texts), row_entries, index, name)
     del ordered
     entry_codes, _ = pd.factorize(hashes)
     first = np.unique(entry_codes, return_index=True)[1]  # the first entry of each hash
@@ -150,8 +150,19 @@ def concat_compact(parts: Sequence[pd.Series], index: pd.Index, name: str | None
         return builder.build(row_entries, index, name)
     is_first = np.zeros(len(entry_codes), dtype=bool)
     is_first[first] = True  # (a filter keeps the chunks: a take would join them first)
-    distinct = pd.array(texts.filter(pa.array(is_first)), dtype=ARROW_TEXT)
+    distinct = _one_chunk(texts.filter(pa.array(is_first)))
     return compact_distinct(distinct, np.append(entry_codes, -1)[row_entries], index, name)
+
+
+def _one_chunk(texts: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
+    """The joined categories as one Arrow array, joined once here.
+
+    Why: a window's categories are a chunk each, and Arrow joins a chunked
+    array's chunks again for every ``take`` (pandas' ``remove_unused_categories``,
+    a report chunk's ids): a copy of a million ids, ~45 MB, for each 25,000-row
+    chunk of the CSV report. Joined once, they cost that copy once, here.
+    """
+    return pd.array(texts.combine_chunks() if texts.num_chunks > 1 else texts, dtype=ARROW_TEXT)
 
 
 def _arrow_chunks(table: pd.Index) -> list[pa.Array]:

@@ -11,6 +11,14 @@ holds for nothing, and the next step's peak lands on top of it.
 
 Both calls take about a millisecond when there is little to give back;
 elsewhere than glibc (macOS, musl) the second does nothing.
+
+Arrow's pool cannot give back everything it freed: its heaps are per thread,
+and what Arrow's compute threads freed stays with them. A process of ours (the
+command line) makes the system's allocator Arrow's pool for the whole process
+(:func:`use_system_allocator`), so that one ``malloc_trim`` reaches all of it;
+measured on a million-row sending run through the command line, that held
+~40 MB less after the pre-flight, and ~50 MB less at the report's peak. It is
+not done on import: which allocator a notebook's pyarrow uses is its owner's choice.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["give_back_memory"]
+__all__ = ["give_back_memory", "use_system_allocator"]
 
 
 def give_back_memory() -> None:
@@ -30,6 +38,15 @@ def give_back_memory() -> None:
     trim = _malloc_trim()
     if trim:
         trim(0)
+
+
+def use_system_allocator() -> None:
+    """Make the system's allocator Arrow's pool for this process (see the module docstring).
+
+    For our own processes only (the command line's campaign commands), before
+    they read a sheet: what was allocated in the previous pool stays there.
+    """
+    pa.set_memory_pool(pa.system_memory_pool())
 
 
 def _malloc_trim() -> Any:

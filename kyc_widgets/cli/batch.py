@@ -208,6 +208,9 @@ def run_batch(args: argparse.Namespace) -> int:
     sheet and mapping, the output folders, the base URL and token), so a
     usage error never leaves half a campaign behind.
     """
+    from kyc_widgets.batch.memory import use_system_allocator
+
+    use_system_allocator()  # (this process's: see kyc_widgets.batch.memory)
     try:
         report_path, evidence_path = _validate_arguments(args)
         _check_distinct_files(args, report_path, evidence_path)

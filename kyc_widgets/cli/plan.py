@@ -115,8 +115,10 @@ def add_plan_parsers(subparsers: Subparsers) -> None:
 def run_plan(args: argparse.Namespace) -> int:
     """Make and write the plan; returns the exit code."""
     from kyc_widgets.api.errors import AuthenticationError, KycApiError, PermissionDeniedError
+    from kyc_widgets.batch.memory import use_system_allocator
     from kyc_widgets.batch.plan import PlanRefusedError, make_plan
 
+    use_system_allocator()  # (this process's: see kyc_widgets.batch.memory)
     try:
         output = _writable(Path(args.output))
         frame, mapping, options = _plan_inputs(args)
