@@ -326,7 +326,8 @@ def _read_windows(sheet: SheetValues, campaign: str | None) -> _Read:
     return _Read(
         parts=parts,
         case_ids=concat_compact(ids, sheet.source.index, "kyc_case_id"),
-        derived=derived[0] if len(derived) == 1 else pd.concat(derived),
+        derived=pd.Series(np.concatenate([part.to_numpy(dtype=bool) for part in derived]),
+                          index=sheet.source.index),  # (on the sheet's index: no copy of it)
         missing_ids=missing_ids,
         subjects=SubjectKeys.concat(subjects),
     )

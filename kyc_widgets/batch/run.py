@@ -444,7 +444,7 @@ class Run:
         # Positions stay a numpy array and the queue is a counter over it: a Python int per
         # row (in a list of positions and another of the rows to take) was ~70 bytes a row.
         self.positions = np.asarray(to_send, dtype=np.int64)
-        self.bodies = _Bodies(pre, pre.source.index[self.positions])
+        self.bodies = _Bodies(pre, self.positions)
         self.ids = pre.kyc_case_id.array
         """Every row's external id, by position (what the journal names a row by)."""
         self.next = 0
@@ -606,9 +606,11 @@ class _Bodies:
 
     CHUNK = 4096
 
-    def __init__(self, pre: Preflight, labels: pd.Index) -> None:
+    def __init__(self, pre: Preflight, positions: np.ndarray) -> None:
         self._pre = pre
-        self._labels = labels
+        self._positions = positions
+        """The rows to send, by position in the plan (labels are looked up a chunk at a time:
+        a million labels would be 8 MB more for the whole run)."""
         self._chunks: dict[int, list[dict[str, Any]]] = {}
 
     def __getitem__(self, k: int) -> dict[str, Any]:
@@ -616,7 +618,8 @@ class _Bodies:
         chunk = self._chunks.get(number)
         if chunk is None:
             start = number * self.CHUNK
-            chunk = self._pre.bodies(self._labels[start : start + self.CHUNK])
+            labels = self._pre.source.index[self._positions[start : start + self.CHUNK]]
+            chunk = self._pre.bodies(labels)
             self._chunks[number] = chunk
             self._chunks.pop(number - 2, None)
         return chunk[offset]
