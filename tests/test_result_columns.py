@@ -172,6 +172,22 @@ def test_messages_few_rows_have_are_text_columns_in_the_report() -> None:
     assert results["error_code"].tolist()[1] == "validation_error"
 
 
+def test_columns_no_row_has_share_their_nulls_yet_change_alone() -> None:
+    """A clean run's codes, fields, messages and notes are one array of nulls underneath;
+    a fix written into one of them leaves the others missing."""
+    columns = ResultColumns.planned(pd.Series(["ready"] * 3), pd.Series([None] * 3),
+                                    pd.Series([None] * 3))
+    columns.set(0, Outcome(RowStatus.CREATED, case_id="c0"))
+    results = frame_of(columns)
+    buffers = {results[name].array._pa_array.chunk(0).buffers()[1].address
+               for name in ("error_code", "error_field", "error_message", "note")}
+    assert len(buffers) == 1  # one array of nulls, four columns
+    results.loc[1, "note"] = "fixed in the app"
+    assert results["note"].tolist()[1] == "fixed in the app"
+    for name in ("error_code", "error_field", "error_message"):
+        assert results[name].isna().all() and results[name].dtype == REPORT_TEXT
+
+
 def test_a_message_that_is_not_utf8_comes_back_exactly() -> None:
     columns = ResultColumns(2)
     columns.set(0, Outcome(RowStatus.FAILED, error_message="bad \ud800 text"))
