@@ -129,13 +129,16 @@ def concat_compact(parts: Sequence[pd.Series], index: pd.Index, name: str | None
         codes.append(np.where(part_codes < 0, -1, part_codes + offset))
         offset += len(table)
     row_entries = np.concatenate(codes)
-    if not all(isinstance(table.dtype, pd.StringDtype) for table in categories):
+    held = [arrow_text(table.array) if isinstance(table.dtype, pd.StringDtype) else None
+            for table in categories]
+    if any(texts is None for texts in held):
         builder = CompactBuilder()
         for table in categories:
             builder.extend(table.tolist())
         return builder.build(row_entries, index, name)
-    texts = pa.chunked_array([chunk for table in categories for chunk in _arrow_chunks(table)],
+    texts = pa.chunked_array([chunk for found in held if found is not None for chunk in found.chunks],
                              ARROW_TEXT_TYPE)
+    del held
     hashes = text_hashes(texts)
     ordered = np.sort(hashes)
     if not (ordered[1:] == ordered[:-1]).any():  # every text once (ids usually are)
@@ -165,11 +168,20 @@ def _one_chunk(texts: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
     return pd.array(texts.combine_chunks() if texts.num_chunks > 1 else texts, dtype=ARROW_TEXT)
 
 
-def _arrow_chunks(table: pd.Index) -> list[pa.Array]:
-    """The Arrow arrays holding ``table`` (text categories), as :data:`ARROW_TEXT_TYPE`."""
-    held = pa.array(table.array)  # (string[pyarrow] hands over its Arrow data, no copy)
+def arrow_text(values: Any) -> pa.ChunkedArray | None:
+    """``values`` as Arrow text (:data:`ARROW_TEXT_TYPE`), in the chunks Arrow holds them in
+    (an Arrow-backed pandas array hands over its own data, no copy); None when they are not
+    all text (missing values are text enough). The journal's lookup and the joined ids both
+    start here."""
+    try:
+        held = pa.array(values, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if not (pa.types.is_string(held.type) or pa.types.is_large_string(held.type)):
+        return None
     chunks = held.chunks if isinstance(held, pa.ChunkedArray) else [held]
-    return [c if c.type == ARROW_TEXT_TYPE else c.cast(ARROW_TEXT_TYPE) for c in chunks]
+    return pa.chunked_array([c if c.type == ARROW_TEXT_TYPE else c.cast(ARROW_TEXT_TYPE)
+                             for c in chunks], ARROW_TEXT_TYPE)
 
 
 def plain(column: pd.Series) -> list[Any]:

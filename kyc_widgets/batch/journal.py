@@ -104,7 +104,7 @@ from typing_extensions import Self
 
 from kyc_widgets.text import is_utf8
 
-from .columns import ARROW_TEXT_TYPE, text_hashes
+from .columns import ARROW_TEXT_TYPE, arrow_text, text_hashes
 from .json_shapes import unique_keys
 from .memory import give_back_memory
 from .status import STATUSES
@@ -278,7 +278,7 @@ class JournalEntries(Mapping[str, JournalEntry]):
             by_category = np.append(self.lookup(ids.categories.array, among), -1)
             return by_category[np.asarray(ids.codes, dtype=np.int64)]  # code -1 reads the -1
         among = np.asarray(among, dtype=np.int64)
-        texts = _arrow_texts(ids)
+        texts = arrow_text(ids)
         if texts is None:
             found = pd.Index(self._ids.take(pa.array(among)).to_pylist(), dtype=object).get_indexer(
                 np.asarray(ids, dtype=object))
@@ -291,9 +291,8 @@ class JournalEntries(Mapping[str, JournalEntry]):
             found = pc.index_in(texts, value_set=keys).fill_null(-1)
             found = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
             return np.where(found >= 0, np.append(among, -1)[found], -1)
-        chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
         return np.concatenate([np.zeros(0, dtype=np.int64)] + [
-            self._lookup_hashed(chunk, among[order], ordered) for chunk in chunks
+            self._lookup_hashed(chunk, among[order], ordered) for chunk in texts.chunks
         ])
 
     def _lookup_hashed(self, texts: pa.Array, rows: np.ndarray, ordered: np.ndarray) -> np.ndarray:
@@ -334,20 +333,6 @@ def _word_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[st
     table = array.dictionary.to_pylist()
     codes = array.indices.fill_null(len(table)).to_numpy(zero_copy_only=False)
     return codes.astype(np.int64), table
-
-
-def _arrow_texts(ids: Any) -> pa.Array | pa.ChunkedArray | None:
-    """``ids`` as Arrow text (an Arrow-backed pandas array gives its own), or None when they
-    are not all text."""
-    try:
-        texts = pa.array(ids, from_pandas=True)
-    except (pa.ArrowException, TypeError, ValueError):
-        return None
-    if pa.types.is_large_string(texts.type):
-        return texts
-    if pa.types.is_string(texts.type):
-        return texts.cast(ARROW_TEXT_TYPE)
-    return None
 
 
 _LOOKUP_WINDOW = 1 << 16
