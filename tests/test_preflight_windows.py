@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from factories import campaign_frame
 
@@ -126,3 +127,7 @@ def test_compact_columns_join_across_windows(clash: bool, monkeypatch: pytest.Mo
     distinct = columns.concat_compact([_part(["x"], range(1)), _part(["y"], range(1, 2))],
                                       pd.RangeIndex(2))
     assert columns.plain(distinct) == ["x", "y"]
+    # the joined categories are one Arrow array: Arrow joins a chunked one again at every take
+    for column in (joined, distinct):
+        held = pa.array(column.cat.categories.array)
+        assert not isinstance(held, pa.ChunkedArray) or held.num_chunks == 1
