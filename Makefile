@@ -109,7 +109,7 @@ test-pandas2:
 	$(HERMETIC) $(PANDAS2_VENV)/bin/python -m pytest -q -p no:cacheprovider \
 		tests/test_batch_reading.py tests/test_batch_preflight.py tests/test_batch_report.py \
 		tests/test_batch_sending.py tests/test_batch_cli.py tests/test_campaign_files.py \
-		tests/test_campaign_mapping.py tests/test_template.py $(PYTEST_ARGS)
+		tests/test_campaign_mapping.py tests/test_template.py tests/test_csv_rows.py $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(HERMETIC) $(PY) -m pytest tests -m "not browser" $(XDIST) $(PYTEST_ARGS)
