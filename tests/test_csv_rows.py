@@ -110,3 +110,15 @@ def test_any_text_is_encoded_as_pandas_writes_it(
         "Int64": pd.array(number, dtype="Int64"),
     })
     assert csv_rows(frame, line_end=CSV_LINE_END) == _pandas_rows(frame)
+
+
+def test_a_file_of_chunks_written_by_both_writers_is_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = _every_kind(30)
+    frame["mixed"] = pd.Series(["text"] * 10 + [7] + ["more, text"] * 19, dtype=object)
+    assert csv_rows(frame.iloc[8:16], line_end=CSV_LINE_END) is None  # (the chunk with 7)
+    write_csv(frame, tmp_path / "whole.csv")
+    monkeypatch.setattr(exports, "CSV_CHUNK_ROWS", 8)  # Arrow, pandas, Arrow, Arrow
+    write_csv(frame, tmp_path / "chunked.csv")
+    assert (tmp_path / "chunked.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
