@@ -162,7 +162,7 @@ def _one_chunk(texts: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
 
     Why: a window's categories are a chunk each, and Arrow joins a chunked
     array's chunks again for every ``take`` (pandas' ``remove_unused_categories``,
-    a report chunk's ids): a copy of a million ids, ~45 MB, for each 25,000-row
+    a report chunk's ids): a copy of a million ids, ~45 MB, for every
     chunk of the CSV report. Joined once, they cost that copy once, here.
     """
     return pd.array(texts.combine_chunks() if texts.num_chunks > 1 else texts, dtype=ARROW_TEXT)

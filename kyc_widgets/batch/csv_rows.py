@@ -31,11 +31,13 @@ _NEEDS_QUOTES = '[",\r\n]'
 """What makes Python's ``csv`` (``QUOTE_MINIMAL``, ``,`` and CRLF) quote a cell."""
 
 
-def csv_rows(frame: pd.DataFrame, *, line_end: str) -> bytes | None:
+def csv_rows(frame: pd.DataFrame, *, line_end: str) -> list[pa.Buffer] | None:
     """``frame``'s rows (no header, no index) as UTF-8 CSV, as
-    ``frame.to_csv(header=False, index=False, lineterminator=line_end)`` writes them;
+    ``frame.to_csv(header=False, index=False, lineterminator=line_end)`` writes them,
+    in parts to write one after the other (Arrow's own buffers: no copy into ``bytes``);
     None when a column is of a kind this does not encode (see the module docstring), or
-    ``line_end`` is not CRLF (the report's line end, the one whose quoting is checked here)."""
+    ``line_end`` is not CRLF (the report's line end, the one whose quoting is checked here).
+    """
     if frame.shape[1] < 2 or not len(frame) or line_end != "\r\n":
         return None
     fields = []
@@ -44,10 +46,10 @@ def csv_rows(frame: pd.DataFrame, *, line_end: str) -> bytes | None:
         if text is None:
             return None
         fields.append(_quoted(text.fill_null("")))
-    separator = pa.scalar(",", _TEXT)
-    lines = pc.binary_join_element_wise(*fields, separator)
-    lines = pc.binary_join_element_wise(lines, pa.scalar("", _TEXT), pa.scalar(line_end, _TEXT))
-    return _joined(lines)
+    empty = pa.scalar("", _TEXT)
+    # the line end joined to the last field: the rows are then made in one join, one copy
+    fields[-1] = pc.binary_join_element_wise(fields[-1], empty, pa.scalar(line_end, _TEXT))
+    return _parts(pc.binary_join_element_wise(*fields, pa.scalar(",", _TEXT)))
 
 
 def _column_text(column: pd.Series) -> pa.ChunkedArray | None:
@@ -95,13 +97,14 @@ def _quoted(text: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(needs, quoted, text)
 
 
-def _joined(lines: pa.ChunkedArray) -> bytes:
-    """The lines' UTF-8, one after another (their data buffers, between first and last offset)."""
-    parts: list[memoryview] = []
+def _parts(lines: pa.ChunkedArray) -> list[pa.Buffer]:
+    """The lines' UTF-8, one after another: each chunk's data buffer, between its first and
+    last offset."""
+    parts = []
     for chunk in lines.chunks:
         if not len(chunk):
             continue
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
         first, last = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-        parts.append(memoryview(chunk.buffers()[2])[first:last])
-    return b"".join(parts)
+        parts.append(chunk.buffers()[2].slice(first, last - first))
+    return parts

