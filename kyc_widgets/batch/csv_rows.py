@@ -1,4 +1,4 @@
-"""A frame's rows as CSV bytes, made by Arrow in C: exactly the bytes ``DataFrame.to_csv`` writes.
+"""A frame's rows as CSV, made by Arrow in C: exactly the bytes ``DataFrame.to_csv`` writes.
 
 Why: a million-row report is two dozen columns, and pandas' ``to_csv`` turns
 every cell into a Python object and every row into a list for the ``csv``
@@ -7,7 +7,7 @@ Here each column becomes one Arrow text array (integers cast, categories
 taken by their codes), cells that need quotes are quoted as Python's ``csv``
 quotes them with ``QUOTE_MINIMAL`` (any cell holding the delimiter, a
 double quote, a carriage return or a line feed; a quote inside is doubled),
-and the columns are joined row by row into one buffer.
+and the columns are joined row by row into Arrow's buffers, written as they are.
 
 Only what is known to give pandas' bytes is encoded: text (Arrow or Python
 ``str``), integers (nullable or not) and categoricals of those. Anything
