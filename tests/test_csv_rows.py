@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from kyc_widgets.batch import exports
 from kyc_widgets.batch.csv_rows import csv_rows
 from kyc_widgets.batch.exports import CSV_LINE_END, write_csv
+from kyc_widgets.batch.results import REPORT_TEXT
 from kyc_widgets.batch.status import RowStatus
 
 CELLS = ["=1+1", "ok", None, 'say "hi"', "a,b", "\tx", "line\nbreak", "Ólafsdóttir", "",
@@ -39,6 +40,7 @@ def _every_kind(n: int) -> pd.DataFrame:
         "string": pd.array(cells(3), dtype="string"),
         "python string": pd.array(cells(5), dtype=pd.StringDtype("python")),
         "arrow string": pd.array(cells(9), dtype=pd.StringDtype("pyarrow")),
+        "report text": pd.array(cells(11), dtype=REPORT_TEXT),  # (pandas 3's str: NaN missing)
         "int64": np.arange(n, dtype=np.int64) - n // 2,
         "Int64": pd.array([None if i % 4 == 0 else i * 100 for i in range(n)], dtype="Int64"),
         "categories": pd.Series(cells(7), dtype="category"),
