@@ -24,9 +24,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .columns import ARROW_TEXT_TYPE as _TEXT
+from .columns import arrow_text
+
 __all__ = ["csv_rows"]
 
-_TEXT = pa.large_string()
 _NEEDS_QUOTES = '[",\r\n]'
 """What makes Python's ``csv`` (``QUOTE_MINIMAL``, ``,`` and CRLF) quote a cell."""
 
@@ -67,23 +69,18 @@ def _column_text(column: pd.Series) -> pa.ChunkedArray | None:
 
 
 def _values_text(values: pd.Series) -> pa.ChunkedArray | None:
-    dtype = values.dtype
-    try:
-        if isinstance(dtype, pd.StringDtype) or pd.api.types.is_integer_dtype(dtype):
-            # (integers numpy or nullable, never bool; Arrow-backed arrays hand over their own)
-            array = values.array
-            arrow = pa.array(array) if hasattr(array, "__arrow_array__") else pa.array(values.to_numpy())
-            return _chunked(arrow).cast(_TEXT)
-        if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-            # (a str subclass, such as a RowStatus, is written as its text, as csv writes it)
-            return _chunked(pa.array(values.to_numpy(), type=_TEXT, from_pandas=True))
-    except (pa.ArrowException, UnicodeEncodeError):  # (a lone surrogate: let pandas say so)
-        return None
+    if pd.api.types.is_integer_dtype(values.dtype):  # (numpy or nullable; never bool)
+        array = values.array
+        arrow = pa.array(array) if hasattr(array, "__arrow_array__") else pa.array(values.to_numpy())
+        return (arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])).cast(_TEXT)
+    if isinstance(values.dtype, pd.StringDtype) or pd.api.types.is_object_dtype(values.dtype):
+        # (a str subclass, such as a RowStatus, is written as its text, as csv writes it;
+        # a lone surrogate makes it None: pandas then says so)
+        text = arrow_text(values.array)
+        if text is None and values.isna().all():  # (Arrow reads no type into nothing)
+            return pa.chunked_array([pa.nulls(len(values), _TEXT)])
+        return text
     return None
-
-
-def _chunked(array: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
-    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
 
 
 def _quoted(text: pa.ChunkedArray) -> pa.ChunkedArray:
